@@ -1,0 +1,84 @@
+import { z } from "zod";
+
+/**
+ * The configuration schema: `hermes.config.ts`, the environment and the command line all resolve into
+ * it. Objects are strict so that a misspelt field is an error naming the nearest valid one, never a
+ * silently ignored setting.
+ */
+
+const port = z.number().int().min(0).max(65535);
+const positiveMs = z.number().int().positive();
+
+export const serverConfigSchema = z.strictObject({
+  /** @default 8642 */
+  port: port.default(8642),
+  /** Loopback by default; any other address requires a strong `apiKey`. @default "127.0.0.1" */
+  host: z.string().min(1).default("127.0.0.1"),
+  /** Bearer key clients must send. Required for non-loopback binds and for session continuation. */
+  apiKey: z.string().optional(),
+  cors: z
+    .strictObject({
+      /** Browser origins allowed to call the proxy; `*` allows any. @default [] */
+      origins: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  /** Largest accepted request body in bytes. @default 1_000_000 */
+  bodyLimit: z.number().int().positive().default(1_000_000),
+  /** How long shutdown waits for in-flight requests before ending streams with an error frame. @default 10_000 */
+  shutdownTimeoutMs: positiveMs.default(10_000),
+  /** An idle SSE stream gets a `: keepalive` comment this often. @default 15_000 */
+  keepaliveMs: positiveMs.default(15_000),
+});
+
+export const upstreamConfigSchema = z.strictObject({
+  /** An OpenAI-compatible base URL such as `https://api.openai.com/v1`. Unset: the embedded echo upstream. */
+  baseURL: z.url({ protocol: /^https?$/ }).optional(),
+  apiKey: z.string().optional(),
+  /** Every request goes to this model when set; otherwise the client's `model` goes upstream as sent. */
+  model: z.string().min(1).optional(),
+  /** Which API the upstream speaks. @default "chat" */
+  api: z.enum(["chat", "responses"]).default("chat"),
+  /** Time to open a connection. @default 10_000 */
+  connectTimeoutMs: positiveMs.default(10_000),
+  /** Time from sending the request to the response headers. @default 120_000 */
+  headersTimeoutMs: positiveMs.default(120_000),
+  /** Longest silence allowed between two pieces of a response body. @default 120_000 */
+  idleTimeoutMs: positiveMs.default(120_000),
+  /** Retries on 429, 5xx and connection errors before the first byte. @default 2 */
+  maxRetries: z.number().int().min(0).max(10).default(2),
+  /** First retry delay; doubled each time, unless the upstream sends `Retry-After`. @default 250 */
+  retryDelayMs: positiveMs.default(250),
+});
+
+export const modelConfigSchema = z.strictObject({
+  /** The model name `/v1/models` advertises. @default "hermes-agent" */
+  name: z.string().min(1).default("hermes-agent"),
+  /** More names `/v1/models` lists; requests for them go to the same upstream model. @default [] */
+  aliases: z.array(z.string().min(1)).default([]),
+});
+
+export const agentConfigSchema = z.strictObject({
+  /** The core system prompt, layered under the client's own system messages. */
+  systemPrompt: z.string().optional(),
+  /** Upstream calls one run may make before it stops as `incomplete`. @default 90 */
+  maxIterations: z.number().int().positive().default(90),
+});
+
+/** `memory`, `fs:<dir>`, or (with the storage plugins) `sqlite:<file>` and `redis://…`. */
+export const storageConfigSchema = z
+  .string()
+  .regex(/^(memory|fs:.+)$/, { message: 'expected "memory" or "fs:<dir>"' });
+
+export const hermesConfigSchema = z.strictObject({
+  server: serverConfigSchema.prefault({}),
+  upstream: upstreamConfigSchema.prefault({}),
+  model: modelConfigSchema.prefault({}),
+  agent: agentConfigSchema.prefault({}),
+  /** @default "memory" */
+  storage: storageConfigSchema.default("memory"),
+});
+
+/** What a user writes in `hermes.config.ts`: every field optional. */
+export type HermesUserConfig = z.input<typeof hermesConfigSchema>;
+/** The resolved configuration, defaults applied. */
+export type HermesConfig = z.output<typeof hermesConfigSchema>;

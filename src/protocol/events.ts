@@ -1,0 +1,160 @@
+import type { HermesErrorInfo } from "./errors.ts";
+import type { Usage } from "./usage.ts";
+
+/**
+ * The internal event protocol: every upstream decodes into it, the agent loop speaks it, every wire
+ * encoder reads it, and plugins observe it. A closed union named noun-then-verb with one verb table
+ * (`started`, `delta`, `completed`, `failed`); every block with deltas has an id that ties its start,
+ * deltas and end together. Changing it means changing every codec: keep it small.
+ */
+
+/** Who runs a tool call: a plugin inside the proxy, or the client that sent the tools. */
+export type ToolSide = "server" | "client";
+
+/** Why one upstream call stopped. */
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+
+export interface RunStartedEvent {
+  type: "run.started";
+  runId: string;
+  /** The model name reported to the client. */
+  model: string;
+  /** Unix seconds. */
+  createdAt: number;
+}
+
+export interface MessageStartedEvent {
+  type: "message.started";
+  itemId: string;
+}
+
+export interface TextDeltaEvent {
+  type: "text.delta";
+  itemId: string;
+  delta: string;
+}
+
+export interface MessageCompletedEvent {
+  type: "message.completed";
+  itemId: string;
+  /** The whole text of the message. */
+  text: string;
+}
+
+export interface ReasoningStartedEvent {
+  type: "reasoning.started";
+  itemId: string;
+}
+
+export interface ReasoningDeltaEvent {
+  type: "reasoning.delta";
+  itemId: string;
+  delta: string;
+}
+
+export interface ReasoningCompletedEvent {
+  type: "reasoning.completed";
+  itemId: string;
+  text: string;
+}
+
+export interface ToolCallStartedEvent {
+  type: "tool.call.started";
+  /** The id the model gave the call; tool results refer to it. */
+  callId: string;
+  itemId: string;
+  name: string;
+  /** Set by the agent loop; upstreams leave it out. */
+  side?: ToolSide;
+}
+
+export interface ToolCallDeltaEvent {
+  type: "tool.call.delta";
+  callId: string;
+  /** A piece of the arguments JSON, as the upstream streamed it. */
+  delta: string;
+}
+
+export interface ToolCallCompletedEvent {
+  type: "tool.call.completed";
+  callId: string;
+  itemId: string;
+  name: string;
+  /** The whole arguments JSON string. */
+  arguments: string;
+  side?: ToolSide;
+}
+
+/** A server-side tool began executing. */
+export interface ToolStartedEvent {
+  type: "tool.started";
+  callId: string;
+  name: string;
+  arguments: string;
+}
+
+/** A server-side tool finished; `isError` when it threw or its arguments were invalid. */
+export interface ToolCompletedEvent {
+  type: "tool.completed";
+  callId: string;
+  name: string;
+  output: string;
+  isError: boolean;
+  durationMs: number;
+}
+
+/** One upstream call ended (the agent loop may start another). */
+export interface StepCompletedEvent {
+  type: "step.completed";
+  finishReason: FinishReason;
+  usage?: Usage;
+}
+
+export type RunStatus = "completed" | "incomplete" | "requires_action";
+
+export interface RunCompletedEvent {
+  type: "run.completed";
+  /** `requires_action` when the run stopped to hand client tool calls back. */
+  status: RunStatus;
+  finishReason: FinishReason;
+  /** Set when `status` is `incomplete`. */
+  incompleteReason?: "max_output_tokens" | "content_filter" | "max_iterations";
+  /** Summed across every upstream call of the run. */
+  usage: Usage;
+}
+
+export interface RunFailedEvent {
+  type: "run.failed";
+  error: HermesErrorInfo;
+  usage?: Usage;
+}
+
+export type HermesEvent =
+  | RunStartedEvent
+  | MessageStartedEvent
+  | TextDeltaEvent
+  | MessageCompletedEvent
+  | ReasoningStartedEvent
+  | ReasoningDeltaEvent
+  | ReasoningCompletedEvent
+  | ToolCallStartedEvent
+  | ToolCallDeltaEvent
+  | ToolCallCompletedEvent
+  | ToolStartedEvent
+  | ToolCompletedEvent
+  | StepCompletedEvent
+  | RunCompletedEvent
+  | RunFailedEvent;
+
+export type HermesEventType = HermesEvent["type"];
+export type HermesEventOf<T extends HermesEventType> = Extract<HermesEvent, { type: T }>;
+export type TerminalEvent = RunCompletedEvent | RunFailedEvent;
+
+export function isTerminal(event: HermesEvent): event is TerminalEvent {
+  return event.type === "run.completed" || event.type === "run.failed";
+}
+
+/** Ends every `switch` over events: adding an event type without handling it fails to compile. */
+export function assertNever(value: never): never {
+  throw new Error(`unhandled event: ${JSON.stringify(value)}`);
+}

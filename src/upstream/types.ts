@@ -1,0 +1,24 @@
+import type { HermesEvent, NewId, RunInput } from "../protocol/index.ts";
+
+export interface UpstreamCallOptions {
+  /** Aborted when the client goes away or the run is cancelled: the upstream request must stop. */
+  signal: AbortSignal;
+  newId?: NewId;
+}
+
+/**
+ * A model API behind the proxy. `stream` makes one upstream call (one agent step) and yields its
+ * events: `message.*`, `reasoning.*`, `tool.call.*`, then exactly one `step.completed`. A failure
+ * before the first event is thrown as a HermesError (the route can still answer with a status);
+ * a failure after it is thrown too, and the agent loop turns it into `run.failed`.
+ */
+export interface Upstream {
+  /** `chat`, `responses` or `echo`: shown by `/health/detailed` and the start banner. */
+  readonly kind: string;
+  /** The upstream base URL, when there is one. */
+  readonly baseURL?: string;
+  stream(input: RunInput, options: UpstreamCallOptions): AsyncIterable<HermesEvent>;
+  /** The model ids the upstream offers, for `/v1/models`. */
+  listModels?(signal?: AbortSignal): Promise<string[]>;
+  close(): Promise<void>;
+}
