@@ -1,0 +1,79 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { toNodeHandler } from "h3";
+import type { HermesConfig } from "./config/schema.ts";
+import { HermesError } from "./protocol/index.ts";
+import { createApp } from "./server/app.ts";
+import { Lifecycle } from "./server/context.ts";
+import { createHermesStorage, describeStorage } from "./state/create-storage.ts";
+import { createIdempotencyStore } from "./state/idempotency.ts";
+import { createSessionStore } from "./state/sessions.ts";
+import { createChatUpstream } from "./upstream/chat/index.ts";
+import { createEchoUpstream } from "./upstream/echo/index.ts";
+import type { Upstream } from "./upstream/types.ts";
+import { version } from "./version.ts";
+
+export interface Hermes {
+  config: HermesConfig;
+  /** `chat`, `responses` or `echo`. */
+  upstreamKind: string;
+  /** A Node `http` request listener, for `http.createServer` or listhen. */
+  handler: (request: IncomingMessage, response: ServerResponse) => void;
+  /** The same app as a web fetch handler. */
+  fetch: (request: Request) => Promise<Response>;
+  /**
+   * Stops taking new requests (503 `gateway_draining`), lets in-flight ones finish within
+   * `server.shutdownTimeoutMs`, ends what is left with an error frame, then closes the upstream and storage.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the proxy from a resolved config.
+ *
+ * @example
+ * import { createHermes } from "hermes-proxy";
+ * import { resolveConfig } from "hermes-proxy/config"; // or build a HermesConfig yourself
+ * const hermes = await createHermes(config);
+ * http.createServer(hermes.handler).listen(8642);
+ */
+export async function createHermes(config: HermesConfig): Promise<Hermes> {
+  const storage = createHermesStorage(config.storage);
+  const upstream = createUpstream(config);
+  const lifecycle = new Lifecycle();
+  const app = createApp({
+    config,
+    upstream,
+    sessions: createSessionStore(storage),
+    idempotency: createIdempotencyStore(storage),
+    storageKind: describeStorage(config.storage),
+    version,
+    startedAt: Date.now(),
+    lifecycle,
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    upstreamKind: upstream.kind,
+    handler: toNodeHandler(app) as Hermes["handler"],
+    fetch: async (request) => app.fetch(request),
+    close: () =>
+      (closing ??= (async () => {
+        await lifecycle.drain(
+          config.server.shutdownTimeoutMs,
+          new HermesError("The server is shutting down", { status: 503, code: "server_shutting_down" }),
+        );
+        await upstream.close();
+        await storage.dispose();
+      })()),
+  };
+}
+
+function createUpstream(config: HermesConfig): Upstream {
+  if (!config.upstream.baseURL) return createEchoUpstream();
+  if (config.upstream.api === "chat") return createChatUpstream(config.upstream);
+  throw new HermesError('upstream.api "responses" is not available yet; use "chat"', { status: 500, code: "unsupported_upstream" });
+}
+
+export type { HermesConfig, HermesUserConfig } from "./config/schema.ts";
+export { hermesConfigSchema } from "./config/schema.ts";
+export { version } from "./version.ts";

@@ -1,0 +1,65 @@
+import { type EventHandler, H3, type H3Event } from "h3";
+import { HermesError } from "../protocol/index.ts";
+import type { ServerContext } from "./context.ts";
+import { errorResponse } from "./errors.ts";
+import { createAuthMiddleware } from "./middleware/auth.ts";
+import { createCorsMiddleware } from "./middleware/cors.ts";
+import { securityHeadersMiddleware } from "./middleware/security-headers.ts";
+import { createChatCompletionsHandler } from "./routes/chat-completions.ts";
+import { createDetailedHealthHandler, createHealthHandler } from "./routes/health.ts";
+import { createModelsHandler } from "./routes/models.ts";
+
+type Method = "GET" | "POST" | "DELETE" | "PATCH";
+type RouteTable = Record<string, Partial<Record<Method, EventHandler>>>;
+
+/** The h3 app: middleware in the order a request meets it, then one entry per path with its methods. */
+export function createApp(context: ServerContext): H3 {
+  const { config, lifecycle } = context;
+  const app = new H3({ silent: true, onError: (error, event) => errorResponse(error, event) });
+
+  app.use(async (_event, next) => {
+    lifecycle.requestStarted();
+    try {
+      return await next();
+    } finally {
+      lifecycle.requestFinished();
+    }
+  });
+  app.use(securityHeadersMiddleware);
+  app.use(createCorsMiddleware(config.server.cors.origins));
+  app.use((event: H3Event) => {
+    if (lifecycle.draining && !event.url.pathname.endsWith("/health"))
+      throw new HermesError("The gateway is shutting down; retry shortly", {
+        status: 503,
+        code: "gateway_draining",
+        headers: { "retry-after": "1" },
+      });
+  });
+  const auth = createAuthMiddleware(config.server.apiKey);
+  if (auth) app.use(auth);
+
+  const health = createHealthHandler(context);
+  const routes: RouteTable = {
+    "/health": { GET: health },
+    "/v1/health": { GET: health },
+    "/health/detailed": { GET: createDetailedHealthHandler(context) },
+    "/v1/models": { GET: createModelsHandler(context) },
+    "/v1/chat/completions": { POST: createChatCompletionsHandler(context) },
+  };
+  for (const [path, methods] of Object.entries(routes)) app.all(path, byMethod(methods));
+  return app;
+}
+
+/** One handler per method; any other method is a 405 that names the allowed ones. */
+function byMethod(methods: Partial<Record<Method, EventHandler>>): EventHandler {
+  const allow = Object.keys(methods).join(", ");
+  return (event) => {
+    const handler = methods[event.req.method as Method];
+    if (handler) return handler(event);
+    throw new HermesError(`Method ${event.req.method} is not allowed on ${event.url.pathname}; use ${allow}`, {
+      status: 405,
+      code: "method_not_allowed",
+      headers: { allow },
+    });
+  };
+}

@@ -1,0 +1,83 @@
+import type { HermesConfig } from "../config/schema.ts";
+import type { IdempotencyStore } from "../state/idempotency.ts";
+import type { SessionStore } from "../state/sessions.ts";
+import type { Upstream } from "../upstream/types.ts";
+
+/** Everything a route needs, built once at start: no per-request config or plugin resolution. */
+export interface ServerContext {
+  config: HermesConfig;
+  upstream: Upstream;
+  sessions: SessionStore;
+  idempotency: IdempotencyStore;
+  /** Storage driver name for `/health/detailed`. */
+  storageKind: string;
+  version: string;
+  startedAt: number;
+  lifecycle: Lifecycle;
+}
+
+/**
+ * In-flight bookkeeping for `/health/detailed` and graceful shutdown. Every run gets its own abort
+ * controller, aborted when its client goes away or when the drain wait runs out; a run aborted that
+ * way ends in `run.failed`, so its stream still closes with the format's error frame.
+ */
+export class Lifecycle {
+  requestsInFlight = 0;
+  draining = false;
+  readonly #runs = new Set<AbortController>();
+  readonly #idle = new Set<() => void>();
+
+  /** A signal for one run: aborted by the client's disconnect or by shutdown. Call `release` when the run is over. */
+  runSignal(clientSignal: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
+    const controller = new AbortController();
+    const onClientAbort = () => controller.abort(clientSignal?.reason);
+    clientSignal?.addEventListener("abort", onClientAbort, { once: true });
+    if (clientSignal?.aborted) onClientAbort();
+    this.#runs.add(controller);
+    return {
+      signal: controller.signal,
+      release: () => {
+        clientSignal?.removeEventListener("abort", onClientAbort);
+        if (this.#runs.delete(controller)) this.#notifyIfIdle();
+      },
+    };
+  }
+
+  requestStarted(): void {
+    this.requestsInFlight++;
+  }
+
+  requestFinished(): void {
+    this.requestsInFlight--;
+    this.#notifyIfIdle();
+  }
+
+  get busy(): boolean {
+    return this.requestsInFlight > 0 || this.#runs.size > 0;
+  }
+
+  /** Refuse new work, wait up to `timeoutMs` for what is running, then abort the rest with `reason`. */
+  async drain(timeoutMs: number, reason: unknown): Promise<void> {
+    this.draining = true;
+    await this.#waitIdle(timeoutMs);
+    for (const controller of this.#runs) controller.abort(reason);
+    // Aborted runs still write their terminal frames; give them a moment to flush.
+    await this.#waitIdle(1_000);
+  }
+
+  async #waitIdle(timeoutMs: number): Promise<void> {
+    if (!this.busy) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.#idle.add(resolve);
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    clearTimeout(timer);
+  }
+
+  #notifyIfIdle(): void {
+    if (this.busy) return;
+    for (const resolve of this.#idle) resolve();
+    this.#idle.clear();
+  }
+}

@@ -1,0 +1,36 @@
+import { type H3Event, HTTPError, HTTPResponse } from "h3";
+import { HermesError, type HermesErrorInfo, toErrorInfo } from "../protocol/index.ts";
+
+/** The OpenAI error envelope. This file is the only place that writes it. */
+export function errorEnvelope(info: Pick<HermesErrorInfo, "message" | "type" | "code" | "param">) {
+  return { error: { message: info.message, type: info.type, param: info.param, code: info.code } };
+}
+
+const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
+
+/** Any thrown value as an HTTP response carrying the envelope: h3's own errors keep their status. */
+export function errorResponse(error: unknown, event: H3Event): HTTPResponse {
+  const hermes = HermesError.is(error) ? error : HermesError.is((error as HTTPError)?.cause) ? ((error as HTTPError).cause as HermesError) : null;
+  if (hermes) {
+    return new HTTPResponse(JSON.stringify(errorEnvelope(hermes)), {
+      status: hermes.status,
+      headers: hermes.headers ? { ...jsonHeaders, ...hermes.headers } : jsonHeaders,
+    });
+  }
+  if (HTTPError.isError(error) && !error.unhandled) {
+    const info = fromHTTPError(error, event);
+    return new HTTPResponse(JSON.stringify(errorEnvelope(info)), { status: info.status, headers: jsonHeaders });
+  }
+  const cause = HTTPError.isError(error) ? (error.cause ?? error) : error;
+  console.error("[hermes-proxy] internal error:", cause);
+  const info = toErrorInfo(cause);
+  return new HTTPResponse(JSON.stringify(errorEnvelope(info)), { status: info.status, headers: jsonHeaders });
+}
+
+function fromHTTPError(error: HTTPError, event: H3Event): HermesErrorInfo {
+  const status = error.status;
+  if (status === 404)
+    return { message: `No route for ${event.req.method} ${event.url.pathname}`, type: "not_found_error", code: "not_found", param: null, status };
+  if (status === 413) return { message: "Request body too large", type: "invalid_request_error", code: "body_too_large", param: null, status };
+  return { message: error.message, type: status >= 500 ? "server_error" : "invalid_request_error", code: `http_${status}`, param: null, status };
+}

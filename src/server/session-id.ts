@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import type { H3Event } from "h3";
+import { HermesError, type Item, textOf } from "../protocol/index.ts";
+
+export const SESSION_HEADER = "x-hermes-session-id";
+
+/**
+ * The `X-Hermes-Session-Id` a request asks to continue, or undefined. Continuing a session reads
+ * server-side history, so it needs an API key (otherwise anyone who can reach the port could read any
+ * conversation by guessing ids); control characters are refused before they reach a log or a key.
+ */
+export function requestedSessionId(event: H3Event, apiKeyConfigured: boolean): string | undefined {
+  const value = event.req.headers.get(SESSION_HEADER);
+  if (value === null) return undefined;
+  if (!apiKeyConfigured)
+    throw new HermesError("Session continuation requires an API key: set server.apiKey (HERMES_API_KEY)", {
+      status: 403,
+      code: "session_requires_api_key",
+      param: "X-Hermes-Session-Id",
+    });
+  const id = value.trim();
+  // biome-ignore lint: control characters are exactly what is being refused
+  if (!id || id.length > 256 || /[\u0000-\u001f\u007f]/.test(id))
+    throw new HermesError("X-Hermes-Session-Id must be 1-256 printable characters", {
+      status: 400,
+      code: "invalid_session_id",
+      param: "X-Hermes-Session-Id",
+    });
+  return id;
+}
+
+/**
+ * A session id derived from the conversation's opening (system prompt + first user message), as the
+ * original server does: every turn of one frontend conversation maps to one session without any header.
+ */
+export function deriveSessionId(items: readonly Item[]): string {
+  let system = "";
+  let firstUser = "";
+  for (const item of items) {
+    if (item.type !== "message") continue;
+    if ((item.role === "system" || item.role === "developer") && !firstUser) system += textOf(item.content);
+    else if (item.role === "user") {
+      firstUser = textOf(item.content);
+      break;
+    }
+  }
+  return `api-${createHash("sha256").update(`${system}\n${firstUser}`).digest("hex").slice(0, 16)}`;
+}
+
+/**
+ * What a continuation adds to its session: the request's trailing items after its last assistant
+ * turn (the new user message, or the tool outputs answering the last tool calls).
+ */
+export function newTurnItems(items: readonly Item[]): Item[] {
+  let start = items.length;
+  while (start > 0) {
+    const item = items[start - 1];
+    if (!item || (item.type === "message" && item.role === "assistant") || item.type === "function_call" || item.type === "reasoning") break;
+    start--;
+  }
+  return items.slice(start);
+}

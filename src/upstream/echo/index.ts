@@ -1,0 +1,47 @@
+import { type HermesEvent, randomId, type RunInput, textOf } from "../../protocol/index.ts";
+import type { Upstream, UpstreamCallOptions } from "../types.ts";
+
+/**
+ * The embedded upstream used when none is configured, so that `npx hermes-proxy` answers at once:
+ * it streams the last user message back word by word. Tokens are counted as words.
+ */
+export function createEchoUpstream(): Upstream {
+  return {
+    kind: "echo",
+    async *stream(input: RunInput, options: UpstreamCallOptions): AsyncGenerator<HermesEvent> {
+      const newId = options.newId ?? randomId;
+      const text = lastUserText(input) || "(echo upstream: send a user message and it comes back)";
+      const itemId = newId("msg_");
+      yield { type: "message.started", itemId };
+      const pieces = text.match(/\s*\S+/g) ?? [text];
+      for (const piece of pieces) {
+        if (options.signal.aborted) return;
+        yield { type: "text.delta", itemId, delta: piece };
+      }
+      yield { type: "message.completed", itemId, text };
+      const inputTokens = input.items.reduce((sum, item) => sum + (item.type === "message" ? countWords(textOf(item.content)) : 0), 0);
+      const outputTokens = pieces.length;
+      yield {
+        type: "step.completed",
+        finishReason: "stop",
+        usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
+      };
+    },
+    async listModels() {
+      return [];
+    },
+    async close() {},
+  };
+}
+
+function lastUserText(input: RunInput): string {
+  for (let i = input.items.length - 1; i >= 0; i--) {
+    const item = input.items[i];
+    if (item?.type === "message" && item.role === "user") return textOf(item.content);
+  }
+  return "";
+}
+
+function countWords(text: string): number {
+  return text.match(/\S+/g)?.length ?? 0;
+}

@@ -1,0 +1,49 @@
+import { HermesError } from "../../protocol/index.ts";
+import type { RunResult } from "../collect.ts";
+import { chatFinishReason } from "./finish-reason.ts";
+import { chatUsage } from "./usage.ts";
+
+/**
+ * A finished run as one `chat.completion` body. A failed run is thrown as its error: a truncated
+ * answer is never reported as a success.
+ */
+export function encodeChatCompletion(result: RunResult) {
+  if (result.status === "failed" || result.status === "in_progress") {
+    const error = result.error ?? { message: "The run ended without an answer", type: "server_error", code: "run_incomplete", param: null, status: 502 };
+    throw new HermesError(error.message, error);
+  }
+  let content: string | null = null;
+  let reasoning: string | undefined;
+  const toolCalls = [];
+  for (const item of result.output) {
+    if (item.type === "message") for (const part of item.content) content = (content ?? "") + (part.type === "input_image" ? "" : part.text);
+    else if (item.type === "reasoning") reasoning = (reasoning ?? "") + item.text;
+    else if (item.type === "function_call" && item.side === "client")
+      toolCalls.push({ id: item.call_id, type: "function" as const, function: { name: item.name, arguments: item.arguments } });
+  }
+  return {
+    id: result.runId,
+    object: "chat.completion" as const,
+    created: result.createdAt,
+    model: result.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: "assistant" as const,
+          content,
+          refusal: null,
+          ...(toolCalls.length > 0 && { tool_calls: toolCalls }),
+          ...(reasoning !== undefined && { reasoning_content: reasoning }),
+        },
+        logprobs: null,
+        finish_reason: chatFinishReason({
+          status: result.status,
+          finishReason: result.finishReason ?? "stop",
+          incompleteReason: result.incompleteReason,
+        }),
+      },
+    ],
+    usage: chatUsage(result.usage),
+  };
+}

@@ -1,0 +1,99 @@
+import { assertNever, type HermesErrorInfo, type HermesEvent } from "../../protocol/index.ts";
+import { DONE_FRAME, dataFrame, eventFrame } from "../sse.ts";
+import type { StreamEncoder } from "../types.ts";
+import { chatFinishReason } from "./finish-reason.ts";
+import { chatUsage } from "./usage.ts";
+
+export interface ChatStreamOptions {
+  /** `stream_options.include_usage`: a usage chunk (with empty `choices`) before `[DONE]`. */
+  includeUsage: boolean;
+}
+
+/**
+ * Run events → `chat.completion.chunk` frames. Chunks are written as strings around a prefix built
+ * once per stream: a text delta costs one `JSON.stringify` of the delta and no objects.
+ * Server-side tool activity goes out as `event: hermes.tool.progress`, never in `delta.content`:
+ * frontends store content, and a model that sees tool markers in its history learns to fake them.
+ */
+export class ChatStreamEncoder implements StreamEncoder {
+  #head = "";
+  #toolIndexes = new Map<string, number>();
+  #ended = false;
+  readonly #options: ChatStreamOptions;
+
+  constructor(options: ChatStreamOptions) {
+    this.#options = options;
+  }
+
+  encode(event: HermesEvent): string {
+    switch (event.type) {
+      case "run.started":
+        this.#head = `{"id":${JSON.stringify(event.runId)},"object":"chat.completion.chunk","created":${event.createdAt},"model":${JSON.stringify(event.model)},"choices":[`;
+        return this.#choice(`{"role":"assistant","content":""}`);
+      case "text.delta":
+        return this.#choice(`{"content":${JSON.stringify(event.delta)}}`);
+      case "reasoning.delta":
+        // Not in the OpenAI spec; the field DeepSeek-style clients (Open WebUI among them) render as thinking.
+        return this.#choice(`{"reasoning_content":${JSON.stringify(event.delta)}}`);
+      case "tool.call.started": {
+        if (event.side === "server") return "";
+        const index = this.#toolIndexes.size;
+        this.#toolIndexes.set(event.callId, index);
+        return this.#choice(
+          `{"tool_calls":[{"index":${index},"id":${JSON.stringify(event.callId)},"type":"function","function":{"name":${JSON.stringify(event.name)},"arguments":""}}]}`,
+        );
+      }
+      case "tool.call.delta": {
+        const index = this.#toolIndexes.get(event.callId);
+        if (index === undefined) return "";
+        return this.#choice(`{"tool_calls":[{"index":${index},"function":{"arguments":${JSON.stringify(event.delta)}}}]}`);
+      }
+      case "tool.started":
+        return eventFrame(
+          "hermes.tool.progress",
+          JSON.stringify({ tool: event.name, emoji: "🔧", label: toolLabel(event.name, event.arguments), toolCallId: event.callId, status: "running" }),
+        );
+      case "tool.completed":
+        return eventFrame(
+          "hermes.tool.progress",
+          JSON.stringify({ tool: event.name, toolCallId: event.callId, status: "completed", isError: event.isError, durationMs: event.durationMs }),
+        );
+      case "run.completed": {
+        this.#ended = true;
+        let frames = this.#choice("{}", chatFinishReason(event));
+        if (this.#options.includeUsage) frames += dataFrame(`${this.#head}],"usage":${JSON.stringify(chatUsage(event.usage))}}`);
+        return frames + DONE_FRAME;
+      }
+      case "run.failed":
+        return this.abort(event.error);
+      case "message.started":
+      case "message.completed":
+      case "reasoning.started":
+      case "reasoning.completed":
+      case "tool.call.completed":
+      case "step.completed":
+        return "";
+      default:
+        return assertNever(event);
+    }
+  }
+
+  /** An error frame the openai SDK raises as an APIError, then `[DONE]`: never a stream that just stops. */
+  abort(error: Pick<HermesErrorInfo, "message" | "type" | "code"> & { param?: string | null }): string {
+    if (this.#ended) return "";
+    this.#ended = true;
+    const envelope = { error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code } };
+    return dataFrame(JSON.stringify(envelope)) + DONE_FRAME;
+  }
+
+  #choice(delta: string, finishReason: string | null = null): string {
+    const finish = finishReason === null ? "null" : `"${finishReason}"`;
+    return dataFrame(`${this.#head}{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish}}]}`);
+  }
+}
+
+/** A short human preview of a tool call for progress UIs: the tool name and the start of its arguments. */
+function toolLabel(name: string, args: string): string {
+  const preview = args.length > 80 ? `${args.slice(0, 77)}...` : args;
+  return preview && preview !== "{}" ? `${name} ${preview}` : name;
+}

@@ -1,0 +1,156 @@
+import {
+  assertNever,
+  emptyUsage,
+  type FinishReason,
+  type HermesErrorInfo,
+  type HermesEvent,
+  type Item,
+  type RunCompletedEvent,
+  type ToolSide,
+  type Usage,
+} from "../protocol/index.ts";
+
+/** A finished run gathered from its events: what a non-stream body or a stored record is built from. */
+export interface RunResult {
+  runId: string;
+  model: string;
+  createdAt: number;
+  /** Everything the run produced, in order: reasoning, messages, tool calls and their outputs. */
+  output: OutputItem[];
+  status: RunCompletedEvent["status"] | "failed" | "in_progress";
+  finishReason: FinishReason | null;
+  incompleteReason: RunCompletedEvent["incompleteReason"];
+  usage: Usage;
+  error: HermesErrorInfo | null;
+}
+
+export type OutputItem =
+  | (Extract<Item, { type: "message" | "reasoning" | "function_call_output" }> & { id: string })
+  | (Extract<Item, { type: "function_call" }> & { id: string; side: ToolSide });
+
+/**
+ * Folds a run's events into a RunResult. Pure and incremental: `add` each event as it arrives, read
+ * `result` at any point (a client that disconnects mid-run still leaves a partial result).
+ */
+export class RunCollector {
+  readonly result: RunResult = {
+    runId: "",
+    model: "",
+    createdAt: 0,
+    output: [],
+    status: "in_progress",
+    finishReason: null,
+    incompleteReason: undefined,
+    usage: emptyUsage(),
+    error: null,
+  };
+  /** Text of the open message and reasoning blocks, by item id. */
+  #open = new Map<string, { text: string; index: number }>();
+
+  add(event: HermesEvent): void {
+    const result = this.result;
+    switch (event.type) {
+      case "run.started":
+        result.runId = event.runId;
+        result.model = event.model;
+        result.createdAt = event.createdAt;
+        return;
+      case "message.started":
+        this.#openBlock(event.itemId, { type: "message", id: event.itemId, role: "assistant", content: [] });
+        return;
+      case "reasoning.started":
+        this.#openBlock(event.itemId, { type: "reasoning", id: event.itemId, text: "" });
+        return;
+      case "text.delta":
+      case "reasoning.delta": {
+        const block = this.#open.get(event.itemId);
+        if (block) block.text += event.delta;
+        return;
+      }
+      case "message.completed":
+        this.#closeBlock(event.itemId, (item) => {
+          if (item.type === "message") item.content = [{ type: "output_text", text: event.text }];
+        });
+        return;
+      case "reasoning.completed":
+        this.#closeBlock(event.itemId, (item) => {
+          if (item.type === "reasoning") item.text = event.text;
+        });
+        return;
+      case "tool.call.completed":
+        result.output.push({
+          type: "function_call",
+          id: event.itemId,
+          call_id: event.callId,
+          name: event.name,
+          arguments: event.arguments,
+          side: event.side ?? "client",
+        });
+        return;
+      case "tool.completed":
+        result.output.push({ type: "function_call_output", id: `${event.callId}_output`, call_id: event.callId, output: event.output });
+        return;
+      case "tool.call.started":
+      case "tool.call.delta":
+      case "tool.started":
+      case "step.completed":
+        return;
+      case "run.completed":
+        this.#flushOpen();
+        result.status = event.status;
+        result.finishReason = event.finishReason;
+        result.incompleteReason = event.incompleteReason;
+        result.usage = event.usage;
+        return;
+      case "run.failed":
+        this.#flushOpen();
+        result.status = "failed";
+        result.error = event.error;
+        if (event.usage) result.usage = event.usage;
+        return;
+      default:
+        assertNever(event);
+    }
+  }
+
+  /** The assistant text of the whole run. */
+  get text(): string {
+    let text = "";
+    for (const item of this.result.output) {
+      if (item.type !== "message") continue;
+      for (const part of item.content) if (part.type !== "input_image") text += part.text;
+    }
+    return text;
+  }
+
+  #openBlock(itemId: string, item: OutputItem): void {
+    this.#open.set(itemId, { text: "", index: this.result.output.length });
+    this.result.output.push(item);
+  }
+
+  #closeBlock(itemId: string, finish: (item: OutputItem) => void): void {
+    const block = this.#open.get(itemId);
+    if (!block) return;
+    this.#open.delete(itemId);
+    const item = this.result.output[block.index];
+    if (item) finish(item);
+  }
+
+  /** A run that ends with blocks still open (cut short) keeps the text that did arrive. */
+  #flushOpen(): void {
+    for (const [itemId, block] of this.#open) {
+      const item = this.result.output[block.index];
+      if (item?.type === "message") item.content = [{ type: "output_text", text: block.text }];
+      else if (item?.type === "reasoning") item.text = block.text;
+      this.#open.delete(itemId);
+    }
+  }
+}
+
+/** Output items as history items, ready to be sent upstream again on the next turn. */
+export function outputToItems(output: readonly OutputItem[]): Item[] {
+  return output.map((item): Item => {
+    if (item.type === "function_call") return { type: "function_call", id: item.id, call_id: item.call_id, name: item.name, arguments: item.arguments };
+    return item;
+  });
+}
