@@ -3,6 +3,7 @@ import { toNodeHandler } from "h3";
 import type { HermesConfig } from "./config/schema.ts";
 import { HermesError } from "./protocol/index.ts";
 import { createApp } from "./server/app.ts";
+import { handleClientError } from "./server/client-error.ts";
 import { Lifecycle } from "./server/context.ts";
 import { createHermesStorage, describeStorage } from "./state/create-storage.ts";
 import { createIdempotencyStore } from "./state/idempotency.ts";
@@ -18,6 +19,8 @@ export interface Hermes {
   upstreamKind: string;
   /** A Node `http` request listener, for `http.createServer` or listhen. */
   handler: (request: IncomingMessage, response: ServerResponse) => void;
+  /** For the server's `clientError` event: requests Node's parser rejects still get the error envelope. */
+  onClientError: typeof handleClientError;
   /** The same app as a web fetch handler. */
   fetch: (request: Request) => Promise<Response>;
   /**
@@ -55,6 +58,7 @@ export async function createHermes(config: HermesConfig): Promise<Hermes> {
     config,
     upstreamKind: upstream.kind,
     handler: toNodeHandler(app) as Hermes["handler"],
+    onClientError: handleClientError,
     fetch: async (request) => app.fetch(request),
     close: () =>
       (closing ??= (async () => {

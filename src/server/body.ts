@@ -1,8 +1,13 @@
+import type { IncomingMessage } from "node:http";
 import type { H3Event } from "h3";
 import { HermesError } from "../protocol/index.ts";
 
 const tooLarge = (limit: number) =>
-  new HermesError(`Request body exceeds the limit of ${limit} bytes`, { status: 413, code: "body_too_large" });
+  new HermesError(`Request body exceeds the limit of ${limit} bytes`, {
+    status: 413,
+    code: "body_too_large",
+    headers: { connection: "close" },
+  });
 
 /**
  * Reads the request body as text, at most `limit` bytes whether or not a Content-Length was sent
@@ -17,18 +22,56 @@ export async function readBodyText(event: H3Event, limit: number): Promise<{ tex
     if (Number(declared) > limit) throw tooLarge(limit);
   }
   const nodeRequest = event.runtime?.node?.req;
+  const body = nodeRequest ? await collectNode(nodeRequest, limit) : await collectWeb(event.req.body, limit);
+  return { text: body.toString("utf8"), bytes: body.byteLength };
+}
+
+/**
+ * Collects without destroying the request when it runs over: the 413 still reaches the client, and
+ * `Connection: close` keeps the half-read connection out of its pool.
+ */
+function collectNode(request: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const cleanup = () => {
+      request.off("data", onData);
+      request.off("end", onEnd);
+      request.off("error", onError);
+    };
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.byteLength;
+      if (bytes <= limit) return void chunks.push(chunk);
+      cleanup();
+      request.pause();
+      reject(tooLarge(limit));
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, bytes));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    request.on("data", onData);
+    request.once("end", onEnd);
+    request.once("error", onError);
+  });
+}
+
+async function collectWeb(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
   let bytes = 0;
-  // Web ReadableStreams are async iterable on Node, though the DOM typings do not say so.
-  const source = (nodeRequest ?? event.req.body) as AsyncIterable<Uint8Array> | null;
-  if (source) {
-    for await (const chunk of source) {
+  if (body) {
+    // Web ReadableStreams are async iterable on Node, though the DOM typings do not say so.
+    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
       bytes += chunk.byteLength;
       if (bytes > limit) throw tooLarge(limit);
       chunks.push(chunk);
     }
   }
-  return { text: Buffer.concat(chunks, bytes).toString("utf8"), bytes };
+  return Buffer.concat(chunks, bytes);
 }
 
 /** Reads and parses a JSON body: empty or malformed JSON is a 400 `invalid_json`. */
