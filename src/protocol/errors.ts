@@ -5,8 +5,7 @@ export type HermesErrorType =
   | "permission_error"
   | "not_found_error"
   | "rate_limit_error"
-  | "server_error"
-  | "upstream_error";
+  | "server_error";
 
 /** What an error looks like once it leaves the process: the fields of the OpenAI error envelope. */
 export interface HermesErrorInfo {

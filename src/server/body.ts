@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
 import type { H3Event } from "h3";
 import { HermesError } from "../protocol/index.ts";
 
@@ -30,7 +30,7 @@ export async function readBodyText(event: H3Event, limit: number): Promise<{ tex
  * Collects without destroying the request when it runs over: the 413 still reaches the client, and
  * `Connection: close` keeps the half-read connection out of its pool.
  */
-function collectNode(request: IncomingMessage, limit: number): Promise<Buffer> {
+function collectNode(request: Readable, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
