@@ -1,0 +1,43 @@
+import { randomId } from "../../protocol/index.ts";
+import type { HermesEvent, NewId } from "../../protocol/index.ts";
+import { upstreamError } from "../http-errors.ts";
+import { ChatStreamDecoder } from "./decode-stream.ts";
+import { chatCompletionSchema } from "./schema.ts";
+
+/**
+ * A non-stream Chat Completions body to the same events a stream of it would give: the message is
+ * replayed through the stream decoder as one chunk, so both paths share every rule. Pure.
+ */
+export function decodeChatJson(body: unknown, newId: NewId = randomId): HermesEvent[] {
+  const parsed = chatCompletionSchema.safeParse(body);
+  if (!parsed.success) {
+    // Some gateways answer 200 with an error envelope; its message says more than "unreadable".
+    const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
+    throw upstreamError(
+      typeof message === "string" ? `The upstream failed: ${message}` : "The upstream sent an unreadable completion",
+      parsed.error,
+    );
+  }
+  const { choices, usage } = parsed.data;
+  const { message, finish_reason } = choices[0]!;
+  const decoder = new ChatStreamDecoder(newId);
+  const events: HermesEvent[] = [];
+  decoder.push(
+    {
+      choices: [
+        {
+          delta: {
+            ...message,
+            tool_calls: message.tool_calls?.map((call, index) => ({ index, id: call.id, function: call.function })),
+          },
+          // A whole body is a finished answer even when a server leaves the reason out.
+          finish_reason: finish_reason || "stop",
+        },
+      ],
+      usage,
+    },
+    events,
+  );
+  decoder.end(events);
+  return events;
+}

@@ -1,0 +1,200 @@
+import { randomId } from "../../protocol/index.ts";
+import type { HermesEvent, NewId, Usage } from "../../protocol/index.ts";
+import { upstreamError } from "../http-errors.ts";
+import { mapFinishReason } from "./finish-reason.ts";
+import type { ChatChunk, ChatChunkDelta, ChatToolCallDelta } from "./schema.ts";
+import { mapChatUsage } from "./usage.ts";
+
+interface TextBlock {
+  itemId: string;
+  text: string;
+}
+
+interface ToolCallState {
+  index: number;
+  /** The upstream's id; kept apart from `callId` until the call starts. */
+  id: string | undefined;
+  callId: string;
+  itemId: string;
+  name: string;
+  arguments: string;
+  started: boolean;
+  completed: boolean;
+}
+
+/**
+ * Turns parsed Chat Completions chunks into protocol events: `push` each chunk, then `end` once the
+ * stream is over. Pure and synchronous; events are appended to a caller-owned array so that the hot
+ * path allocates nothing but the events themselves.
+ *
+ * Blocks are sequential, as OpenAI streams them: reasoning and text close each other, a tool call
+ * closes the text and reasoning before it, and a call with a new index (or, Gemini-style, a new id at
+ * the same index) completes the call before it. Everything still open is closed at the finish reason.
+ * Chunks are shape-checked by hand, not with zod: this runs once per token.
+ *
+ * @example
+ * const decoder = new ChatStreamDecoder(randomId);
+ * const events: HermesEvent[] = [];
+ * for (const chunk of chunks) decoder.push(chunk, events);
+ * decoder.end(events); // throws when the stream never finished
+ */
+export class ChatStreamDecoder {
+  private readonly newId: NewId;
+  private message: TextBlock | undefined;
+  private reasoning: TextBlock | undefined;
+  private readonly calls: ToolCallState[] = [];
+  private current: ToolCallState | undefined;
+  private finishReason: string | undefined;
+  private usage: Usage | undefined;
+  private ended = false;
+
+  constructor(newId: NewId = randomId) {
+    this.newId = newId;
+  }
+
+  /** Whether a finish reason has arrived: the answer is whole even if the stream breaks after it. */
+  get finished(): boolean {
+    return this.finishReason !== undefined;
+  }
+
+  push(chunk: unknown, out: HermesEvent[]): void {
+    if (typeof chunk !== "object" || chunk === null) throw upstreamError("The upstream sent a malformed stream chunk");
+    const { choices, usage, error } = chunk as ChatChunk;
+    if (error) throw upstreamError(`The upstream failed mid-stream${error.message ? `: ${error.message}` : ""}`);
+    // With include_usage OpenAI sends `usage: null` on every chunk and the totals on a last one;
+    // servers that report running totals on every chunk end with the final figure, so the last wins.
+    if (typeof usage === "object" && usage !== null) this.usage = mapChatUsage(usage);
+    // Only choice 0: we never ask for `n > 1`.
+    const choice = Array.isArray(choices) ? choices[0] : undefined;
+    if (choice === undefined || this.finishReason !== undefined) return;
+    const delta = choice.delta;
+    if (typeof delta === "object" && delta !== null) this.pushDelta(delta, out);
+    const reason = choice.finish_reason;
+    if (typeof reason === "string" && reason !== "") {
+      this.finishReason = reason;
+      this.closeAll(out);
+    }
+  }
+
+  /** Closes what is still open and appends the one `step.completed`; throws if no finish reason came. */
+  end(out: HermesEvent[]): void {
+    if (this.ended) return;
+    this.ended = true;
+    // A stream cut short looks like a short answer; reporting it as one would be a silent truncation.
+    if (this.finishReason === undefined) throw upstreamError("The upstream stream ended before a finish reason");
+    const finishReason = mapFinishReason(this.finishReason, this.calls.length > 0);
+    out.push(this.usage ? { type: "step.completed", finishReason, usage: this.usage } : { type: "step.completed", finishReason });
+  }
+
+  private pushDelta(delta: ChatChunkDelta, out: HermesEvent[]): void {
+    // Some servers send both names for the same text; reading one avoids doubling it.
+    const reasoning = delta.reasoning_content ?? delta.reasoning;
+    if (typeof reasoning === "string" && reasoning !== "") this.reasoningDelta(reasoning, out);
+    const content = delta.content;
+    if (typeof content === "string") {
+      if (content !== "") this.textDelta(content, out);
+    } else if (Array.isArray(content)) {
+      for (const part of content) if (part.type === "text" && typeof part.text === "string" && part.text !== "") this.textDelta(part.text, out);
+    }
+    // The protocol has no refusal block; shown as text, a refusal at least reaches the user.
+    if (typeof delta.refusal === "string" && delta.refusal !== "") this.textDelta(delta.refusal, out);
+    const toolCalls = delta.tool_calls;
+    if (Array.isArray(toolCalls)) for (const call of toolCalls) this.toolCallDelta(call, out);
+  }
+
+  private textDelta(delta: string, out: HermesEvent[]): void {
+    let message = this.message;
+    if (message === undefined) {
+      this.closeReasoning(out);
+      message = this.message = { itemId: this.newId("msg_"), text: "" };
+      out.push({ type: "message.started", itemId: message.itemId });
+    }
+    message.text += delta;
+    out.push({ type: "text.delta", itemId: message.itemId, delta });
+  }
+
+  private reasoningDelta(delta: string, out: HermesEvent[]): void {
+    let reasoning = this.reasoning;
+    if (reasoning === undefined) {
+      this.closeMessage(out);
+      reasoning = this.reasoning = { itemId: this.newId("rs_"), text: "" };
+      out.push({ type: "reasoning.started", itemId: reasoning.itemId });
+    }
+    reasoning.text += delta;
+    out.push({ type: "reasoning.delta", itemId: reasoning.itemId, delta });
+  }
+
+  private toolCallDelta(delta: ChatToolCallDelta, out: HermesEvent[]): void {
+    if (typeof delta !== "object" || delta === null) return;
+    const id = typeof delta.id === "string" && delta.id !== "" ? delta.id : undefined;
+    let call = this.current;
+    // A missing index continues the current call; Gemini sends parallel calls at one index, told apart by id.
+    const index = typeof delta.index === "number" ? delta.index : (call?.index ?? 0);
+    if (call === undefined || call.index !== index || (id !== undefined && call.id !== undefined && id !== call.id)) {
+      if (id === undefined && this.calls.some((done) => done.index === index)) {
+        throw upstreamError("The upstream interleaved the arguments of parallel tool calls");
+      }
+      if (call !== undefined) this.completeCall(call, out);
+      this.closeMessage(out);
+      this.closeReasoning(out);
+      call = { index, id, callId: "", itemId: "", name: "", arguments: "", started: false, completed: false };
+      this.calls.push(call);
+      this.current = call;
+    } else if (id !== undefined && call.id === undefined) {
+      call.id = id;
+    }
+    const fn = delta.function;
+    const name = fn?.name;
+    const piece = fn?.arguments;
+    if (!call.started) {
+      if (typeof name === "string" && name !== "") call.name = name;
+      if (typeof piece === "string") call.arguments += piece;
+      // Arguments that came before the name are held back and sent as the first delta.
+      if (call.name !== "") this.startCall(call, out);
+    } else if (typeof piece === "string" && piece !== "") {
+      call.arguments += piece;
+      out.push({ type: "tool.call.delta", callId: call.callId, delta: piece });
+    }
+  }
+
+  private startCall(call: ToolCallState, out: HermesEvent[]): void {
+    call.started = true;
+    call.callId = call.id ?? this.newId("call_");
+    call.itemId = this.newId("fc_");
+    out.push({ type: "tool.call.started", callId: call.callId, itemId: call.itemId, name: call.name });
+    if (call.arguments !== "") out.push({ type: "tool.call.delta", callId: call.callId, delta: call.arguments });
+  }
+
+  private completeCall(call: ToolCallState, out: HermesEvent[]): void {
+    if (call.completed) return;
+    if (!call.started) throw upstreamError("The upstream sent a tool call without a name");
+    call.completed = true;
+    // A call without arguments is a call with no arguments; "" would fail every JSON.parse downstream.
+    if (call.arguments === "") {
+      call.arguments = "{}";
+      out.push({ type: "tool.call.delta", callId: call.callId, delta: "{}" });
+    }
+    out.push({ type: "tool.call.completed", callId: call.callId, itemId: call.itemId, name: call.name, arguments: call.arguments });
+  }
+
+  private closeMessage(out: HermesEvent[]): void {
+    const message = this.message;
+    if (message === undefined) return;
+    this.message = undefined;
+    out.push({ type: "message.completed", itemId: message.itemId, text: message.text });
+  }
+
+  private closeReasoning(out: HermesEvent[]): void {
+    const reasoning = this.reasoning;
+    if (reasoning === undefined) return;
+    this.reasoning = undefined;
+    out.push({ type: "reasoning.completed", itemId: reasoning.itemId, text: reasoning.text });
+  }
+
+  private closeAll(out: HermesEvent[]): void {
+    this.closeReasoning(out);
+    this.closeMessage(out);
+    for (const call of this.calls) this.completeCall(call, out);
+    this.current = undefined;
+  }
+}

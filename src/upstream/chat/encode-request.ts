@@ -1,0 +1,149 @@
+import type {
+  ChatCompletionContentPart,
+  ChatCompletionCreateParamsBase,
+  ChatCompletionMessageFunctionToolCall,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+  ChatCompletionToolChoiceOption,
+} from "openai/resources/chat/completions";
+import { textOf } from "../../protocol/index.ts";
+import type { ContentPart, MessageItem, RunInput, TextFormat, ToolChoice } from "../../protocol/index.ts";
+
+/** The body sent to `POST /chat/completions`. */
+export type ChatRequestBody = ChatCompletionCreateParamsBase;
+
+export interface EncodeChatRequestOptions {
+  /** `false` for the non-stream fallback. @default true */
+  stream?: boolean;
+}
+
+/**
+ * Builds the Chat Completions request for one agent step. Pure. Optional settings are left out when
+ * unset rather than sent as `null`: many OpenAI-compatible servers reject fields they do not know.
+ */
+export function encodeChatRequest(input: RunInput, options: EncodeChatRequestOptions = {}): ChatRequestBody {
+  const body: ChatRequestBody = { model: input.model, messages: encodeMessages(input) };
+  if (options.stream !== false) {
+    body.stream = true;
+    body.stream_options = { include_usage: true };
+  }
+  // `tool_choice` and `parallel_tool_calls` without `tools` is a 400 at OpenAI.
+  if (input.tools.length > 0) {
+    body.tools = input.tools.map(
+      (tool): ChatCompletionTool => ({
+        type: "function",
+        function: {
+          name: tool.name,
+          ...(tool.description !== undefined && { description: tool.description }),
+          ...(tool.parameters !== undefined && { parameters: tool.parameters }),
+          ...(tool.strict !== undefined && { strict: tool.strict }),
+        },
+      }),
+    );
+    if (input.toolChoice !== undefined) body.tool_choice = encodeToolChoice(input.toolChoice);
+    if (input.parallelToolCalls !== undefined) body.parallel_tool_calls = input.parallelToolCalls;
+  }
+  if (input.temperature !== undefined) body.temperature = input.temperature;
+  if (input.topP !== undefined) body.top_p = input.topP;
+  if (input.maxOutputTokens !== undefined) body.max_completion_tokens = input.maxOutputTokens;
+  if (input.stop !== undefined && input.stop.length > 0) body.stop = input.stop;
+  if (input.seed !== undefined) body.seed = input.seed;
+  if (input.frequencyPenalty !== undefined) body.frequency_penalty = input.frequencyPenalty;
+  if (input.presencePenalty !== undefined) body.presence_penalty = input.presencePenalty;
+  if (input.textFormat !== undefined && input.textFormat.type !== "text") {
+    body.response_format = encodeTextFormat(input.textFormat);
+  }
+  if (input.reasoningEffort !== undefined) body.reasoning_effort = input.reasoningEffort;
+  if (input.user !== undefined) body.user = input.user;
+  if (input.metadata !== undefined) body.metadata = input.metadata;
+  return body;
+}
+
+/**
+ * Items to chat messages. A run of function calls becomes one assistant message with `tool_calls`,
+ * merged into the assistant text just before it: that is how a chat turn with text and calls looks,
+ * and some chat templates reject two assistant messages in a row. Reasoning items are dropped: chat
+ * upstreams take no reasoning input (and some reject it).
+ */
+export function encodeMessages(input: Pick<RunInput, "instructions" | "items">): ChatCompletionMessageParam[] {
+  const messages: ChatCompletionMessageParam[] = [];
+  if (input.instructions) messages.push({ role: "system", content: input.instructions });
+  // The assistant message that function calls may still join.
+  let assistant: { role: "assistant"; content?: string | null; tool_calls?: ChatCompletionMessageFunctionToolCall[] } | undefined;
+  for (const item of input.items) {
+    switch (item.type) {
+      case "message":
+        if (item.role === "assistant") {
+          assistant = { role: "assistant", content: textOf(item.content) };
+          messages.push(assistant);
+        } else {
+          assistant = undefined;
+          messages.push(encodeMessage(item));
+        }
+        break;
+      case "function_call": {
+        if (assistant === undefined) {
+          assistant = { role: "assistant", content: null };
+          messages.push(assistant);
+        }
+        const call: ChatCompletionMessageFunctionToolCall = {
+          id: item.call_id,
+          type: "function",
+          function: { name: item.name, arguments: item.arguments },
+        };
+        if (assistant.tool_calls) assistant.tool_calls.push(call);
+        else assistant.tool_calls = [call];
+        // OpenAI wants `null`, not "", beside tool calls.
+        if (assistant.content === "") assistant.content = null;
+        break;
+      }
+      case "function_call_output":
+        assistant = undefined;
+        messages.push({ role: "tool", tool_call_id: item.call_id, content: item.output });
+        break;
+      case "reasoning":
+        break;
+      default:
+        assertNeverItem(item);
+    }
+  }
+  return messages;
+}
+
+function encodeMessage(item: MessageItem): ChatCompletionMessageParam {
+  // `developer` is OpenAI-only; every chat server knows `system`, and OpenAI treats them alike.
+  if (item.role === "system" || item.role === "developer") return { role: "system", content: textOf(item.content) };
+  return { role: "user", content: encodeUserContent(item.content) };
+}
+
+/** A plain string when the message is text only (what every server accepts), else content parts. */
+function encodeUserContent(parts: readonly ContentPart[]): string | ChatCompletionContentPart[] {
+  if (!parts.some((part) => part.type === "input_image")) return textOf(parts);
+  return parts.map(
+    (part): ChatCompletionContentPart =>
+      part.type === "input_image"
+        ? { type: "image_url", image_url: { url: part.image_url, ...(part.detail !== undefined && { detail: part.detail }) } }
+        : { type: "text", text: part.text },
+  );
+}
+
+function encodeToolChoice(choice: ToolChoice): ChatCompletionToolChoiceOption {
+  return typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
+}
+
+function encodeTextFormat(format: Exclude<TextFormat, { type: "text" }>): NonNullable<ChatRequestBody["response_format"]> {
+  if (format.type === "json_object") return { type: "json_object" };
+  return {
+    type: "json_schema",
+    json_schema: {
+      name: format.name,
+      schema: format.schema,
+      ...(format.description !== undefined && { description: format.description }),
+      ...(format.strict !== undefined && { strict: format.strict }),
+    },
+  };
+}
+
+function assertNeverItem(item: never): never {
+  throw new Error(`unhandled item: ${JSON.stringify(item)}`);
+}

@@ -1,0 +1,189 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Readable } from "node:stream";
+import { Pool } from "undici";
+import type { HermesConfig } from "../config/schema.ts";
+import { isRetryableTransportError, parseErrorBody, statusError, transportError, upstreamError } from "./http-errors.ts";
+import type { TransportTimeouts } from "./http-errors.ts";
+import { backoffMs, first, isRetryableStatus, maxRetryAfterMs, retryAfterMs, sleep } from "./retry.ts";
+
+/**
+ * The HTTP hop shared by the chat and responses upstreams: one keep-alive undici `Pool` per upstream
+ * origin (not `fetch`, which costs about five times the CPU per call), timeouts, retries before the
+ * first byte, abort, and error mapping done once (see `http-errors.ts`).
+ *
+ * Failures reject with a HermesError; an abort rejects with the signal's reason, as `fetch` does, so
+ * that callers can tell "the client went away" from "the upstream failed".
+ */
+
+/** The upstream settings the transport reads; `baseURL` is required here. */
+export type UpstreamHttpOptions = Pick<
+  HermesConfig["upstream"],
+  "apiKey" | "connectTimeoutMs" | "headersTimeoutMs" | "idleTimeoutMs" | "maxRetries" | "retryDelayMs"
+> & { baseURL: string };
+
+export interface UpstreamRequest {
+  method: "GET" | "POST";
+  /** Path below the base URL, such as `/chat/completions`. */
+  path: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** @default "application/json" */
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+/** A 2xx answer whose body has not been read yet. */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** The media type, lower-cased and without parameters, such as `text/event-stream`. */
+  readonly contentType: string;
+  /**
+   * The body as it arrives. Idle timeouts, resets and truncation reject with a HermesError, an abort
+   * with the signal's reason. Leaving the loop early closes the connection.
+   */
+  chunks(): AsyncGenerator<Uint8Array, void, undefined>;
+  /** The whole body as text, with the same error mapping. */
+  text(): Promise<string>;
+  /** Drops the body and closes the connection; for callers that stop before the end. */
+  cancel(): void;
+}
+
+export interface UpstreamHttp {
+  readonly baseURL: string;
+  /** Sends a request, retrying 408/409/429/5xx and connection failures; resolves on a 2xx only. */
+  request(request: UpstreamRequest): Promise<UpstreamResponse>;
+  /** Closes every connection, ending requests still in flight. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Error bodies beyond this are cut: they only feed an error message. */
+const errorBodyLimit = 64 * 1024;
+
+/** Creates the transport for one upstream base URL such as `https://api.openai.com/v1`. */
+export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
+  const url = new URL(options.baseURL);
+  const basePath = url.pathname.replace(/\/+$/, "");
+  const pool = new Pool(url.origin, {
+    connect: { timeout: options.connectTimeoutMs },
+    headersTimeout: options.headersTimeoutMs,
+    bodyTimeout: options.idleTimeoutMs,
+  });
+  const timeouts: TransportTimeouts = options;
+  const baseHeaders: Record<string, string> = { "user-agent": "hermes-proxy" };
+  if (options.apiKey) baseHeaders.authorization = `Bearer ${options.apiKey}`;
+
+  async function request(init: UpstreamRequest): Promise<UpstreamResponse> {
+    const { signal } = init;
+    const headers: Record<string, string> = { ...baseHeaders, accept: init.accept ?? "application/json" };
+    let body: string | undefined;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers["content-type"] = "application/json";
+    }
+    // Query parameters of the base URL (Azure's `api-version`) ride along on every path.
+    const path = basePath + init.path + url.search;
+
+    for (let attempt = 0; ; attempt++) {
+      let response;
+      try {
+        response = await pool.request({ method: init.method, path, headers, body, signal });
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (attempt < options.maxRetries && isRetryableTransportError(error)) {
+          await sleep(backoffMs(attempt, options.retryDelayMs), signal);
+          continue;
+        }
+        throw transportError(error, timeouts);
+      }
+
+      const { statusCode, headers: responseHeaders } = response;
+      if (statusCode >= 200 && statusCode < 300) {
+        return wrapResponse(statusCode, responseHeaders, response.body, signal, timeouts);
+      }
+      const text = await readLimited(response.body, signal);
+      if (statusCode < 400) {
+        throw upstreamError(`The upstream answered with an unexpected HTTP ${statusCode}`);
+      }
+      const waitMs = retryAfterMs(responseHeaders);
+      if (
+        attempt < options.maxRetries &&
+        isRetryableStatus(statusCode) &&
+        (waitMs === undefined || waitMs <= maxRetryAfterMs) &&
+        // An exhausted quota is a 429 that no amount of waiting fixes.
+        parseErrorBody(text).code !== "insufficient_quota"
+      ) {
+        await sleep(waitMs ?? backoffMs(attempt, options.retryDelayMs), signal);
+        continue;
+      }
+      throw statusError(statusCode, text, retryAfterHeader(responseHeaders, waitMs), options.apiKey);
+    }
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    baseURL: options.baseURL,
+    request,
+    // Destroy rather than close: at shutdown a request still running has lost its client anyway,
+    // and waiting for it could take a whole headers timeout.
+    close: () => (closed ??= pool.destroy()),
+  };
+}
+
+function wrapResponse(
+  status: number,
+  headers: IncomingHttpHeaders,
+  body: Readable,
+  signal: AbortSignal | undefined,
+  timeouts: TransportTimeouts,
+): UpstreamResponse {
+  const fail = (error: unknown): unknown => (signal?.aborted ? signal.reason : transportError(error, timeouts));
+  const contentType = (first(headers["content-type"]) ?? "").split(";", 1)[0]!.trim().toLowerCase();
+  return {
+    status,
+    headers,
+    contentType,
+    async *chunks() {
+      try {
+        for await (const chunk of body) yield chunk as Uint8Array;
+      } catch (error) {
+        throw fail(error);
+      }
+    },
+    async text() {
+      try {
+        let text = "";
+        const decoder = new TextDecoder();
+        for await (const chunk of body) text += decoder.decode(chunk as Uint8Array, { stream: true });
+        return text + decoder.decode();
+      } catch (error) {
+        throw fail(error);
+      }
+    },
+    cancel() {
+      body.destroy();
+    },
+  };
+}
+
+/** Reads an error body up to a limit; a body that fails to arrive reads as empty (the status says enough). */
+async function readLimited(body: Readable, signal: AbortSignal | undefined): Promise<string> {
+  let text = "";
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of body) {
+      text += decoder.decode(chunk as Uint8Array, { stream: true });
+      if (text.length > errorBodyLimit) break;
+    }
+  } catch {
+    if (signal?.aborted) throw signal.reason;
+  }
+  return text;
+}
+
+/** The `Retry-After` value to pass on to the client, in whole seconds. */
+function retryAfterHeader(headers: IncomingHttpHeaders, waitMs: number | undefined): string | undefined {
+  const raw = first(headers["retry-after"]);
+  if (raw !== undefined && raw.trim() !== "") return raw.trim();
+  return waitMs === undefined ? undefined : String(Math.ceil(waitMs / 1000));
+}
