@@ -34,10 +34,11 @@ export interface Hermes {
  * Creates the proxy from a resolved config.
  *
  * @example
- * import { createHermes } from "hermes-proxy";
- * import { resolveConfig } from "hermes-proxy/config"; // or build a HermesConfig yourself
+ * import http from "node:http";
+ * import { createHermes, resolveConfig } from "hermes-proxy";
+ * const { config } = await resolveConfig({ flags: { port: 8642 } }); // or hermesConfigSchema.parse({...})
  * const hermes = await createHermes(config);
- * http.createServer(hermes.handler).listen(8642);
+ * http.createServer(hermes.handler).on("clientError", hermes.onClientError).listen(config.server.port);
  */
 export async function createHermes(config: HermesConfig): Promise<Hermes> {
   const storage = createHermesStorage(config.storage);
@@ -80,4 +81,6 @@ function createUpstream(config: HermesConfig): Upstream {
 
 export type { HermesConfig, HermesUserConfig } from "./config/schema.ts";
 export { hermesConfigSchema } from "./config/schema.ts";
+export { resolveConfig, type ResolveConfigOptions, type ResolvedConfig } from "./config/resolve.ts";
+export { ConfigError } from "./config/errors.ts";
 export { version } from "./version.ts";

@@ -1,0 +1,55 @@
+import type { HermesConfig } from "../config/schema.ts";
+
+export interface BannerInput {
+  version: string;
+  config: HermesConfig;
+  /** From `createHermes`: `echo`, `chat`, `responses`, … */
+  upstreamKind: string;
+  /** What the socket is bound to; the port is the real one, also when 0 was asked for. */
+  host: string;
+  port: number;
+  /** Extra URLs from listhen (network interfaces when listening on all addresses). */
+  networkURLs?: readonly string[];
+  /** The config file as shown to the user, or undefined when there was none. */
+  source: string | undefined;
+}
+
+/** `http://[::1]:8642`: IPv6 literals take brackets in URLs. */
+export function listeningURL(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * The startup lines. `Listening on http://HOST:PORT` is kept in that exact form: scripts and tests
+ * read the port from it. Nothing here prints a secret: the upstream shows its origin only.
+ */
+export function bannerLines(input: BannerInput): string[] {
+  const { config } = input;
+  const lines = [`hermes-proxy ${input.version}`, `Listening on ${listeningURL(input.host, input.port)}`];
+  for (const url of input.networkURLs ?? []) lines.push(`  network:  ${url}`);
+  lines.push(
+    `  upstream: ${describeUpstream(input.upstreamKind, config)}`,
+    `  model:    ${[config.model.name, ...config.model.aliases].join(", ")}`,
+    `  storage:  ${config.storage}`,
+    `  auth:     ${(config.server.apiKey ?? "").trim() === "" ? "off (no API key)" : "on (Bearer API key required)"}`,
+    `  config:   ${input.source ?? "none (defaults and environment)"}`,
+  );
+  return lines;
+}
+
+function describeUpstream(kind: string, config: HermesConfig): string {
+  if (kind === "echo") return "echo (embedded; set OPENAI_API_KEY or HERMES_UPSTREAM_URL for a real model)";
+  const parts = [kind];
+  if (config.upstream.baseURL !== undefined) parts.push(originOf(config.upstream.baseURL));
+  if (config.upstream.model !== undefined) parts.push(`(model ${config.upstream.model})`);
+  return parts.join(" ");
+}
+
+/** Scheme, host and port only: no credentials, path or query. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "(unparseable URL)";
+  }
+}

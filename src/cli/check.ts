@@ -1,0 +1,25 @@
+import { ConfigError } from "../config/errors.ts";
+import { checkStartup } from "../config/guards.ts";
+import { displayPath } from "../config/load.ts";
+import { maskConfig } from "../config/mask.ts";
+import type { ConfigFlags } from "../config/overlay.ts";
+import { resolveConfig } from "../config/resolve.ts";
+import { printLines, printWarning } from "./output.ts";
+
+/**
+ * `hermes-proxy check`: the resolved config as JSON on stdout (secrets masked, so the output can be
+ * pasted into an issue), notes on stderr. The startup guards run too: a config `serve` would refuse
+ * does not pass `check`.
+ *
+ * @throws {ConfigError} when the config is invalid or the guards refuse it.
+ */
+export async function runCheck(flags: ConfigFlags): Promise<void> {
+  const cwd = process.cwd();
+  const { config, source } = await resolveConfig({ flags, env: process.env, cwd });
+  const { errors, warnings } = checkStartup(config);
+  if (errors.length > 0) throw new ConfigError(errors.join("\n"), { code: "startup_refused", problems: errors });
+  const file = source === undefined ? "none (defaults and environment)" : displayPath(source, cwd);
+  process.stderr.write(`hermes-proxy: config file: ${file}\n`);
+  for (const warning of warnings) printWarning(warning);
+  printLines([JSON.stringify(maskConfig(config), null, 2)]);
+}

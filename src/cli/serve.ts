@@ -1,0 +1,75 @@
+import { ConfigError } from "../config/errors.ts";
+import { checkStartup } from "../config/guards.ts";
+import { displayPath } from "../config/load.ts";
+import type { ConfigFlags } from "../config/overlay.ts";
+import { resolveConfig } from "../config/resolve.ts";
+import { version } from "../version.ts";
+import { bannerLines } from "./banner.ts";
+import { bareHost, listenExactly } from "./listen.ts";
+import { printError, printLines, printWarning } from "./output.ts";
+import { onShutdownSignal, withDeadline } from "./signals.ts";
+
+/** Time beyond `server.shutdownTimeoutMs` for closing the upstream pools, storage and sockets. */
+const shutdownMarginMs = 2_000;
+
+/**
+ * `hermes-proxy serve`: resolve the config, apply the startup guards, create the proxy and listen.
+ * Returns once listening; the process then lives until a signal.
+ *
+ * @throws {ConfigError | ListenError} for the CLI to print; nothing is left running.
+ */
+export async function runServe(flags: ConfigFlags): Promise<void> {
+  const cwd = process.cwd();
+  const { config, source } = await resolveConfig({ flags, env: process.env, cwd });
+  const { errors, warnings } = checkStartup(config);
+  if (errors.length > 0) throw new ConfigError(errors.join("\n"), { code: "startup_refused", problems: errors });
+
+  // Loaded here rather than at the top so that --help, --version and check stay fast.
+  const { createHermes } = await import("../index.ts");
+  const hermes = await createHermes(config);
+  let listener: Awaited<ReturnType<typeof listenExactly>>;
+  try {
+    listener = await listenExactly(hermes.handler, { port: config.server.port, host: config.server.host });
+  } catch (error) {
+    await withDeadline(hermes.close(), shutdownMarginMs, undefined);
+    throw error;
+  }
+
+  listener.server.on("clientError", hermes.onClientError);
+
+  const networkURLs = (await listener.getURLs()).filter((url) => url.type === "network").map((url) => url.url);
+  printLines(
+    bannerLines({
+      version,
+      config,
+      upstreamKind: hermes.upstreamKind,
+      host: bareHost(config.server.host),
+      port: listener.address.port,
+      networkURLs,
+      source: source === undefined ? undefined : displayPath(source, cwd),
+    }),
+  );
+  // After the banner, so that a failure to listen stays a single line.
+  for (const warning of warnings) printWarning(warning);
+
+  onShutdownSignal(async (signal) => {
+    const seconds = Math.ceil(config.server.shutdownTimeoutMs / 1000);
+    process.stderr.write(`hermes-proxy: ${signal} received; finishing in-flight requests (up to ${seconds} s)\n`);
+    // Both at once: the listener stops taking connections while hermes drains what is in flight.
+    const outcome = await withDeadline<PromiseSettledResult<void>[] | "timeout">(
+      Promise.allSettled([hermes.close(), listener.close()]),
+      config.server.shutdownTimeoutMs + shutdownMarginMs,
+      "timeout",
+    );
+    if (outcome === "timeout") {
+      process.stderr.write(`hermes-proxy: shutdown did not finish in ${seconds + shutdownMarginMs / 1000} s; exiting anyway\n`);
+      return 1;
+    }
+    const failed = outcome.find((result) => result.status === "rejected");
+    if (failed !== undefined) {
+      printError(failed.reason);
+      return 1;
+    }
+    return 0;
+  });
+}

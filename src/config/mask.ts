@@ -1,0 +1,82 @@
+/** Field names whose string values are secrets. */
+const secretKey = /(?:api[-_]?key|secret|token|password|passwd)$/i;
+/** Query parameters that commonly carry credentials in URLs. */
+const secretParameter = /^(?:api[-_]?key|key|token|access[-_]?token|secret|password|sig|signature)$/i;
+
+export function isSecretKey(key: string): boolean {
+  return secretKey.test(key);
+}
+
+/**
+ * A key shortened so that a person can tell which one is configured without the output revealing it:
+ * a short, non-secret prefix such as `sk-` and the last four characters; a key under 16 characters
+ * shows nothing, since even four characters would be a large part of it.
+ *
+ * @example
+ * maskSecret("sk-proj-4f9a0c1d2e3b4a5c6d7eabcd"); // "sk-…abcd"
+ */
+export function maskSecret(secret: string): string {
+  const value = secret.trim();
+  if (value === "") return "(empty)";
+  if (value.length < 16) return "***";
+  const prefix = /^[A-Za-z]{1,4}[-_]/.exec(value)?.[0] ?? "";
+  return `${prefix}…${value.slice(-4)}`;
+}
+
+/**
+ * A URL with its user, password and credential-bearing query parameters replaced, for printing.
+ * Strings that are not URLs come back unchanged.
+ *
+ * @example
+ * maskUrl("redis://default:hunter2@cache:6379/0"); // "redis://***:***@cache:6379/0"
+ */
+export function maskUrl(value: string): string {
+  if (!/^[a-z][a-z\d+.-]*:\/\//i.test(value)) return value;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // Unparseable but URL-shaped: anything between "//" and "@" may be credentials.
+    return value.replace(/\/\/[^/@]*@/, "//***@");
+  }
+  let changed = false;
+  if (url.username !== "") {
+    url.username = "***";
+    changed = true;
+  }
+  if (url.password !== "") {
+    url.password = "***";
+    changed = true;
+  }
+  for (const name of [...url.searchParams.keys()]) {
+    if (secretParameter.test(name)) {
+      url.searchParams.set(name, "***");
+      changed = true;
+    }
+  }
+  // Re-serialising changes a URL's spelling (a trailing slash, escapes): keep the original when clean.
+  return changed ? url.toString().replaceAll("%2A%2A%2A", "***") : value;
+}
+
+/**
+ * A deep copy of a configuration that is safe to print: values of secret fields (`apiKey`, `token`, …)
+ * through `maskSecret`, credentials in URLs through `maskUrl`, functions as `[function]`.
+ *
+ * @example
+ * maskConfig({ server: { apiKey: "sk-abcdefghijklmnop" } }); // { server: { apiKey: "sk-…mnop" } }
+ */
+export function maskConfig<T>(config: T): T {
+  return maskValue(config, undefined) as T;
+}
+
+function maskValue(value: unknown, key: string | undefined): unknown {
+  if (typeof value === "string") {
+    return key !== undefined && isSecretKey(key) ? maskSecret(value) : maskUrl(value);
+  }
+  if (typeof value === "function") return "[function]";
+  if (Array.isArray(value)) return value.map((item) => maskValue(item, key));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, maskValue(item, name)]));
+  }
+  return value;
+}
