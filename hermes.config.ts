@@ -1,6 +1,10 @@
 // The config `npm start` uses. Every field is optional: delete what you do not need. The environment
 // and command-line flags override what is written here (flag > environment > this file > default),
 // and `npm run check` prints the result with secrets masked.
+import calculator from "./plugins/tool-calculator/index.ts";
+import clock from "./plugins/tool-clock/index.ts";
+import httpFetch from "./plugins/tool-http-fetch/index.ts";
+import notes from "./plugins/tool-notes/index.ts";
 import { defineConfig } from "./sdk/index.ts";
 
 export default defineConfig({
@@ -28,7 +32,24 @@ export default defineConfig({
   agent: {
     // systemPrompt: "You are a concise assistant.",
     maxIterations: 90,
+    // One server tool call may take this long unless the tool sets its own limit.
+    toolTimeoutMs: 60_000,
+    // Runs API: live runs at once (one more is a 429), and how long a finished run stays readable.
+    maxConcurrentRuns: 10,
+    runRetentionMs: 60 * 60 * 1000,
   },
+
+  // Server-side tools the model may call; the proxy runs them and feeds the results back. A plugin in
+  // its own file or npm package is imported the same way. Falsy entries are skipped, so
+  // `process.env.ENABLE_FETCH === "1" && httpFetch(...)` works.
+  plugins: [
+    clock({ defaultTimeZone: "UTC" }),
+    calculator(),
+    // Notes per conversation session, kept in the storage below.
+    notes(),
+    // Only the hosts listed here can be fetched, redirects included.
+    httpFetch({ allow: ["example.com", "*.wikipedia.org"], maxBytes: 2_000_000, timeoutMs: 10_000 }),
+  ],
 
   // "memory" forgets stored responses on restart; "fs:.hermes" keeps them in ./.hermes.
   storage: "memory",

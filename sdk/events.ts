@@ -32,6 +32,7 @@ export type {
   RunStartedEvent,
   RunStatus,
   StepCompletedEvent,
+  TerminalEvent,
   TextDeltaEvent,
   TextPart,
   ToolCallCompletedEvent,

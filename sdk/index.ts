@@ -3,5 +3,20 @@
  */
 export { defineConfig } from "./config.ts";
 export type { HermesConfig, HermesConfigEnv, HermesConfigExport, HermesConfigFunction, HermesUserConfig } from "./config.ts";
+export { definePlugin, type PluginDefinition } from "./plugin.ts";
+export type { HermesPlugin, PluginHooks, PluginOption, RunInfo } from "./plugin.ts";
+export { defineTool, type ToolDefinition } from "./tool.ts";
+export type { HermesTool, JsonValue, PluginLogger, ToolContext, ToolResult } from "./tool.ts";
+export { defineStorage, type StorageDefinition } from "./storage.ts";
+export type { HermesStorage } from "./storage.ts";
+/**
+ * zod, as the proxy uses it: tool parameters written with this `z` are turned into JSON Schema and
+ * parse the model's arguments with the same major version the proxy was built against.
+ *
+ * @example
+ * import { defineTool, z } from "hermes-proxy/sdk";
+ * const echo = defineTool({ name: "echo", description: "Echoes", parameters: z.object({ text: z.string() }), execute: ({ text }) => text });
+ */
+export { z } from "zod";
 export { HermesError, type HermesErrorInfo, type HermesErrorOptions, type HermesErrorType } from "./errors.ts";
 export type * from "./events.ts";

@@ -1,15 +1,21 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { toNodeHandler } from "h3";
 import type { HermesConfig } from "./config/schema.ts";
 import { HermesError } from "./protocol/index.ts";
+import { loadPlugins } from "./plugins/load.ts";
 import { createApp } from "./server/app.ts";
+import { BackgroundRuns } from "./server/background.ts";
 import { handleClientError } from "./server/client-error.ts";
+import { nodeHandler } from "./server/node-handler.ts";
+import { RunManager } from "./server/runs/manager.ts";
 import { Lifecycle } from "./server/context.ts";
 import { createHermesStorage, describeStorage } from "./state/create-storage.ts";
 import { createIdempotencyStore } from "./state/idempotency.ts";
+import { createRunStore } from "./state/runs.ts";
+import { createConversationStore, createResponseStore } from "./state/responses.ts";
 import { createSessionStore } from "./state/sessions.ts";
 import { createChatUpstream } from "./upstream/chat/index.ts";
 import { createEchoUpstream } from "./upstream/echo/index.ts";
+import { createResponsesUpstream } from "./upstream/responses/index.ts";
 import type { Upstream } from "./upstream/types.ts";
 import { version } from "./version.ts";
 
@@ -44,11 +50,17 @@ export async function createHermes(config: HermesConfig): Promise<Hermes> {
   const storage = createHermesStorage(config.storage);
   const upstream = createUpstream(config);
   const lifecycle = new Lifecycle();
+  const registry = loadPlugins(config.plugins, storage);
   const app = createApp({
     config,
     upstream,
+    registry,
+    runs: new RunManager({ config, upstream, registry, lifecycle, store: createRunStore(storage) }),
     sessions: createSessionStore(storage),
     idempotency: createIdempotencyStore(storage),
+    responses: createResponseStore(storage),
+    conversations: createConversationStore(storage),
+    background: new BackgroundRuns(),
     storageKind: describeStorage(config.storage),
     version,
     startedAt: Date.now(),
@@ -58,7 +70,7 @@ export async function createHermes(config: HermesConfig): Promise<Hermes> {
   return {
     config,
     upstreamKind: upstream.kind,
-    handler: toNodeHandler(app) as Hermes["handler"],
+    handler: nodeHandler(app) as Hermes["handler"],
     onClientError: handleClientError,
     fetch: async (request) => app.fetch(request),
     close: () =>
@@ -76,7 +88,7 @@ export async function createHermes(config: HermesConfig): Promise<Hermes> {
 function createUpstream(config: HermesConfig): Upstream {
   if (!config.upstream.baseURL) return createEchoUpstream();
   if (config.upstream.api === "chat") return createChatUpstream(config.upstream);
-  throw new HermesError('upstream.api "responses" is not available yet; use "chat"', { status: 500, code: "unsupported_upstream" });
+  return createResponsesUpstream(config.upstream);
 }
 
 export type { HermesConfig, HermesUserConfig } from "./config/schema.ts";

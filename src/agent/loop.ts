@@ -4,14 +4,22 @@ import {
   type FinishReason,
   HermesError,
   type HermesEvent,
+  type Item,
   type NewId,
   randomId,
   type RunCompletedEvent,
   type RunInput,
+  type ToolCallCompletedEvent,
   toErrorInfo,
   type Usage,
 } from "../protocol/index.ts";
+import { emptyRegistry, type PluginRegistry } from "../plugins/registry.ts";
 import type { Upstream } from "../upstream/types.ts";
+import type { ApprovalHandler } from "./approval.ts";
+import { dispatchToolCalls } from "./dispatch.ts";
+import { observeRun } from "./hooks.ts";
+import { agentLimits } from "./limits.ts";
+import { sideOf, toolsForRun } from "./tools.ts";
 
 export interface RunOptions {
   upstream: Upstream;
@@ -20,38 +28,97 @@ export interface RunOptions {
   model: string;
   /** Unix seconds. */
   createdAt: number;
-  /** Client gone, run cancelled or server shutting down: stops the upstream call at once. */
+  /** Client gone, run cancelled or server shutting down: stops the upstream call and running tools at once. */
   signal: AbortSignal;
   maxIterations: number;
   newId?: NewId;
+  /** Server tools and hooks from the plugins. @default no plugins */
+  registry?: PluginRegistry;
+  /** Handed to tools (`context.sessionId`) and hooks. */
+  sessionId?: string | undefined;
+  /** Time limit of a tool call when the tool sets none. @default 60_000 */
+  toolTimeoutMs?: number;
+  /** Asks a person about tools that need approval; without it (Chat, Responses) such calls are refused. */
+  approve?: ApprovalHandler;
 }
 
 /**
- * The agent loop: calls the upstream, and ends the run when the model answers or hands tool calls
- * back to the client. It speaks only protocol events and knows no wire format. Every run ends in
- * exactly one terminal event, `run.completed` or `run.failed`; nothing is thrown past it.
+ * A run: the agent loop, wrapped in the plugins' hooks only when some plugin has them (a proxy
+ * without hooks pays nothing for them).
  */
-export async function* runAgent(input: RunInput, options: RunOptions): AsyncGenerator<HermesEvent, void, undefined> {
+export function runAgent(input: RunInput, options: RunOptions): AsyncGenerator<HermesEvent, void, undefined> {
+  const events = agentLoop(input, options);
+  const hooks = options.registry?.hooks;
+  if (!hooks) return events;
+  return observeRun(events, hooks, { runId: options.runId, sessionId: options.sessionId, model: options.model, input });
+}
+
+/**
+ * The agent loop: calls the upstream with the server tools' schemas beside the client's, runs the
+ * server tool calls the model makes and feeds their outputs back, until the model answers, hands
+ * client tool calls back (`requires_action`), or `maxIterations` upstream calls are spent
+ * (`incomplete`). It speaks only protocol events and knows no wire format. Every run ends in exactly
+ * one terminal event, `run.completed` or `run.failed`; nothing is thrown past it.
+ */
+async function* agentLoop(input: RunInput, options: RunOptions): AsyncGenerator<HermesEvent, void, undefined> {
   yield { type: "run.started", runId: options.runId, model: options.model, createdAt: options.createdAt };
+  const registry = options.registry ?? emptyRegistry;
   let usage = emptyUsage();
   try {
+    const tools = toolsForRun(registry, input.tools);
+    const history: Item[] = [...input.items];
     for (let step = 1; step <= options.maxIterations; step++) {
       let finishReason: FinishReason = "stop";
-      let toolCalls = 0;
-      for await (const event of options.upstream.stream(input, { signal: options.signal, newId: options.newId ?? randomId })) {
-        if (event.type === "step.completed") {
-          finishReason = event.finishReason;
-          if (event.usage) usage = addUsage(usage, event.usage);
-        } else if (event.type === "tool.call.started" || event.type === "tool.call.completed") {
-          // No server-side tools are registered yet, so every call belongs to the client.
-          event.side = "client";
-          if (event.type === "tool.call.completed") toolCalls++;
+      const serverCalls: ToolCallCompletedEvent[] = [];
+      let clientCalls = 0;
+      // What the model said this step; joins the history only after the step, since the upstream may
+      // still be reading the history it was given while it streams.
+      const said: Item[] = [];
+      const stream = options.upstream.stream({ ...input, items: history, tools }, { signal: options.signal, newId: options.newId ?? randomId });
+      for await (const event of stream) {
+        switch (event.type) {
+          case "step.completed":
+            finishReason = event.finishReason;
+            if (event.usage) usage = addUsage(usage, event.usage);
+            break;
+          case "tool.call.started":
+            event.side = sideOf(registry, event.name);
+            break;
+          case "tool.call.completed":
+            event.side = sideOf(registry, event.name);
+            said.push({ type: "function_call", call_id: event.callId, name: event.name, arguments: event.arguments });
+            if (event.side === "server") serverCalls.push(event);
+            else clientCalls++;
+            break;
+          case "message.completed":
+            said.push({ type: "message", role: "assistant", content: [{ type: "output_text", text: event.text }] });
+            break;
+          case "reasoning.completed":
+            said.push({ type: "reasoning", text: event.text });
+            break;
         }
         yield event;
       }
       if (options.signal.aborted) throw abortError(options.signal);
-      yield completion(finishReason, toolCalls > 0, usage);
-      return;
+      history.push(...said);
+
+      if (serverCalls.length > 0) {
+        // Server calls run even beside client calls: the client gets its calls back with the server's work done.
+        history.push(
+          ...(yield* dispatchToolCalls(serverCalls, {
+            tools: registry.tools,
+            runId: options.runId,
+            sessionId: options.sessionId,
+            signal: options.signal,
+            toolTimeoutMs: options.toolTimeoutMs ?? agentLimits.toolTimeoutMs,
+            approve: options.approve,
+          })),
+        );
+      }
+      if (clientCalls > 0 || serverCalls.length === 0) {
+        yield completion(finishReason, clientCalls > 0, usage);
+        return;
+      }
     }
     yield { type: "run.completed", status: "incomplete", finishReason: "length", incompleteReason: "max_iterations", usage };
   } catch (error) {

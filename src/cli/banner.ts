@@ -34,6 +34,9 @@ export function bannerLines(input: BannerInput): string[] {
     `  auth:     ${(config.server.apiKey ?? "").trim() === "" ? "off (no API key)" : "on (Bearer API key required)"}`,
     `  config:   ${input.source ?? "none (defaults and environment)"}`,
   );
+  const tools = config.plugins.flatMap((plugin) => plugin.tools.map((tool) => tool.name));
+  if (config.plugins.length > 0)
+    lines.splice(-1, 0, `  plugins:  ${config.plugins.map((plugin) => plugin.name).join(", ")}${tools.length > 0 ? ` (tools: ${tools.join(", ")})` : ""}`);
   return lines;
 }
 

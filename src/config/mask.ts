@@ -75,8 +75,27 @@ function maskValue(value: unknown, key: string | undefined): unknown {
   }
   if (typeof value === "function") return "[function]";
   if (Array.isArray(value)) return value.map((item) => maskValue(item, key));
+  const summary = describePlugin(value);
+  if (summary !== undefined) return summary;
   if (typeof value === "object" && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, maskValue(item, name)]));
   }
   return value;
+}
+
+/**
+ * A plugin as `check` shows it: its name and what it contributes. Its objects (zod schemas, drivers
+ * holding clients and credentials) are neither printable nor safe to print.
+ */
+function describePlugin(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value !== "object" || value === null || !("kind" in value) || !("name" in value)) return undefined;
+  const entry = value as { kind: unknown; name: unknown; tools?: readonly { name: string }[]; storage?: { name: string }; hooks?: object };
+  if (entry.kind === "tool" || entry.kind === "storage") return { kind: entry.kind, name: entry.name };
+  if (entry.kind !== "plugin") return undefined;
+  return {
+    name: entry.name,
+    tools: (entry.tools ?? []).map((tool) => tool.name),
+    ...(entry.storage !== undefined && { storage: entry.storage.name }),
+    ...(entry.hooks !== undefined && { hooks: Object.keys(entry.hooks) }),
+  };
 }

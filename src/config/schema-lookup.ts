@@ -66,6 +66,9 @@ export function fieldPaths(root: Schema, prefix: readonly string[] = []): string
  */
 export function describeSchema(schema: Schema): string {
   const inner = unwrapSchema(schema);
+  // A field whose shape says little (a list of plugin objects) names itself with `.describe()`.
+  const described = (inner as { description?: unknown }).description;
+  if (typeof described === "string") return described;
   const def = defOf(inner);
   switch (def.type) {
     case "number":

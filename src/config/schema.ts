@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pluginsConfigSchema } from "./plugins-schema.ts";
 
 /**
  * The configuration schema: `hermes.config.ts`, the environment and the command line all resolve into
@@ -62,6 +63,14 @@ export const agentConfigSchema = z.strictObject({
   systemPrompt: z.string().optional(),
   /** Upstream calls one run may make before it stops as `incomplete`. @default 90 */
   maxIterations: z.number().int().positive().default(90),
+  /** Longest time one server tool call may take, unless the tool sets its own `timeoutMs`. @default 60_000 */
+  toolTimeoutMs: positiveMs.default(60_000),
+  /** Runs API runs that may be live at once; one more is a 429 `rate_limit_exceeded`. @default 10 */
+  maxConcurrentRuns: z.number().int().positive().default(10),
+  /** How long a finished run and its event log stay readable (`GET /v1/runs/{id}`, replay). @default 3_600_000 (1 hour) */
+  runRetentionMs: positiveMs.default(3_600_000),
+  /** The upstream model's context, in tokens: `truncation: "auto"` drops the oldest turns to fit it. @default 128_000 */
+  contextTokens: z.number().int().positive().default(128_000),
 });
 
 /** `memory`, `fs:<dir>`, or (with the storage plugins) `sqlite:<file>` and `redis://…`. */
@@ -76,6 +85,12 @@ export const hermesConfigSchema = z.strictObject({
   agent: agentConfigSchema.prefault({}),
   /** @default "memory" */
   storage: storageConfigSchema.default("memory"),
+  /**
+   * Plugins: `definePlugin(...)`, `defineTool(...)` or `defineStorage(...)` values, as imported from
+   * their files or packages. Falsy entries and nested lists are allowed and flattened.
+   * @default []
+   */
+  plugins: pluginsConfigSchema,
 });
 
 /** What a user writes in `hermes.config.ts`: every field optional. */

@@ -91,6 +91,10 @@ export interface ToolStartedEvent {
   callId: string;
   name: string;
   arguments: string;
+  /** From the tool's definition, for progress UIs (Chat's `hermes.tool.progress`). */
+  emoji?: string;
+  /** A short human description of this call from the tool's `label(args)`, for progress UIs. */
+  label?: string;
 }
 
 /** A server-side tool finished; `isError` when it threw or its arguments were invalid. */

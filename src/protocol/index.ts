@@ -4,3 +4,5 @@ export * from "./run-input.ts";
 export * from "./usage.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";
+export * from "./plugin.ts";
+export * from "./tool-call.ts";

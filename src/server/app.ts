@@ -5,9 +5,24 @@ import { errorResponse } from "./errors.ts";
 import { createAuthMiddleware } from "./middleware/auth.ts";
 import { createCorsMiddleware } from "./middleware/cors.ts";
 import { securityHeadersMiddleware } from "./middleware/security-headers.ts";
+import { createCapabilitiesHandler } from "./routes/capabilities.ts";
 import { createChatCompletionsHandler } from "./routes/chat-completions.ts";
 import { createDetailedHealthHandler, createHealthHandler } from "./routes/health.ts";
 import { createModelsHandler } from "./routes/models.ts";
+import { createResponsesHandler } from "./routes/responses/create.ts";
+import {
+  createCancelResponseHandler,
+  createDeleteResponseHandler,
+  createInputItemsHandler,
+  createRetrieveResponseHandler,
+} from "./routes/responses/read.ts";
+import {
+  createRunApprovalHandler,
+  createRunEventsHandler,
+  createRunStatusHandler,
+  createStartRunHandler,
+  createStopRunHandler,
+} from "./routes/runs.ts";
 
 type Method = "GET" | "POST" | "DELETE" | "PATCH";
 type RouteTable = Record<string, Partial<Record<Method, EventHandler>>>;
@@ -39,12 +54,24 @@ export function createApp(context: ServerContext): H3 {
   if (auth) app.use(auth);
 
   const health = createHealthHandler(context);
+  const stopRun = createStopRunHandler(context);
   const routes: RouteTable = {
     "/health": { GET: health },
     "/v1/health": { GET: health },
     "/health/detailed": { GET: createDetailedHealthHandler(context) },
     "/v1/models": { GET: createModelsHandler(context) },
     "/v1/chat/completions": { POST: createChatCompletionsHandler(context) },
+    "/v1/responses": { POST: createResponsesHandler(context) },
+    "/v1/responses/:id": { GET: createRetrieveResponseHandler(context), DELETE: createDeleteResponseHandler(context) },
+    "/v1/responses/:id/input_items": { GET: createInputItemsHandler(context) },
+    "/v1/responses/:id/cancel": { POST: createCancelResponseHandler(context) },
+    "/v1/runs": { POST: createStartRunHandler(context) },
+    "/v1/runs/:id": { GET: createRunStatusHandler(context) },
+    "/v1/runs/:id/events": { GET: createRunEventsHandler(context) },
+    "/v1/runs/:id/stop": { POST: stopRun },
+    "/v1/runs/:id/cancel": { POST: stopRun },
+    "/v1/runs/:id/approval": { POST: createRunApprovalHandler(context) },
+    "/v1/capabilities": { GET: createCapabilitiesHandler(context, () => routes) },
   };
   for (const [path, methods] of Object.entries(routes)) app.all(path, byMethod(methods));
   return app;

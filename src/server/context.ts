@@ -1,14 +1,26 @@
 import type { HermesConfig } from "../config/schema.ts";
+import type { PluginRegistry } from "../plugins/registry.ts";
 import type { IdempotencyStore } from "../state/idempotency.ts";
+import type { ConversationStore, ResponseStore } from "../state/responses.ts";
 import type { SessionStore } from "../state/sessions.ts";
 import type { Upstream } from "../upstream/types.ts";
+import type { BackgroundRuns } from "./background.ts";
+import type { RunManager } from "./runs/manager.ts";
 
 /** Everything a route needs, built once at start: no per-request config or plugin resolution. */
 export interface ServerContext {
   config: HermesConfig;
   upstream: Upstream;
+  /** The plugins' tools and hooks, built once at start. */
+  registry: PluginRegistry;
+  /** Runs API runs: detached from requests, logged in storage. */
+  runs: RunManager;
   sessions: SessionStore;
   idempotency: IdempotencyStore;
+  responses: ResponseStore;
+  conversations: ConversationStore;
+  /** Background responses running in this process. */
+  background: BackgroundRuns;
   /** Storage driver name for `/health/detailed`. */
   storageKind: string;
   version: string;

@@ -10,4 +10,14 @@ export function keySegment(id: string): string {
 export const keys = {
   session: (id: string) => `sessions:${keySegment(id)}`,
   idempotency: (scope: string, digest: string) => `idempotency:${scope}:${digest}`,
+  response: (id: string) => `responses:${keySegment(id)}`,
+  conversation: (name: string) => `conversations:${keySegment(name)}`,
+  /** The namespace a plugin's `context.storage` is confined to. */
+  plugin: (name: string) => `plugins:${keySegment(name)}`,
+  run: (id: string) => `runs:${keySegment(id)}`,
+  /** Every run record, for the retention sweep. */
+  runs: () => "runs:",
+  /** One event of a run's log; the sequence is zero-padded so that key order is log order. */
+  runEvent: (id: string, sequence: number) => `run-events:${keySegment(id)}:${String(sequence).padStart(8, "0")}`,
+  runEvents: (id: string) => `run-events:${keySegment(id)}:`,
 } as const;

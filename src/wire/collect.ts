@@ -46,6 +46,8 @@ export class RunCollector {
   };
   /** Text of the open message and reasoning blocks, by item id. */
   #open = new Map<string, { text: string; index: number }>();
+  /** Where each tool call sits in `output`, by call id. */
+  #calls = new Map<string, number>();
 
   add(event: HermesEvent): void {
     const result = this.result;
@@ -77,33 +79,34 @@ export class RunCollector {
           if (item.type === "reasoning") item.text = event.text;
         });
         return;
-      case "tool.call.completed":
-        result.output.push({
-          type: "function_call",
-          id: event.itemId,
-          call_id: event.callId,
-          name: event.name,
-          arguments: event.arguments,
-          side: event.side ?? "client",
-        });
-        return;
-      case "tool.completed":
-        result.output.push({ type: "function_call_output", id: `${event.callId}_output`, call_id: event.callId, output: event.output });
-        return;
       case "tool.call.started":
+        // Placed when it starts, as a stream shows it, so streamed and collected output keep one order.
+        this.#calls.set(event.callId, result.output.length);
+        result.output.push({ type: "function_call", id: event.itemId, call_id: event.callId, name: event.name, arguments: "", side: event.side ?? "client" });
+        return;
+      case "tool.call.completed": {
+        const index = this.#calls.get(event.callId);
+        const item: OutputItem = { type: "function_call", id: event.itemId, call_id: event.callId, name: event.name, arguments: event.arguments, side: event.side ?? "client" };
+        if (index === undefined) result.output.push(item);
+        else result.output[index] = item;
+        return;
+      }
+      case "tool.completed":
+        result.output.push({ type: "function_call_output", id: toolOutputId(event.callId), call_id: event.callId, output: event.output });
+        return;
       case "tool.call.delta":
       case "tool.started":
       case "step.completed":
         return;
       case "run.completed":
-        this.#flushOpen();
+        this.closeOpenBlocks();
         result.status = event.status;
         result.finishReason = event.finishReason;
         result.incompleteReason = event.incompleteReason;
         result.usage = event.usage;
         return;
       case "run.failed":
-        this.#flushOpen();
+        this.closeOpenBlocks();
         result.status = "failed";
         result.error = event.error;
         if (event.usage) result.usage = event.usage;
@@ -137,7 +140,7 @@ export class RunCollector {
   }
 
   /** A run that ends with blocks still open (cut short) keeps the text that did arrive. */
-  #flushOpen(): void {
+  closeOpenBlocks(): void {
     for (const [itemId, block] of this.#open) {
       const item = this.result.output[block.index];
       if (item?.type === "message") item.content = [{ type: "output_text", text: block.text }];
@@ -145,6 +148,11 @@ export class RunCollector {
       this.#open.delete(itemId);
     }
   }
+}
+
+/** The id of the output item that carries a server tool's result. */
+export function toolOutputId(callId: string): string {
+  return `fco_${callId}`;
 }
 
 /** Output items as history items, ready to be sent upstream again on the next turn. */

@@ -40,6 +40,9 @@ export function createChatCompletionsHandler(context: ServerContext) {
         createdAt: Math.floor(Date.now() / 1000),
         signal: run.signal,
         maxIterations: config.agent.maxIterations,
+        registry: context.registry,
+        sessionId,
+        toolTimeoutMs: config.agent.toolTimeoutMs,
       });
       return { events, release: run.release };
     };

@@ -51,7 +51,13 @@ export class ChatStreamEncoder implements StreamEncoder {
       case "tool.started":
         return eventFrame(
           "hermes.tool.progress",
-          JSON.stringify({ tool: event.name, emoji: "🔧", label: toolLabel(event.name, event.arguments), toolCallId: event.callId, status: "running" }),
+          JSON.stringify({
+            tool: event.name,
+            emoji: event.emoji ?? "🔧",
+            label: event.label ?? toolLabel(event.name, event.arguments),
+            toolCallId: event.callId,
+            status: "running",
+          }),
         );
       case "tool.completed":
         return eventFrame(

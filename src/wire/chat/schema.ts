@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { limits, nestsDeeperThan } from "../limits.ts";
+import { limits } from "../limits.ts";
+import { boolish, imageUrl, jsonSchema, metadata, reasoningEffort, unsupportedPart } from "../shared-schemas.ts";
 
 /**
  * The Chat Completions request as hermes-proxy accepts it: the published contract, so it is exact
@@ -11,29 +12,12 @@ const text = z.string().max(limits.textLength);
 
 const textPart = z.object({ type: z.literal("text"), text });
 
-const IMAGE_URL = /^(https?:\/\/|data:image\/[\w.+-]+[;,])/i;
-
 const imagePart = z.object({
   type: z.literal("image_url"),
-  image_url: z.object({
-    url: z.string().refine((url) => IMAGE_URL.test(url), {
-      message: "Image URLs must be http(s) URLs or data:image/... URLs",
-      params: { code: "invalid_image_url" },
-    }),
-    detail: z.enum(["auto", "low", "high"]).optional(),
-  }),
+  image_url: z.object({ url: imageUrl, detail: z.enum(["auto", "low", "high"]).optional() }),
 });
 
-/** Parts we understand the type of but cannot send on: a 400 with a code the client can act on. */
-const unsupportedPart = z.object({ type: z.enum(["file", "input_audio", "input_file"]) }).superRefine((part, ctx) => {
-  ctx.addIssue({
-    code: "custom",
-    message: `Content parts of type '${part.type}' are not supported`,
-    params: { code: "unsupported_content_type" },
-  });
-});
-
-const userPart = z.discriminatedUnion("type", [textPart, imagePart, unsupportedPart], {
+const userPart = z.discriminatedUnion("type", [textPart, imagePart, unsupportedPart(["file", "input_audio", "input_file"])], {
   error: "Content parts must be of type 'text' or 'image_url'",
 });
 const refusalPart = z.object({ type: z.literal("refusal"), refusal: text });
@@ -77,11 +61,6 @@ export const chatMessageSchema = z.discriminatedUnion("role", [systemMessage, us
   error: "Each message needs a role of 'system', 'developer', 'user', 'assistant' or 'tool'",
 });
 
-/** A JSON Schema object from the client, bounded in depth. */
-const jsonSchema = z.record(z.string(), z.unknown()).refine((schema) => !nestsDeeperThan(schema, limits.schemaDepth), {
-  message: `JSON Schema nests deeper than ${limits.schemaDepth} levels`,
-});
-
 const tool = z.object({
   type: z.literal("function"),
   function: z.object({
@@ -111,15 +90,6 @@ const responseFormat = z.discriminatedUnion("type", [
   }),
 ]);
 
-/** `true`/`false`, and the strings clients send for them (the original server accepts these too). */
-const boolish = z.preprocess((value) => {
-  if (typeof value !== "string") return value;
-  const lower = value.trim().toLowerCase();
-  if (["1", "true", "yes", "on"].includes(lower)) return true;
-  if (["0", "false", "no", "off"].includes(lower)) return false;
-  return value;
-}, z.boolean());
-
 export const chatRequestSchema = z.object({
   model: z.string().min(1).max(256).optional(),
   messages: z
@@ -140,12 +110,9 @@ export const chatRequestSchema = z.object({
   frequency_penalty: z.number().min(-2).max(2).nullish(),
   presence_penalty: z.number().min(-2).max(2).nullish(),
   response_format: responseFormat.nullish(),
-  reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullish(),
+  reasoning_effort: reasoningEffort.nullish(),
   user: z.string().max(256).nullish(),
-  metadata: z
-    .record(z.string().max(64), z.string().max(512))
-    .refine((m) => Object.keys(m).length <= limits.metadataKeys, `'metadata' holds at most ${limits.metadataKeys} keys`)
-    .nullish(),
+  metadata: metadata.nullish(),
   n: z
     .number()
     .int()

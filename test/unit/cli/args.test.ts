@@ -61,6 +61,12 @@ describe("bannerLines", () => {
     for (const secret of ["secret-key", "pw@", "sk-upstream", "key=abc"]) expect(text).not.toContain(secret);
   });
 
+  it("lists the plugins and their tools", async () => {
+    const { default: calculator } = await import("../../../plugins/tool-calculator/index.ts");
+    const lines = bannerLines({ ...base, config: validateConfig({ plugins: [calculator()] }), upstreamKind: "echo" });
+    expect(lines.at(-2)).toBe("  plugins:  tool-calculator (tools: calculate)");
+  });
+
   it("brackets IPv6 hosts in URLs", () => {
     expect(listeningURL("::1", 80)).toBe("http://[::1]:80");
   });

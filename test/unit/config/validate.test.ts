@@ -33,8 +33,10 @@ describe("validateConfig", () => {
   });
 
   it("lists the valid fields when nothing is close", () => {
-    expect(problemsOf({ plugins: [] })).toEqual(["plugins: unknown field; valid fields are server, upstream, model, agent, storage"]);
-    expect(problemsOf({ agent: { temperature: 1 } })).toEqual(["agent.temperature: unknown field; valid fields of agent are systemPrompt, maxIterations"]);
+    expect(problemsOf({ extensions: [] })).toEqual(["extensions: unknown field; valid fields are server, upstream, model, agent, storage, plugins"]);
+    expect(problemsOf({ agent: { temperature: 1 } })).toEqual([
+      "agent.temperature: unknown field; valid fields of agent are systemPrompt, maxIterations, toolTimeoutMs, maxConcurrentRuns, runRetentionMs, contextTokens",
+    ]);
   });
 
   it("says what a bad value should be and what it was", () => {

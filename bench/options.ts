@@ -1,0 +1,73 @@
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+export interface BenchOptions {
+  runs: number;
+  seconds: number;
+  warmupSeconds: number;
+  /** Scenario names to run; all when empty. */
+  only: string[];
+  smoke: boolean;
+  /** Run hermes under `--cpu-prof` and summarise the profile (the figures then carry the profiler's cost). */
+  profile: boolean;
+  /** Measure `dist/src/cli.js` as it is instead of compiling the working tree first. */
+  build: boolean;
+  /** Other compiled hermes CLIs measured in the same run, for A/B comparisons: label → path of cli.js. */
+  variants: Record<string, string>;
+}
+
+export const usage = `npm run bench -- [options]
+
+  --runs N        repetitions, the order of hermes and the pipe proxy alternating (default 2)
+  --seconds N     measured seconds per load run (default 5)
+  --warmup N      warm-up seconds before each (default 1)
+  --only a,b      run only these scenarios (names as in bench/scenarios.ts)
+  --smoke         a few seconds in all: one short run, every answer checked; exits 1 on a wrong answer
+  --profile       run hermes under node --cpu-prof and print where its time went
+  --no-build      measure dist/ as it is instead of compiling the working tree
+  --variant L=P   also measure the compiled hermes CLI at path P (e.g. another checkout's
+                  dist/src/cli.js) as L, interleaved with the others; repeatable
+  --help`;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      runs: { type: "string" },
+      seconds: { type: "string" },
+      warmup: { type: "string" },
+      only: { type: "string" },
+      smoke: { type: "boolean", default: false },
+      profile: { type: "boolean", default: false },
+      "no-build": { type: "boolean", default: false },
+      variant: { type: "string", multiple: true },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const smoke = values.smoke;
+  const number = (value: string | undefined, fallback: number) => {
+    const parsed = value === undefined ? fallback : Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`not a number: ${value}\n\n${usage}`);
+    return parsed;
+  };
+  return {
+    runs: number(values.runs, smoke ? 1 : 2),
+    seconds: number(values.seconds, smoke ? 1 : 5),
+    warmupSeconds: number(values.warmup, smoke ? 0 : 1),
+    only: values.only ? values.only.split(",").map((name) => name.trim()) : [],
+    smoke,
+    profile: values.profile,
+    build: !values["no-build"],
+    variants: Object.fromEntries(
+      (values.variant ?? []).map((spec) => {
+        const at = spec.indexOf("=");
+        if (at < 1) throw new Error(`--variant takes label=path/to/cli.js, got ${spec}`);
+        return [spec.slice(0, at), resolve(spec.slice(at + 1))];
+      }),
+    ),
+  };
+}

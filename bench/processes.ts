@@ -1,0 +1,123 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createServer } from "node:net";
+
+/**
+ * Child processes of the bench: each server gets its own process (so its CPU can be read from /proc)
+ * and, when `taskset` exists, its own core. Every child is killed by `stopAll`, also when the bench
+ * fails or is interrupted.
+ */
+
+export interface Server {
+  name: string;
+  pid: number;
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Registers a child so that `killAll` ends it; it is forgotten once it exits. */
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
+export const hasTaskset = (() => {
+  try {
+    execFileSync("taskset", ["-p", String(process.pid)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Pins this (orchestrator) process and all its threads to `core`: it drives the stream clients. */
+export function pinSelf(core: number): void {
+  if (hasTaskset) execFileSync("taskset", ["-a", "-p", "-c", String(core), String(process.pid)], { stdio: "ignore" });
+}
+
+/** The command line for `argv`, pinned to `core` when possible. */
+export function pinned(core: number | undefined, argv: string[]): [string, string[]] {
+  if (core === undefined || !hasTaskset) return [argv[0]!, argv.slice(1)];
+  return ["taskset", ["-c", String(core), ...argv]];
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface StartOptions {
+  name: string;
+  argv: string[];
+  core: number | undefined;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** The port the server listens on; else it prints `{"port":N}` on its first stdout line. */
+  port?: number;
+  /** A GET path answering 200 once the server is ready (polled when `port` is given). */
+  readyPath?: string;
+}
+
+export async function startServer(options: StartOptions): Promise<Server> {
+  const [command, args] = pinned(options.core, options.argv);
+  const child = track(spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] }));
+  let output = "";
+  child.stdout!.setEncoding("utf8").on("data", (text: string) => (output += text));
+  child.stderr!.setEncoding("utf8").on("data", (text: string) => (output += text));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  const deadline = Date.now() + 30_000;
+  let port = options.port;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${options.name} exited with ${child.exitCode} before it was ready:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${options.name} was not ready within 30 s:\n${output}`);
+    }
+    if (port === undefined) {
+      const match = /\{"port":(\d+)\}/.exec(output);
+      if (match) break;
+    } else if (await answers(`http://127.0.0.1:${port}${options.readyPath ?? "/"}`)) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  port ??= Number(/\{"port":(\d+)\}/.exec(output)![1]);
+
+  return {
+    name: options.name,
+    pid: child.pid!,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Kills every child still running; called on exit, on errors and on Ctrl-C. */
+export function killAll(): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  children.clear();
+}

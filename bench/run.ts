@@ -1,0 +1,228 @@
+/**
+ * `npm run bench`: the fake upstream, the pipe proxy (the in-run reference) and hermes, each in its
+ * own process; hermes and the pipe proxy on one core, the upstream, the load generator and this
+ * process on the other (when taskset exists). Every scenario in `scenarios.ts` runs against both,
+ * their order alternating between repetitions; the table shows each figure beside the pipe proxy's,
+ * and the JSON lands in bench-results/.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { findLoadGenerator } from "./load.ts";
+import { machineInfo } from "./machine.ts";
+import { type BenchOptions, parseOptions } from "./options.ts";
+import { busyPercent, cpuTimes, rssMiB } from "./proc.ts";
+import { summarize } from "./profile-summary.ts";
+import { freePort, hasTaskset, killAll, pinSelf, type Server, startServer } from "./processes.ts";
+import { markdownTable, tableLines, textTable, variantTable } from "./report.ts";
+import type { RunResult, ScenarioResult } from "./results.ts";
+import type { BenchContext, Scenario, Target } from "./scenario.ts";
+import { scenarios as allScenarios } from "./scenarios.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const resultsDir = join(root, "bench-results");
+const jitiArgs = ["--import", "jiti/register"];
+
+async function main(options: BenchOptions): Promise<number> {
+  const scenarios = options.only.length > 0 ? allScenarios.filter((s) => options.only.includes(s.name)) : allScenarios;
+  if (scenarios.length === 0) throw new Error(`no scenario named ${options.only.join(", ")}; see bench/scenarios.ts`);
+  const twoCores = hasTaskset && availableParallelism() >= 2;
+  const serverCore = twoCores ? 0 : undefined;
+  const loadCore = twoCores ? 1 : undefined;
+  if (loadCore !== undefined) pinSelf(loadCore);
+  const generator = findLoadGenerator();
+  const pinning = twoCores ? "servers on CPU 0; upstream, load generator and clients on CPU 1" : "none (needs taskset and 2 CPUs)";
+  const machine = machineInfo(generator.version, pinning);
+  console.log(`${machine.cpu}, ${machine.cpus} CPUs, Node ${machine.node}, ${generator.version}; pinning: ${pinning}`);
+  const before = cpuTimes();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const busyBefore = busyPercent(before, cpuTimes());
+  if (busyBefore.some((percent) => percent > 15))
+    console.log(`warning: the machine is busy before the bench starts (${busyBefore.map((p, i) => `CPU ${i} ${p} %`).join(", ")}): figures will be noisy`);
+
+  mkdirSync(resultsDir, { recursive: true });
+  const entry = options.build ? buildHermes() : join(root, "dist/src/cli.js");
+  const context: BenchContext = {
+    generator: generator.name,
+    loadCore,
+    seconds: options.seconds,
+    warmupSeconds: options.warmupSeconds,
+    smoke: options.smoke,
+  };
+
+  const upstream = await startServer({ name: "upstream", argv: [process.execPath, ...jitiArgs, join(root, "bench/fake-upstream.ts")], core: loadCore, cwd: root });
+  const direct: Target = { name: "direct", label: "direct", url: upstream.url, pid: undefined };
+  const runs: RunResult[] = [];
+  const failures: string[] = [];
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+
+  const variants = Object.keys(options.variants);
+  for (let index = 1; index <= options.runs; index++) {
+    const first = ["pipe", "hermes", ...variants];
+    // Alternate who goes first, so that a machine that heats up or gets busier favours neither.
+    const order = index % 2 === 1 ? first : first.reverse();
+    console.log(`\nrun ${index} of ${options.runs} (${order.join(", then ")})`);
+    const profileDir = options.profile ? join(resultsDir, "profiles", `${stamp}-run${index}`) : undefined;
+    const servers = await startTargets(entry, options.variants, upstream, serverCore, profileDir);
+    const targets: Record<string, Target> = { direct };
+    for (const [label, server] of Object.entries(servers))
+      targets[label] = { name: label === "pipe" ? "pipe" : "hermes", label, url: server.url, pid: server.pid };
+    // Idle: started, nothing served yet; a moment first for start-up garbage to settle.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const rss = () => Object.fromEntries(Object.entries(servers).map(([label, server]) => [label, rssMiB(server.pid)]));
+    const run: RunResult = { index, order, idleRssMiB: rss(), afterRssMiB: {}, scenarios: {} };
+    for (const scenario of scenarios) {
+      run.scenarios[scenario.name] = await runScenario(scenario, context, targets, order, failures);
+    }
+    run.afterRssMiB = rss();
+    await Promise.all(Object.values(servers).map((server) => server.stop()));
+    if (profileDir) printProfiles(profileDir);
+    runs.push(run);
+  }
+  await upstream.stop();
+
+  const lines = tableLines(scenarios, runs);
+  console.log(`\n${textTable(lines, runs.length)}`);
+  if (variants.length > 0) console.log(`\n${variantTable(scenarios, runs, variants)}`);
+  const file = join(resultsDir, `bench-${stamp}.json`);
+  const markdown = markdownTable(lines, runs.length);
+  const report = { date: new Date().toISOString(), machine: { ...machine, busyBeforePct: busyBefore }, options, hermes: entry, runs, table: markdown };
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, "latest.md"), `${markdown}\n`);
+  console.log(`\nwritten: ${file} (and latest.json, latest.md)`);
+  if (options.profile) console.log("note: hermes ran under --cpu-prof; its figures carry the profiler's cost");
+
+  if (failures.length > 0) {
+    console.error(`\nFAILED: ${failures.length} check(s)\n  ${failures.join("\n  ")}`);
+    return 1;
+  }
+  console.log(options.smoke ? "\nsmoke: every answer was right" : "\nevery answer was right");
+  return 0;
+}
+
+/** Compiles the working tree into bench-results/build, leaving dist/ (which others may be using) alone. */
+function buildHermes(): string {
+  const outDir = join(resultsDir, "build");
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  process.stdout.write("compiling hermes into bench-results/build … ");
+  try {
+    execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json"), "--outDir", outDir], { stdio: "pipe", cwd: root });
+    console.log("done");
+  } catch (error) {
+    // tsc still emits on type errors; a half-edited tree can be measured, but say so.
+    console.log(`tsc reported errors; measuring the emitted JavaScript anyway:\n${String((error as { stdout?: Buffer }).stdout ?? "").slice(0, 2000)}`);
+  }
+  return join(outDir, "src/cli.js");
+}
+
+async function startTargets(
+  entry: string,
+  variants: Record<string, string>,
+  upstream: Server,
+  core: number | undefined,
+  profileDir: string | undefined,
+): Promise<Record<string, Server>> {
+  const servers: Record<string, Server> = {};
+  servers.pipe = await startServer({
+    name: "pipe",
+    argv: [process.execPath, ...jitiArgs, join(root, "bench/pipe-proxy.ts")],
+    core,
+    cwd: root,
+    env: { ...process.env, BENCH_UPSTREAM: upstream.url },
+  });
+  for (const [label, cli] of Object.entries({ hermes: entry, ...variants })) {
+    const port = await freePort();
+    const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", join(profileDir, label)] : [];
+    servers[label] = await startServer({
+      name: label,
+      argv: [process.execPath, ...profile, cli, "--port", String(port), "--host", "127.0.0.1"],
+      core,
+      port,
+      readyPath: "/health",
+      // No config file is found here, and only what the bench sets reaches the process.
+      cwd: resultsDir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, HERMES_UPSTREAM_URL: `${upstream.url}/v1`, HERMES_STORAGE: "memory" },
+    });
+  }
+  return servers;
+}
+
+async function runScenario(
+  scenario: Scenario,
+  context: BenchContext,
+  targets: Record<string, Target>,
+  order: string[],
+  failures: string[],
+): Promise<ScenarioResult> {
+  const result: ScenarioResult = { title: scenario.title, targets: {} };
+  // One checked request per hop first: wrk counts statuses, not wrong answers.
+  const probe = scenario.request("hermes");
+  const answer = await fetch(targets.hermes!.url + probe.path, { method: "POST", body: probe.body, headers: { "content-type": "application/json" } });
+  const text = await answer.text();
+  if (answer.status === 404 && scenario.optional) {
+    console.log(`  ${scenario.name}: skipped (hermes answers 404 on ${probe.path})`);
+    return { ...result, skipped: `hermes has no ${probe.path} yet (404)` };
+  }
+  for (const label of [...(scenario.direct ? ["direct"] : []), ...order]) {
+    const target = targets[label]!;
+    const request = scenario.request(target.name);
+    const reason = label === "hermes" ? answerProblem(answer.status, text, request.check) : await checkOnce(target.url, request);
+    if (reason) {
+      failures.push(`${scenario.name} via ${label}: ${reason}`);
+      console.log(`  ${scenario.name} via ${label}: WRONG ANSWER ${reason}`);
+      continue;
+    }
+    const measurement = await scenario.measure(context, target, request);
+    result.targets[label] = measurement;
+    for (const failure of measurement.failures) failures.push(`${scenario.name} via ${label}: ${failure}`);
+    const failed = measurement.failures.length ? `  FAILED: ${measurement.failures.join("; ")}` : "";
+    console.log(`  ${scenario.name.padEnd(24)} ${label.padEnd(6)} ${brief(measurement.figures)}${failed}`);
+  }
+  return result;
+}
+
+async function checkOnce(url: string, request: { path: string; body: string; check: (text: string) => string | undefined }): Promise<string | undefined> {
+  const response = await fetch(url + request.path, { method: "POST", body: request.body, headers: { "content-type": "application/json" } });
+  return answerProblem(response.status, await response.text(), request.check);
+}
+
+function answerProblem(status: number, text: string, check: (text: string) => string | undefined): string | undefined {
+  return status === 200 ? check(text) : `HTTP ${status}: ${text.slice(0, 300)}`;
+}
+
+function brief(figures: Record<string, number>): string {
+  const show = ["rps", "p50Ms", "p99Ms", "ttfbP50Ms", "ttfbP99Ms", "cpuMsPerRequest", "cpuUsPerChunk", "completed", "rssPeakMiB", "core1BusyPct", "core0ForeignPct"];
+  return show
+    .filter((key) => figures[key] !== undefined)
+    .map((key) => `${key}=${Number(figures[key]!.toFixed(key === "cpuMsPerRequest" ? 3 : 2))}`)
+    .join(" ");
+}
+
+function printProfiles(dir: string): void {
+  for (const label of readdirSync(dir)) {
+    for (const file of readdirSync(join(dir, label)).filter((name) => name.endsWith(".cpuprofile"))) {
+      const path = join(dir, label, file);
+      console.log(`\nprofile of ${label}: ${path}\n${summarize(JSON.parse(readFileSync(path, "utf8")), 20)}`);
+    }
+  }
+}
+
+process.on("SIGINT", () => {
+  killAll();
+  process.exit(130);
+});
+main(parseOptions(process.argv.slice(2))).then(
+  (code) => {
+    killAll();
+    process.exit(code);
+  },
+  (error: unknown) => {
+    killAll();
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  },
+);

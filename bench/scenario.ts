@@ -1,0 +1,186 @@
+import { busyPercent, cpuMs, cpuTimes, sampleRss } from "./proc.ts";
+import { type LoadGenerator, runLoad } from "./load.ts";
+import { percentile, runClients } from "./stream-client.ts";
+
+/**
+ * What a scenario is, and the two kinds the list in `scenarios.ts` is built from: `loadScenario`
+ * (a load generator at a fixed connection count: throughput, latency, CPU per request) and
+ * `clientScenario` (the bench's own client: first byte, per-answer checks, CPU per chunk).
+ */
+
+export type TargetName = "hermes" | "pipe" | "direct";
+
+export interface Target {
+  /** Which request the target is sent: variants of hermes are sent what hermes is. */
+  name: TargetName;
+  /** What the results are filed under: the name, or a variant's label. */
+  label: string;
+  url: string;
+  /** The server process whose CPU and memory are read; none for `direct` (that is the upstream). */
+  pid: number | undefined;
+}
+
+export interface BenchContext {
+  generator: LoadGenerator;
+  /** Where load generators run; undefined without taskset. */
+  loadCore: number | undefined;
+  seconds: number;
+  warmupSeconds: number;
+  smoke: boolean;
+}
+
+/** One request as a target receives it: hermes may get another API than the reference hops. */
+export interface BenchRequest {
+  path: string;
+  body: string;
+  check: (text: string) => string | undefined;
+}
+
+export type Figures = Record<string, number>;
+
+export interface Measurement {
+  figures: Figures;
+  /** Wrong answers, errors, non-2xx: any of these fails the bench. */
+  failures: string[];
+}
+
+/** How a figure appears in the table: hermes beside the pipe proxy, and the goal from issue 6. */
+export interface Row {
+  label: string;
+  figure: string;
+  digits?: number;
+  /** `added`: shown as the figure minus the direct hop's (latency a hop adds). */
+  added?: boolean;
+  goal?: Goal;
+}
+
+export interface Goal {
+  text: string;
+  /**
+   * What the bound applies to: hermes's figure (`added` rows: over the direct hop), hermes over the
+   * pipe proxy, or hermes over its own figure in another scenario of the same run.
+   */
+  of: "value" | "ratio" | { scenario: string };
+  max?: number;
+  min?: number;
+}
+
+export interface Scenario {
+  name: string;
+  title: string;
+  /** Targets measured besides hermes and the pipe proxy. */
+  direct?: boolean;
+  /** Peak RSS of this scenario counts as "peak at 50 connections". */
+  memory?: boolean;
+  /** A route that may not exist yet: a 404 from hermes skips the scenario instead of failing it. */
+  optional?: boolean;
+  request(target: TargetName): BenchRequest;
+  measure(context: BenchContext, target: Target, request: BenchRequest): Promise<Measurement>;
+  rows: Row[];
+}
+
+/** Reads a server's CPU and RSS around `work`, plus how busy each core was. */
+async function observe<T>(pid: number | undefined, work: () => Promise<T>) {
+  const rss = pid === undefined ? undefined : sampleRss(pid);
+  const cpuBefore = pid === undefined ? 0 : (cpuMs(pid) ?? 0);
+  const coresBefore = cpuTimes();
+  const started = performance.now();
+  const result = await work();
+  const elapsedMs = performance.now() - started;
+  const used = pid === undefined ? 0 : (cpuMs(pid) ?? 0) - cpuBefore;
+  return { result, cpuMs: used, elapsedMs, rssPeakMiB: rss?.stop() ?? 0, busy: busyPercent(coresBefore, cpuTimes()) };
+}
+
+/**
+ * How busy each core was, and how much of the server core went to anything but the server: on a
+ * shared machine that says whether a figure can be trusted.
+ */
+function busyFigures(observed: { busy: number[]; cpuMs: number; elapsedMs: number }, server: boolean): Figures {
+  const figures: Figures = Object.fromEntries(observed.busy.map((percent, core) => [`core${core}BusyPct`, percent]));
+  if (server && observed.busy[0] !== undefined)
+    figures.core0ForeignPct = Math.max(0, Math.round(observed.busy[0] - (observed.cpuMs / observed.elapsedMs) * 100));
+  return figures;
+}
+
+export interface LoadScenarioOptions extends Omit<Scenario, "measure" | "rows"> {
+  connections: number;
+  rows?: Row[];
+}
+
+/** Throughput, latency and CPU per request under a load generator at `connections`. */
+export function loadScenario(options: LoadScenarioOptions): Scenario {
+  return {
+    ...options,
+    rows: options.rows ?? [],
+    async measure(context, target, request) {
+      const url = target.url + request.path;
+      const load = (seconds: number) =>
+        runLoad(context.generator, { url, body: request.body, connections: options.connections, seconds, core: context.loadCore });
+      if (context.warmupSeconds > 0) await load(context.warmupSeconds);
+      const observed = await observe(target.pid, () => load(context.seconds));
+      const { result, cpuMs, rssPeakMiB } = observed;
+      const failures: string[] = [];
+      if (result.errors > 0) failures.push(`${result.errors} transport errors or timeouts`);
+      if (result.non2xx > 0) failures.push(`${result.non2xx} responses were not 2xx`);
+      const figures: Figures = {
+        rps: result.rps,
+        p50Ms: result.p50Ms,
+        p99Ms: result.p99Ms,
+        requests: result.requests,
+        ...busyFigures(observed, target.pid !== undefined),
+      };
+      if (target.pid !== undefined) Object.assign(figures, { cpuMsPerRequest: cpuMs / result.requests, rssPeakMiB });
+      return { figures, failures };
+    },
+  };
+}
+
+export interface ClientScenarioOptions extends Omit<Scenario, "measure" | "rows"> {
+  concurrency: number;
+  /** A fixed number of requests (all started at once when equal to `concurrency`), else the run's duration. */
+  total?: number;
+  /** Chunks per answer, for CPU per chunk. */
+  chunks: number;
+  rows?: Row[];
+}
+
+/** First byte, total time and CPU per chunk with every answer checked. */
+export function clientScenario(options: ClientScenarioOptions): Scenario {
+  return {
+    ...options,
+    rows: options.rows ?? [],
+    async measure(context, target, request) {
+      // The smoke run keeps every check but not the size: 512 streams take longer than it should.
+      const total = options.total === undefined ? undefined : context.smoke ? Math.min(options.total, 64) : options.total;
+      const concurrency = total === undefined ? options.concurrency : Math.min(options.concurrency, total);
+      const run = () =>
+        runClients({
+          url: target.url + request.path,
+          body: request.body,
+          concurrency,
+          check: request.check,
+          ...(total === undefined ? { durationMs: context.seconds * 1000 } : { total }),
+        });
+      if (context.warmupSeconds > 0 && total === undefined)
+        await runClients({ url: target.url + request.path, body: request.body, concurrency, durationMs: context.warmupSeconds * 1000 });
+      const observed = await observe(target.pid, run);
+      const { result, cpuMs, rssPeakMiB } = observed;
+      const figures: Figures = {
+        completed: result.completed,
+        failed: result.failed,
+        ...(total !== undefined && { incomplete: total - result.completed }),
+        ttfbP50Ms: percentile(result.ttfbMs, 50),
+        ttfbP99Ms: percentile(result.ttfbMs, 99),
+        totalP50Ms: percentile(result.totalMs, 50),
+        totalP99Ms: percentile(result.totalMs, 99),
+        wallMs: result.wallMs,
+        ...busyFigures(observed, target.pid !== undefined),
+      };
+      if (target.pid !== undefined && result.completed > 0)
+        Object.assign(figures, { cpuUsPerChunk: (cpuMs * 1000) / (result.completed * options.chunks), cpuMsPerRequest: cpuMs / result.completed, rssPeakMiB });
+      const failures = result.failures.map((reason) => `${result.failed} failed, e.g. ${reason}`).slice(0, 1);
+      if (total !== undefined && result.completed !== total) failures.push(`${result.completed} of ${total} complete`);
+      return { figures, failures };
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import { checkJson, checkStream } from "./checks.ts";
+import { checkResponsesJson, checkResponsesStream } from "./checks-responses.ts";
+import { JSON_CHUNKS } from "./replies.ts";
+import { chatBody, responsesBody } from "./requests.ts";
+import { type BenchRequest, clientScenario, loadScenario, type Row, type Scenario, type TargetName } from "./scenario.ts";
+
+/**
+ * Every scenario the bench runs, in order. Adding one is adding an entry: pick `loadScenario`
+ * (throughput under a load generator) or `clientScenario` (first byte, checked answers), say what
+ * hermes and the reference hops are sent, and which figures go in the table with which goal.
+ * Goals are issue 6's targets.
+ */
+
+const BURST = 64;
+
+const chat =
+  (model: string, stream: boolean, chunks: number) =>
+  (): BenchRequest => ({
+    path: "/v1/chat/completions",
+    body: chatBody(model, stream),
+    check: (text) => (stream ? checkStream(text, chunks) : checkJson(text, chunks)),
+  });
+
+/** Hermes gets the Responses request; the pipe proxy and the direct hop pass the same answer through as Chat. */
+const responses =
+  (model: string, stream: boolean, chunks: number) =>
+  (target: TargetName): BenchRequest =>
+    target === "hermes"
+      ? {
+          path: "/v1/responses",
+          body: responsesBody(model, stream),
+          check: (text) => (stream ? checkResponsesStream(text, chunks) : checkResponsesJson(text, chunks)),
+        }
+      : chat(model, stream, chunks)();
+
+const throughput = (unit: string, goal?: Row["goal"]): Row => ({ label: `throughput (${unit}/s)`, figure: "rps", digits: 0, ...(goal && { goal }) });
+const latency: Row[] = [
+  { label: "latency p50 (ms)", figure: "p50Ms", digits: 2 },
+  { label: "latency p99 (ms)", figure: "p99Ms", digits: 2 },
+];
+const cpu = (unit: string, goal?: Row["goal"]): Row => ({ label: `CPU per ${unit} (ms)`, figure: "cpuMsPerRequest", digits: 3, ...(goal && { goal }) });
+
+export const scenarios: Scenario[] = [
+  loadScenario({
+    name: "chat-json-50",
+    title: "Chat non-stream, 50 connections",
+    connections: 50,
+    memory: true,
+    request: chat("bench-json", false, JSON_CHUNKS),
+    rows: [
+      throughput("req", { text: "≥ 0.70× pipe", of: "ratio", min: 0.7 }),
+      cpu("request", { text: "≤ 0.40 ms", of: "value", max: 0.4 }),
+      ...latency,
+    ],
+  }),
+  loadScenario({
+    name: "chat-json-over-sse-50",
+    title: `Chat non-stream, upstream asked to stream (${JSON_CHUNKS} chunks), 50 connections`,
+    connections: 50,
+    memory: true,
+    // The upstream honours `stream`: the pipe proxy gets JSON, hermes (which always streams upstream) gets SSE.
+    request: chat(`bench-auto-${JSON_CHUNKS}`, false, JSON_CHUNKS),
+    rows: [throughput("req"), cpu("request"), ...latency],
+  }),
+  loadScenario({
+    name: "chat-json-1",
+    title: "Chat non-stream, 1 connection (sequential)",
+    connections: 1,
+    direct: true,
+    request: chat("bench-json", false, JSON_CHUNKS),
+    rows: [
+      { label: "latency p50 added to direct (ms)", figure: "p50Ms", digits: 3, added: true, goal: { text: "≤ +0.5 ms", of: "value", max: 0.5 } },
+      { label: "latency p99 added to direct (ms)", figure: "p99Ms", digits: 3, added: true },
+      cpu("request"),
+    ],
+  }),
+  loadScenario({
+    name: "chat-burst64-50",
+    title: `Chat stream, ${BURST} chunks in one burst, 50 connections`,
+    connections: 50,
+    memory: true,
+    request: chat(`bench-burst-${BURST}`, true, BURST),
+    rows: [
+      throughput("stream", { text: "≥ 0.45× pipe", of: "ratio", min: 0.45 }),
+      cpu("stream", { text: "≤ 1.6 ms", of: "value", max: 1.6 }),
+      ...latency,
+    ],
+  }),
+  clientScenario({
+    name: "chat-paced64-10",
+    title: `Chat stream, ${BURST} chunks 1 ms apart, 10 at a time`,
+    concurrency: 10,
+    chunks: BURST,
+    direct: true,
+    request: chat(`bench-paced-${BURST}`, true, BURST),
+    rows: [
+      { label: "first byte p50 added to direct (ms)", figure: "ttfbP50Ms", digits: 2, added: true, goal: { text: "≤ +5 ms", of: "value", max: 5 } },
+      { label: "first byte p99 added to direct (ms)", figure: "ttfbP99Ms", digits: 2, added: true, goal: { text: "≤ +15 ms", of: "value", max: 15 } },
+      { label: "CPU per chunk (µs)", figure: "cpuUsPerChunk", digits: 1, goal: { text: "≤ 1.5× pipe", of: "ratio", max: 1.5 } },
+    ],
+  }),
+  clientScenario({
+    name: "chat-paced64-512",
+    title: `Chat stream, 512 concurrent streams of ${BURST} chunks 1 ms apart, every frame checked`,
+    concurrency: 512,
+    total: 512,
+    chunks: BURST,
+    request: chat(`bench-paced-${BURST}`, true, BURST),
+    rows: [
+      { label: "streams cut short or out of order", figure: "incomplete", digits: 0, goal: { text: "0 of 512", of: "value", max: 0 } },
+      { label: "first byte p50 (ms)", figure: "ttfbP50Ms", digits: 1 },
+      { label: "first byte p99 (ms)", figure: "ttfbP99Ms", digits: 1 },
+      { label: "last byte p99 (ms)", figure: "totalP99Ms", digits: 1 },
+    ],
+  }),
+  loadScenario({
+    name: "responses-json-50",
+    title: "Responses non-stream over a Chat upstream, 50 connections (reference hops: Chat)",
+    connections: 50,
+    optional: true,
+    request: responses("bench-json", false, JSON_CHUNKS),
+    rows: [
+      throughput("req"),
+      cpu("request", { text: "≤ Chat +0.1 ms", of: { scenario: "chat-json-50" }, max: 0.1 }),
+      ...latency,
+    ],
+  }),
+  loadScenario({
+    name: "responses-burst64-50",
+    title: `Responses stream over a Chat upstream, ${BURST} chunks in one burst, 50 connections`,
+    connections: 50,
+    optional: true,
+    request: responses(`bench-burst-${BURST}`, true, BURST),
+    rows: [
+      throughput("stream", { text: "≥ 0.45× pipe", of: "ratio", min: 0.45 }),
+      cpu("stream", { text: "≤ 1.6 ms", of: "value", max: 1.6 }),
+      ...latency,
+    ],
+  }),
+];

@@ -1,0 +1,110 @@
+import type { Driver, Storage } from "unstorage";
+import type { z } from "zod";
+import type { HermesEvent, TerminalEvent } from "./events.ts";
+import type { RunInput } from "./run-input.ts";
+
+/**
+ * The contract between the host and its plugins: what `definePlugin`, `defineTool` and `defineStorage`
+ * (in `sdk/`) return, and what the host hands a tool when it runs it. Part of the spec: the agent loop,
+ * the plugin loader and the SDK all read these shapes, so a change here is a change to all three.
+ */
+
+/** A JSON value: what a tool may return besides text. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * What a tool's `execute` may return: text as is, anything else as JSON (`JSON.stringify`, so
+ * undefined fields are left out; a value JSON cannot hold is an error output).
+ */
+export type ToolResult = string | number | boolean | null | object | undefined | void;
+
+/** A logger a plugin writes to; lines are prefixed with the plugin's name. */
+export interface PluginLogger {
+  debug(message: string, details?: Record<string, unknown>): void;
+  info(message: string, details?: Record<string, unknown>): void;
+  warn(message: string, details?: Record<string, unknown>): void;
+  error(message: string, details?: Record<string, unknown>): void;
+}
+
+/** What a tool's `execute` receives beside its arguments. */
+export interface ToolContext {
+  /** Aborted when the run is cancelled, the client goes away, or the tool's time runs out. */
+  signal: AbortSignal;
+  /** The proxy's storage, namespaced to the plugin: keys cannot reach another plugin's or the proxy's own. */
+  storage: Storage;
+  logger: PluginLogger;
+  runId: string;
+  /** The conversation's session, when the request has one. */
+  sessionId: string | undefined;
+  /** The id the model gave this call. */
+  callId: string;
+}
+
+/**
+ * A callback typed per tool that still fits a list of tools of any parameters (`HermesTool[]`): method
+ * parameters are compared bivariantly, function-typed properties are not.
+ */
+type ToolCallback<Args, Result> = { callback(args: Args): Result }["callback"];
+
+/** A server-side tool, as `defineTool` returns it. */
+export interface HermesTool<Parameters extends z.ZodType = z.ZodType> {
+  readonly kind: "tool";
+  /** What the model calls it: letters, digits, `_` and `-`, at most 64 characters. */
+  readonly name: string;
+  /** What the model reads to decide when to call it. */
+  readonly description: string;
+  readonly parameters: Parameters;
+  /** The JSON Schema of `parameters` (input side) sent upstream, computed once by `defineTool`. */
+  readonly jsonSchema: Record<string, unknown>;
+  execute(args: z.output<Parameters>, context: ToolContext): ToolResult | Promise<ToolResult>;
+  /** Shown by progress UIs beside the tool's activity. */
+  readonly emoji?: string | undefined;
+  /** A short human description of one call, for progress UIs: `Fetching example.com`. */
+  readonly label?: ToolCallback<z.output<Parameters>, string> | undefined;
+  /** Longest time one call may take before it is aborted and its output is an error. */
+  readonly timeoutMs?: number | undefined;
+  /** Ask a person before running (Runs API); refused on APIs that cannot ask. */
+  readonly needsApproval?: boolean | ToolCallback<z.output<Parameters>, boolean> | undefined;
+}
+
+/** A storage driver, as `defineStorage` returns it. */
+export interface HermesStorage {
+  readonly kind: "storage";
+  readonly name: string;
+  readonly driver: Driver;
+}
+
+/** The run a hook observes. */
+export interface RunInfo {
+  runId: string;
+  sessionId: string | undefined;
+  /** The model name reported to the client. */
+  model: string;
+  input: RunInput;
+}
+
+/** Hooks on the event stream. A proxy whose plugins define none pays nothing for them. */
+export interface PluginHooks {
+  /** Before the first upstream call; throwing a HermesError fails the run with it. */
+  onRunStart?(run: RunInfo): void | Promise<void>;
+  /** Every event of the run, in order. Not awaited: observing never slows the stream. */
+  onEvent?(event: HermesEvent, run: RunInfo): void | Promise<void>;
+  /** Once, with the terminal event (`run.completed` or `run.failed`). */
+  onRunEnd?(run: RunInfo, end: TerminalEvent): void | Promise<void>;
+}
+
+/** A plugin, as `definePlugin` returns it. */
+export interface HermesPlugin {
+  readonly kind: "plugin";
+  /** Unique among the loaded plugins; also the plugin's storage namespace. */
+  readonly name: string;
+  readonly tools: readonly HermesTool[];
+  readonly storage?: HermesStorage | undefined;
+  readonly hooks?: PluginHooks | undefined;
+}
+
+/**
+ * What `plugins: [...]` in `hermes.config.ts` takes: plugins, bare tools or storages, and falsy values
+ * and nested lists, so that `enabled && plugin()` and plugin presets need no filtering.
+ */
+export type PluginOption = HermesPlugin | HermesTool | HermesStorage | false | null | undefined | readonly PluginOption[];

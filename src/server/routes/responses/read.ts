@@ -1,0 +1,93 @@
+import { Readable } from "node:stream";
+import type { H3Event } from "h3";
+import { getQuery, getRouterParam, HTTPResponse } from "h3";
+import { HermesError } from "../../../protocol/index.ts";
+import type { StoredResponse } from "../../../state/responses.ts";
+import { expandResponse, itemToWire } from "../../../wire/responses/index.ts";
+import type { ServerContext } from "../../context.ts";
+
+const notFound = (id: string) => new HermesError(`Response not found: ${id}`, { status: 404, code: "response_not_found", param: "response_id" });
+
+async function stored(context: ServerContext, event: H3Event): Promise<StoredResponse> {
+  const id = getRouterParam(event, "id") ?? "";
+  const record = await context.responses.get(id);
+  if (!record) throw notFound(id);
+  return record;
+}
+
+/** `GET /v1/responses/{id}`: the stored snapshot; with `?stream=true` a background response's event stream. */
+export function createRetrieveResponseHandler(context: ServerContext) {
+  return async (event: H3Event) => {
+    const record = await stored(context, event);
+    const query = getQuery(event) as Record<string, string | undefined>;
+    if (query.stream !== "true") return expandResponse(record.response);
+    const running = context.background.get(record.response.id);
+    if (!running) throw new HermesError("Only background responses can be streamed again, and only from the instance running them", { status: 400, code: "stream_unavailable", param: "stream" });
+    const after = query.starting_after === undefined ? -1 : Number(query.starting_after);
+    if (!Number.isInteger(after) || after < -1) throw new HermesError("'starting_after' must be a sequence number", { status: 400, code: "invalid_request", param: "starting_after" });
+
+    const readable = new Readable({ read() {} });
+    for (const frame of running.frames) if (frame.sequence > after) readable.push(frame.text);
+    if (running.done) readable.push(null);
+    else {
+      const listener = (frame: { sequence: number; text: string } | null) => readable.push(frame === null ? null : frame.text);
+      running.listeners.add(listener);
+      readable.once("close", () => running.listeners.delete(listener));
+    }
+    return new HTTPResponse(readable as unknown as BodyInit, {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" },
+    });
+  };
+}
+
+/** `DELETE /v1/responses/{id}`: removes it and unlinks a conversation name that pointed at it. */
+export function createDeleteResponseHandler(context: ServerContext) {
+  return async (event: H3Event) => {
+    const record = await stored(context, event);
+    const id = record.response.id;
+    await context.responses.remove(id);
+    if (record.conversation) await context.conversations.unlink(record.conversation, id);
+    return { id, object: "response", deleted: true };
+  };
+}
+
+/** `POST /v1/responses/{id}/cancel`: stops a background response; it settles as `cancelled`. */
+export function createCancelResponseHandler(context: ServerContext) {
+  return async (event: H3Event) => {
+    const record = await stored(context, event);
+    const running = context.background.get(record.response.id);
+    if (!running) throw new HermesError("Only a background response that is still running can be cancelled", { status: 400, code: "not_cancellable" });
+    if (!running.done) {
+      running.controller.abort(new HermesError("The response was cancelled", { status: 499, code: "cancelled" }));
+      await new Promise<void>((resolve) => {
+        if (running.done) return resolve();
+        running.listeners.add((frame) => frame === null && resolve());
+      });
+    }
+    const settled = (await context.responses.get(record.response.id)) ?? record;
+    return expandResponse(settled.response);
+  };
+}
+
+/** `GET /v1/responses/{id}/input_items`: the turn's own input, as the list object with `after`, `limit`, `order`. */
+export function createInputItemsHandler(context: ServerContext) {
+  return async (event: H3Event) => {
+    const record = await stored(context, event);
+    const query = getQuery(event) as Record<string, string | undefined>;
+    const limit = query.limit === undefined ? 20 : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      throw new HermesError("'limit' must be a whole number from 1 to 100", { status: 400, code: "invalid_request", param: "limit" });
+    const order = query.order ?? "desc";
+    if (order !== "asc" && order !== "desc") throw new HermesError("'order' must be 'asc' or 'desc'", { status: 400, code: "invalid_request", param: "order" });
+
+    let items = record.input.map(itemToWire);
+    if (order === "desc") items = items.reverse();
+    if (query.after !== undefined) {
+      const index = items.findIndex((item) => item.id === query.after);
+      if (index === -1) throw new HermesError(`Item not found: ${query.after}`, { status: 400, code: "invalid_request", param: "after" });
+      items = items.slice(index + 1);
+    }
+    const data = items.slice(0, limit);
+    return { object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: items.length > limit };
+  };
+}

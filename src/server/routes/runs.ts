@@ -1,0 +1,110 @@
+import type { H3Event } from "h3";
+import { getRouterParam, HTTPResponse } from "h3";
+import { toolsForRun } from "../../agent/tools.ts";
+import { HermesError, type Item, type RunInput } from "../../protocol/index.ts";
+import { decodeApprovalRequest, decodeRunRequest, encodeRunStatus } from "../../wire/runs/index.ts";
+import { readJsonBody } from "../body.ts";
+import type { ServerContext } from "../context.ts";
+import { idempotencyKey } from "../idempotency-key.ts";
+import { chooseModel } from "../model.ts";
+import { runEventsResponse } from "../runs/event-stream.ts";
+
+const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
+
+const notFound = (id: string) => new HermesError(`Run not found: ${id}`, { status: 404, code: "run_not_found", param: "run_id" });
+
+/**
+ * `POST /v1/runs`: validates, resolves the history, starts a detached run and answers 202 at once.
+ * With `Idempotency-Key`, a retry with the same body gets the same run instead of a second one.
+ */
+export function createStartRunHandler(context: ServerContext) {
+  const { config, upstream, registry, runs } = context;
+  return async (event: H3Event) => {
+    const key = idempotencyKey(event);
+    const { json, text } = await readJsonBody(event, config.server.bodyLimit);
+    const request = decodeRunRequest(json);
+    const model = chooseModel(config, upstream, request.model);
+    // A bad client tool is a 400 now, not a run that fails later.
+    toolsForRun(registry, request.tools);
+
+    const start = async () => {
+      // `conversation_history` wins over `previous_response_id`, as on the original server.
+      const previous = !request.history && request.previousResponseId ? await loadPreviousResponse(context, request.previousResponseId) : undefined;
+      const instructions = [config.agent.systemPrompt, request.instructions].filter(Boolean).join("\n\n");
+      const input: RunInput = {
+        model: model.upstream,
+        items: [...(request.history ?? previous?.items ?? []), ...request.input],
+        tools: request.tools,
+        ...(instructions && { instructions }),
+      };
+      const record = await runs.start(input, { sessionId: request.sessionId ?? previous?.sessionId, model: model.reported });
+      return { status: 202, body: { run_id: record.id, status: record.status }, headers: { location: `/v1/runs/${record.id}` } };
+    };
+    const reply = key ? await context.idempotency.run("runs", key, text, start) : { ...(await start()), replayed: false };
+    return new HTTPResponse(JSON.stringify(reply.body), {
+      status: reply.status,
+      headers: { ...jsonHeaders, ...reply.headers, ...(reply.replayed && { "idempotency-replayed": "true" }) },
+    });
+  };
+}
+
+/**
+ * The one place a run reads a stored response: its history and session. An unknown id is ignored, as
+ * the original server's Runs API ignores it (`/v1/responses` answers 404 instead).
+ */
+async function loadPreviousResponse(context: ServerContext, id: string): Promise<{ items: Item[]; sessionId: string } | undefined> {
+  const chain = await context.responses.history(id);
+  return chain ? { items: chain.items, sessionId: chain.record.sessionId } : undefined;
+}
+
+/** `GET /v1/runs/{id}`: the status object. */
+export function createRunStatusHandler(context: ServerContext) {
+  return async (event: H3Event) => {
+    const id = getRouterParam(event, "id") ?? "";
+    const record = await context.runs.get(id);
+    if (!record) throw notFound(id);
+    return encodeRunStatus(record);
+  };
+}
+
+/**
+ * `GET /v1/runs/{id}/events`: the run's events as SSE. `Last-Event-ID` (or `?after=`) resumes after
+ * that event; a late subscriber gets the whole log within the retention time, then the live events.
+ */
+export function createRunEventsHandler(context: ServerContext) {
+  return async (event: H3Event) => {
+    const id = getRouterParam(event, "id") ?? "";
+    const after = lastEventId(event);
+    const entries = await context.runs.follow(id, after);
+    if (!entries) throw notFound(id);
+    return runEventsResponse(entries, context.config.server.keepaliveMs);
+  };
+}
+
+/** `POST /v1/runs/{id}/stop` (and `/cancel`): 200 `stopping` at once; the run settles as `cancelled`. */
+export function createStopRunHandler(context: ServerContext) {
+  return async (event: H3Event) => context.runs.stop(getRouterParam(event, "id") ?? "");
+}
+
+/** `POST /v1/runs/{id}/approval`: answers the oldest pending approval (`all` answers every one). */
+export function createRunApprovalHandler(context: ServerContext) {
+  return async (event: H3Event) => {
+    const id = getRouterParam(event, "id") ?? "";
+    const { json } = await readJsonBody(event, context.config.server.bodyLimit);
+    const { choice, all } = decodeApprovalRequest(json);
+    return context.runs.respond(id, choice, all);
+  };
+}
+
+function lastEventId(event: H3Event): number {
+  const raw = event.req.headers.get("last-event-id") ?? event.url.searchParams.get("after");
+  if (raw === null || raw.trim() === "") return 0;
+  const value = Number(raw.trim());
+  if (!Number.isInteger(value) || value < 0)
+    throw new HermesError("Last-Event-ID must be the id of an event of this run (a whole number)", {
+      status: 400,
+      code: "invalid_last_event_id",
+      param: "Last-Event-ID",
+    });
+  return value;
+}

@@ -1,0 +1,122 @@
+import type { HermesConfig } from "../../config/schema.ts";
+import { randomId } from "../../protocol/index.ts";
+import type { HermesEvent, NewId, RunInput } from "../../protocol/index.ts";
+import { createUpstreamHttp } from "../http.ts";
+import type { UpstreamHttp, UpstreamResponse } from "../http.ts";
+import { upstreamError } from "../http-errors.ts";
+import { readSseBatches } from "../sse.ts";
+import type { Upstream, UpstreamCallOptions } from "../types.ts";
+import { decodeResponsesJson } from "./decode-json.ts";
+import { ignoredEventTypes, ResponsesStreamDecoder } from "./decode-stream.ts";
+import { encodeResponsesRequest } from "./encode-request.ts";
+import { modelListSchema } from "./schema.ts";
+
+export { ResponsesStreamDecoder } from "./decode-stream.ts";
+export { decodeResponsesJson } from "./decode-json.ts";
+export { encodeInput, encodeResponsesRequest } from "./encode-request.ts";
+export type { EncodeResponsesRequestOptions, ResponsesInputItem, ResponsesRequestBody } from "./encode-request.ts";
+
+/**
+ * The Responses API upstream (`POST {baseURL}/responses`), chosen with `upstream.api: "responses"`.
+ *
+ * Every step sends the whole history with `store: false` (see `encode-request.ts`): the proxy's own
+ * state is authoritative, so nothing is chained upstream. Streams; an upstream that ignores `stream`
+ * and answers with a JSON body is decoded as it is. Errors: see `http-errors.ts`, plus a 502
+ * `upstream_error` for `response.failed`, an `error` event, or a stream that ends before its terminal
+ * event; an abort rejects with the signal's reason.
+ *
+ * @example
+ * const upstream = createResponsesUpstream(config.upstream);
+ * for await (const event of upstream.stream(input, { signal })) console.log(event.type);
+ */
+export function createResponsesUpstream(config: HermesConfig["upstream"]): Upstream {
+  const { baseURL } = config;
+  if (baseURL === undefined) throw new Error("The responses upstream needs upstream.baseURL");
+  const http = createUpstreamHttp({ ...config, baseURL });
+
+  async function* stream(input: RunInput, options: UpstreamCallOptions): AsyncGenerator<HermesEvent, void, undefined> {
+    const newId = options.newId ?? randomId;
+    const response = await http.request({
+      method: "POST",
+      path: "/responses",
+      body: encodeResponsesRequest(input),
+      accept: "text/event-stream",
+      signal: options.signal,
+    });
+    if (isJson(response.contentType)) yield* await decodeJsonResponse(response, newId);
+    else yield* decodeSseResponse(response, newId);
+  }
+
+  return {
+    kind: "responses",
+    baseURL,
+    stream,
+    listModels: (signal) => listModels(http, signal),
+    close: () => http.close(),
+  };
+}
+
+async function* decodeSseResponse(response: UpstreamResponse, newId: NewId): AsyncGenerator<HermesEvent, void, undefined> {
+  const decoder = new ResponsesStreamDecoder(newId);
+  const events: HermesEvent[] = [];
+  try {
+    // Read to the end even after the terminal event: leaving early would close the socket instead of
+    // returning it to the keep-alive pool.
+    for await (const batch of readSseBatches(response)) {
+      if (decoder.finished) continue;
+      for (const message of batch) {
+        if (decoder.finished) break;
+        // Named events we never read are not even parsed; `response.created` repeats every tool schema.
+        if (message.event !== undefined && ignoredEventTypes.has(message.event)) continue;
+        // The API sends no `[DONE]`, but OpenAI-compatible servers that reuse their chat framing do.
+        if (message.data === "[DONE]") continue;
+        decoder.push(parseEvent(message.data), events);
+      }
+      for (const event of events) yield event;
+      events.length = 0;
+    }
+  } catch (error) {
+    // After the terminal event the answer and its usage are whole: a connection that fails to close
+    // cleanly changes nothing the client needs.
+    if (!decoder.finished) throw error;
+  }
+  decoder.end();
+  // What the batch that held the terminal event decoded, if its read failed before it was yielded.
+  yield* events;
+}
+
+async function decodeJsonResponse(response: UpstreamResponse, newId: NewId): Promise<HermesEvent[]> {
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw upstreamError("The upstream sent a response that is not JSON", error);
+  }
+  return decodeResponsesJson(body, newId);
+}
+
+async function listModels(http: UpstreamHttp, signal: AbortSignal | undefined): Promise<string[]> {
+  const response = await http.request({ method: "GET", path: "/models", signal });
+  let body: unknown;
+  try {
+    body = JSON.parse(await response.text());
+  } catch (error) {
+    throw upstreamError("The upstream sent a model list that is not JSON", error);
+  }
+  const parsed = modelListSchema.safeParse(body);
+  if (!parsed.success) throw upstreamError("The upstream sent an unreadable model list", parsed.error);
+  return parsed.data.data.map((model) => model.id);
+}
+
+function parseEvent(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch (error) {
+    throw upstreamError("The upstream sent a stream event that is not JSON", error);
+  }
+}
+
+function isJson(contentType: string): boolean {
+  return contentType === "application/json" || contentType.endsWith("+json");
+}

@@ -1,0 +1,122 @@
+import { z } from "zod";
+import { limits } from "../limits.ts";
+import { boolish, imageUrl, jsonSchema, metadata, reasoningEffort, unsupportedPart } from "../shared-schemas.ts";
+
+/**
+ * The Responses API request as hermes-proxy accepts it (`POST /v1/responses`): exact about what it
+ * reads, lenient about extra top-level fields. Input items follow the OpenAI spec's
+ * `InputItem` union; the original server's `conversation_history` extension is accepted too.
+ */
+
+const text = z.string().max(limits.textLength);
+
+const inputText = z.object({ type: z.literal("input_text"), text });
+const outputText = z.object({ type: z.literal("output_text"), text, annotations: z.array(z.unknown()).optional() });
+const refusal = z.object({ type: z.literal("refusal"), refusal: text });
+const inputImage = z.object({
+  type: z.literal("input_image"),
+  image_url: imageUrl,
+  detail: z.enum(["auto", "low", "high"]).optional(),
+});
+
+const contentPart = z.discriminatedUnion(
+  "type",
+  [inputText, outputText, refusal, inputImage, unsupportedPart(["input_file", "input_audio"])],
+  { error: "Content parts must be of type 'input_text', 'output_text' or 'input_image'" },
+);
+
+const id = z.string().min(1).max(256);
+
+const message = z.object({
+  type: z.literal("message").optional(),
+  id: id.optional(),
+  role: z.enum(["user", "assistant", "system", "developer"]),
+  content: z.union([text, z.array(contentPart).max(limits.partsPerMessage)]),
+  status: z.string().optional(),
+});
+
+const functionCall = z.object({
+  type: z.literal("function_call"),
+  id: id.optional(),
+  call_id: id,
+  name: z.string().min(1).max(256),
+  arguments: text,
+  status: z.string().optional(),
+});
+
+const functionCallOutput = z.object({
+  type: z.literal("function_call_output"),
+  id: id.optional(),
+  call_id: id,
+  output: z.union([text, z.array(z.discriminatedUnion("type", [inputText, outputText])).max(limits.partsPerMessage)]),
+  status: z.string().optional(),
+});
+
+const reasoning = z.object({
+  type: z.literal("reasoning"),
+  id: id.optional(),
+  summary: z.array(z.object({ type: z.literal("summary_text"), text })).optional(),
+  content: z.array(z.object({ type: z.literal("reasoning_text"), text })).nullish(),
+  encrypted_content: z.string().nullish(),
+});
+
+const itemReference = z.object({ type: z.literal("item_reference"), id });
+
+/** Items are told apart by `type`; a bare `{role, content}` is a message, as the spec's EasyInputMessage. */
+export const inputItemSchema = z.union([message, z.discriminatedUnion("type", [functionCall, functionCallOutput, reasoning, itemReference])], {
+  error: "Input items are messages, function_call, function_call_output, reasoning or item_reference",
+});
+
+const functionTool = z.object({
+  type: z.literal("function"),
+  name: z.string().regex(/^[\w-]{1,64}$/, "Tool names are 1-64 letters, digits, '_' or '-'"),
+  description: z.string().max(limits.textLength).nullish(),
+  parameters: jsonSchema.nullish(),
+  strict: z.boolean().nullish(),
+});
+
+const tool = z.object({ type: z.string() }).passthrough().pipe(
+  z.discriminatedUnion("type", [functionTool], { error: "Only tools of type 'function' are supported" }),
+);
+
+const textFormat = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text") }),
+  z.object({ type: z.literal("json_object") }),
+  z.object({
+    type: z.literal("json_schema"),
+    name: z.string().max(64),
+    schema: jsonSchema,
+    description: z.string().optional(),
+    strict: z.boolean().nullish(),
+  }),
+]);
+
+export const responsesRequestSchema = z.object({
+  model: z.string().min(1).max(256).optional(),
+  input: z.union([text, z.array(inputItemSchema).max(limits.items)]),
+  instructions: text.nullish(),
+  previous_response_id: id.nullish(),
+  conversation: z.union([id, z.object({ id })]).nullish(),
+  /** The original server's extension: prior turns as `{role, content}` messages, taking precedence over a chain. */
+  conversation_history: z.array(message).max(limits.items).nullish(),
+  store: boolish.nullish(),
+  stream: boolish.nullish(),
+  background: boolish.nullish(),
+  truncation: z.enum(["auto", "disabled"]).nullish(),
+  tools: z.array(tool).max(limits.tools).nullish(),
+  tool_choice: z
+    .union([z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function"), name: z.string() })])
+    .nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  max_output_tokens: z.number().int().positive().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  metadata: metadata.nullish(),
+  text: z.object({ format: textFormat.optional(), verbosity: z.enum(["low", "medium", "high"]).nullish() }).nullish(),
+  reasoning: z.object({ effort: reasoningEffort.nullish(), summary: z.string().nullish() }).nullish(),
+  user: z.string().max(256).nullish(),
+});
+
+export type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
+export type InputItem = z.infer<typeof inputItemSchema>;
+export type InputMessage = z.infer<typeof message>;

@@ -1,0 +1,45 @@
+import type { HermesErrorInfo, Usage } from "../../protocol/index.ts";
+import { runsUsage } from "./encode-events.ts";
+
+/** Where a run is: the original server's statuses, `stopping` between a stop and the run's end. */
+export type RunState = "queued" | "running" | "waiting_for_approval" | "stopping" | "completed" | "failed" | "cancelled";
+
+/** What a status object is built from: the run's record, whatever stores it. */
+export interface RunSnapshot {
+  id: string;
+  status: RunState;
+  /** Unix seconds. */
+  createdAt: number;
+  updatedAt: number;
+  sessionId: string;
+  model: string;
+  lastEvent: string | null;
+  output: string | null;
+  usage: Usage | null;
+  error: Pick<HermesErrorInfo, "message" | "code"> | null;
+  /** The oldest pending `approval.request` payload while the run waits for one. */
+  approval: Record<string, unknown> | null;
+}
+
+/** `GET /v1/runs/{id}`. */
+export function encodeRunStatus(run: RunSnapshot) {
+  return {
+    object: "hermes.run" as const,
+    run_id: run.id,
+    status: run.status,
+    created_at: run.createdAt,
+    updated_at: run.updatedAt,
+    session_id: run.sessionId,
+    model: run.model,
+    last_event: run.lastEvent,
+    output: run.output,
+    usage: run.usage ? runsUsage(run.usage) : null,
+    error: run.error ? { message: run.error.message, code: run.error.code } : null,
+    ...(run.approval && { approval: run.approval }),
+  };
+}
+
+/** Statuses after which nothing more happens. */
+export function isFinished(status: RunState): boolean {
+  return status === "completed" || status === "failed" || status === "cancelled";
+}

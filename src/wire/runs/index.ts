@@ -1,0 +1,12 @@
+export { decodeApprovalRequest, decodeRunRequest, type DecodedRunRequest } from "./decode.ts";
+export {
+  approvalRequestPayload,
+  approvalRespondedPayload,
+  cancelledPayload,
+  RunsEventEncoder,
+  type RunsPayload,
+  runsUsage,
+} from "./encode-events.ts";
+export { encodeRunStatus, isFinished, type RunSnapshot, type RunState } from "./encode-status.ts";
+export { runEventFrame, STREAM_CLOSED_FRAME } from "./frames.ts";
+export { runRequestSchema, type RunRequest } from "./schema.ts";

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { limits, nestsDeeperThan } from "./limits.ts";
+
+/** `true`/`false`, and the strings clients send for them (the original server accepts these too). */
+export const boolish = z.preprocess((value) => {
+  if (typeof value !== "string") return value;
+  const lower = value.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(lower)) return true;
+  if (["0", "false", "no", "off"].includes(lower)) return false;
+  return value;
+}, z.boolean());
+
+/** A JSON Schema object from the client (tool parameters, response formats), bounded in depth. */
+export const jsonSchema = z.record(z.string(), z.unknown()).refine((schema) => !nestsDeeperThan(schema, limits.schemaDepth), {
+  message: `JSON Schema nests deeper than ${limits.schemaDepth} levels`,
+});
+
+/** OpenAI's metadata: at most 16 string pairs, keys up to 64 characters, values up to 512. */
+export const metadata = z
+  .record(z.string().max(64), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= limits.metadataKeys, `'metadata' holds at most ${limits.metadataKeys} keys`);
+
+/** Image URLs the proxy passes on: http(s), or inline `data:image/...`. */
+export const IMAGE_URL = /^(https?:\/\/|data:image\/[\w.+-]+[;,])/i;
+
+export const imageUrl = z.string().refine((url) => IMAGE_URL.test(url), {
+  message: "Image URLs must be http(s) URLs or data:image/... URLs",
+  params: { code: "invalid_image_url" },
+});
+
+/** A content part type we recognise but cannot pass on: a 400 with a code the client can act on. */
+export function unsupportedPart<const T extends readonly [string, ...string[]]>(types: T) {
+  return z.object({ type: z.enum(types) }).superRefine((part, ctx) => {
+    ctx.addIssue({
+      code: "custom",
+      message: `Content parts of type '${part.type}' are not supported`,
+      params: { code: "unsupported_content_type" },
+    });
+  });
+}
+
+export const reasoningEffort = z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]);
