@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type HermesTool, parseToolArguments } from "../../src/protocol/index.ts";
+import { type HermesTool, parseToolArguments, type ToolContext } from "../../src/protocol/index.ts";
 import { type SuiteSkip, skipReason } from "./skips.ts";
 import { callTool, type ToolCallResult } from "./tool-context.ts";
 
@@ -13,6 +13,11 @@ export interface ToolSuiteOptions {
   check?: (result: ToolCallResult, args: unknown) => void | Promise<void>;
   /** The session the calls run in. @default "session_test" */
   sessionId?: string;
+  /**
+   * Context for each call of a valid example, e.g. a storage seeded with what the call needs.
+   * @default a fresh, empty in-memory storage per call
+   */
+  context?: () => Partial<ToolContext> | Promise<Partial<ToolContext>>;
   skip?: readonly SuiteSkip[];
 }
 
@@ -34,7 +39,7 @@ export interface ToolSuiteOptions {
  * });
  */
 export function testTool(tool: HermesTool, options: ToolSuiteOptions): void {
-  const context = { sessionId: options.sessionId ?? "session_test" };
+  const contextFor = async (): Promise<Partial<ToolContext>> => ({ sessionId: options.sessionId ?? "session_test", ...(await options.context?.()) });
   const test = (name: string, body: () => void | Promise<void>) => {
     const reason = skipReason(options.skip, name);
     if (reason === undefined) it(name, body);
@@ -70,7 +75,7 @@ export function testTool(tool: HermesTool, options: ToolSuiteOptions): void {
 
     test("answers each valid example with text or JSON", async () => {
       for (const args of options.valid) {
-        const result = await callTool(tool, args, context);
+        const result = await callTool(tool, args, await contextFor());
         expect(result.isError, result.output).toBe(false);
         expect(typeof result.output).toBe("string");
         await options.check?.(result, args);
@@ -94,7 +99,7 @@ export function testTool(tool: HermesTool, options: ToolSuiteOptions): void {
       const controller = new AbortController();
       controller.abort(new Error("cancelled by the test"));
       const limit = Math.min(tool.timeoutMs ?? 5_000, 5_000);
-      const settled = callTool(tool, options.valid[0], { ...context, signal: controller.signal }).then(() => "settled");
+      const settled = callTool(tool, options.valid[0], { ...(await contextFor()), signal: controller.signal }).then(() => "settled");
       const timeout = new Promise((resolve) => setTimeout(() => resolve("hung"), limit));
       expect(await Promise.race([settled, timeout])).toBe("settled");
     });

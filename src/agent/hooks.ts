@@ -1,4 +1,4 @@
-import { type HermesEvent, type RunInfo, type RunFailedEvent, toErrorInfo } from "../protocol/index.ts";
+import { HermesError, type HermesEvent, type RunFailedEvent, type RunInfo, toErrorInfo } from "../protocol/index.ts";
 import type { RunHooks } from "../plugins/registry.ts";
 
 /**
@@ -38,7 +38,8 @@ async function startHooks(hooks: RunHooks, run: RunInfo): Promise<RunFailedEvent
     for (const hook of hooks.onRunStart) await hook(run);
     return undefined;
   } catch (error) {
-    if (!isHermesError(error)) console.error("[hermes-proxy] onRunStart hook failed:", error);
+    // A HermesError is a hook refusing the run on purpose; anything else is a bug in the hook.
+    if (!HermesError.is(error)) console.error("[hermes-proxy] onRunStart hook failed:", error);
     return { type: "run.failed", error: toErrorInfo(error) };
   }
 }
@@ -58,8 +59,4 @@ function guard(name: string, call: () => void | Promise<void>): void {
   } catch (error) {
     console.error(`[hermes-proxy] ${name} hook failed:`, error);
   }
-}
-
-function isHermesError(error: unknown): boolean {
-  return toErrorInfo(error).code !== "internal_error";
 }

@@ -67,6 +67,7 @@ async function* agentLoop(input: RunInput, options: RunOptions): AsyncGenerator<
   try {
     const tools = toolsForRun(registry, input.tools);
     const history: Item[] = [...input.items];
+    let toolChoice = input.toolChoice;
     for (let step = 1; step <= options.maxIterations; step++) {
       let finishReason: FinishReason = "stop";
       const serverCalls: ToolCallCompletedEvent[] = [];
@@ -74,7 +75,10 @@ async function* agentLoop(input: RunInput, options: RunOptions): AsyncGenerator<
       // What the model said this step; joins the history only after the step, since the upstream may
       // still be reading the history it was given while it streams.
       const said: Item[] = [];
-      const stream = options.upstream.stream({ ...input, items: history, tools }, { signal: options.signal, newId: options.newId ?? randomId });
+      const stepInput: RunInput = { ...input, items: history, tools };
+      if (toolChoice === undefined) delete stepInput.toolChoice;
+      else stepInput.toolChoice = toolChoice;
+      const stream = options.upstream.stream(stepInput, { signal: options.signal, newId: options.newId ?? randomId });
       for await (const event of stream) {
         switch (event.type) {
           case "step.completed":
@@ -119,6 +123,9 @@ async function* agentLoop(input: RunInput, options: RunOptions): AsyncGenerator<
         yield completion(finishReason, clientCalls > 0, usage);
         return;
       }
+      // A forced call ("required", or one named tool) was made: forcing it again would loop until
+      // maxIterations, so the model chooses freely from here on.
+      if (toolChoice !== undefined && toolChoice !== "auto" && toolChoice !== "none") toolChoice = "auto";
     }
     yield { type: "run.completed", status: "incomplete", finishReason: "length", incompleteReason: "max_iterations", usage };
   } catch (error) {

@@ -9,16 +9,29 @@ import type { RunInput } from "./run-input.ts";
  * the plugin loader and the SDK all read these shapes, so a change here is a change to all three.
  */
 
-/** A JSON value: what a tool may return besides text. */
+/**
+ * A JSON value: what a tool may return besides text.
+ *
+ * @example
+ * const result: JsonValue = { city: "Lyon", temperature: 18, tags: ["mild"] };
+ */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /**
  * What a tool's `execute` may return: text as is, anything else as JSON (`JSON.stringify`, so
  * undefined fields are left out; a value JSON cannot hold is an error output).
+ *
+ * @example
+ * execute: () => ({ ok: true }) // the model reads {"ok":true}
  */
 export type ToolResult = string | number | boolean | null | object | undefined | void;
 
-/** A logger a plugin writes to; lines are prefixed with the plugin's name. */
+/**
+ * A logger a plugin writes to; lines are prefixed with the plugin's name.
+ *
+ * @example
+ * context.logger.warn("rate limited by the weather API", { retryAfter: 30 });
+ */
 export interface PluginLogger {
   debug(message: string, details?: Record<string, unknown>): void;
   info(message: string, details?: Record<string, unknown>): void;
@@ -26,7 +39,17 @@ export interface PluginLogger {
   error(message: string, details?: Record<string, unknown>): void;
 }
 
-/** What a tool's `execute` receives beside its arguments. */
+/**
+ * What a tool's `execute` receives beside its arguments.
+ *
+ * @example
+ * async execute({ url }, { signal, storage, logger, sessionId }) {
+ *   const cached = await storage.getItem<string>(`pages:${sessionId}:${url}`);
+ *   if (cached) return cached;
+ *   logger.info("fetching", { url });
+ *   return await (await fetch(url, { signal })).text();
+ * }
+ */
 export interface ToolContext {
   /** Aborted when the run is cancelled, the client goes away, or the tool's time runs out. */
   signal: AbortSignal;
@@ -46,7 +69,12 @@ export interface ToolContext {
  */
 type ToolCallback<Args, Result> = { callback(args: Args): Result }["callback"];
 
-/** A server-side tool, as `defineTool` returns it. */
+/**
+ * A server-side tool, as `defineTool` returns it.
+ *
+ * @example
+ * const tool: HermesTool = defineTool({ name: "ping", description: "Answers pong", execute: () => "pong" });
+ */
 export interface HermesTool<Parameters extends z.ZodType = z.ZodType> {
   readonly kind: "tool";
   /** What the model calls it: letters, digits, `_` and `-`, at most 64 characters. */
@@ -67,14 +95,24 @@ export interface HermesTool<Parameters extends z.ZodType = z.ZodType> {
   readonly needsApproval?: boolean | ToolCallback<z.output<Parameters>, boolean> | undefined;
 }
 
-/** A storage driver, as `defineStorage` returns it. */
+/**
+ * A storage driver, as `defineStorage` returns it.
+ *
+ * @example
+ * const storage: HermesStorage = defineStorage({ name: "memory", driver: memoryDriver() });
+ */
 export interface HermesStorage {
   readonly kind: "storage";
   readonly name: string;
   readonly driver: Driver;
 }
 
-/** The run a hook observes. */
+/**
+ * The run a hook observes.
+ *
+ * @example
+ * onRunEnd(run: RunInfo, end) { audit.write({ run: run.runId, session: run.sessionId, model: run.model, status: end.type }); }
+ */
 export interface RunInfo {
   runId: string;
   sessionId: string | undefined;
@@ -83,7 +121,16 @@ export interface RunInfo {
   input: RunInput;
 }
 
-/** Hooks on the event stream. A proxy whose plugins define none pays nothing for them. */
+/**
+ * Hooks on the event stream. A proxy whose plugins define none pays nothing for them.
+ *
+ * @example
+ * const hooks: PluginHooks = {
+ *   onRunStart: (run) => { if (run.input.items.length > 500) throw new HermesError("Too long", { status: 400, code: "too_long" }); },
+ *   onEvent: (event) => { if (event.type === "tool.completed") metrics.observe(event.name, event.durationMs); },
+ *   onRunEnd: (run, end) => console.log(run.runId, end.type),
+ * };
+ */
 export interface PluginHooks {
   /** Before the first upstream call; throwing a HermesError fails the run with it. */
   onRunStart?(run: RunInfo): void | Promise<void>;
@@ -93,7 +140,12 @@ export interface PluginHooks {
   onRunEnd?(run: RunInfo, end: TerminalEvent): void | Promise<void>;
 }
 
-/** A plugin, as `definePlugin` returns it. */
+/**
+ * A plugin, as `definePlugin` returns it.
+ *
+ * @example
+ * const plugin: HermesPlugin = definePlugin({ name: "ping", tools: [ping] });
+ */
 export interface HermesPlugin {
   readonly kind: "plugin";
   /** Unique among the loaded plugins; also the plugin's storage namespace. */
@@ -106,5 +158,8 @@ export interface HermesPlugin {
 /**
  * What `plugins: [...]` in `hermes.config.ts` takes: plugins, bare tools or storages, and falsy values
  * and nested lists, so that `enabled && plugin()` and plugin presets need no filtering.
+ *
+ * @example
+ * plugins: [clock(), env.FETCH === "1" && httpFetch({ allow: ["example.com"] }), [calculator(), notes()]]
  */
 export type PluginOption = HermesPlugin | HermesTool | HermesStorage | false | null | undefined | readonly PluginOption[];

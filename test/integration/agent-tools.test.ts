@@ -23,6 +23,7 @@ describe("the agent loop runs server tools (through Chat Completions)", () => {
   let upstream: FakeUpstream;
   let proxy: TestProxy;
   const seen: HermesEvent[] = [];
+  const ended: string[] = [];
   let meet = barrier();
   let abortedBy: unknown;
   let onSlowStarted: () => void = () => {};
@@ -81,6 +82,7 @@ describe("the agent loop runs server tools (through Chat Completions)", () => {
           tools: [guarded],
           hooks: {
             onEvent: (event) => void seen.push(event),
+            onRunEnd: (run, end) => void ended.push(`${run.runId.slice(0, 9)} ${end.type}`),
             onRunStart: (run) => {
               if (run.input.items.some((item) => item.type === "message" && JSON.stringify(item).includes("forbidden")))
                 throw new HermesError("This run is refused by policy", { status: 403, code: "policy_refused" });
@@ -93,6 +95,7 @@ describe("the agent loop runs server tools (through Chat Completions)", () => {
   afterEach(() => {
     upstream.reset();
     seen.length = 0;
+    ended.length = 0;
   });
   afterAll(async () => {
     await proxy.close();
@@ -230,6 +233,13 @@ describe("the agent loop runs server tools (through Chat Completions)", () => {
     expect(upstream.requests[0]?.body.tools.map((tool: { function: { name: string } }) => tool.function.name)).toContain("get_weather");
   });
 
+  it("forces a tool call only on the first step, so a required call cannot loop", async () => {
+    upstream.enqueue({ toolCalls: [{ id: "call_req", name: "add", arguments: { a: 1, b: 1 } }] }, { text: "Done." });
+    const completion = await ask("add please", { tool_choice: "required" });
+    expect(completion.choices[0]?.message.content).toBe("Done.");
+    expect(upstream.requests.map((request) => request.body.tool_choice)).toEqual(["required", "auto"]);
+  });
+
   it("refuses a tool that needs approval on Chat Completions, with a text the model sees", async () => {
     upstream.enqueue({ toolCalls: [{ id: "call_del", name: "delete_files", arguments: {} }] }, { text: "I cannot." });
     await ask("delete");
@@ -273,5 +283,6 @@ describe("the agent loop runs server tools (through Chat Completions)", () => {
     await ask("hello");
     expect(seen[0]?.type).toBe("run.started");
     expect(seen.at(-1)?.type).toBe("run.completed");
+    expect(ended).toEqual(["chatcmpl- run.completed"]);
   });
 });

@@ -363,21 +363,52 @@ describe("the Runs API", () => {
   });
 });
 
-describe("Runs on fs storage", () => {
-  it("keeps the record and the log on disk, readable after the run left memory", async () => {
+describe("Runs on fs storage shared by two proxies", () => {
+  it("streams a run started on one proxy from the other, live and replayed", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hermes-runs-"));
-    const proxy = await startProxy({ storage: `fs:${dir}` });
+    const upstream = await startFakeUpstream();
+    const config = { storage: `fs:${dir}`, upstream: { baseURL: upstream.url, model: "fake-model", maxRetries: 0 } };
+    const [first, second] = [await startProxy(config), await startProxy(config)];
     try {
-      const response = await fetch(`${proxy.url}/v1/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"input":"on disk"}' });
+      upstream.enqueue({ text: "written on one, read on the other", delayMs: 40 });
+      const response = await fetch(`${first.url}/v1/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"input":"x"}' });
       const { run_id } = (await response.json()) as { run_id: string };
-      const live = await (await fetch(`${proxy.url}/v1/runs/${run_id}/events`)).text();
-      await expect.poll(async () => ((await (await fetch(`${proxy.url}/v1/runs/${run_id}`)).json()) as { status: string }).status).toBe("completed");
-      const replayed = await (await fetch(`${proxy.url}/v1/runs/${run_id}/events`)).text();
-      expect(parseSse(replayed)).toEqual(parseSse(live));
+      // The second proxy does not run it: it follows the log in storage until the record says it ended.
+      const [onFirst, onSecond] = await Promise.all(
+        [first, second].map(async (proxy) => parseSse(await (await fetch(`${proxy.url}/v1/runs/${run_id}/events`)).text())),
+      );
+      expect(onSecond).toEqual(onFirst);
+      expect(JSON.parse(onSecond!.at(-1)!.data)).toMatchObject({ event: "run.completed", output: "written on one, read on the other" });
+      const status = (await (await fetch(`${second.url}/v1/runs/${run_id}`)).json()) as { status: string };
+      expect(status.status).toBe("completed");
+      expect((await fetch(`${second.url}/v1/runs/${run_id}/stop`, { method: "POST" })).status).toBe(200);
       expect(await readdir(join(dir, "run-events"))).toHaveLength(1);
     } finally {
-      await proxy.close();
+      await first.close();
+      await second.close();
+      await upstream.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("Runs at shutdown", () => {
+  it("ends a live run as failed with server_shutting_down, and its followers get that event", async () => {
+    const upstream = await startFakeUpstream();
+    const proxy = await startProxy({ server: { shutdownTimeoutMs: 100 }, upstream: { baseURL: upstream.url, model: "fake-model", maxRetries: 0 } });
+    try {
+      upstream.enqueue({ hang: true });
+      const response = await fetch(`${proxy.url}/v1/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"input":"x"}' });
+      const { run_id } = (await response.json()) as { run_id: string };
+      await expect.poll(() => upstream.requests.length).toBe(1);
+      const follower = fetch(`${proxy.url}/v1/runs/${run_id}/events`).then((events) => events.text());
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await proxy.hermes.close();
+      const last = parseSse(await follower).at(-1);
+      expect(JSON.parse(last!.data)).toMatchObject({ event: "run.failed", code: "server_shutting_down" });
+    } finally {
+      await proxy.close();
+      await upstream.close();
     }
   });
 });

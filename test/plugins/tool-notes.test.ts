@@ -9,7 +9,17 @@ const [save, list, remove] = plugin.tools as [typeof plugin.tools[0], typeof plu
 
 testTool(save, { valid: [{ text: "remember the milk" }], invalid: [{}, { text: "" }, { text: "x".repeat(51) }] });
 testTool(list, { valid: [{}] });
-testTool(remove, { valid: [], invalid: [{ id: 0 }, { id: "1" }] , skip: [{ reason: "deleting needs a note saved first; covered below", tests: ["is a tool the model can call by name", "answers each valid example with text or JSON", "settles when its run is already cancelled"] }] });
+testTool(remove, {
+  valid: [{ id: 1 }],
+  invalid: [{ id: 0 }, { id: "1" }],
+  // Deleting needs a note to delete: each call gets a storage holding note 1.
+  context: async () => {
+    const storage = createStorage({ driver: memoryDriver() });
+    await callTool(save, { text: "to delete" }, { storage, sessionId: "session_test" });
+    return { storage };
+  },
+  check: ({ output }) => expect(JSON.parse(output)).toEqual({ deleted: 1 }),
+});
 
 describe("tool-notes", () => {
   it("keeps notes per session, in order, with ids", async () => {

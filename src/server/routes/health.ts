@@ -18,5 +18,7 @@ export function createDetailedHealthHandler(context: ServerContext) {
     storage: { driver: context.storageKind },
     model: context.config.model.name,
     requests_in_flight: lifecycle.requestsInFlight,
+    runs_active: context.runs.active,
+    tools: context.registry.tools.size,
   });
 }

@@ -1,6 +1,6 @@
 import type { RunLogEntry, RunStore } from "../../state/runs.ts";
 import { isFinished } from "../../wire/runs/index.ts";
-import type { LiveRun } from "./manager.ts";
+import type { LiveRun } from "./live-run.ts";
 
 const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
 

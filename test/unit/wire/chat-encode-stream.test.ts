@@ -67,6 +67,15 @@ describe("chat stream encoder", () => {
     expect(sse.match(/event: hermes\.tool\.progress/g)).toHaveLength(2);
   });
 
+  it("takes the progress emoji and label from the tool's definition when the event carries them", () => {
+    const encoder = new ChatStreamEncoder({ includeUsage: false });
+    encoder.encode(started);
+    const frame = encoder.encode({ type: "tool.started", callId: "call_t", name: "get_current_time", arguments: "{}", emoji: "🕐", label: "Time in Asia/Tokyo" });
+    expect(frame).toBe(
+      'event: hermes.tool.progress\ndata: {"tool":"get_current_time","emoji":"🕐","label":"Time in Asia/Tokyo","toolCallId":"call_t","status":"running"}\n\n',
+    );
+  });
+
   it("ends a failed run with an error frame and [DONE], once", () => {
     const encoder = new ChatStreamEncoder({ includeUsage: false });
     const error = { message: "upstream went away", type: "server_error" as const, code: "upstream_error", param: null, status: 502 };

@@ -1,0 +1,82 @@
+import { approvalChoices } from "../../agent/approval.ts";
+import { runAgent } from "../../agent/loop.ts";
+import type { HermesConfig } from "../../config/schema.ts";
+import type { PluginRegistry } from "../../plugins/registry.ts";
+import type { RunInput } from "../../protocol/index.ts";
+import type { Upstream } from "../../upstream/types.ts";
+import { approvalRequestPayload, cancelledPayload, isFinished, RunsEventEncoder } from "../../wire/runs/index.ts";
+import type { Lifecycle } from "../context.ts";
+import type { LiveRun } from "./live-run.ts";
+
+export interface ExecuteOptions {
+  config: HermesConfig;
+  upstream: Upstream;
+  registry: PluginRegistry;
+  lifecycle: Lifecycle;
+}
+
+/**
+ * Runs the agent loop for a detached run and logs what it does, in the Runs API's payloads. The run
+ * stops on its own `stop` controller or on server shutdown, never because a follower went away.
+ * Resolves once the run ended and everything is stored.
+ */
+export async function executeRun(live: LiveRun, input: RunInput, options: ExecuteOptions): Promise<void> {
+  const { config, upstream, registry, lifecycle } = options;
+  const { record } = live;
+  const shutdown = lifecycle.runSignal(undefined);
+  const signal = AbortSignal.any([live.stop.signal, shutdown.signal]);
+  try {
+    if (signal.aborted) {
+      live.emit(cancelledPayload(record.id, live.timestamp()));
+      live.finish("cancelled");
+      return;
+    }
+    live.setStatus("running");
+    const encoder = new RunsEventEncoder(record.id);
+    const events = runAgent(input, {
+      upstream,
+      runId: record.id,
+      model: record.model,
+      createdAt: record.createdAt,
+      signal,
+      maxIterations: config.agent.maxIterations,
+      registry,
+      sessionId: record.sessionId,
+      toolTimeoutMs: config.agent.toolTimeoutMs,
+      approve: (request) => {
+        const payload = approvalRequestPayload(record.id, live.timestamp(), request, approvalChoices);
+        return live.approvals.ask(payload, request.callId, signal, () => {
+          live.emit(payload);
+          live.approvalsChanged();
+        });
+      },
+    });
+    for await (const event of events) {
+      const payload = encoder.encode(event, live.timestamp());
+      if (payload) live.emit(payload);
+      if (event.type === "run.completed") {
+        record.output = encoder.output;
+        record.usage = event.usage;
+        live.finish("completed");
+      } else if (event.type === "run.failed") {
+        record.usage = event.usage ?? null;
+        // A stop aborts the run with code `cancelled`; anything else is a failure to report.
+        if (event.error.code !== "cancelled") record.error = { message: event.error.message, code: event.error.code };
+        live.finish(event.error.code === "cancelled" ? "cancelled" : "failed");
+      }
+    }
+  } catch (error) {
+    // The agent loop ends every run in a terminal event; this only guards against a bug in it.
+    console.error("[hermes-proxy] run failed:", error);
+    if (!isFinished(record.status)) {
+      record.error = { message: "Internal server error", code: "internal_error" };
+      live.emit({ event: "run.failed", run_id: record.id, timestamp: live.timestamp(), error: "Internal server error", code: "internal_error" });
+      live.finish("failed");
+    }
+  } finally {
+    live.close();
+    // Released only once stored: shutdown waits for this before it closes the storage.
+    await live.persisted;
+    shutdown.release();
+  }
+}

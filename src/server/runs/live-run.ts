@@ -1,0 +1,91 @@
+import type { RunLogEntry, RunRecord, RunStore } from "../../state/runs.ts";
+import { isFinished, type RunsPayload, type RunState } from "../../wire/runs/index.ts";
+import { ApprovalQueue } from "./approvals.ts";
+
+/**
+ * A run this process is executing: its record, its log in memory for live followers, and its
+ * controls. Every change is written to storage in the order it was made (one promise chain), so the
+ * stored log never has a gap and a finished record is never stored before its last event.
+ */
+export class LiveRun {
+  readonly record: RunRecord;
+  readonly log: RunLogEntry[] = [];
+  /** Woken on every new entry and at the end. */
+  readonly waiters = new Set<() => void>();
+  readonly stop = new AbortController();
+  readonly approvals = new ApprovalQueue();
+  ended = false;
+  /** The storage writes so far; await it to know everything is stored. */
+  persisted: Promise<void> = Promise.resolve();
+  readonly #store: RunStore;
+  readonly #now: () => number;
+  readonly #retentionMs: number;
+
+  constructor(record: RunRecord, store: RunStore, options: { now: () => number; retentionMs: number }) {
+    this.record = record;
+    this.#store = store;
+    this.#now = options.now;
+    this.#retentionMs = options.retentionMs;
+  }
+
+  /** Seconds with milliseconds, as the original server stamps its events. */
+  timestamp(): number {
+    return this.#now() / 1000;
+  }
+
+  /** Appends an event to the log, wakes the followers, and stores it. */
+  emit(payload: RunsPayload): void {
+    const entry: RunLogEntry = { sequence: this.log.length + 1, payload };
+    this.log.push(entry);
+    this.record.eventCount = entry.sequence;
+    this.record.lastEvent = payload.event;
+    this.record.updatedAt = Math.floor(this.#now() / 1000);
+    const id = this.record.id;
+    this.persisted = this.persisted.then(() => this.#store.append(id, entry)).catch(logPersistError);
+    this.#wake();
+  }
+
+  /** A stop wins over every status but the terminal ones; nothing changes a terminal status. */
+  setStatus(status: RunState): void {
+    const current = this.record.status;
+    if (isFinished(current) || (current === "stopping" && !isFinished(status))) return;
+    this.record.status = status;
+    this.save();
+  }
+
+  /** The run's end: retention starts now. */
+  finish(status: "completed" | "failed" | "cancelled"): void {
+    this.record.approval = null;
+    this.record.expiresAt = this.#now() + this.#retentionMs;
+    this.setStatus(status);
+  }
+
+  /** After an approval was asked or answered: the oldest pending one shows in the status object. */
+  approvalsChanged(): void {
+    this.record.approval = this.approvals.oldestPayload();
+    if (this.record.status === "running" || this.record.status === "waiting_for_approval")
+      this.record.status = this.record.approval ? "waiting_for_approval" : "running";
+    this.save();
+  }
+
+  /** No more events: followers drain the log and end. */
+  close(): void {
+    this.ended = true;
+    this.#wake();
+    this.save();
+  }
+
+  save(): void {
+    const snapshot = { ...this.record, updatedAt: Math.floor(this.#now() / 1000) };
+    this.persisted = this.persisted.then(() => this.#store.save(snapshot)).catch(logPersistError);
+  }
+
+  #wake(): void {
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+}
+
+function logPersistError(error: unknown): void {
+  console.error("[hermes-proxy] saving a run failed:", error);
+}
