@@ -111,7 +111,7 @@ describe("the agent loop runs server tools (through Chat Completions)", () => {
       usage: { inputTokens: 20, outputTokens: 5 },
     });
     const completion = await ask("2 + 3?");
-    expect(completion.choices[0]?.message.content).toBe("Let me add.The sum is 5.");
+    expect(completion.choices[0]?.message.content).toBe("Let me add.\n\nThe sum is 5.");
     expect(completion.choices[0]?.finish_reason).toBe("stop");
     expect(completion.choices[0]?.message.tool_calls).toBeUndefined();
     expect(completion.usage).toMatchObject({ prompt_tokens: 30, completion_tokens: 9, total_tokens: 39 });

@@ -1,4 +1,4 @@
-import { HermesError } from "../../protocol/index.ts";
+import { HermesError, textOf } from "../../protocol/index.ts";
 import type { RunResult } from "../collect.ts";
 import { chatFinishReason } from "./finish-reason.ts";
 import { chatUsage } from "./usage.ts";
@@ -16,7 +16,11 @@ export function encodeChatCompletion(result: RunResult) {
   let reasoning: string | undefined;
   const toolCalls = [];
   for (const item of result.output) {
-    if (item.type === "message") for (const part of item.content) content = (content ?? "") + (part.type === "input_image" ? "" : part.text);
+    if (item.type === "message") {
+      // Messages from later steps of the run join the one Chat message, kept apart as the stream keeps them.
+      const text = textOf(item.content);
+      if (text) content = content === null ? text : `${content}\n\n${text}`;
+    }
     else if (item.type === "reasoning") reasoning = (reasoning ?? "") + item.text;
     else if (item.type === "function_call" && item.side === "client")
       toolCalls.push({ id: item.call_id, type: "function" as const, function: { name: item.name, arguments: item.arguments } });

@@ -19,6 +19,7 @@ export class ChatStreamEncoder implements StreamEncoder {
   #head = "";
   #toolIndexes = new Map<string, number>();
   #ended = false;
+  #wroteText = false;
   readonly #options: ChatStreamOptions;
 
   constructor(options: ChatStreamOptions) {
@@ -31,7 +32,11 @@ export class ChatStreamEncoder implements StreamEncoder {
         this.#head = `{"id":${JSON.stringify(event.runId)},"object":"chat.completion.chunk","created":${event.createdAt},"model":${JSON.stringify(event.model)},"choices":[`;
         return this.#choice(`{"role":"assistant","content":""}`);
       case "text.delta":
+        this.#wroteText = true;
         return this.#choice(`{"content":${JSON.stringify(event.delta)}}`);
+      case "message.started":
+        // A run's later messages (after server tools ran) join the one Chat message: keep them apart.
+        return this.#wroteText ? this.#choice(`{"content":"\n\n"}`) : "";
       case "reasoning.delta":
         // Not in the OpenAI spec; the field DeepSeek-style clients (Open WebUI among them) render as thinking.
         return this.#choice(`{"reasoning_content":${JSON.stringify(event.delta)}}`);
@@ -72,7 +77,6 @@ export class ChatStreamEncoder implements StreamEncoder {
       }
       case "run.failed":
         return this.abort(event.error);
-      case "message.started":
       case "message.completed":
       case "reasoning.started":
       case "reasoning.completed":

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { HermesEvent } from "../../../src/protocol/index.ts";
-import { ChatStreamEncoder } from "../../../src/wire/chat/index.ts";
+import { ChatStreamEncoder, encodeChatCompletion } from "../../../src/wire/chat/index.ts";
+import { RunCollector } from "../../../src/wire/collect.ts";
 import { expectGolden } from "../../helpers/golden.ts";
 import { sseJson } from "../../helpers/sse.ts";
 
@@ -103,5 +104,25 @@ describe("chat stream encoder", () => {
       expect.objectContaining({ delta: { reasoning_content: "thinking" } }),
       expect.objectContaining({ delta: {}, finish_reason: "length" }),
     ]);
+  });
+
+  it("keeps the messages of a run's later steps apart with a blank line, in the stream and the JSON body alike", () => {
+    const events: HermesEvent[] = [
+      started,
+      { type: "message.started", itemId: "m1" },
+      { type: "text.delta", itemId: "m1", delta: "Let me check." },
+      { type: "message.completed", itemId: "m1", text: "Let me check." },
+      { type: "message.started", itemId: "m2" },
+      { type: "text.delta", itemId: "m2", delta: "Done." },
+      { type: "message.completed", itemId: "m2", text: "Done." },
+      { type: "run.completed", status: "completed", finishReason: "stop", usage },
+    ];
+    const streamed = sseJson<{ choices: { delta: { content?: string } }[] }>(encode(events))
+      .map((chunk) => chunk.choices[0]?.delta.content ?? "")
+      .join("");
+    const collector = new RunCollector();
+    for (const event of events) collector.add(event);
+    expect(streamed).toBe("Let me check.\n\nDone.");
+    expect(encodeChatCompletion(collector.result).choices[0]?.message.content).toBe(streamed);
   });
 });
