@@ -36,7 +36,7 @@ export class ChatStreamEncoder implements StreamEncoder {
         return this.#choice(`{"content":${JSON.stringify(event.delta)}}`);
       case "message.started":
         // A run's later messages (after server tools ran) join the one Chat message: keep them apart.
-        return this.#wroteText ? this.#choice(`{"content":"\n\n"}`) : "";
+        return this.#wroteText ? this.#choice(`{"content":"\\n\\n"}`) : "";
       case "reasoning.delta":
         // Not in the OpenAI spec; the field DeepSeek-style clients (Open WebUI among them) render as thinking.
         return this.#choice(`{"reasoning_content":${JSON.stringify(event.delta)}}`);
