@@ -51,6 +51,8 @@ export default defineConfig({
     httpFetch({ allow: ["example.com", "*.wikipedia.org"], maxBytes: 2_000_000, timeoutMs: 10_000 }),
   ],
 
-  // "memory" forgets stored responses on restart; "fs:.hermes" keeps them in ./.hermes.
-  storage: "memory",
+  // Where state lives. Unset: files under ./.hermes (or $HERMES_HOME), kept across restarts. "memory"
+  // forgets everything on restart; "sqlite:./state.db" keeps it in one file; "redis://127.0.0.1:6379/0"
+  // lets several proxies share it and behave as one. HERMES_STORAGE overrides this line.
+  // storage: "fs:.hermes",
 });

@@ -12,6 +12,10 @@ export interface BenchOptions {
   profile: boolean;
   /** Measure `dist/src/cli.js` as it is instead of compiling the working tree first. */
   build: boolean;
+  /** Non-stream requests to serve after the scenarios, watching RSS (0: no soak). */
+  soak: number;
+  /** Measure this compiled CLI as hermes instead (another build, another checkout). */
+  hermes: string | undefined;
   /** Other compiled hermes CLIs measured in the same run, for A/B comparisons: label → path of cli.js. */
   variants: Record<string, string>;
 }
@@ -22,9 +26,13 @@ export const usage = `npm run bench -- [options]
   --seconds N     measured seconds per load run (default 5)
   --warmup N      warm-up seconds before each (default 1)
   --only a,b      run only these scenarios (names as in bench/scenarios.ts)
-  --smoke         a few seconds in all: one short run, every answer checked; exits 1 on a wrong answer
+  --smoke         one short run of every scenario from the sources (no compile), every answer
+                  checked; exits 1 on a wrong answer
+  --soak N        after the scenarios, serve N non-stream requests and report RSS growth
+                  (the issue's goal: flat within ±10 % after 100000)
   --profile       run hermes under node --cpu-prof and print where its time went
   --no-build      measure dist/ as it is instead of compiling the working tree
+  --hermes P      measure the compiled hermes CLI at path P (a dist/src/cli.js) instead
   --variant L=P   also measure the compiled hermes CLI at path P (e.g. another checkout's
                   dist/src/cli.js) as L, interleaved with the others; repeatable
   --help`;
@@ -41,6 +49,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       profile: { type: "boolean", default: false },
       "no-build": { type: "boolean", default: false },
       variant: { type: "string", multiple: true },
+      hermes: { type: "string" },
+      soak: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -58,10 +68,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     runs: number(values.runs, smoke ? 1 : 2),
     seconds: number(values.seconds, smoke ? 1 : 5),
     warmupSeconds: number(values.warmup, smoke ? 0 : 1),
+    soak: number(values.soak, 0),
     only: values.only ? values.only.split(",").map((name) => name.trim()) : [],
     smoke,
     profile: values.profile,
-    build: !values["no-build"],
+    build: !values["no-build"] && values.hermes === undefined,
+    hermes: values.hermes === undefined ? undefined : resolve(values.hermes),
     variants: Object.fromEntries(
       (values.variant ?? []).map((spec) => {
         const at = spec.indexOf("=");

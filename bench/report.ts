@@ -14,7 +14,12 @@ export interface TableLine {
   runs: { hermes: string; pipe: string; ratio: string; met: boolean | undefined }[];
 }
 
-const memoryRows: { label: string; pick: (run: RunResult, target: string, scenarios: readonly Scenario[]) => number | undefined; goal?: Goal }[] = [
+const memoryRows: {
+  label: string;
+  pick: (run: RunResult, target: string, scenarios: readonly Scenario[]) => number | undefined;
+  goal?: Goal;
+  digits?: number;
+}[] = [
   { label: "RSS idle (MiB)", pick: (run, target) => run.idleRssMiB[target], goal: { text: "≤ 80 MiB", of: "value", max: 80 } },
   {
     label: "RSS peak at 50 connections (MiB)",
@@ -28,6 +33,12 @@ const memoryRows: { label: string; pick: (run: RunResult, target: string, scenar
     goal: { text: "≤ 150 MiB", of: "value", max: 150 },
   },
   { label: "RSS after the run (MiB)", pick: (run, target) => run.afterRssMiB[target] },
+  {
+    label: "RSS growth over the soak (end / start)",
+    pick: (run, target) => run.soak?.[target]?.growth,
+    digits: 2,
+    goal: { text: "≤ 1.10", of: "value", max: 1.1 },
+  },
 ];
 
 export function tableLines(scenarios: readonly Scenario[], runs: readonly RunResult[]): TableLine[] {
@@ -60,6 +71,7 @@ export function tableLines(scenarios: readonly Scenario[], runs: readonly RunRes
     }
   }
   for (const row of memoryRows) {
+    if (runs.every((run) => row.pick(run, "hermes", scenarios) === undefined)) continue;
     lines.push({
       scenario: "Memory",
       label: row.label,
@@ -68,8 +80,8 @@ export function tableLines(scenarios: readonly Scenario[], runs: readonly RunRes
         const hermes = row.pick(run, "hermes", scenarios);
         const pipe = row.pick(run, "pipe", scenarios);
         return {
-          hermes: format(hermes, 0),
-          pipe: format(pipe, 0),
+          hermes: format(hermes, row.digits ?? 0),
+          pipe: format(pipe, row.digits ?? 0),
           ratio: hermes !== undefined && pipe ? (hermes / pipe).toFixed(2) : "",
           met: row.goal && meets(row.goal, hermes, pipe, () => undefined),
         };

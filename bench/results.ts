@@ -1,4 +1,5 @@
 import type { Measurement } from "./scenario.ts";
+import type { SoakResult } from "./soak.ts";
 
 /** What one repetition produced; the JSON file holds these as they are. */
 export interface RunResult {
@@ -10,6 +11,8 @@ export interface RunResult {
   /** RSS after the last scenario, in MiB. */
   afterRssMiB: Record<string, number | undefined>;
   scenarios: Record<string, ScenarioResult>;
+  /** With `--soak N`: memory over N non-stream requests, by target label. */
+  soak?: Record<string, SoakResult>;
 }
 
 export interface ScenarioResult {

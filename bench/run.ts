@@ -6,12 +6,14 @@
  * and the JSON lands in bench-results/.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findLoadGenerator } from "./load.ts";
+import { acquireBenchLock } from "./lock.ts";
+import { soak } from "./soak.ts";
 import { machineInfo } from "./machine.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
 import { busyPercent, cpuTimes, rssMiB } from "./proc.ts";
@@ -25,6 +27,7 @@ import { scenarios as allScenarios } from "./scenarios.ts";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = join(root, "bench-results");
 const jitiArgs = ["--import", "jiti/register"];
+let releaseLock = () => {};
 
 async function main(options: BenchOptions): Promise<number> {
   const scenarios = options.only.length > 0 ? allScenarios.filter((s) => options.only.includes(s.name)) : allScenarios;
@@ -44,7 +47,9 @@ async function main(options: BenchOptions): Promise<number> {
     console.log(`warning: the machine is busy before the bench starts (${busyBefore.map((p, i) => `CPU ${i} ${p} %`).join(", ")}): figures will be noisy`);
 
   mkdirSync(resultsDir, { recursive: true });
-  const entry = options.build ? buildHermes() : join(root, "dist/src/cli.js");
+  releaseLock = await acquireBenchLock(join(resultsDir, ".bench.lock"), console.log);
+  // The smoke run checks answers, not speed: the sources through jiti spare it the compile.
+  const entry = options.hermes ?? (options.smoke ? join(root, "bin/hermes-proxy.mjs") : options.build ? buildHermes() : join(root, "dist/src/cli.js"));
   const context: BenchContext = {
     generator: generator.name,
     loadCore,
@@ -78,6 +83,16 @@ async function main(options: BenchOptions): Promise<number> {
       run.scenarios[scenario.name] = await runScenario(scenario, context, targets, order, failures);
     }
     run.afterRssMiB = rss();
+    if (options.soak > 0) {
+      run.soak = {};
+      const request = scenarios.find((scenario) => scenario.name === "chat-json-50")?.request("hermes") ?? allScenarios[0]!.request("hermes");
+      for (const label of order.filter((name) => name !== "pipe")) {
+        const target = targets[label]!;
+        const result = await soak(context, target, target.url + request.path, request.body, options.soak);
+        run.soak[label] = result;
+        console.log(`  soak ${label}: ${result.requests} requests, RSS ${result.rssStartMiB.toFixed(0)} → ${result.rssEndMiB.toFixed(0)} MiB`);
+      }
+    }
     await Promise.all(Object.values(servers).map((server) => server.stop()));
     if (profileDir) printProfiles(profileDir);
     runs.push(run);
@@ -107,6 +122,7 @@ async function main(options: BenchOptions): Promise<number> {
 /** Compiles the working tree into bench-results/build, leaving dist/ (which others may be using) alone. */
 function buildHermes(): string {
   const outDir = join(resultsDir, "build");
+  rmSync(outDir, { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   process.stdout.write("compiling hermes into bench-results/build … ");
   try {
@@ -211,17 +227,22 @@ function printProfiles(dir: string): void {
   }
 }
 
-process.on("SIGINT", () => {
-  killAll();
-  process.exit(130);
-});
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    killAll();
+    releaseLock();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  });
+}
 main(parseOptions(process.argv.slice(2))).then(
   (code) => {
     killAll();
+    releaseLock();
     process.exit(code);
   },
   (error: unknown) => {
     killAll();
+    releaseLock();
     console.error(error instanceof Error ? (error.stack ?? error.message) : error);
     process.exit(1);
   },

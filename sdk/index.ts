@@ -5,10 +5,12 @@ export { defineConfig } from "./config.ts";
 export type { HermesConfig, HermesConfigEnv, HermesConfigExport, HermesConfigFunction, HermesUserConfig } from "./config.ts";
 export { definePlugin, type PluginDefinition } from "./plugin.ts";
 export type { HermesPlugin, PluginHooks, PluginOption, RunInfo } from "./plugin.ts";
+export type { RequestInfo, RequestSummary, StorageOperationInfo, ToolCallInfo, UpstreamCall, UpstreamCallResult } from "./plugin.ts";
 export { defineTool, type ToolDefinition } from "./tool.ts";
 export type { HermesTool, JsonValue, PluginLogger, ToolContext, ToolResult } from "./tool.ts";
 export { defineStorage, type StorageDefinition } from "./storage.ts";
-export type { HermesStorage } from "./storage.ts";
+export type { HermesStorage, StorageCoordination } from "./storage.ts";
+export { lazyDriver } from "./lazy-driver.ts";
 /**
  * zod, as the proxy uses it: tool parameters written with this `z` are turned into JSON Schema and
  * parse the model's arguments with the same major version the proxy was built against.

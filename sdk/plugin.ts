@@ -1,6 +1,14 @@
 import type { HermesPlugin, HermesStorage, HermesTool, PluginHooks } from "../src/protocol/index.ts";
 
 export type { HermesPlugin, PluginHooks, PluginOption, RunInfo } from "../src/protocol/index.ts";
+export type {
+  RequestInfo,
+  RequestSummary,
+  StorageOperationInfo,
+  ToolCallInfo,
+  UpstreamCall,
+  UpstreamCallResult,
+} from "../src/protocol/index.ts";
 
 /** What `definePlugin` takes. */
 export interface PluginDefinition {

@@ -1,14 +1,22 @@
 import type { Driver } from "unstorage";
-import type { HermesStorage } from "../src/protocol/index.ts";
+import type { HermesStorage, StorageCoordination } from "../src/protocol/index.ts";
 
-export type { HermesStorage } from "../src/protocol/index.ts";
+export type { HermesStorage, StorageCoordination } from "../src/protocol/index.ts";
 
 /** What `defineStorage` takes. */
 export interface StorageDefinition {
   /** Names the driver in `/health/detailed` and in errors, e.g. `redis`. */
   name: string;
-  /** An unstorage driver: `redisDriver({ url })`, `fsLiteDriver({ base })`, or one written with unstorage's `defineDriver`. */
+  /** An unstorage driver: `redisDriver({ url })`, `fsLiteDriver({ base })`, one written with unstorage's `defineDriver`, or a `lazyDriver(...)`. */
   driver: Driver;
+  /** Where the data lives, for the startup banner. Never include a credential. @example "sqlite (/var/lib/hermes/state.db)" */
+  description?: string;
+  /**
+   * Atomic updates, eviction indexes, leased slots and a message bus shared by every process on this
+   * storage, for running several proxies as one. Leave it out for a storage one process owns: the proxy
+   * then coordinates in process.
+   */
+  coordination?: StorageCoordination;
 }
 
 /**
@@ -33,5 +41,14 @@ export function defineStorage(definition: StorageDefinition): HermesStorage {
     if (typeof driver[method] !== "function") throw new TypeError(`defineStorage(${name}): the driver has no ${method}()`);
   if (typeof driver.setItem !== "function" && typeof driver.setItemRaw !== "function")
     throw new TypeError(`defineStorage(${name}): the driver is read-only (no setItem())`);
-  return Object.freeze({ kind: "storage", name, driver });
+  const { description, coordination } = definition;
+  if (coordination !== undefined && (typeof coordination.update !== "function" || typeof coordination.subscribe !== "function"))
+    throw new TypeError(`defineStorage(${name}): coordination must implement StorageCoordination`);
+  return Object.freeze({
+    kind: "storage",
+    name,
+    driver,
+    ...(description !== undefined && { description }),
+    ...(coordination !== undefined && { coordination }),
+  });
 }

@@ -1,36 +1,40 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HermesConfig } from "./config/schema.ts";
-import { HermesError } from "./protocol/index.ts";
+import { setupObservability, type Observability } from "./observability/setup.ts";
+import { HermesError, randomId } from "./protocol/index.ts";
 import { loadPlugins } from "./plugins/load.ts";
 import { createApp } from "./server/app.ts";
 import { BackgroundRuns } from "./server/background.ts";
 import { handleClientError } from "./server/client-error.ts";
+import { CommandBus } from "./server/commands.ts";
+import { type ServerContext, Lifecycle } from "./server/context.ts";
+import { startMetricsServer } from "./server/metrics-server.ts";
 import { nodeHandler } from "./server/node-handler.ts";
+import { cancelLocal } from "./server/routes/responses/read.ts";
 import { RunManager } from "./server/runs/manager.ts";
-import { Lifecycle } from "./server/context.ts";
-import { createHermesStorage, describeStorage } from "./state/create-storage.ts";
-import { createIdempotencyStore } from "./state/idempotency.ts";
-import { createRunStore } from "./state/runs.ts";
-import { createConversationStore, createResponseStore } from "./state/responses.ts";
-import { createSessionStore } from "./state/sessions.ts";
-import { createChatUpstream } from "./upstream/chat/index.ts";
-import { createEchoUpstream } from "./upstream/echo/index.ts";
-import { createResponsesUpstream } from "./upstream/responses/index.ts";
-import type { Upstream } from "./upstream/types.ts";
+import { openStorage, type OpenStorage } from "./state/open-storage.ts";
+import { chooseStorage, type StorageChoice } from "./state/select-storage.ts";
+import { createStores, rebuildIndexes } from "./state/stores.ts";
+import { createUpstreamFromConfig } from "./upstream/create.ts";
+import { isRouterUpstream } from "./upstream/router/index.ts";
 import { version } from "./version.ts";
 
 export interface Hermes {
   config: HermesConfig;
   /** `chat`, `responses` or `echo`. */
   upstreamKind: string;
+  /** The storage in use: its driver, where it keeps the data (credentials masked), and what chose it. */
+  storage: { driver: string; description: string; source: StorageChoice["source"] };
   /** A Node `http` request listener, for `http.createServer` or listhen. */
   handler: (request: IncomingMessage, response: ServerResponse) => void;
   /** For the server's `clientError` event: requests Node's parser rejects still get the error envelope. */
   onClientError: typeof handleClientError;
   /** The same app as a web fetch handler. */
   fetch: (request: Request) => Promise<Response>;
+  /** Where `GET /metrics` is served when `metrics.port` is set (its own listener); else undefined. */
+  metricsURL: string | undefined;
   /**
-   * Stops taking new requests (503 `gateway_draining`), lets in-flight ones finish within
+   * Stops taking new requests (503 `server_draining`), lets in-flight ones finish within
    * `server.shutdownTimeoutMs`, ends what is left with an error frame, then closes the upstream and storage.
    */
   close(): Promise<void>;
@@ -46,33 +50,34 @@ export interface Hermes {
  * const hermes = await createHermes(config);
  * http.createServer(hermes.handler).on("clientError", hermes.onClientError).listen(config.server.port);
  */
-export async function createHermes(config: HermesConfig): Promise<Hermes> {
-  const storage = createHermesStorage(config.storage);
-  const upstream = createUpstream(config);
-  const lifecycle = new Lifecycle();
-  const registry = loadPlugins(config.plugins, storage);
-  const app = createApp({
-    config,
-    upstream,
-    registry,
-    runs: new RunManager({ config, upstream, registry, lifecycle, store: createRunStore(storage) }),
-    sessions: createSessionStore(storage),
-    idempotency: createIdempotencyStore(storage),
-    responses: createResponseStore(storage),
-    conversations: createConversationStore(storage),
-    background: new BackgroundRuns(),
-    storageKind: describeStorage(config.storage),
-    version,
-    startedAt: Date.now(),
-    lifecycle,
-  });
+export async function createHermes(config: HermesConfig, options: CreateHermesOptions = {}): Promise<Hermes> {
+  const observability = setupObservability(config, { version, writeLog: options.writeLog });
+  const choice = await chooseStorage(config);
+  // First, and proven usable: an unreachable storage fails the start here, with nothing else opened.
+  const opened = await openStorage(observability.storage(choice.definition));
+  let parts: Awaited<ReturnType<typeof wire>> | undefined;
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  try {
+    parts = await wire(config, opened, observability, options);
+    const { metrics } = observability;
+    if (metrics && config.metrics.port !== undefined) metricsServer = await startMetricsServer(metrics, { port: config.metrics.port, host: config.metrics.host });
+  } catch (error) {
+    await parts?.upstream.close();
+    await parts?.stop();
+    await opened.close();
+    throw error;
+  }
+  const { app, upstream, lifecycle, stop } = parts;
+  const { definition } = opened;
   let closing: Promise<void> | undefined;
   return {
     config,
     upstreamKind: upstream.kind,
+    storage: { driver: definition.name, description: definition.description ?? definition.name, source: choice.source },
     handler: nodeHandler(app) as Hermes["handler"],
     onClientError: handleClientError,
     fetch: async (request) => app.fetch(request),
+    metricsURL: metricsServer?.url,
     close: () =>
       (closing ??= (async () => {
         await lifecycle.drain(
@@ -80,15 +85,68 @@ export async function createHermes(config: HermesConfig): Promise<Hermes> {
           new HermesError("The server is shutting down", { status: 503, code: "server_shutting_down" }),
         );
         await upstream.close();
-        await storage.dispose();
+        await metricsServer?.close();
+        await stop();
+        await opened.close();
+        observability.flush();
       })()),
   };
 }
 
-function createUpstream(config: HermesConfig): Upstream {
-  if (!config.upstream.baseURL) return createEchoUpstream();
-  if (config.upstream.api === "chat") return createChatUpstream(config.upstream);
-  return createResponsesUpstream(config.upstream);
+/** What embedding the proxy (and its tests) may change besides the config. */
+export interface CreateHermesOptions {
+  /** Where request log lines go (`logs.requests`), one call per line. @default stdout */
+  writeLog?: (line: string) => void;
+  /** Epoch ms for the routers' circuit breakers; tests pass a fake clock. @default Date.now */
+  now?: () => number;
+}
+
+/** Stores, the message bus, the upstream and the app, on an open storage. */
+async function wire(config: HermesConfig, opened: OpenStorage, observability: Observability, options: CreateHermesOptions) {
+  const { storage, coordination, definition } = opened;
+  const stores = createStores(storage, coordination, config);
+  const commands = new CommandBus(coordination, randomId("proc_"));
+  const unlisten = await stores.responses.listen();
+  await commands.start();
+  if (!coordination.shared && definition.name !== "memory")
+    rebuildIndexes(storage, coordination, config, stores).catch((error: unknown) => console.error("[hermes-proxy] rebuilding the eviction indexes failed:", error));
+  const upstream = createUpstreamFromConfig(config, { ...observability.upstreamOptions, now: options.now });
+  const lifecycle = new Lifecycle();
+  const registry = loadPlugins(config.plugins, storage, observability.observers);
+  const context: ServerContext = {
+    config,
+    upstream,
+    registry,
+    runs: new RunManager({ config, upstream, registry, lifecycle, store: stores.runs, coordination, commands }),
+    sessions: stores.sessions,
+    idempotency: stores.idempotency,
+    responses: stores.responses,
+    conversations: stores.conversations,
+    background: new BackgroundRuns(),
+    storageKind: definition.name,
+    coordination,
+    commands,
+    version,
+    startedAt: Date.now(),
+    lifecycle,
+    observability,
+  };
+  observability.metrics?.bind({
+    requestsInFlight: () => lifecycle.requestsInFlight,
+    runsInFlight: () => context.runs.active,
+    streamsInFlight: () => observability.tracker?.streamsInFlight() ?? new Map(),
+    upstreamStates: isRouterUpstream(upstream) ? upstream.upstreamStates : undefined,
+  });
+  commands.handle("responses.cancel", async ({ responseId }) => {
+    if (!(await cancelLocal(context, responseId)))
+      throw new HermesError("Only a background response that is still running can be cancelled", { status: 400, code: "not_cancellable" });
+    return null;
+  });
+  const stop = async () => {
+    await commands.close();
+    await unlisten();
+  };
+  return { app: createApp(context), upstream, lifecycle, stop };
 }
 
 export type { HermesConfig, HermesUserConfig } from "./config/schema.ts";

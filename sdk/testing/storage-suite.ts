@@ -1,19 +1,24 @@
 import { createStorage, prefixStorage, type Storage } from "unstorage";
 import { afterEach, beforeEach, describe, expect, it, type TestContext } from "vitest";
 import type { HermesStorage } from "../../src/protocol/index.ts";
+import { coordinationTests } from "./coordination-suite.ts";
 import { type SuiteSkip, skipReason } from "./skips.ts";
 
 /** What `testStorage` needs: a way to make the storage under test. */
 export interface StorageSuiteOptions {
   /** A fresh, empty storage for each test (a new temp dir, a flushed database, …). */
   create: () => HermesStorage | Promise<HermesStorage>;
+  /** The plugin provides `coordination` (several processes share it): run its conformance tests too. */
+  coordinated?: boolean;
   skip?: readonly SuiteSkip[];
 }
 
 /**
  * The conformance suite for a storage plugin, run over the unstorage API the proxy's stores use:
  * values of every JSON kind, has/remove, keys with and without a prefix, namespaces that stay apart,
- * bulk reads, removing a prefix key by key, and TTL when the driver declares it. Call it inside a vitest file.
+ * bulk reads, removing a prefix key by key, and TTL when the driver declares it — and, when the plugin
+ * provides `coordination`, atomic updates, eviction indexes, slot pools and messages. Call it inside a
+ * vitest file.
  *
  * @example
  * // test/redis-storage.test.ts
@@ -32,6 +37,7 @@ export function testStorage(options: StorageSuiteOptions): void {
   afterEach(async () => {
     for (const key of await storage.getKeys()) await storage.removeItem(key);
     await storage.dispose();
+    await definition.coordination?.dispose?.();
   });
   const test = (name: string, body: (context: TestContext) => Promise<void>) => {
     const reason = skipReason(options.skip, name);
@@ -108,5 +114,11 @@ export function testStorage(options: StorageSuiteOptions): void {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(await storage.getItem("short")).toBeNull();
     });
+
+    if (options.coordinated)
+      coordinationTests(test, () => {
+        if (!definition.coordination) throw new Error(`${definition.name} has no coordination, but coordinated: true was given`);
+        return { storage, coordination: definition.coordination, ttl: definition.driver.flags?.ttl === true };
+      });
   });
 }

@@ -2,6 +2,8 @@ import {
   type FunctionCallOutputItem,
   type HermesEvent,
   parseToolArguments,
+  type RunInfo,
+  type ToolCallInfo,
   type ToolCallCompletedEvent,
   type ToolCompletedEvent,
   toolErrorText,
@@ -21,6 +23,10 @@ export interface DispatchOptions {
   toolTimeoutMs: number;
   /** Asks a person about a tool that needs approval; without one, such a call is refused. */
   approve: ApprovalHandler | undefined;
+  /** Told about every call once it is over (metrics, traces); absent when nothing observes. */
+  onToolCall?: ((call: ToolCallInfo, run: RunInfo) => void) | undefined;
+  /** The run, for `onToolCall`. */
+  run?: RunInfo | undefined;
 }
 
 /** A call that will run, or that already has its answer (invalid arguments, refused, denied). */
@@ -64,10 +70,15 @@ export async function* dispatchToolCalls(
     const result = item.settled === undefined ? execute(registered, item.args, call, options) : Promise.resolve({ output: item.settled, isError: true });
     running.set(
       index,
-      result.then(({ output, isError }) => ({
-        index,
-        completed: { type: "tool.completed", callId: call.callId, name: call.name, output: limitOutput(output), isError, durationMs: Date.now() - started },
-      })),
+      result.then(({ output, isError }) => {
+        const durationMs = Date.now() - started;
+        if (options.onToolCall && options.run)
+          options.onToolCall({ name: call.name, callId: call.callId, startedAt: started, durationMs, isError }, options.run);
+        return {
+          index,
+          completed: { type: "tool.completed", callId: call.callId, name: call.name, output: limitOutput(output), isError, durationMs },
+        };
+      }),
     );
   }
 

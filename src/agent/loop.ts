@@ -8,6 +8,7 @@ import {
   type NewId,
   randomId,
   type RunCompletedEvent,
+  type RunInfo,
   type RunInput,
   type ToolCallCompletedEvent,
   toErrorInfo,
@@ -40,6 +41,8 @@ export interface RunOptions {
   toolTimeoutMs?: number;
   /** Asks a person about tools that need approval; without it (Chat, Responses) such calls are refused. */
   approve?: ApprovalHandler;
+  /** The id of the request that started the run: sent upstream as `X-Request-Id`, handed to hooks. */
+  requestId?: string | undefined;
 }
 
 /**
@@ -47,10 +50,12 @@ export interface RunOptions {
  * without hooks pays nothing for them).
  */
 export function runAgent(input: RunInput, options: RunOptions): AsyncGenerator<HermesEvent, void, undefined> {
-  const events = agentLoop(input, options);
+  const run: RunInfo = { runId: options.runId, sessionId: options.sessionId, model: options.model, input };
+  if (options.requestId !== undefined) run.requestId = options.requestId;
+  const events = agentLoop(input, options, run);
   const hooks = options.registry?.hooks;
   if (!hooks) return events;
-  return observeRun(events, hooks, { runId: options.runId, sessionId: options.sessionId, model: options.model, input });
+  return observeRun(events, hooks, run);
 }
 
 /**
@@ -60,7 +65,7 @@ export function runAgent(input: RunInput, options: RunOptions): AsyncGenerator<H
  * (`incomplete`). It speaks only protocol events and knows no wire format. Every run ends in exactly
  * one terminal event, `run.completed` or `run.failed`; nothing is thrown past it.
  */
-async function* agentLoop(input: RunInput, options: RunOptions): AsyncGenerator<HermesEvent, void, undefined> {
+async function* agentLoop(input: RunInput, options: RunOptions, run: RunInfo): AsyncGenerator<HermesEvent, void, undefined> {
   yield { type: "run.started", runId: options.runId, model: options.model, createdAt: options.createdAt };
   const registry = options.registry ?? emptyRegistry;
   let usage = emptyUsage();
@@ -78,7 +83,12 @@ async function* agentLoop(input: RunInput, options: RunOptions): AsyncGenerator<
       const stepInput: RunInput = { ...input, items: history, tools };
       if (toolChoice === undefined) delete stepInput.toolChoice;
       else stepInput.toolChoice = toolChoice;
-      const stream = options.upstream.stream(stepInput, { signal: options.signal, newId: options.newId ?? randomId });
+      const stream = options.upstream.stream(stepInput, {
+        signal: options.signal,
+        newId: options.newId ?? randomId,
+        requestId: options.requestId,
+        run,
+      });
       for await (const event of stream) {
         switch (event.type) {
           case "step.completed":
@@ -116,6 +126,8 @@ async function* agentLoop(input: RunInput, options: RunOptions): AsyncGenerator<
             signal: options.signal,
             toolTimeoutMs: options.toolTimeoutMs ?? agentLimits.toolTimeoutMs,
             approve: options.approve,
+            onToolCall: registry.observers?.onToolCall,
+            run,
           })),
         );
       }

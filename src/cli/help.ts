@@ -21,7 +21,8 @@ Options:
 
 Environment:
   HERMES_PORT, HERMES_HOST, HERMES_API_KEY, HERMES_CORS_ORIGINS (comma-separated),
-  HERMES_MODEL_NAME, HERMES_STORAGE (memory | fs:<dir>), HERMES_SYSTEM_PROMPT,
+  HERMES_MODEL_NAME, HERMES_STORAGE (memory | fs:<dir> | sqlite:<file> | redis://host:port/db),
+  HERMES_HOME (the default data directory, else ./.hermes), HERMES_SYSTEM_PROMPT,
   HERMES_UPSTREAM_URL (else OPENAI_BASE_URL), HERMES_UPSTREAM_KEY (else OPENAI_API_KEY),
   HERMES_UPSTREAM_MODEL, HERMES_UPSTREAM_API (chat | responses).
   The original server's API_SERVER_KEY, API_SERVER_PORT, API_SERVER_HOST,

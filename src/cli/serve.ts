@@ -26,7 +26,9 @@ export async function runServe(flags: ConfigFlags): Promise<void> {
 
   // Loaded here rather than at the top so that --help, --version and check stay fast.
   const { createHermes } = await import("../index.ts");
-  const hermes = await createHermes(config);
+  // The command logs one line per request unless the config or HERMES_LOG_REQUESTS says otherwise;
+  // embedded (createHermes) and under test it stays quiet.
+  const hermes = await createHermes({ ...config, logs: { ...config.logs, requests: config.logs.requests ?? true } });
   let listener: Awaited<ReturnType<typeof listenExactly>>;
   try {
     listener = await listenExactly(hermes.handler, { port: config.server.port, host: config.server.host });
@@ -47,6 +49,8 @@ export async function runServe(flags: ConfigFlags): Promise<void> {
       port: listener.address.port,
       networkURLs,
       source: source === undefined ? undefined : displayPath(source, cwd),
+      storage: hermes.storage,
+      metricsURL: hermes.metricsURL,
     }),
   );
   // After the banner, so that a failure to listen stays a single line.
@@ -55,9 +59,15 @@ export async function runServe(flags: ConfigFlags): Promise<void> {
   onShutdownSignal(async (signal) => {
     const seconds = Math.ceil(config.server.shutdownTimeoutMs / 1000);
     process.stderr.write(`hermes-proxy: ${signal} received; finishing in-flight requests (up to ${seconds} s)\n`);
-    // Both at once: the listener stops taking connections while hermes drains what is in flight.
+    // The listener stays open while hermes drains: a request that arrives meanwhile (a new connection,
+    // or a keep-alive one, which closing the listener would cut) gets a clean 503 `server_draining`
+    // with Retry-After instead of a refused or reset connection. Then the listener closes.
+    const drainThenClose = async () => {
+      const drained = await Promise.allSettled([hermes.close()]);
+      return [...drained, ...(await Promise.allSettled([listener.close()]))];
+    };
     const outcome = await withDeadline<PromiseSettledResult<void>[] | "timeout">(
-      Promise.allSettled([hermes.close(), listener.close()]),
+      drainThenClose(),
       config.server.shutdownTimeoutMs + shutdownMarginMs,
       "timeout",
     );

@@ -55,7 +55,7 @@ function describeIssue(issue: Issue, context: DiagnosticContext): string[] {
 }
 
 function expectedText(issue: Issue, fieldSchema: Schema | undefined): string {
-  // A regex says little to a person; the schema's own message ('expected "memory" or "fs:<dir>"') says more.
+  // A regex says little to a person; the schema's own message ('expected "memory", "fs:<dir>", …') says more.
   if (issue.code === "invalid_format" && issue.format === "regex") {
     return issue.message.startsWith("expected ") ? issue.message.slice("expected ".length) : `a string matching ${String(issue.pattern)}`;
   }

@@ -1,4 +1,5 @@
 import { isLoopbackHost } from "./loopback.ts";
+import { maskUrl } from "./mask.ts";
 import type { HermesConfig } from "./schema.ts";
 
 /** At least this many characters, after trimming, for a key that guards a network-reachable proxy. */
@@ -66,5 +67,11 @@ export function checkStartup(config: HermesConfig): StartupCheck {
   } else if (weakness !== undefined) {
     errors.push(`refusing to listen on ${host} with a weak API key (${weakness}): ${setStrongKey}, e.g. from \`openssl rand -hex 32\``);
   }
+  const storagePlugin = config.plugins.find((plugin) => plugin.storage !== undefined);
+  if (config.storage !== undefined && storagePlugin)
+    warnings.push(`storage "${maskUrl(config.storage)}" is set, so the storage of plugin "${storagePlugin.name}" is not used`);
+  const { metrics } = config;
+  if (metrics.enabled && metrics.port !== undefined && !isLoopbackHost(metrics.host))
+    warnings.push(`metrics are served on ${metrics.host}:${metrics.port} without the API key; keep that address on a private network`);
   return { errors, warnings };
 }

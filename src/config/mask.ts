@@ -1,5 +1,5 @@
 /** Field names whose string values are secrets. */
-const secretKey = /(?:api[-_]?key|secret|token|password|passwd)$/i;
+const secretKey = /(?:api[-_]?key|secret|token|password|passwd|authorization|cookie)$/i;
 /** Query parameters that commonly carry credentials in URLs. */
 const secretParameter = /^(?:api[-_]?key|key|token|access[-_]?token|secret|password|sig|signature)$/i;
 

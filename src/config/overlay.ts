@@ -37,6 +37,14 @@ const text = (raw: string): string => raw;
 /** Anything but a plain integer stays a string so that validation reports it, naming the variable. */
 const integer = (raw: string): number | string => (/^[+-]?\d+$/.test(raw) ? Number(raw) : raw);
 
+/** The usual spellings of on and off; anything else stays a string so that validation names the variable. */
+const flag = (raw: string): boolean | string => {
+  const value = raw.toLowerCase();
+  if (["1", "true", "yes", "on"].includes(value)) return true;
+  if (["0", "false", "no", "off"].includes(value)) return false;
+  return raw;
+};
+
 const list = (raw: string): string[] =>
   raw
     .split(",")
@@ -55,6 +63,11 @@ const overrides: readonly Override[] = [
   { path: ["upstream", "model"], env: ["HERMES_UPSTREAM_MODEL"], parse: text },
   { path: ["upstream", "api"], env: ["HERMES_UPSTREAM_API"], parse: text },
   { path: ["agent", "systemPrompt"], env: ["HERMES_SYSTEM_PROMPT"], parse: text },
+  { path: ["metrics", "enabled"], env: ["HERMES_METRICS"], parse: flag },
+  { path: ["metrics", "port"], env: ["HERMES_METRICS_PORT"], parse: integer },
+  { path: ["logs", "requests"], env: ["HERMES_LOG_REQUESTS"], parse: flag },
+  { path: ["logs", "format"], env: ["HERMES_LOG_FORMAT"], parse: text },
+  { path: ["logs", "contents"], env: ["HERMES_LOG_CONTENTS"], parse: flag },
 ];
 
 /**

@@ -41,7 +41,17 @@ const pluginSchema = z.looseObject({
   tools: z.array(toolSchema).default([]),
   storage: storageSchema.optional(),
   hooks: z
-    .looseObject({ onRunStart: fn("onRunStart").optional(), onEvent: fn("onEvent").optional(), onRunEnd: fn("onRunEnd").optional() })
+    .looseObject({
+      onRunStart: fn("onRunStart").optional(),
+      onEvent: fn("onEvent").optional(),
+      onRunEnd: fn("onRunEnd").optional(),
+      onRequestStart: fn("onRequestStart").optional(),
+      onRequestEnd: fn("onRequestEnd").optional(),
+      onUpstreamStart: fn("onUpstreamStart").optional(),
+      onUpstreamEnd: fn("onUpstreamEnd").optional(),
+      onToolCall: fn("onToolCall").optional(),
+      onStorageOperation: fn("onStorageOperation").optional(),
+    })
     .optional(),
 });
 

@@ -1,5 +1,8 @@
 import { z } from "zod";
+import { logsConfigSchema, metricsConfigSchema } from "./observability-schema.ts";
 import { pluginsConfigSchema } from "./plugins-schema.ts";
+import { retentionConfigSchema } from "./retention-schema.ts";
+import { checkRouting, modelsConfigSchema, routingConfigSchema } from "./routing-schema.ts";
 
 /**
  * The configuration schema: `hermes.config.ts`, the environment and the command line all resolve into
@@ -49,6 +52,13 @@ export const upstreamConfigSchema = z.strictObject({
   maxRetries: z.number().int().min(0).max(10).default(2),
   /** First retry delay; doubled each time, unless the upstream sends `Retry-After`. @default 250 */
   retryDelayMs: positiveMs.default(250),
+  /** Extra headers sent with every upstream request, such as `{ "HTTP-Referer": "https://example.com" }`. */
+  headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { message: "expected an HTTP header name" }), z.string()).optional(),
+});
+
+/** One of several named upstreams (`upstreams.<name>`): the `upstream` block's fields, `baseURL` required, no `model`. */
+export const namedUpstreamConfigSchema = upstreamConfigSchema.omit({ model: true }).extend({
+  baseURL: z.url({ protocol: /^https?$/ }),
 });
 
 export const modelConfigSchema = z.strictObject({
@@ -73,25 +83,40 @@ export const agentConfigSchema = z.strictObject({
   contextTokens: z.number().int().positive().default(128_000),
 });
 
-/** `memory`, `fs:<dir>`, or (with the storage plugins) `sqlite:<file>` and `redis://…`. */
-export const storageConfigSchema = z
-  .string()
-  .regex(/^(memory|fs:.+)$/, { message: 'expected "memory" or "fs:<dir>"' });
+/** `memory`, `fs:<dir>`, `sqlite:<file>`, or `redis://host:port/db` (`rediss://` for TLS, `?prefix=` for the key prefix). */
+export const storageConfigSchema = z.string().regex(/^(?:memory|fs:.+|sqlite:.+|rediss?:\/\/.+)$/, {
+  message: 'expected "memory", "fs:<dir>", "sqlite:<file>" or "redis://host:port/db"',
+});
 
 export const hermesConfigSchema = z.strictObject({
   server: serverConfigSchema.prefault({}),
   upstream: upstreamConfigSchema.prefault({}),
   model: modelConfigSchema.prefault({}),
   agent: agentConfigSchema.prefault({}),
-  /** @default "memory" */
-  storage: storageConfigSchema.default("memory"),
+  /**
+   * Where state lives. Unset: a storage plugin from `plugins` if there is one, else `fs:$HERMES_HOME`,
+   * else `fs:.hermes`. Set (here or by `HERMES_STORAGE`), it wins over a storage plugin.
+   */
+  storage: storageConfigSchema.optional(),
+  /** Time to live and size bound of each store. */
+  retention: retentionConfigSchema.prefault({}),
   /**
    * Plugins: `definePlugin(...)`, `defineTool(...)` or `defineStorage(...)` values, as imported from
    * their files or packages. Falsy entries and nested lists are allowed and flattened.
    * @default []
    */
   plugins: pluginsConfigSchema,
-});
+  /** More upstreams by name, for the `models` table; each as `upstream`, with `baseURL` required. @default {} */
+  upstreams: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected 1-64 letters, digits, _, . or -" }), namedUpstreamConfigSchema).default({}),
+  /** Advertised model name → upstream, model, fallbacks and defaults; see `routing-schema.ts`. @default {} */
+  models: modelsConfigSchema,
+  /** How the `models` table treats unknown models, failures and failing upstreams. */
+  routing: routingConfigSchema.prefault({}),
+  /** Prometheus metrics at `GET /metrics`. */
+  metrics: metricsConfigSchema.prefault({}),
+  /** The one-line-per-request log. */
+  logs: logsConfigSchema.prefault({}),
+}).superRefine(checkRouting);
 
 /** What a user writes in `hermes.config.ts`: every field optional. */
 export type HermesUserConfig = z.input<typeof hermesConfigSchema>;

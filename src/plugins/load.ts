@@ -1,6 +1,7 @@
 import { prefixStorage, type Storage } from "unstorage";
 import type { HermesPlugin, PluginLogger } from "../protocol/index.ts";
 import { keys } from "../state/keys.ts";
+import type { Observers } from "./observers.ts";
 import { createRegistry, type PluginRegistry } from "./registry.ts";
 
 /**
@@ -11,11 +12,15 @@ import { createRegistry, type PluginRegistry } from "./registry.ts";
  * const registry = loadPlugins(config.plugins, storage);
  * registry.tools.get("clock")?.tool.description;
  */
-export function loadPlugins(plugins: readonly HermesPlugin[], storage: Storage): PluginRegistry {
-  return createRegistry(plugins, (plugin) => ({
-    storage: prefixStorage(storage, keys.plugin(plugin.name)),
-    logger: createPluginLogger(plugin.name),
-  }));
+export function loadPlugins(plugins: readonly HermesPlugin[], storage: Storage, observers?: Observers): PluginRegistry {
+  return createRegistry(
+    plugins,
+    (plugin) => ({
+      storage: prefixStorage(storage, keys.plugin(plugin.name)),
+      logger: createPluginLogger(plugin.name),
+    }),
+    observers,
+  );
 }
 
 /** Console lines prefixed with the plugin's name; details as JSON on the same line, so logs stay greppable. */

@@ -1,5 +1,6 @@
 import type { Storage } from "unstorage";
 import type { FunctionTool, HermesPlugin, HermesStorage, HermesTool, PluginHooks, PluginLogger } from "../protocol/index.ts";
+import type { Observers } from "./observers.ts";
 
 /** A server tool ready to run: its definition and what its plugin hands every call. */
 export interface RegisteredTool {
@@ -31,6 +32,8 @@ export interface PluginRegistry {
   hooks: RunHooks | undefined;
   /** The storage driver a plugin contributed, if any. */
   storage: HermesStorage | undefined;
+  /** Observation hooks (plugins', metrics', the request log's); undefined when nothing observes. */
+  observers?: Observers | undefined;
 }
 
 /** A registry with nothing in it: the proxy without plugins. */
@@ -44,10 +47,14 @@ export interface PluginServices {
 
 /**
  * Builds the registry from validated plugins (names already checked unique by the config schema).
- * `services` is asked once per plugin.
+ * `services` is asked once per plugin; `observers` are merged beforehand (see `observers.ts`).
  */
-export function createRegistry(plugins: readonly HermesPlugin[], services: (plugin: HermesPlugin) => PluginServices): PluginRegistry {
-  if (plugins.length === 0) return emptyRegistry;
+export function createRegistry(
+  plugins: readonly HermesPlugin[],
+  services: (plugin: HermesPlugin) => PluginServices,
+  observers?: Observers,
+): PluginRegistry {
+  if (plugins.length === 0) return observers ? { ...emptyRegistry, observers } : emptyRegistry;
   const tools = new Map<string, RegisteredTool>();
   const hooks: RunHooks = { onRunStart: [], onEvent: [], onRunEnd: [] };
   let storage: HermesStorage | undefined;
@@ -63,5 +70,5 @@ export function createRegistry(plugins: readonly HermesPlugin[], services: (plug
     ({ tool }): FunctionTool => ({ name: tool.name, description: tool.description, parameters: tool.jsonSchema }),
   );
   const hasHooks = hooks.onRunStart.length + hooks.onEvent.length + hooks.onRunEnd.length > 0;
-  return { plugins, tools, definitions, hooks: hasHooks ? hooks : undefined, storage };
+  return { plugins, tools, definitions, hooks: hasHooks ? hooks : undefined, storage, observers };
 }

@@ -17,6 +17,8 @@ export interface HermesErrorInfo {
   param: string | null;
   /** The HTTP status it maps to. */
   status: number;
+  /** Response headers that go with the status, such as an upstream's `Retry-After` on a 429. */
+  headers?: Record<string, string>;
 }
 
 export interface HermesErrorOptions {
@@ -62,7 +64,10 @@ export class HermesError extends Error {
   }
 
   toInfo(): HermesErrorInfo {
-    return { message: this.message, type: this.type, code: this.code, param: this.param, status: this.status };
+    const info: HermesErrorInfo = { message: this.message, type: this.type, code: this.code, param: this.param, status: this.status };
+    // Kept through `run.failed`, so a route that answers a failed run with a status still passes them on.
+    if (this.headers) info.headers = this.headers;
+    return info;
   }
 }
 

@@ -5,4 +5,6 @@ export * from "./usage.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";
 export * from "./plugin.ts";
+export * from "./observe.ts";
+export * from "./coordination.ts";
 export * from "./tool-call.ts";

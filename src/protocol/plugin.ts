@@ -1,6 +1,8 @@
 import type { Driver, Storage } from "unstorage";
 import type { z } from "zod";
+import type { StorageCoordination } from "./coordination.ts";
 import type { HermesEvent, TerminalEvent } from "./events.ts";
+import type { RequestInfo, RequestSummary, StorageOperationInfo, ToolCallInfo, UpstreamCall, UpstreamCallResult } from "./observe.ts";
 import type { RunInput } from "./run-input.ts";
 
 /**
@@ -105,6 +107,10 @@ export interface HermesStorage {
   readonly kind: "storage";
   readonly name: string;
   readonly driver: Driver;
+  /** Where the data lives, for the startup banner: a path or a URL with its credentials masked. */
+  readonly description?: string | undefined;
+  /** Cross-process coordination (atomic updates, eviction indexes, slots, messages); absent: in process only. */
+  readonly coordination?: StorageCoordination | undefined;
 }
 
 /**
@@ -119,6 +125,8 @@ export interface RunInfo {
   /** The model name reported to the client. */
   model: string;
   input: RunInput;
+  /** The id of the request that started the run (`X-Request-Id`), when it came through HTTP. */
+  requestId?: string | undefined;
 }
 
 /**
@@ -138,6 +146,20 @@ export interface PluginHooks {
   onEvent?(event: HermesEvent, run: RunInfo): void | Promise<void>;
   /** Once, with the terminal event (`run.completed` or `run.failed`). */
   onRunEnd?(run: RunInfo, end: TerminalEvent): void | Promise<void>;
+  // The observation hooks below are called synchronously and not awaited; what they throw is logged
+  // and ignored. The proxy pays for each only while some plugin defines it.
+  /** An HTTP request arrived (every route, health included). */
+  onRequestStart?(request: RequestInfo): void;
+  /** Its response is over: sent whole, or the stream ended or was cut. */
+  onRequestEnd?(request: RequestInfo, summary: RequestSummary): void;
+  /** An upstream call starts: one agent step, or one fallback attempt of it. */
+  onUpstreamStart?(call: UpstreamCall, run: RunInfo): void;
+  /** That call is over; `call` is the same object `onUpstreamStart` got. */
+  onUpstreamEnd?(call: UpstreamCall, result: UpstreamCallResult, run: RunInfo): void;
+  /** A server-side tool call is over. */
+  onToolCall?(call: ToolCallInfo, run: RunInfo): void;
+  /** A storage driver call is over. */
+  onStorageOperation?(operation: StorageOperationInfo): void;
 }
 
 /**

@@ -4,10 +4,12 @@ import type { ServerContext } from "./context.ts";
 import { errorResponse } from "./errors.ts";
 import { createAuthMiddleware } from "./middleware/auth.ts";
 import { createCorsMiddleware } from "./middleware/cors.ts";
+import { createRequestObserver } from "./middleware/request-observer.ts";
 import { securityHeadersMiddleware } from "./middleware/security-headers.ts";
 import { createCapabilitiesHandler } from "./routes/capabilities.ts";
 import { createChatCompletionsHandler } from "./routes/chat-completions.ts";
 import { createDetailedHealthHandler, createHealthHandler } from "./routes/health.ts";
+import { createMetricsHandler } from "./routes/metrics.ts";
 import { createModelsHandler } from "./routes/models.ts";
 import { createResponsesHandler } from "./routes/responses/create.ts";
 import {
@@ -32,6 +34,8 @@ export function createApp(context: ServerContext): H3 {
   const { config, lifecycle } = context;
   const app = new H3({ silent: true, onError: (error, event) => errorResponse(error, event) });
 
+  // First, so that every answer carries X-Request-Id and is counted, refusals included.
+  app.use(createRequestObserver({ tracker: context.observability?.tracker, requestContext: context.observability?.requestContext }));
   app.use(async (_event, next) => {
     lifecycle.requestStarted();
     try {
@@ -44,10 +48,11 @@ export function createApp(context: ServerContext): H3 {
   app.use(createCorsMiddleware(config.server.cors.origins));
   app.use((event: H3Event) => {
     if (lifecycle.draining && !event.url.pathname.endsWith("/health"))
-      throw new HermesError("The gateway is shutting down; retry shortly", {
+      throw new HermesError("The server is shutting down; retry shortly", {
         status: 503,
-        code: "gateway_draining",
-        headers: { "retry-after": "1" },
+        code: "server_draining",
+        // Closed after the answer: a keep-alive client retries on a fresh connection, elsewhere.
+        headers: { "retry-after": "1", connection: "close" },
       });
   });
   const auth = createAuthMiddleware(config.server.apiKey);
@@ -73,6 +78,8 @@ export function createApp(context: ServerContext): H3 {
     "/v1/runs/:id/approval": { POST: createRunApprovalHandler(context) },
     "/v1/capabilities": { GET: createCapabilitiesHandler(context, () => routes) },
   };
+  const metrics = context.observability?.metrics;
+  if (metrics && config.metrics.port === undefined) routes["/metrics"] = { GET: createMetricsHandler(metrics) };
   for (const [path, methods] of Object.entries(routes)) app.all(path, byMethod(methods));
   return app;
 }

@@ -1,10 +1,14 @@
 import type { HermesConfig } from "../config/schema.ts";
+import type { Observability } from "../observability/setup.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
+import type { StorageCoordination } from "../protocol/index.ts";
+import type { ConversationStore } from "../state/conversations.ts";
 import type { IdempotencyStore } from "../state/idempotency.ts";
-import type { ConversationStore, ResponseStore } from "../state/responses.ts";
+import type { ResponseStore } from "../state/responses.ts";
 import type { SessionStore } from "../state/sessions.ts";
 import type { Upstream } from "../upstream/types.ts";
 import type { BackgroundRuns } from "./background.ts";
+import type { CommandBus } from "./commands.ts";
 import type { RunManager } from "./runs/manager.ts";
 
 /** Everything a route needs, built once at start: no per-request config or plugin resolution. */
@@ -23,9 +27,15 @@ export interface ServerContext {
   background: BackgroundRuns;
   /** Storage driver name for `/health/detailed`. */
   storageKind: string;
+  /** The storage's coordination: `shared` when several processes on it behave as one (Redis). */
+  coordination: StorageCoordination;
+  /** Commands to and from the other processes on the storage (this process's id is `commands.instanceId`). */
+  commands: CommandBus;
   version: string;
   startedAt: number;
   lifecycle: Lifecycle;
+  /** Metrics, the request tracker and request context; absent, nothing is observed. */
+  observability?: Observability | undefined;
 }
 
 /**

@@ -1,12 +1,15 @@
 import type { HermesConfig } from "../config/schema.ts";
 import { HermesError } from "../protocol/index.ts";
 import type { Upstream } from "../upstream/types.ts";
+import { chooseRoute, hasModelTable } from "./model-route.ts";
 
 export interface ModelChoice {
   /** Sent upstream. */
   upstream: string;
   /** Reported back to the client: the name it asked for. */
   reported: string;
+  /** The route's own context budget, when the `models` table sets one. */
+  contextTokens?: number;
 }
 
 /**
@@ -15,6 +18,7 @@ export interface ModelChoice {
  * real upstream (the echo upstream takes any name).
  */
 export function chooseModel(config: HermesConfig, upstream: Upstream, requested: string | undefined): ModelChoice {
+  if (hasModelTable(config)) return chooseRoute(config, requested);
   const advertised = config.model.name;
   const reported = requested ?? advertised;
   if (config.upstream.model) return { upstream: config.upstream.model, reported };

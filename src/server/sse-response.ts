@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import type { Writable } from "node:stream";
 import { HTTPResponse } from "h3";
 import type { HermesEvent } from "../protocol/index.ts";
 import { commentFrame } from "../wire/sse.ts";
@@ -21,22 +21,35 @@ export interface SseResponseOptions {
 const maxPendingChars = 16 * 1024;
 
 /**
- * Streams a run as server-sent events through a Node Readable, which srvx pipes straight into the
- * socket: no web-stream wrapper on the hot path. Pulls the next event only when the socket takes
- * more (backpressure), and sends `: keepalive` on idle streams. The run ends in a terminal event on
- * every path (its abort signal covers disconnects and shutdown), so the encoder always writes the
- * format's last frames; a client that goes away destroys the Readable, which stops the iterator.
+ * The response body: srvx pipes any object with a `pipe(destination)` method straight into Node's
+ * `ServerResponse` (and, for the web fetch handler, into a PassThrough it wraps in a Response), so
+ * frames are written to the socket with no Readable, no `stream.pipeline` and no web stream in between:
+ * those cost more per chunk than encoding it. `destroy` (srvx, when the client is already gone) and
+ * `abort` (srvx, when a web consumer cancels) end the run.
+ */
+interface PipeableBody {
+  pipe<T extends Writable>(destination: T): T;
+  destroy(): void;
+  abort(): void;
+}
+
+/**
+ * Streams a run as server-sent events. Pulls the next event only when the socket takes more
+ * (backpressure), and sends `: keepalive` on idle streams. The run ends in a terminal event on every
+ * path (its abort signal covers disconnects and shutdown), so the encoder always writes the format's
+ * last frames; a client that goes away closes the response, which stops the iterator.
  *
  * Frames are coalesced per turn of the event loop: events that arrive together (one network read
- * from the upstream holds many chunks) leave in one push and one socket write instead of one each,
- * and the flush runs in the same loop iteration (`setImmediate`), before the loop waits for more
- * input, so a paced stream's chunks are not held back.
+ * from the upstream holds many chunks) leave in one write instead of one each, and the flush runs in
+ * the same loop iteration (`setImmediate`), before the loop waits for more input, so a paced stream's
+ * chunks are not held back. What the route already pulled goes out as soon as the body is piped.
  */
 export function sseResponse(options: SseResponseOptions): HTTPResponse {
   const { events, encoder, onEvent } = options;
+  let destination: Writable | undefined;
   let pulling = false;
   let done = false;
-  /** The socket's buffer is full: stop pulling until the Readable asks for more. */
+  /** The socket's buffer is full: stop pulling until it drains. */
   let paused = false;
   let wroteSinceTick = true;
   let pending = "";
@@ -55,28 +68,29 @@ export function sseResponse(options: SseResponseOptions): HTTPResponse {
   const flush = () => {
     if (flushTimer) clearImmediate(flushTimer);
     flushTimer = undefined;
-    if (!pending) return;
+    if (!pending || !destination || destination.destroyed || destination.writableEnded) return;
     const text = pending;
     pending = "";
-    if (!readable.push(text)) paused = true;
+    if (!destination.write(text)) paused = true;
   };
 
   const write = (text: string) => {
     if (!text) return;
     wroteSinceTick = true;
     pending += text;
+    if (!destination) return;
     if (pending.length >= maxPendingChars) flush();
     else flushTimer ??= setImmediate(flush);
   };
 
   const end = () => {
     flush();
-    readable.push(null);
+    if (destination && !destination.destroyed && !destination.writableEnded) destination.end();
     finish("end");
   };
 
   const pump = async () => {
-    if (pulling || done) return;
+    if (pulling || done || paused || !destination) return;
     pulling = true;
     try {
       while (!done && !paused) {
@@ -96,21 +110,28 @@ export function sseResponse(options: SseResponseOptions): HTTPResponse {
     }
   };
 
-  const readable = new Readable({
-    read() {
-      paused = false;
+  const body: PipeableBody = {
+    pipe(target) {
+      destination = target;
+      target.on("drain", () => {
+        paused = false;
+        void pump();
+      });
+      target.once("close", () => finish("client_closed"));
+      // A socket error closes the response too; without a listener it would crash the process.
+      target.on("error", () => finish("client_closed"));
+      flush();
       void pump();
+      return target;
     },
-  });
-  readable.once("close", () => finish("client_closed"));
+    destroy: () => finish("client_closed"),
+    abort: () => finish("client_closed"),
+  };
 
-  let initial = "";
   for (const event of options.buffered) {
-    initial += encoder.encode(event);
+    write(encoder.encode(event));
     onEvent?.(event);
   }
-  // What the route already pulled goes out at once: the first byte is never held back.
-  if (initial) readable.push(initial);
 
   const keepalive = setInterval(() => {
     if (!wroteSinceTick) write(commentFrame("keepalive"));
@@ -118,8 +139,8 @@ export function sseResponse(options: SseResponseOptions): HTTPResponse {
   }, options.keepaliveMs);
   keepalive.unref();
 
-  // srvx pipes a Node Readable body straight into the socket; the typings only know web bodies.
-  return new HTTPResponse(readable as unknown as BodyInit, {
+  // srvx pipes the body straight into the socket; the typings only know web bodies.
+  return new HTTPResponse(body as unknown as BodyInit, {
     status: 200,
     headers: {
       "content-type": "text/event-stream; charset=utf-8",

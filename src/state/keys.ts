@@ -1,23 +1,80 @@
+import { createHash } from "node:crypto";
+
 /**
- * Every storage key is built here. unstorage treats `:` and `/` as namespace separators and the fs
- * driver maps them onto directories, so an id taken from a client is encoded into one inert segment:
- * it can never reach outside its store's prefix.
+ * Every storage key, index, pool and channel name is built here. unstorage treats `:` and `/` as
+ * namespace separators and the fs driver maps them onto directories, so an id taken from a client is
+ * encoded into one inert segment: it can never reach outside its store's prefix.
  */
 export function keySegment(id: string): string {
-  return encodeURIComponent(id).replaceAll(".", "%2E").replaceAll("*", "%2A");
+  const segment = encodeText(id).replaceAll(".", "%2E").replaceAll("*", "%2A");
+  // A file name is 255 bytes at most: a long id (a 256-character session id, or a shorter one that
+  // encoding tripled) would make the fs driver throw ENAMETOOLONG, a 500 for the client. `%h` never
+  // starts an encoding (`%` is always followed by two hex digits or by `u`), so no id can collide.
+  return segment.length <= maxSegmentChars ? segment : `%h${createHash("sha256").update(segment).digest("hex")}`;
+}
+
+const maxSegmentChars = 160;
+
+/** A lone surrogate, which JSON can carry (`"\ud800"`) and `encodeURIComponent` throws on. */
+const loneSurrogate = /([\uD800-\uDFFF])/u;
+
+/**
+ * `encodeURIComponent`, with lone surrogates written as `%uXXXX`: never a throw (a 500) on a client's
+ * id, and never a collision, since `encodeURIComponent` writes `%` only before two hex digits.
+ */
+function encodeText(id: string): string {
+  if (!loneSurrogate.test(id)) return encodeURIComponent(id);
+  return id
+    .split(loneSurrogate)
+    .map((part, index) => (index % 2 === 1 ? `%u${part.charCodeAt(0).toString(16).toUpperCase()}` : encodeURIComponent(part)))
+    .join("");
 }
 
 export const keys = {
   session: (id: string) => `sessions:${keySegment(id)}`,
+  sessions: () => "sessions:",
   idempotency: (scope: string, digest: string) => `idempotency:${scope}:${digest}`,
+  idempotencies: () => "idempotency:",
   response: (id: string) => `responses:${keySegment(id)}`,
+  responses: () => "responses:",
   conversation: (name: string) => `conversations:${keySegment(name)}`,
+  conversations: () => "conversations:",
   /** The namespace a plugin's `context.storage` is confined to. */
   plugin: (name: string) => `plugins:${keySegment(name)}`,
   run: (id: string) => `runs:${keySegment(id)}`,
-  /** Every run record, for the retention sweep. */
+  /** Every run record, for rebuilding the eviction index. */
   runs: () => "runs:",
   /** One event of a run's log; the sequence is zero-padded so that key order is log order. */
   runEvent: (id: string, sequence: number) => `run-events:${keySegment(id)}:${String(sequence).padStart(8, "0")}`,
   runEvents: (id: string) => `run-events:${keySegment(id)}:`,
+  /** The same keys from a run record's key, for eviction: a segment cannot always be decoded (long ids are hashed). */
+  runEventAt: (runKey: string, sequence: number) => `run-events:${runKey.slice("runs:".length)}:${String(sequence).padStart(8, "0")}`,
+  runEventsAt: (runKey: string) => `run-events:${runKey.slice("runs:".length)}:`,
+} as const;
+
+/** Eviction indexes, one per store (see `retention.ts`). */
+export const indexes = {
+  responses: "responses",
+  conversations: "conversations",
+  sessions: "sessions",
+  idempotency: "idempotency",
+  runs: "runs",
+} as const;
+
+export type StoreName = keyof typeof indexes;
+
+/** Leased slot pools shared by every process on the storage. */
+export const pools = {
+  /** Live Runs API runs, for `agent.maxConcurrentRuns`. */
+  runs: "runs:live",
+} as const;
+
+/** Message channels. */
+export const channels = {
+  /** A run's events as its owner logs them, for followers on other processes. */
+  run: (id: string) => `run:${keySegment(id)}`,
+  /** Commands for one process (stop a run, cancel a background response) and their replies. */
+  instance: (id: string) => `instance:${keySegment(id)}`,
+  /** Ids of deleted responses: every process drops them from its record cache. */
+  responsesDeleted: () => "responses:deleted",
 } as const;

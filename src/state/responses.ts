@@ -1,7 +1,10 @@
 import type { Storage } from "unstorage";
-import type { Item } from "../protocol/index.ts";
+import type { Item, StorageCoordination } from "../protocol/index.ts";
 import type { CompactResponse } from "../wire/responses/index.ts";
-import { keys } from "./keys.ts";
+import { expired, isObject, storageTtl, unreadable } from "./records.ts";
+import { channels, indexes, keys } from "./keys.ts";
+import { RecordCache } from "./record-cache.ts";
+import { createRetention, type RetentionPolicy } from "./retention.ts";
 
 /**
  * A stored response holds only what its own turn added — its new input items and the response (whose
@@ -17,22 +20,75 @@ export interface StoredResponse {
   sessionId: string;
   /** The conversation name this turn advanced, so deleting it can unlink the name. */
   conversation?: string;
+  /** The `X-Request-Id` of the request that created it, to find its log line. */
+  requestId?: string;
+  /** The process running it, while a background response runs: where a cancel is sent. */
+  owner?: string;
+  /** Epoch ms after which it reads as missing. */
+  expiresAt?: number;
+}
+
+export interface ResponseStoreOptions {
+  coordination: StorageCoordination;
+  retention: RetentionPolicy;
+  /** Finished records kept in process for chain walks. @default 10_000 */
+  cacheEntries?: number;
+  now?: () => number;
 }
 
 /** Longest chain walked; deeper ancestors are ignored rather than looping on corrupt data. */
 const MAX_CHAIN = 10_000;
 
-export function createResponseStore(storage: Storage) {
-  const get = async (id: string) => (await storage.getItem<StoredResponse>(keys.response(id))) ?? null;
+/** A finished response never changes again, so a cached copy is as good as the stored one. */
+const isFinal = (record: StoredResponse) => record.response.status !== "queued" && record.response.status !== "in_progress";
+
+/**
+ * Responses in storage, with an in-process cache of finished records: chaining turn N reads its parent
+ * from storage (it may have changed or been deleted since) and its older ancestors from the cache, so
+ * the hot path costs one read whatever N is. A cache miss (after a restart, or for turns another
+ * process answered) reads the missing ancestors once and keeps them. Deletions are broadcast so that
+ * every process drops the record from its cache.
+ */
+export function createResponseStore(storage: Storage, options: ResponseStoreOptions) {
+  const { coordination } = options;
+  const now = options.now ?? Date.now;
+  const cache = new RecordCache<StoredResponse>(options.cacheEntries ?? 10_000);
+  const retention = createRetention(coordination, indexes.responses, options.retention, async (evicted) => {
+    for (const key of evicted) await storage.removeItem(key);
+  });
+  const live = (record: StoredResponse) => !expired(record, now());
+
+  const get = async (id: string): Promise<StoredResponse | null> => {
+    const value = await storage.getItem(keys.response(id));
+    if (value === null) return null;
+    if (!isStoredResponse(value)) return unreadable(keys.response(id));
+    if (!live(value)) return null;
+    if (isFinal(value)) cache.set(id, value);
+    return value;
+  };
+  const cached = async (id: string) => {
+    const hit = cache.get(id);
+    if (hit && live(hit)) return hit;
+    return get(id);
+  };
 
   return {
+    /** The record, read from storage. Null when unknown, expired or unreadable. */
     get,
     async save(record: StoredResponse): Promise<void> {
-      await storage.setItem(keys.response(record.response.id), record);
+      const { ttlMs } = options.retention;
+      const stored: StoredResponse = { ...record, expiresAt: now() + ttlMs };
+      const key = keys.response(record.response.id);
+      await retention.written(key, stored.expiresAt!, storage.setItem(key, stored, storageTtl(ttlMs)));
+      if (isFinal(stored)) cache.set(record.response.id, stored);
+      else cache.delete(record.response.id);
     },
     async remove(id: string): Promise<boolean> {
-      if (!(await storage.hasItem(keys.response(id)))) return false;
-      await storage.removeItem(keys.response(id));
+      const key = keys.response(id);
+      if (!(await storage.hasItem(key))) return false;
+      await storage.removeItem(key);
+      cache.delete(id);
+      await Promise.all([retention.removed(key), coordination.publish(channels.responsesDeleted(), id)]);
       return true;
     },
     /**
@@ -44,7 +100,7 @@ export function createResponseStore(storage: Storage) {
       if (!record) return null;
       const turns: StoredResponse[] = [record];
       for (let parent = record.parentId; parent && turns.length < MAX_CHAIN; ) {
-        const ancestor = await get(parent);
+        const ancestor = await cached(parent);
         if (!ancestor) break;
         turns.push(ancestor);
         parent = ancestor.parentId;
@@ -56,25 +112,24 @@ export function createResponseStore(storage: Storage) {
       }
       return { items, record };
     },
+    /** Drops responses deleted by any process from this one's cache; resolves with the unsubscriber. */
+    listen(): Promise<() => Promise<void>> {
+      return coordination.subscribe(channels.responsesDeleted(), (id) => cache.delete(id));
+    },
   };
 }
 
 export type ResponseStore = ReturnType<typeof createResponseStore>;
 
-/** Named conversations: each name points at its latest stored response. */
-export function createConversationStore(storage: Storage) {
-  return {
-    async latest(name: string): Promise<string | null> {
-      return (await storage.getItem<{ responseId: string }>(keys.conversation(name)))?.responseId ?? null;
-    },
-    async advance(name: string, responseId: string): Promise<void> {
-      await storage.setItem(keys.conversation(name), { responseId });
-    },
-    /** Unlinks the name if it still points at `responseId` (a deleted response ends its conversation). */
-    async unlink(name: string, responseId: string): Promise<void> {
-      if ((await this.latest(name)) === responseId) await storage.removeItem(keys.conversation(name));
-    },
-  };
+function isStoredResponse(value: unknown): value is StoredResponse {
+  if (!isObject(value) || !isObject(value.response)) return false;
+  const { response } = value;
+  return (
+    typeof response.id === "string" &&
+    typeof response.status === "string" &&
+    Array.isArray(response.output) &&
+    Array.isArray(value.input) &&
+    (value.parentId === null || typeof value.parentId === "string") &&
+    typeof value.sessionId === "string"
+  );
 }
-
-export type ConversationStore = ReturnType<typeof createConversationStore>;

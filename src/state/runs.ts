@@ -1,6 +1,9 @@
 import type { Storage } from "unstorage";
+import type { StorageCoordination } from "../protocol/index.ts";
 import type { RunSnapshot } from "../wire/runs/index.ts";
-import { keys } from "./keys.ts";
+import { indexes, keys } from "./keys.ts";
+import { isObject, storageTtl, unreadable } from "./records.ts";
+import { createRetention } from "./retention.ts";
 
 /** A run as stored: its status object's data, plus when it may be forgotten. */
 export interface RunRecord extends RunSnapshot {
@@ -8,6 +11,10 @@ export interface RunRecord extends RunSnapshot {
   eventCount: number;
   /** Epoch ms after which the run and its log are gone; null while it is live. */
   expiresAt: number | null;
+  /** The process executing it while it is live: where stop and approval requests are sent. */
+  owner?: string;
+  /** The `X-Request-Id` of the `POST /v1/runs` that started it: sent upstream with each of its calls. */
+  requestId?: string;
 }
 
 /** One entry of a run's event log: the frame id and the payload, as streamed. */
@@ -17,37 +24,64 @@ export interface RunLogEntry {
 }
 
 /** A live record untouched this long belongs to a process that died. */
-const abandonedAfterMs = 24 * 60 * 60 * 1000;
+export const abandonedAfterMs = 24 * 60 * 60 * 1000;
 
 export interface RunStoreOptions {
+  coordination: StorageCoordination;
+  /** How long a finished run stays readable (`agent.runRetentionMs`). */
+  retentionMs: number;
+  /** Runs kept at most; the least recently updated go first. */
+  maxEntries: number;
   now?: () => number;
 }
 
 /**
  * Runs and their event logs in the shared storage. A record under `runs:<id>`, each event under its
  * own key (`run-events:<id>:<sequence>`): appending is one write, never a rewrite of the whole log,
- * and any process on the same storage can replay or follow a run. Expired runs read as missing and
- * are deleted by `sweep`.
+ * and any process on the same storage can replay or follow a run. A finished run expires
+ * `retentionMs` after its end, a live one a day after its last update (its process is gone); the
+ * eviction index removes both, events included, without scanning.
  */
-export function createRunStore(storage: Storage, options: RunStoreOptions = {}) {
+export function createRunStore(storage: Storage, options: RunStoreOptions) {
   const now = options.now ?? Date.now;
-  const live = (record: RunRecord | null) => (record && (record.expiresAt === null || record.expiresAt > now()) ? record : null);
+  const { retentionMs } = options;
+  const live = (record: RunRecord) =>
+    record.expiresAt === null ? record.updatedAt * 1000 + abandonedAfterMs > now() : record.expiresAt > now();
 
-  const remove = async (id: string) => {
-    const eventKeys = await storage.getKeys(keys.runEvents(id));
-    await Promise.all(eventKeys.map((key) => storage.removeItem(key)));
-    await storage.removeItem(keys.run(id));
+  const readAt = async (key: string): Promise<RunRecord | null> => {
+    const value = await storage.getItem(key);
+    if (value === null) return null;
+    if (!isObject(value) || typeof value.id !== "string" || typeof value.eventCount !== "number") return unreadable(key);
+    return value as unknown as RunRecord;
   };
+  /** Deletes the run stored at `key` and its log. */
+  const removeAt = async (key: string) => {
+    const record = await readAt(key);
+    // The record says how long the log is; without it (unreadable), list what is there.
+    const eventKeys = record
+      ? Array.from({ length: record.eventCount }, (_, index) => keys.runEventAt(key, index + 1))
+      : await storage.getKeys(keys.runEventsAt(key));
+    await Promise.all(eventKeys.map((eventKey) => storage.removeItem(eventKey)));
+    await storage.removeItem(key);
+    await retention.removed(key);
+  };
+  const retention = createRetention(options.coordination, indexes.runs, { ttlMs: retentionMs, maxEntries: options.maxEntries }, async (evicted) => {
+    for (const key of evicted) await removeAt(key);
+  });
 
   return {
     async get(id: string): Promise<RunRecord | null> {
-      return live(await storage.getItem<RunRecord>(keys.run(id)));
+      const record = await readAt(keys.run(id));
+      return record && live(record) ? record : null;
     },
     async save(record: RunRecord): Promise<void> {
-      await storage.setItem(keys.run(record.id), record);
+      const expiresAt = record.expiresAt ?? now() + abandonedAfterMs;
+      const key = keys.run(record.id);
+      await retention.written(key, expiresAt, storage.setItem(key, record, storageTtl(Math.max(1, expiresAt - now()))));
     },
     async append(id: string, entry: RunLogEntry): Promise<void> {
-      await storage.setItem(keys.runEvent(id, entry.sequence), entry);
+      // Events outlive any record of their run; Redis drops them itself, other drivers with the record.
+      await storage.setItem(keys.runEvent(id, entry.sequence), entry, storageTtl(abandonedAfterMs + retentionMs));
     },
     /**
      * The log after `afterSequence` up to `throughSequence`, in order, stopping at the first entry not
@@ -59,28 +93,13 @@ export function createRunStore(storage: Storage, options: RunStoreOptions = {}) 
       if (wanted.length === 0) return [];
       const found = new Map<number, RunLogEntry>();
       for (const { value } of await storage.getItems<RunLogEntry | null>(wanted))
-        if (value !== null && typeof value === "object") found.set(value.sequence, value);
+        if (isObject(value) && typeof value.sequence === "number") found.set(value.sequence, value);
       const entries: RunLogEntry[] = [];
       for (let sequence = afterSequence + 1; found.has(sequence); sequence++) entries.push(found.get(sequence) as RunLogEntry);
       return entries;
     },
-    remove,
-    /**
-     * Deletes every expired run and its log, and runs not updated for a day whose process is gone
-     * (a live run touches its record on every status change; one that never ends would stay forever).
-     */
-    async sweep(): Promise<number> {
-      let removed = 0;
-      for (const key of await storage.getKeys(keys.runs())) {
-        const record = await storage.getItem<RunRecord>(key);
-        if (!record) continue;
-        const expired = record.expiresAt !== null ? record.expiresAt <= now() : record.updatedAt * 1000 + abandonedAfterMs <= now();
-        if (!expired) continue;
-        await remove(record.id);
-        removed++;
-      }
-      return removed;
-    },
+    remove: (id: string) => removeAt(keys.run(id)),
+    removeAt,
   };
 }
 

@@ -66,6 +66,24 @@ export function scrub(message: string, apiKey: string | undefined): string {
   return apiKey ? message.replaceAll(apiKey, "***") : message;
 }
 
+/**
+ * An error built from upstream text (a mid-stream error event, a 200 carrying an error envelope)
+ * with the upstream API key removed from every field a client sees; anything else as it is.
+ */
+export function scrubError(error: unknown, apiKey: string | undefined): unknown {
+  if (!apiKey || !HermesError.is(error)) return error;
+  const { message, code, param } = error;
+  if (!message.includes(apiKey) && !code?.includes(apiKey) && !param?.includes(apiKey)) return error;
+  return new HermesError(scrub(message, apiKey), {
+    status: error.status,
+    type: error.type,
+    code: code === null ? null : scrub(code, apiKey),
+    param: param === null ? null : scrub(param, apiKey),
+    ...(error.headers && { headers: error.headers }),
+    cause: error.cause,
+  });
+}
+
 /** A non-2xx answer that retries did not cure (or that is not worth retrying). */
 export function statusError(
   status: number,
@@ -73,8 +91,10 @@ export function statusError(
   retryAfter: string | undefined,
   apiKey: string | undefined,
 ): HermesError {
-  const body = parseErrorBody(bodyText);
-  const message = body.message === undefined ? undefined : scrub(body.message, apiKey);
+  const parsed = parseErrorBody(bodyText);
+  // Every field is passed on to the client, so every field loses the key an upstream may echo.
+  const body: UpstreamErrorBody = Object.fromEntries(Object.entries(parsed).map(([field, value]) => [field, scrub(value, apiKey)]));
+  const message = body.message;
   if (status === 429) {
     return new HermesError(message ?? "The upstream rate limit was exceeded", {
       status: 429,

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
-import { Pool } from "undici";
+import { type Dispatcher, Pool } from "undici";
 import type { HermesConfig } from "../config/schema.ts";
 import { isRetryableTransportError, parseErrorBody, statusError, transportError, upstreamError } from "./http-errors.ts";
 import type { TransportTimeouts } from "./http-errors.ts";
@@ -19,7 +19,11 @@ import { backoffMs, first, isRetryableStatus, maxRetryAfterMs, retryAfterMs, sle
 export type UpstreamHttpOptions = Pick<
   HermesConfig["upstream"],
   "apiKey" | "connectTimeoutMs" | "headersTimeoutMs" | "idleTimeoutMs" | "maxRetries" | "retryDelayMs"
-> & { baseURL: string };
+> & {
+  baseURL: string;
+  /** Sent with every request, after the defaults (so they may replace `authorization`). */
+  headers?: Readonly<Record<string, string>> | undefined;
+};
 
 export interface UpstreamRequest {
   method: "GET" | "POST";
@@ -30,6 +34,8 @@ export interface UpstreamRequest {
   /** @default "application/json" */
   accept?: string;
   signal?: AbortSignal;
+  /** Extra headers for this request alone, such as `x-request-id`. */
+  headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /** A 2xx answer whose body has not been read yet. */
@@ -72,10 +78,11 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
   const timeouts: TransportTimeouts = options;
   const baseHeaders: Record<string, string> = { "user-agent": "hermes-proxy" };
   if (options.apiKey) baseHeaders.authorization = `Bearer ${options.apiKey}`;
+  for (const [name, value] of Object.entries(options.headers ?? {})) baseHeaders[name.toLowerCase()] = value;
 
   async function request(init: UpstreamRequest): Promise<UpstreamResponse> {
     const { signal } = init;
-    const headers: Record<string, string> = { ...baseHeaders, accept: init.accept ?? "application/json" };
+    const headers: Record<string, string> = { ...baseHeaders, accept: init.accept ?? "application/json", ...init.headers };
     let body: string | undefined;
     if (init.body !== undefined) {
       body = JSON.stringify(init.body);
@@ -133,7 +140,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
 function wrapResponse(
   status: number,
   headers: IncomingHttpHeaders,
-  body: Readable,
+  body: Dispatcher.ResponseData["body"],
   signal: AbortSignal | undefined,
   timeouts: TransportTimeouts,
 ): UpstreamResponse {
@@ -151,11 +158,10 @@ function wrapResponse(
       }
     },
     async text() {
+      // undici's own reader gathers the buffers and decodes once: an async iterator and a streaming
+      // TextDecoder cost about as much as the JSON parse that follows.
       try {
-        let text = "";
-        const decoder = new TextDecoder();
-        for await (const chunk of body) text += decoder.decode(chunk as Uint8Array, { stream: true });
-        return text + decoder.decode();
+        return await body.text();
       } catch (error) {
         throw fail(error);
       }

@@ -1,7 +1,10 @@
+import { StringDecoder } from "node:string_decoder";
 import { createParser } from "eventsource-parser";
 import type { EventSourceMessage } from "eventsource-parser";
 import { upstreamError } from "./http-errors.ts";
 import type { UpstreamResponse } from "./http.ts";
+
+const BOM = 0xfeff;
 
 /** One SSE event larger than this is a broken or hostile upstream, not a model answer. */
 const maxEventChars = 16 * 1024 * 1024;
@@ -24,16 +27,24 @@ export async function* readSseBatches(response: UpstreamResponse): AsyncGenerato
     },
     maxBufferSize: maxEventChars,
   });
-  const decoder = new TextDecoder();
+  // StringDecoder rather than a streaming TextDecoder: the same UTF-8 decoding with split characters
+  // carried over, at a seventh of the cost per read. TextDecoder drops a leading BOM; so does this.
+  const decoder = new StringDecoder("utf8");
+  let first = true;
   for await (const chunk of response.chunks()) {
-    parser.feed(decoder.decode(chunk, { stream: true }));
+    let text = decoder.write(chunk);
+    if (first && text !== "") {
+      first = false;
+      if (text.charCodeAt(0) === BOM) text = text.slice(1);
+    }
+    parser.feed(text);
     if (overflow) throw upstreamError("The upstream sent an oversized stream event");
     if (batch.length > 0) {
       yield batch;
       batch.length = 0;
     }
   }
-  parser.feed(decoder.decode());
+  parser.feed(decoder.end());
   parser.reset({ consume: true });
   if (batch.length > 0) yield batch;
 }

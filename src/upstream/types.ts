@@ -1,9 +1,15 @@
-import type { HermesEvent, NewId, RunInput } from "../protocol/index.ts";
+import type { HermesEvent, NewId, RunInfo, RunInput } from "../protocol/index.ts";
 
 export interface UpstreamCallOptions {
   /** Aborted when the client goes away or the run is cancelled: the upstream request must stop. */
   signal: AbortSignal;
   newId?: NewId;
+  /** The client request's id, sent upstream as `X-Request-Id` so that both sides' logs line up. */
+  requestId?: string | undefined;
+  /** The run this call belongs to, for the observation hooks (`onUpstreamStart`, `onUpstreamEnd`). */
+  run?: RunInfo | undefined;
+  /** Set by the router: 0 for a route's first choice, 1 and up for its fallbacks. */
+  attempt?: number | undefined;
 }
 
 /**

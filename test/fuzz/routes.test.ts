@@ -13,7 +13,7 @@ const KEY = "fuzz-key-0123456789abcdef";
 describe("fuzzing", { timeout: 600_000 }, () => {
   let hermes: Hermes;
   beforeAll(async () => {
-    hermes = await createHermes(hermesConfigSchema.parse({ server: { apiKey: KEY, bodyLimit: 1_000_000 } }));
+    hermes = await createHermes(hermesConfigSchema.parse({ storage: "memory", server: { apiKey: KEY, bodyLimit: 1_000_000 } }));
   });
   afterAll(() => hermes.close());
 

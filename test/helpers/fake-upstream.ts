@@ -6,8 +6,9 @@
  * next queued reply, else the `script` function's, else the default: echo the last user text. A reply
  * is a model answer (`{ text, reasoning, toolCalls, usage, finishReason }`, rendered in the request's
  * API and mode) or a fault: `{ status, body?, headers? }`, `{ sse: [...frames] }`, `{ hang: true }`,
- * `resetAfter` / `stallAfter` / `delayMs` on any streamed reply, `refuseStream` (400 to `stream: true`,
- * then the answer for the non-stream retry), `ignoreStream` (JSON body to a streaming request).
+ * `resetAfter` / `stallAfter` / `delayMs` (from frame `delayFrom` on) on any streamed reply,
+ * `refuseStream` (400 to `stream: true`, then the answer for the non-stream retry), `ignoreStream`
+ * (JSON body to a streaming request).
  * Every request is recorded; a client that goes away mid-reply is visible through `waitForAbort()`.
  *
  * @example
@@ -243,7 +244,7 @@ class FakeUpstreamServer implements FakeUpstream {
     delivery: FakeDelivery,
     markReset: () => void,
   ): Promise<void> {
-    const { delayMs, resetAfter, stallAfter } = delivery;
+    const { delayMs, delayFrom = 0, resetAfter, stallAfter } = delivery;
     const careful = delayMs !== undefined || resetAfter !== undefined || stallAfter !== undefined;
     response.flushHeaders();
     for (let index = 0; index < frames.length; index++) {
@@ -260,7 +261,7 @@ class FakeUpstreamServer implements FakeUpstream {
       }
       // Faulted replies wait for each write so that a reset cannot drop frames already "sent".
       await new Promise<void>((resolve) => response.write(frames[index]!, () => resolve()));
-      if (delayMs !== undefined && index < frames.length - 1) await this.sleep(delayMs);
+      if (delayMs !== undefined && index >= delayFrom - 1 && index < frames.length - 1) await this.sleep(delayMs);
     }
     if (resetAfter !== undefined && resetAfter >= frames.length) {
       markReset();

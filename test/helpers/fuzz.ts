@@ -54,7 +54,7 @@ export const idPaths = [
   (id: string) => ["POST", `/v1/runs/${id}/stop`],
 ] as const;
 
-const hostile = fc.constantFrom("..", "../..", "a:b", "a/b", "%2e%2e", "resp_x/../../etc", "\u202e", "💥", "a\\b", "*", ":", "");
+const hostile = fc.constantFrom("..", "../..", "a:b", "a/b", "%2e%2e", "resp_x/../../etc", "\u202e", "💥", "a\\b", "*", ":", "", "\ud800", "a\udfffb");
 
 /** Replaces the value at one random path of `valid` with anything. */
 function mutate(valid: unknown): fc.Arbitrary<unknown> {

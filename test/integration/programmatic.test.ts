@@ -4,7 +4,7 @@ import { sseJson } from "../helpers/sse.ts";
 
 describe("programmatic API: createHermes(config).fetch", () => {
   it("serves the same app in process, plain and streamed", async () => {
-    const hermes = await createHermes(hermesConfigSchema.parse({}));
+    const hermes = await createHermes(hermesConfigSchema.parse({ storage: "memory" }));
     expect(hermes.upstreamKind).toBe("echo");
     const body = (stream: boolean) => JSON.stringify({ stream, messages: [{ role: "user", content: "in process" }] });
     const plain = await hermes.fetch(new Request("http://local/v1/chat/completions", { method: "POST", body: body(false) }));

@@ -218,7 +218,7 @@ describe("server without an API key", () => {
     const response = await fetch(`${other.url}/v1/models`);
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("1");
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("gateway_draining");
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("server_draining");
     await closing;
     await other.close();
   });

@@ -79,7 +79,7 @@ describe("a third-party plugin loaded from hermes.config.ts", () => {
     await writeFile(join(dir, "hermes.config.ts"), configSource);
 
     upstream = await startFakeUpstream();
-    const { config } = await resolveConfig({ cwd: dir, env: { HERMES_UPSTREAM_URL: upstream.url, HERMES_UPSTREAM_MODEL: "fake-model" }, flags: { port: 0 } });
+    const { config } = await resolveConfig({ cwd: dir, env: { HERMES_UPSTREAM_URL: upstream.url, HERMES_UPSTREAM_MODEL: "fake-model", HERMES_STORAGE: "memory" }, flags: { port: 0 } });
     expect(config.plugins.map((plugin) => plugin.name)).toEqual(["acme-weather"]);
     hermes = await createHermes(config);
     server = createServer(hermes.handler);

@@ -1,37 +1,50 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import fsLiteDriver from "unstorage/drivers/fs-lite";
+import { createStorage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
-import { afterAll, describe, expect, it } from "vitest";
-import { defineStorage } from "../../sdk/index.ts";
+import { describe, expect, it } from "vitest";
+import { defineStorage, lazyDriver } from "../../sdk/index.ts";
 import { testStorage } from "../../sdk/testing.ts";
+import { createLocalCoordination } from "../../src/state/local-coordination.ts";
 
-describe("memory driver", () => {
-  testStorage({ create: () => defineStorage({ name: "memory", driver: memoryDriver() }) });
+describe("the in-process coordination (memory, fs and SQLite use it)", () => {
+  testStorage({
+    coordinated: true,
+    create: () => {
+      const driver = memoryDriver();
+      return defineStorage({ name: "memory-coordinated", driver, coordination: createLocalCoordination(createStorage({ driver })) });
+    },
+  });
 });
 
-describe("fs-lite driver in a temp dir", () => {
-  const dirs: string[] = [];
-  afterAll(async () => {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
-  testStorage({
-    create: async () => {
-      const dir = await mkdtemp(join(tmpdir(), "hermes-storage-"));
-      dirs.push(dir);
-      return defineStorage({ name: "fs-lite", driver: fsLiteDriver({ base: dir }) });
-    },
+describe("a lazy driver", () => {
+  testStorage({ create: () => defineStorage({ name: "lazy-memory", driver: lazyDriver("lazy-memory", async () => memoryDriver()) }) });
+
+  it("loads the real driver on first use only, and reports a failing load there", async () => {
+    let loads = 0;
+    const driver = lazyDriver("lazy", async () => {
+      loads++;
+      return memoryDriver();
+    });
+    await driver.dispose?.();
+    expect(loads).toBe(0);
+    await driver.setItem?.("a", "1", {});
+    expect(await driver.getItem("a", {})).toBe("1");
+    expect(loads).toBe(1);
+    const broken = lazyDriver("broken", async () => {
+      throw new Error("the library is not installed");
+    });
+    await expect(broken.getItem("a", {})).rejects.toThrow("the library is not installed");
   });
 });
 
 describe("defineStorage", () => {
   it("brands a driver and refuses what is not one", () => {
-    const storage = defineStorage({ name: "memory", driver: memoryDriver() });
+    const storage = defineStorage({ name: "memory", driver: memoryDriver(), description: "in memory" });
     expect(storage.kind).toBe("storage");
+    expect(storage.description).toBe("in memory");
     expect(Object.isFrozen(storage)).toBe(true);
     expect(() => defineStorage({ name: "", driver: memoryDriver() })).toThrow("defineStorage: name must be a non-empty string");
     expect(() => defineStorage({ name: "x", driver: {} as never })).toThrow("defineStorage(x): the driver has no getItem()");
     expect(() => defineStorage({ name: "x", driver: { getItem() {}, hasItem() {}, getKeys() {} } as never })).toThrow("read-only");
+    expect(() => defineStorage({ name: "x", driver: memoryDriver(), coordination: {} as never })).toThrow("coordination must implement StorageCoordination");
   });
 });

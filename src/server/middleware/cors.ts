@@ -1,11 +1,12 @@
 import type { H3Event } from "h3";
 import { HTTPResponse } from "h3";
 import { HermesError } from "../../protocol/index.ts";
+import { responseHeaderSetter } from "./response-headers.ts";
 
 const ALLOW_METHODS = "GET, POST, DELETE, PATCH, OPTIONS";
-const ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Hermes-Session-Id, Last-Event-ID";
+const ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Hermes-Session-Id, Last-Event-ID, X-Request-Id";
 /** Browsers can only read the response headers listed here. */
-const EXPOSE_HEADERS = "X-Hermes-Session-Id, Idempotency-Replayed, Retry-After";
+const EXPOSE_HEADERS = "X-Hermes-Session-Id, Idempotency-Replayed, Retry-After, X-Request-Id";
 
 /**
  * CORS for the listed origins only. Requests without an `Origin` (servers, SDKs, curl) pass untouched;
@@ -20,9 +21,9 @@ export function createCorsMiddleware(origins: readonly string[]) {
     if (origin === null) return;
     if (!any && !allowed.has(origin))
       throw new HermesError(`Origin ${JSON.stringify(origin)} is not allowed`, { status: 403, code: "origin_not_allowed" });
-    const headers = event.res.headers;
-    headers.set("access-control-allow-origin", any ? "*" : origin);
-    if (!any) headers.set("vary", "Origin");
+    const set = responseHeaderSetter(event);
+    set("access-control-allow-origin", any ? "*" : origin);
+    if (!any) set("vary", "Origin");
     if (event.req.method === "OPTIONS" && event.req.headers.has("access-control-request-method")) {
       return new HTTPResponse(null, {
         status: 204,
@@ -33,6 +34,6 @@ export function createCorsMiddleware(origins: readonly string[]) {
         },
       });
     }
-    headers.set("access-control-expose-headers", EXPOSE_HEADERS);
+    set("access-control-expose-headers", EXPOSE_HEADERS);
   };
 }

@@ -1,4 +1,5 @@
 import type { H3Event } from "h3";
+import { responseHeaderSetter } from "./response-headers.ts";
 
 /** Set on every response, errors included: an API never needs to be framed, sniffed or referred. */
 const securityHeaders: [string, string][] = [
@@ -9,6 +10,6 @@ const securityHeaders: [string, string][] = [
 ];
 
 export function securityHeadersMiddleware(event: H3Event): void {
-  const headers = event.res.headers;
-  for (const [name, value] of securityHeaders) headers.set(name, value);
+  const set = responseHeaderSetter(event);
+  for (const [name, value] of securityHeaders) set(name, value);
 }

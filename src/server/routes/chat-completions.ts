@@ -9,6 +9,7 @@ import type { ServerContext } from "../context.ts";
 import { idempotencyKey } from "../idempotency-key.ts";
 import { chooseModel } from "../model.ts";
 import { peekRun } from "../peek-run.ts";
+import { requestIdOf } from "../request-id.ts";
 import { deriveSessionId, newTurnItems, requestedSessionId } from "../session-id.ts";
 import { sseResponse } from "../sse-response.ts";
 
@@ -17,6 +18,12 @@ const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 /** `POST /v1/chat/completions`: decode → resolve the session → run → encode, streamed or as one body. */
 export function createChatCompletionsHandler(context: ServerContext) {
   const { config, upstream, sessions, lifecycle } = context;
+  /**
+   * Session writes still in flight, by session id. A session is saved after its answer went out, so
+   * a client that sends the next turn at once (or a slow storage) would read the session without
+   * that answer; a continuation waits for its session's write first.
+   */
+  const saving = new Map<string, Promise<void>>();
 
   return async (event: H3Event) => {
     const { json, text } = await readJsonBody(event, config.server.bodyLimit);
@@ -25,7 +32,10 @@ export function createChatCompletionsHandler(context: ServerContext) {
     const model = chooseModel(config, upstream, request.model);
 
     let history = request.input.items;
-    if (continued) history = [...((await sessions.get(continued))?.items ?? []), ...newTurnItems(history)];
+    if (continued) {
+      await saving.get(continued);
+      history = [...((await sessions.get(continued))?.items ?? []), ...newTurnItems(history)];
+    }
     const sessionId = continued ?? deriveSessionId(history);
     const input: RunInput = { ...request.input, items: history, model: model.upstream };
     if (config.agent.systemPrompt) input.instructions = config.agent.systemPrompt;
@@ -43,14 +53,19 @@ export function createChatCompletionsHandler(context: ServerContext) {
         registry: context.registry,
         sessionId,
         toolTimeoutMs: config.agent.toolTimeoutMs,
+        requestId: requestIdOf(event),
       });
       return { events, release: run.release };
     };
 
     const saveSession = (output: readonly OutputItem[]) => {
-      sessions
+      const written: Promise<void> = sessions
         .save(sessionId, [...history, ...outputToItems(output)])
-        .catch((error) => console.error("[hermes-proxy] saving session failed:", error));
+        .catch((error) => console.error("[hermes-proxy] saving session failed:", error))
+        .finally(() => {
+          if (saving.get(sessionId) === written) saving.delete(sessionId);
+        });
+      saving.set(sessionId, written);
     };
 
     if (request.stream) {

@@ -1,4 +1,5 @@
 import { HTTPResponse } from "h3";
+import { isRouterUpstream } from "../../upstream/router/index.ts";
 import type { ServerContext } from "../context.ts";
 
 /** `GET /health`, `GET /v1/health`: liveness, no auth. */
@@ -15,6 +16,15 @@ export function createDetailedHealthHandler(context: ServerContext) {
     version: context.version,
     uptime_seconds: Math.round((Date.now() - context.startedAt) / 1000),
     upstream: { kind: upstream.kind, host: upstream.baseURL ? new URL(upstream.baseURL).host : null },
+    // With a models table: each upstream and whether it is being skipped after repeated failures.
+    ...(isRouterUpstream(upstream) && {
+      upstreams: upstream.upstreamStates().map((state) => ({
+        name: state.name,
+        kind: state.kind,
+        host: state.baseURL ? new URL(state.baseURL).host : null,
+        circuit: state.circuit,
+      })),
+    }),
     storage: { driver: context.storageKind },
     model: context.config.model.name,
     requests_in_flight: lifecycle.requestsInFlight,

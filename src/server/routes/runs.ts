@@ -7,6 +7,7 @@ import { readJsonBody } from "../body.ts";
 import type { ServerContext } from "../context.ts";
 import { idempotencyKey } from "../idempotency-key.ts";
 import { chooseModel } from "../model.ts";
+import { requestIdOf } from "../request-id.ts";
 import { runEventsResponse } from "../runs/event-stream.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
@@ -37,7 +38,7 @@ export function createStartRunHandler(context: ServerContext) {
         tools: request.tools,
         ...(instructions && { instructions }),
       };
-      const record = await runs.start(input, { sessionId: request.sessionId ?? previous?.sessionId, model: model.reported });
+      const record = await runs.start(input, { sessionId: request.sessionId ?? previous?.sessionId, model: model.reported, requestId: requestIdOf(event) });
       return { status: 202, body: { run_id: record.id, status: record.status }, headers: { location: `/v1/runs/${record.id}` } };
     };
     const reply = key ? await context.idempotency.run("runs", key, text, start) : { ...(await start()), replayed: false };

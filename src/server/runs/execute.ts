@@ -43,6 +43,7 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
       registry,
       sessionId: record.sessionId,
       toolTimeoutMs: config.agent.toolTimeoutMs,
+      requestId: record.requestId,
       approve: (request) => {
         const payload = approvalRequestPayload(record.id, live.timestamp(), request, approvalChoices);
         return live.approvals.ask(payload, request.callId, signal, () => {
@@ -60,9 +61,11 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
         live.finish("completed");
       } else if (event.type === "run.failed") {
         record.usage = event.usage ?? null;
-        // A stop aborts the run with code `cancelled`; anything else is a failure to report.
+        // A stop aborts the run with code `cancelled`; anything else is a failure to report. One the
+        // shutdown cut short is `interrupted`: it did not fail, and it may be worth starting again.
         if (event.error.code !== "cancelled") record.error = { message: event.error.message, code: event.error.code };
-        live.finish(event.error.code === "cancelled" ? "cancelled" : "failed");
+        const interrupted = shutdown.signal.aborted && !live.stop.signal.aborted;
+        live.finish(event.error.code === "cancelled" ? "cancelled" : interrupted ? "interrupted" : "failed");
       }
     }
   } catch (error) {

@@ -2,6 +2,18 @@ import type { RunLogEntry, RunRecord, RunStore } from "../../state/runs.ts";
 import { isFinished, type RunsPayload, type RunState } from "../../wire/runs/index.ts";
 import { ApprovalQueue } from "./approvals.ts";
 
+/** What a live run publishes for followers on other processes: each stored event, then its end. */
+export type RunMessage = RunLogEntry | { end: number };
+
+export interface LiveRunOptions {
+  now: () => number;
+  retentionMs: number;
+  /** Fans events out to other processes (Redis pub/sub); absent when the storage is not shared. */
+  publish?: (message: RunMessage) => Promise<unknown>;
+  /** Called once when the run reaches its terminal status (it frees its slot in the run limit). */
+  onFinish?: () => void;
+}
+
 /**
  * A run this process is executing: its record, its log in memory for live followers, and its
  * controls. Every change is written to storage in the order it was made (one promise chain), so the
@@ -20,12 +32,16 @@ export class LiveRun {
   readonly #store: RunStore;
   readonly #now: () => number;
   readonly #retentionMs: number;
+  readonly #publish: ((message: RunMessage) => Promise<unknown>) | undefined;
+  #onFinish: (() => void) | undefined;
 
-  constructor(record: RunRecord, store: RunStore, options: { now: () => number; retentionMs: number }) {
+  constructor(record: RunRecord, store: RunStore, options: LiveRunOptions) {
     this.record = record;
     this.#store = store;
     this.#now = options.now;
     this.#retentionMs = options.retentionMs;
+    this.#publish = options.publish;
+    this.#onFinish = options.onFinish;
   }
 
   /** Seconds with milliseconds, as the original server stamps its events. */
@@ -41,7 +57,13 @@ export class LiveRun {
     this.record.lastEvent = payload.event;
     this.record.updatedAt = Math.floor(this.#now() / 1000);
     const id = this.record.id;
-    this.persisted = this.persisted.then(() => this.#store.append(id, entry)).catch(logPersistError);
+    // Published only once stored: a follower elsewhere that sees event N can read 1…N-1 from storage.
+    this.persisted = this.persisted
+      .then(() => this.#store.append(id, entry))
+      .then(async () => {
+        await this.#publish?.(entry);
+      })
+      .catch(logPersistError);
     this.#wake();
   }
 
@@ -54,10 +76,14 @@ export class LiveRun {
   }
 
   /** The run's end: retention starts now. */
-  finish(status: "completed" | "failed" | "cancelled"): void {
+  finish(status: "completed" | "failed" | "cancelled" | "interrupted"): void {
     this.record.approval = null;
     this.record.expiresAt = this.#now() + this.#retentionMs;
     this.setStatus(status);
+    // Now, not once everything is stored: a client that sees the end may start its next run at once.
+    const onFinish = this.#onFinish;
+    this.#onFinish = undefined;
+    onFinish?.();
   }
 
   /** After an approval was asked or answered: the oldest pending one shows in the status object. */
@@ -73,6 +99,12 @@ export class LiveRun {
     this.ended = true;
     this.#wake();
     this.save();
+    const eventCount = this.record.eventCount;
+    this.persisted = this.persisted
+      .then(async () => {
+        await this.#publish?.({ end: eventCount });
+      })
+      .catch(logPersistError);
   }
 
   save(): void {

@@ -1,24 +1,16 @@
 import { randomId } from "../../protocol/index.ts";
 import type { HermesEvent, NewId } from "../../protocol/index.ts";
 import { upstreamError } from "../http-errors.ts";
+import { isChatCompletion } from "./completion-shape.ts";
 import { ChatStreamDecoder } from "./decode-stream.ts";
-import { chatCompletionSchema } from "./schema.ts";
+import { type ChatCompletion, chatCompletionSchema } from "./schema.ts";
 
 /**
  * A non-stream Chat Completions body to the same events a stream of it would give: the message is
  * replayed through the stream decoder as one chunk, so both paths share every rule. Pure.
  */
 export function decodeChatJson(body: unknown, newId: NewId = randomId): HermesEvent[] {
-  const parsed = chatCompletionSchema.safeParse(body);
-  if (!parsed.success) {
-    // Some gateways answer 200 with an error envelope; its message says more than "unreadable".
-    const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
-    throw upstreamError(
-      typeof message === "string" ? `The upstream failed: ${message}` : "The upstream sent an unreadable completion",
-      parsed.error,
-    );
-  }
-  const { choices, usage } = parsed.data;
+  const { choices, usage } = isChatCompletion(body) ? body : parseCompletion(body);
   const { message, finish_reason } = choices[0]!;
   const decoder = new ChatStreamDecoder(newId);
   const events: HermesEvent[] = [];
@@ -40,4 +32,16 @@ export function decodeChatJson(body: unknown, newId: NewId = randomId): HermesEv
   );
   decoder.end(events);
   return events;
+}
+
+/** The slow path, for bodies the hand check does not recognise: zod's verdict and issues. */
+function parseCompletion(body: unknown): ChatCompletion {
+  const parsed = chatCompletionSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  // Some gateways answer 200 with an error envelope; its message says more than "unreadable".
+  const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
+  throw upstreamError(
+    typeof message === "string" ? `The upstream failed: ${message}` : "The upstream sent an unreadable completion",
+    parsed.error,
+  );
 }

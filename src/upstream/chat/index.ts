@@ -3,9 +3,11 @@ import { HermesError, randomId } from "../../protocol/index.ts";
 import type { HermesEvent, NewId, RunInput } from "../../protocol/index.ts";
 import { createUpstreamHttp } from "../http.ts";
 import type { UpstreamHttp, UpstreamResponse } from "../http.ts";
-import { upstreamError } from "../http-errors.ts";
+import { scrubError, upstreamError } from "../http-errors.ts";
+import { requestHeaders } from "../request-headers.ts";
 import { readSseBatches } from "../sse.ts";
 import type { Upstream, UpstreamCallOptions } from "../types.ts";
+import { ChatChunkParser } from "./chunk-parser.ts";
 import { decodeChatJson } from "./decode-json.ts";
 import { ChatStreamDecoder } from "./decode-stream.ts";
 import { encodeChatRequest } from "./encode-request.ts";
@@ -41,6 +43,7 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
   async function* stream(input: RunInput, options: UpstreamCallOptions): AsyncGenerator<HermesEvent, void, undefined> {
     const newId = options.newId ?? randomId;
     const { signal } = options;
+    const headers = requestHeaders(options.requestId);
     if (!refusedStreaming.has(input.model)) {
       let response: UpstreamResponse | undefined;
       try {
@@ -50,6 +53,7 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
           body: encodeChatRequest(input),
           accept: "text/event-stream",
           signal,
+          headers,
         });
       } catch (error) {
         if (!refusesStreaming(error)) throw error;
@@ -57,8 +61,13 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
         refusedStreaming.add(input.model);
       }
       if (response !== undefined) {
-        if (isJson(response.contentType)) yield* await decodeJsonResponse(response, newId);
-        else yield* decodeSseResponse(response, newId);
+        // Errors decoded from the body carry the upstream's own text, which may echo its key.
+        try {
+          if (isJson(response.contentType)) yield* await decodeJsonResponse(response, newId);
+          else yield* decodeSseResponse(response, newId);
+        } catch (error) {
+          throw scrubError(error, config.apiKey);
+        }
         return;
       }
     }
@@ -67,8 +76,13 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
       path: "/chat/completions",
       body: encodeChatRequest(input, { stream: false }),
       signal,
+      headers,
     });
-    yield* await decodeJsonResponse(response, newId);
+    try {
+      yield* await decodeJsonResponse(response, newId);
+    } catch (error) {
+      throw scrubError(error, config.apiKey);
+    }
   }
 
   return {
@@ -82,6 +96,7 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
 
 async function* decodeSseResponse(response: UpstreamResponse, newId: NewId): AsyncGenerator<HermesEvent, void, undefined> {
   const decoder = new ChatStreamDecoder(newId);
+  const parser = new ChatChunkParser();
   const events: HermesEvent[] = [];
   let done = false;
   try {
@@ -94,7 +109,7 @@ async function* decodeSseResponse(response: UpstreamResponse, newId: NewId): Asy
           done = true;
           break;
         }
-        decoder.push(parseChunk(message.data), events);
+        decoder.push(parseChunk(parser, message.data), events);
       }
       for (const event of events) yield event;
       events.length = 0;
@@ -132,9 +147,9 @@ async function listModels(http: UpstreamHttp, signal: AbortSignal | undefined): 
   return parsed.data.data.map((model) => model.id);
 }
 
-function parseChunk(data: string): unknown {
+function parseChunk(parser: ChatChunkParser, data: string): unknown {
   try {
-    return JSON.parse(data);
+    return parser.parse(data);
   } catch (error) {
     throw upstreamError("The upstream sent a stream chunk that is not JSON", error);
   }

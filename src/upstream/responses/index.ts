@@ -3,7 +3,8 @@ import { randomId } from "../../protocol/index.ts";
 import type { HermesEvent, NewId, RunInput } from "../../protocol/index.ts";
 import { createUpstreamHttp } from "../http.ts";
 import type { UpstreamHttp, UpstreamResponse } from "../http.ts";
-import { upstreamError } from "../http-errors.ts";
+import { scrubError, upstreamError } from "../http-errors.ts";
+import { requestHeaders } from "../request-headers.ts";
 import { readSseBatches } from "../sse.ts";
 import type { Upstream, UpstreamCallOptions } from "../types.ts";
 import { decodeResponsesJson } from "./decode-json.ts";
@@ -42,9 +43,15 @@ export function createResponsesUpstream(config: HermesConfig["upstream"]): Upstr
       body: encodeResponsesRequest(input),
       accept: "text/event-stream",
       signal: options.signal,
+      headers: requestHeaders(options.requestId),
     });
-    if (isJson(response.contentType)) yield* await decodeJsonResponse(response, newId);
-    else yield* decodeSseResponse(response, newId);
+    // Errors decoded from the body carry the upstream's own text, which may echo its key.
+    try {
+      if (isJson(response.contentType)) yield* await decodeJsonResponse(response, newId);
+      else yield* decodeSseResponse(response, newId);
+    } catch (error) {
+      throw scrubError(error, config.apiKey);
+    }
   }
 
   return {

@@ -21,6 +21,8 @@ export interface FakeUsage {
 export interface FakeDelivery {
   /** Pause between two streamed frames. */
   delayMs?: number;
+  /** Send this many frames at once before `delayMs` pacing starts (a stream that slows to a trickle). @default 0 */
+  delayFrom?: number;
   /** Send this many frames, then destroy the socket (a reset mid-stream). */
   resetAfter?: number;
   /** Send this many frames, then fall silent with the connection open (for idle timeouts). */

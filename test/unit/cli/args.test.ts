@@ -37,13 +37,14 @@ describe("bannerLines", () => {
   const base = { version: "1.2.3", host: "127.0.0.1", port: 8642, source: undefined };
 
   it("prints the greppable Listening line and the echo upstream", () => {
-    const lines = bannerLines({ ...base, config: validateConfig({}), upstreamKind: "echo" });
+    const storage = { description: "fs:/srv/app/.hermes", source: "default" as const };
+    const lines = bannerLines({ ...base, config: validateConfig({}), upstreamKind: "echo", storage });
     expect(lines).toEqual([
       "hermes-proxy 1.2.3",
       "Listening on http://127.0.0.1:8642",
       "  upstream: echo (embedded; set OPENAI_API_KEY or HERMES_UPSTREAM_URL for a real model)",
       "  model:    hermes-agent",
-      "  storage:  memory",
+      "  storage:  fs:/srv/app/.hermes (default; set HERMES_STORAGE to change)",
       "  auth:     off (no API key)",
       "  config:   none (defaults and environment)",
     ]);

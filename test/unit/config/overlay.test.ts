@@ -9,7 +9,7 @@ const fields = [
   { path: ["server", "apiKey"], env: ["HERMES_API_KEY", "API_SERVER_KEY"], file: "file-key", raw: "env-key", parsed: "env-key", defaulted: undefined },
   { path: ["server", "cors", "origins"], env: ["HERMES_CORS_ORIGINS", "API_SERVER_CORS_ORIGINS"], file: ["https://file.example"], raw: "https://a.example, https://b.example,", parsed: ["https://a.example", "https://b.example"], defaulted: [] },
   { path: ["model", "name"], env: ["HERMES_MODEL_NAME", "API_SERVER_MODEL_NAME"], file: "file-model", raw: "env-model", parsed: "env-model", defaulted: "hermes-agent" },
-  { path: ["storage"], env: ["HERMES_STORAGE"], file: "fs:/tmp/file", raw: "fs:/tmp/env", parsed: "fs:/tmp/env", defaulted: "memory" },
+  { path: ["storage"], env: ["HERMES_STORAGE"], file: "fs:/tmp/file", raw: "fs:/tmp/env", parsed: "fs:/tmp/env", defaulted: undefined },
   { path: ["upstream", "baseURL"], env: ["HERMES_UPSTREAM_URL"], file: "https://file.example/v1", raw: "https://env.example/v1", parsed: "https://env.example/v1", defaulted: undefined },
   { path: ["upstream", "apiKey"], env: ["HERMES_UPSTREAM_KEY"], file: "file-upstream-key", raw: "env-upstream-key", parsed: "env-upstream-key", defaulted: undefined },
   { path: ["upstream", "model"], env: ["HERMES_UPSTREAM_MODEL"], file: "file-upstream-model", raw: "env-upstream-model", parsed: "env-upstream-model", defaulted: undefined },

@@ -98,7 +98,7 @@ describe("resolveConfig", () => {
     expect(config.server.port).toBe(3);
     expect(config.server.host).toBe("127.0.0.3");
     expect(config.model.name).toBe("file");
-    expect(config.storage).toBe("memory");
+    expect(config.storage).toBeUndefined();
     expect(source).toBe(join(cwd, "hermes.config.ts"));
     expect(origins.get("server.port")).toBe("--port");
   });

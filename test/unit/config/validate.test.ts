@@ -18,7 +18,9 @@ describe("validateConfig", () => {
     const config = validateConfig({});
     expect(config.server).toMatchObject({ port: 8642, host: "127.0.0.1", cors: { origins: [] } });
     expect(config.upstream.api).toBe("chat");
-    expect(config.storage).toBe("memory");
+    // Unset: the storage is chosen at start (a storage plugin, else fs under $HERMES_HOME or ./.hermes).
+    expect(config.storage).toBeUndefined();
+    expect(config.retention.responses).toEqual({ ttlMs: 30 * 24 * 60 * 60 * 1000, maxEntries: 100_000 });
   });
 
   it("names the nearest valid field for an unknown one", () => {
@@ -29,11 +31,11 @@ describe("validateConfig", () => {
   });
 
   it("points a field in the wrong section to where it belongs", () => {
-    expect(problemsOf({ port: 8642 })).toEqual(['port: unknown field; did you mean "server.port"?']);
+    expect(problemsOf({ port: 8642 })).toEqual(['port: unknown field; did you mean "server.port" or "metrics.port"?']);
   });
 
   it("lists the valid fields when nothing is close", () => {
-    expect(problemsOf({ extensions: [] })).toEqual(["extensions: unknown field; valid fields are server, upstream, model, agent, storage, plugins"]);
+    expect(problemsOf({ extensions: [] })).toEqual(["extensions: unknown field; valid fields are server, upstream, model, agent, storage, retention, plugins, upstreams, models, routing, metrics, logs"]);
     expect(problemsOf({ agent: { temperature: 1 } })).toEqual([
       "agent.temperature: unknown field; valid fields of agent are systemPrompt, maxIterations, toolTimeoutMs, maxConcurrentRuns, runRetentionMs, contextTokens",
     ]);
@@ -49,7 +51,11 @@ describe("validateConfig", () => {
     expect(problemsOf({ upstream: { connectTimeoutMs: 0 } })).toEqual(["upstream.connectTimeoutMs: expected a positive integer, received 0"]);
     expect(problemsOf({ agent: { maxIterations: 2.5 } })).toEqual(["agent.maxIterations: expected a positive integer, received 2.5"]);
     expect(problemsOf({ model: { aliases: ["ok", 3] } })).toEqual(["model.aliases[1]: expected a non-empty string, received 3"]);
-    expect(problemsOf({ storage: "redis://cache" })).toEqual(['storage: expected "memory" or "fs:<dir>", received "redis://cache"']);
+    expect(problemsOf({ storage: "postgres://cache" })).toEqual([
+      'storage: expected "memory", "fs:<dir>", "sqlite:<file>" or "redis://host:port/db", received "postgres://cache"',
+    ]);
+    expect(validateConfig({ storage: "redis://:hunter2@cache:6379/0" }).storage).toBe("redis://:hunter2@cache:6379/0");
+    expect(problemsOf({ retention: { sessions: { maxEntries: 0 } } })).toEqual(["retention.sessions.maxEntries: expected a positive integer, received 0"]);
     expect(problemsOf({ server: null })).toEqual(["server: expected an object, received null"]);
   });
 

@@ -1,19 +1,14 @@
 import type { H3Event } from "h3";
 import { HTTPResponse } from "h3";
 import { runAgent } from "../../../agent/loop.ts";
-import { truncateHistory } from "../../../agent/truncate.ts";
-import { HermesError, type HermesEvent, type Item, randomId, type RunInput } from "../../../protocol/index.ts";
-import type { StoredResponse } from "../../../state/responses.ts";
+import { HermesError, type HermesEvent, randomId, type RunInput } from "../../../protocol/index.ts";
 import { RunCollector } from "../../../wire/collect.ts";
 import {
-  compactResponse,
   type DecodedResponsesRequest,
   decodeResponsesRequest,
   encodeResponse,
-  type ItemReference,
   pendingResponse,
   type ResponseMeta,
-  type ResponseObject,
   ResponsesStreamEncoder,
 } from "../../../wire/responses/index.ts";
 import { readJsonBody } from "../../body.ts";
@@ -21,7 +16,11 @@ import type { ServerContext } from "../../context.ts";
 import { idempotencyKey } from "../../idempotency-key.ts";
 import { chooseModel } from "../../model.ts";
 import { peekRun } from "../../peek-run.ts";
+import { requestIdOf } from "../../request-id.ts";
 import { sseResponse } from "../../sse-response.ts";
+import { resolveTurn } from "./resolve-turn.ts";
+import { storeBeforeEnd } from "./store-before-end.ts";
+import { createTurnSaver } from "./turn-saver.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 
@@ -31,114 +30,39 @@ const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
  * turn (its own input and output only, plus its parent's id) when `store` is on.
  */
 export function createResponsesHandler(context: ServerContext) {
-  const { config, upstream, lifecycle, responses, conversations, background } = context;
+  const { config, upstream } = context;
 
   return async (event: H3Event) => {
     const { json, text } = await readJsonBody(event, config.server.bodyLimit);
     const request = decodeResponsesRequest(json, randomId);
     const model = chooseModel(config, upstream, request.model);
-    const turn = await resolveTurn(context, request);
-    const { settings } = request;
-    const meta: ResponseMeta = { id: randomId("resp_"), createdAt: Math.floor(Date.now() / 1000), model: model.reported, settings };
-    const input: RunInput = { ...request.run, model: model.upstream, items: turn.items };
-    const instructions = [config.agent.systemPrompt, settings.instructions].filter(Boolean).join("\n\n");
-    if (instructions) input.instructions = instructions;
-    const headers = { "x-hermes-session-id": turn.sessionId };
+    const begin = () => beginTurn(context, request, model, requestIdOf(event));
 
-    // Saves run one after another, so a late in_progress snapshot never overwrites the final one.
-    let saving = Promise.resolve();
-    const save = (response: ResponseObject) => {
-      if (!settings.store) return saving;
-      const record: StoredResponse = { response: compactResponse(response), input: turn.newItems, parentId: turn.parentId, sessionId: turn.sessionId };
-      if (request.conversation) record.conversation = request.conversation;
-      saving = saving
-        .then(async () => {
-          await responses.save(record);
-          if (request.conversation) await conversations.advance(request.conversation, response.id);
-        })
-        .catch((error) => console.error("[hermes-proxy] storing a response failed:", error));
-      return saving;
-    };
-    const start = (clientSignal: AbortSignal | undefined) => {
-      const run = lifecycle.runSignal(clientSignal);
-      const events = runAgent(input, {
-        upstream,
-        runId: meta.id,
-        model: meta.model,
-        createdAt: meta.createdAt,
-        signal: run.signal,
-        maxIterations: config.agent.maxIterations,
-        registry: context.registry,
-        sessionId: turn.sessionId,
-        toolTimeoutMs: config.agent.toolTimeoutMs,
-      });
-      return { events, release: run.release, signal: run.signal };
-    };
-
-    if (settings.background) {
-      const controller = new AbortController();
-      const queued = pendingResponse(meta, "queued");
-      await save(queued);
-      const running = background.start(meta.id, controller);
-      const { events, release } = start(controller.signal);
-      const encoder = new ResponsesStreamEncoder(meta);
-      void (async () => {
-        try {
-          for await (const runEvent of events) background.push(running, encoder.encode(runEvent));
-        } finally {
-          release();
-          const cancelled = controller.signal.aborted;
-          await save(encoder.response(cancelled ? { status: "cancelled", reason: "cancelled" } : undefined));
-          background.finish(meta.id, running);
-        }
-      })();
-      return new HTTPResponse(JSON.stringify(queued), { status: 200, headers: { ...jsonHeaders, ...headers } });
-    }
-
-    if (request.stream) {
-      const { events, release } = start(event.req.signal);
-      const iterator = events[Symbol.asyncIterator]();
-      let buffered: HermesEvent[];
-      try {
-        buffered = await peekRun(iterator);
-      } catch (error) {
-        release();
-        throw error;
-      }
-      const encoder = new ResponsesStreamEncoder(meta);
-      void save(pendingResponse(meta, "in_progress"));
-      return sseResponse({
-        buffered,
-        events: iterator,
-        encoder,
-        headers,
-        keepaliveMs: config.server.keepaliveMs,
-        onClose: (reason) => {
-          release();
-          // A client that went away still leaves what it was sent, marked incomplete.
-          void save(encoder.response(reason === "client_closed" ? { status: "incomplete", reason: "client_disconnected" } : undefined));
-        },
-      });
-    }
+    if (request.settings.background) return runInBackground(context, await begin());
+    if (request.stream) return stream(context, await begin(), event.req.signal);
 
     const complete = async () => {
-      const { events, release } = start(event.req.signal);
+      const turn = await begin();
+      const { events, release } = turn.start(event.req.signal);
       const collector = new RunCollector();
       try {
         for await (const runEvent of events) collector.add(runEvent);
+      } catch (error) {
+        await turn.saver.abandon();
+        throw error;
       } finally {
         release();
       }
       const { result } = collector;
       if (result.status === "failed") {
+        await turn.saver.abandon();
         const { message, ...info } = result.error ?? { message: "The run failed", status: 502, type: "server_error", code: "run_failed", param: null };
         throw new HermesError(message, info);
       }
-      const response = encodeResponse(result, meta);
-      await save(response);
-      return { status: 200, body: response, headers };
+      const response = encodeResponse(result, turn.meta);
+      await turn.saver.final(response);
+      return { status: 200, body: response, headers: turn.headers };
     };
-
     const key = idempotencyKey(event);
     const reply = key ? await context.idempotency.run("responses", key, text, complete) : { ...(await complete()), replayed: false };
     return new HTTPResponse(JSON.stringify(reply.body), {
@@ -148,48 +72,97 @@ export function createResponsesHandler(context: ServerContext) {
   };
 }
 
-interface Turn {
-  /** The whole history sent upstream. */
-  items: Item[];
-  /** What this turn adds (stored with it). */
-  newItems: Item[];
-  parentId: string | null;
-  sessionId: string;
-}
+type BegunTurn = Awaited<ReturnType<typeof beginTurn>>;
 
-/** Prior turns, the new input with its references resolved, instructions carried forward, truncation. */
-async function resolveTurn(context: ServerContext, request: DecodedResponsesRequest): Promise<Turn> {
+/** Resolves the history (claiming a conversation name), and prepares the run and the saver. */
+async function beginTurn(
+  context: ServerContext,
+  request: DecodedResponsesRequest,
+  model: { upstream: string; reported: string; contextTokens?: number },
+  requestId: string | undefined,
+) {
+  const { config, upstream, lifecycle } = context;
+  const id = randomId("resp_");
+  const turn = await resolveTurn(context, request, id, model.contextTokens);
   const { settings } = request;
-  let prior: Item[] = request.history ?? [];
-  let parentId: string | null = null;
-  let sessionId: string | undefined;
-  if (!request.history) {
-    const from = settings.previous_response_id ?? (request.conversation ? await context.conversations.latest(request.conversation) : null);
-    if (from) {
-      const chain = await context.responses.history(from);
-      if (chain) {
-        prior = chain.items;
-        parentId = from;
-        sessionId = chain.record.sessionId;
-        settings.instructions ??= chain.record.response.settings.instructions ?? null;
-      } else if (settings.previous_response_id) {
-        throw new HermesError(`Previous response not found: ${from}`, { status: 404, code: "previous_response_not_found", param: "previous_response_id" });
-      }
-    }
-  }
-  const newItems = request.input.map((item) => resolveReference(item, prior));
-  const all = [...prior, ...newItems];
-  return {
-    items: settings.truncation === "auto" ? truncateHistory(all, context.config.agent.contextTokens) : all,
-    newItems,
-    parentId,
-    sessionId: sessionId ?? randomId("sess_"),
+  const meta: ResponseMeta = { id, createdAt: Math.floor(Date.now() / 1000), model: model.reported, settings };
+  const input: RunInput = { ...request.run, model: model.upstream, items: turn.items };
+  const instructions = [config.agent.systemPrompt, settings.instructions].filter(Boolean).join("\n\n");
+  if (instructions) input.instructions = instructions;
+  const saver = createTurnSaver(context.responses, turn, {
+    store: settings.store,
+    conversation: request.conversation,
+    ...(settings.background && { owner: context.commands.instanceId }),
+    requestId,
+  });
+  const start = (clientSignal: AbortSignal | undefined) => {
+    const run = lifecycle.runSignal(clientSignal);
+    const events = runAgent(input, {
+      upstream,
+      runId: meta.id,
+      model: meta.model,
+      createdAt: meta.createdAt,
+      signal: run.signal,
+      maxIterations: config.agent.maxIterations,
+      registry: context.registry,
+      sessionId: turn.sessionId,
+      toolTimeoutMs: config.agent.toolTimeoutMs,
+      requestId,
+    });
+    return { events, release: run.release };
   };
+  return { meta, saver, start, headers: { "x-hermes-session-id": turn.sessionId } };
 }
 
-function resolveReference(item: Item | ItemReference, prior: readonly Item[]): Item {
-  if (item.type !== "item_reference") return item;
-  const found = prior.find((candidate) => candidate.id === item.id);
-  if (!found) throw new HermesError(`Item not found: ${item.id}`, { status: 400, code: "item_not_found", param: "input" });
-  return found;
+/** `background: true`: answers `queued` at once; the run goes on here, and its snapshot is kept in storage. */
+async function runInBackground(context: ServerContext, turn: BegunTurn): Promise<HTTPResponse> {
+  const { background } = context;
+  const { meta, saver } = turn;
+  const controller = new AbortController();
+  const queued = pendingResponse(meta, "queued");
+  await saver.progress(queued);
+  const running = background.start(meta.id, controller);
+  const { events, release } = turn.start(controller.signal);
+  const encoder = new ResponsesStreamEncoder(meta);
+  void (async () => {
+    try {
+      for await (const runEvent of events) background.push(running, encoder.encode(runEvent));
+    } finally {
+      release();
+      const cancelled = controller.signal.aborted;
+      await saver.final(encoder.response(cancelled ? { status: "cancelled", reason: "cancelled" } : undefined));
+      background.finish(meta.id, running);
+    }
+  })();
+  return new HTTPResponse(JSON.stringify(queued), { status: 200, headers: { ...jsonHeaders, ...turn.headers } });
+}
+
+/** `stream: true`: the final response is stored before its terminal event goes out. */
+async function stream(context: ServerContext, turn: BegunTurn, clientSignal: AbortSignal): Promise<HTTPResponse> {
+  const { meta, saver } = turn;
+  const { events, release } = turn.start(clientSignal);
+  const held = storeBeforeEnd(events[Symbol.asyncIterator](), (result) => saver.final(encodeResponse(result, meta)));
+  let buffered: HermesEvent[];
+  try {
+    buffered = await peekRun(held.iterator);
+  } catch (error) {
+    release();
+    await saver.abandon();
+    throw error;
+  }
+  held.commit();
+  const encoder = new ResponsesStreamEncoder(meta);
+  void saver.progress(pendingResponse(meta, "in_progress"));
+  return sseResponse({
+    buffered,
+    events: held.iterator,
+    encoder,
+    headers: turn.headers,
+    keepaliveMs: context.config.server.keepaliveMs,
+    onClose: (reason) => {
+      release();
+      // A client that went away still leaves what it was sent, marked incomplete.
+      void saver.final(encoder.response(reason === "client_closed" ? { status: "incomplete", reason: "client_disconnected" } : undefined));
+    },
+  });
 }

@@ -4,6 +4,7 @@ import { getQuery, getRouterParam, HTTPResponse } from "h3";
 import { HermesError } from "../../../protocol/index.ts";
 import type { StoredResponse } from "../../../state/responses.ts";
 import { expandResponse, itemToWire } from "../../../wire/responses/index.ts";
+import { OwnerGoneError } from "../../commands.ts";
 import type { ServerContext } from "../../context.ts";
 
 const notFound = (id: string) => new HermesError(`Response not found: ${id}`, { status: 404, code: "response_not_found", param: "response_id" });
@@ -51,22 +52,47 @@ export function createDeleteResponseHandler(context: ServerContext) {
   };
 }
 
-/** `POST /v1/responses/{id}/cancel`: stops a background response; it settles as `cancelled`. */
+/**
+ * `POST /v1/responses/{id}/cancel`: stops a background response; it settles as `cancelled`. One
+ * running on another process sharing the storage is cancelled there; one whose process is gone is
+ * marked cancelled here.
+ */
 export function createCancelResponseHandler(context: ServerContext) {
   return async (event: H3Event) => {
     const record = await stored(context, event);
-    const running = context.background.get(record.response.id);
-    if (!running) throw new HermesError("Only a background response that is still running can be cancelled", { status: 400, code: "not_cancellable" });
-    if (!running.done) {
-      running.controller.abort(new HermesError("The response was cancelled", { status: 499, code: "cancelled" }));
-      await new Promise<void>((resolve) => {
-        if (running.done) return resolve();
-        running.listeners.add((frame) => frame === null && resolve());
-      });
-    }
-    const settled = (await context.responses.get(record.response.id)) ?? record;
+    const id = record.response.id;
+    if (!(await cancelLocal(context, id))) await cancelRemote(context, record);
+    const settled = (await context.responses.get(id)) ?? record;
     return expandResponse(settled.response);
   };
+}
+
+/** Cancels a background response running in this process and waits for it to settle; false when it does not run here. */
+export async function cancelLocal(context: ServerContext, id: string): Promise<boolean> {
+  const running = context.background.get(id);
+  if (!running) return false;
+  if (!running.done) {
+    running.controller.abort(new HermesError("The response was cancelled", { status: 499, code: "cancelled" }));
+    await new Promise<void>((resolve) => {
+      if (running.done) return resolve();
+      running.listeners.add((frame) => frame === null && resolve());
+    });
+  }
+  return true;
+}
+
+async function cancelRemote(context: ServerContext, record: StoredResponse): Promise<void> {
+  const { owner, response } = record;
+  const active = response.status === "queued" || response.status === "in_progress";
+  if (!active || !owner || owner === context.commands.instanceId || !context.coordination.shared)
+    throw new HermesError("Only a background response that is still running can be cancelled", { status: 400, code: "not_cancellable" });
+  try {
+    await context.commands.send(owner, { type: "responses.cancel", responseId: response.id });
+  } catch (error) {
+    if (!(error instanceof OwnerGoneError)) throw error;
+    const { owner: _gone, ...rest } = record;
+    await context.responses.save({ ...rest, response: { ...response, status: "cancelled" } });
+  }
 }
 
 /** `GET /v1/responses/{id}/input_items`: the turn's own input, as the list object with `after`, `limit`, `order`. */

@@ -1,0 +1,88 @@
+import type { Redis } from "ioredis";
+import type { Driver } from "unstorage";
+import * as scripts from "./scripts.ts";
+
+/** The client with the coordination's Lua scripts defined on it (`defineCommand`: EVALSHA, cached by Redis). */
+export type ScriptedRedis = Redis & {
+  hermesCompareAndSet(key: string, ...args: (string | number)[]): Promise<number>;
+  hermesTrack(key: string, ...args: (string | number)[]): Promise<string[]>;
+  hermesAcquire(key: string, ...args: (string | number)[]): Promise<number>;
+  hermesRenew(key: string, ...args: (string | number)[]): Promise<number>;
+};
+
+export interface RedisConnection {
+  driver: Driver;
+  client: ScriptedRedis;
+}
+
+export interface ConnectionOptions {
+  url: string;
+  prefix: string;
+  /** The URL with its credentials masked, for messages. */
+  label: string;
+  connectTimeoutMs: number;
+}
+
+/**
+ * Opens unstorage's Redis driver and takes its ioredis client for the coordination too, so the proxy
+ * holds one command connection (plus one for subscriptions). The first connection is awaited: an
+ * unreachable Redis fails the start with its reason, instead of commands queueing forever. After that
+ * ioredis reconnects on its own, and a command fails after two retries rather than hanging a request.
+ */
+export async function connectRedis(options: ConnectionOptions): Promise<RedisConnection> {
+  const { default: redisDriver } = await import("unstorage/drivers/redis");
+  const driver = redisDriver({
+    url: options.url,
+    base: options.prefix,
+    lazyConnect: true,
+    connectTimeout: options.connectTimeoutMs,
+    maxRetriesPerRequest: 2,
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+    enableAutoPipelining: true,
+  });
+  const client = driver.getInstance!() as ScriptedRedis;
+  let connected = false;
+  let lastError: unknown;
+  let logged = "";
+  client.on("error", (error: Error) => {
+    lastError = error;
+    // Before the first connection the start fails with this reason; after it, ioredis reports every
+    // failed reconnect, and one line per distinct problem is enough.
+    const reason = describeError(error);
+    if (connected && reason !== logged) console.error(`[hermes-proxy] redis ${options.label}: ${reason}`);
+    logged = reason;
+  });
+  client.on("ready", () => (logged = ""));
+  client.defineCommand("hermesCompareAndSet", { numberOfKeys: 1, lua: scripts.compareAndSet });
+  client.defineCommand("hermesTrack", { numberOfKeys: 1, lua: scripts.track });
+  client.defineCommand("hermesAcquire", { numberOfKeys: 1, lua: scripts.acquire });
+  client.defineCommand("hermesRenew", { numberOfKeys: 1, lua: scripts.renew });
+  try {
+    await client.connect();
+    connected = true;
+  } catch (error) {
+    client.disconnect();
+    throw new Error(describeError(lastError ?? error));
+  }
+  return { driver, client };
+}
+
+/** Node reports a refused dual-stack connect as an AggregateError with an empty message. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.message) return error.message;
+  const inner = (error as { errors?: unknown[] }).errors?.[0];
+  if (inner instanceof Error && inner.message) return inner.message;
+  return (error as { code?: string }).code ?? error.name;
+}
+
+/** `redis://user:secret@host:6379/0` → `redis://***@host:6379/0`. */
+export function maskRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === "" && parsed.password === "") return url;
+    return `${parsed.protocol}//***@${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, "//***@");
+  }
+}

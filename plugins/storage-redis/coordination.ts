@@ -1,0 +1,105 @@
+import type { Redis } from "ioredis";
+import type { StorageCoordination } from "../../sdk/index.ts";
+import { describeError, type RedisConnection } from "./connection.ts";
+
+/** Compare-and-set attempts before an update gives up under contention. */
+const maxAttempts = 50;
+
+/**
+ * The coordination every proxy process on one Redis shares: compare-and-set in a Lua script, eviction
+ * indexes and slot pools as sorted sets, messages over Redis pub/sub on a second connection. Keys use
+ * the storage's prefix; indexes and pools sit under `<prefix>:_hermes:`, channels are `<prefix>:<name>`.
+ */
+export function createRedisCoordination(connect: () => Promise<RedisConnection>, prefix: string, label: string): StorageCoordination {
+  const keyOf = (key: string) => `${prefix}:${key}`;
+  const indexOf = (name: string) => `${prefix}:_hermes:index:${name}`;
+  const poolOf = (name: string) => `${prefix}:_hermes:pool:${name}`;
+  const channelOf = (name: string) => `${prefix}:${name}`;
+  const client = async () => (await connect()).client;
+
+  const listeners = new Map<string, Set<(message: string) => void>>();
+  const subscriptions = new Map<string, Promise<unknown>>();
+  let subscriber: Promise<Redis> | undefined;
+  const getSubscriber = () =>
+    (subscriber ??= client().then((commands) => {
+      const connection = commands.duplicate();
+      connection.on("error", (error: Error) => console.error(`[hermes-proxy] redis ${label} (subscriber): ${describeError(error)}`));
+      connection.on("message", (channel: string, message: string) => {
+        for (const listener of listeners.get(channel) ?? []) listener(message);
+      });
+      return connection;
+    }));
+
+  return {
+    shared: true,
+    async update<T>(key: string, change: (current: T | null) => T | null | undefined, options: { ttlMs?: number } = {}) {
+      const redis = await client();
+      const full = keyOf(key);
+      for (let attempt = 0; attempt < maxAttempts; attempt++) {
+        const raw = await redis.get(full);
+        const current = parse<T>(raw);
+        const next = change(current);
+        if (next === undefined) return current;
+        const applied = await redis.hermesCompareAndSet(
+          full,
+          raw === null ? "1" : "0",
+          raw ?? "",
+          next === null ? "1" : "0",
+          next === null ? "" : JSON.stringify(next),
+          options.ttlMs === undefined ? 0 : Math.max(1, Math.ceil(options.ttlMs)),
+        );
+        if (applied === 1) return next;
+      }
+      throw new Error(`[storage-redis] ${key}: gave up after ${maxAttempts} concurrent updates`);
+    },
+    async track(index, key, expiresAt, maxEntries) {
+      return (await client()).hermesTrack(indexOf(index), key, Math.floor(expiresAt), maxEntries);
+    },
+    async untrack(index, key) {
+      await (await client()).zrem(indexOf(index), key);
+    },
+    async acquire(pool, id, limit, leaseMs) {
+      return (await (await client()).hermesAcquire(poolOf(pool), id, limit, Math.ceil(leaseMs))) === 1;
+    },
+    async renew(pool, ids, leaseMs) {
+      if (ids.length > 0) await (await client()).hermesRenew(poolOf(pool), Math.ceil(leaseMs), ...ids);
+    },
+    async release(pool, id) {
+      await (await client()).zrem(poolOf(pool), id);
+    },
+    async publish(channel, message) {
+      return (await client()).publish(channelOf(channel), message);
+    },
+    async subscribe(channel, listener) {
+      const name = channelOf(channel);
+      let set = listeners.get(name);
+      if (!set) {
+        listeners.set(name, (set = new Set()));
+        subscriptions.set(name, getSubscriber().then((connection) => connection.subscribe(name)));
+      }
+      set.add(listener);
+      // Resolved only once Redis confirmed the subscription: a message published after this is received.
+      await subscriptions.get(name);
+      return async () => {
+        set.delete(listener);
+        if (set.size > 0 || listeners.get(name) !== set) return;
+        listeners.delete(name);
+        subscriptions.delete(name);
+        await (await getSubscriber()).unsubscribe(name);
+      };
+    },
+    async dispose() {
+      if (subscriber) (await subscriber).disconnect();
+    },
+  };
+}
+
+/** Values are JSON, as unstorage writes them; anything else comes back as the raw string for the caller to reject. */
+function parse<T>(raw: string | null): T | null {
+  if (raw === null) return null;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return raw as unknown as T;
+  }
+}

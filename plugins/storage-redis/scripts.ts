@@ -1,0 +1,53 @@
+/**
+ * The Lua scripts behind the Redis coordination. Each runs atomically on the server, so a
+ * compare-and-set, an index update with its evictions, or a slot taken under a limit is one round
+ * trip and never interleaves with another process's. Times come from Redis's own clock (`TIME`), so
+ * leases mean the same on every process whatever their clocks say.
+ */
+
+const nowMs = `local clock = redis.call("TIME")
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
+
+/** KEYS[1] the key; ARGV: expected-absent flag, expected value, delete flag, new value, ttl ms (0: none). 1 when set. */
+export const compareAndSet = `local current = redis.call("GET", KEYS[1])
+if ARGV[1] == "1" then
+  if current then return 0 end
+elseif current ~= ARGV[2] then
+  return 0
+end
+if ARGV[3] == "1" then
+  redis.call("DEL", KEYS[1])
+elseif tonumber(ARGV[5]) > 0 then
+  redis.call("SET", KEYS[1], ARGV[4], "PX", ARGV[5])
+else
+  redis.call("SET", KEYS[1], ARGV[4])
+end
+return 1`;
+
+/**
+ * KEYS[1] the index (a sorted set scored by expiry); ARGV: member, expiresAt, max entries. Records the
+ * member and returns the members given up: expired ones and the lowest-scored beyond the bound (at most
+ * 100 of each per call, so one call's work stays bounded; the rest go on later calls).
+ */
+export const track = `${nowMs}
+redis.call("ZADD", KEYS[1], ARGV[2], ARGV[1])
+local evicted = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, 100)
+if #evicted > 0 then redis.call("ZREM", KEYS[1], unpack(evicted)) end
+local over = redis.call("ZCARD", KEYS[1]) - tonumber(ARGV[3])
+if over > 0 then
+  local popped = redis.call("ZPOPMIN", KEYS[1], math.min(over, 100))
+  for i = 1, #popped, 2 do evicted[#evicted + 1] = popped[i] end
+end
+return evicted`;
+
+/** KEYS[1] the pool (a sorted set scored by lease end); ARGV: id, limit, lease ms. 1 when the slot is held. */
+export const acquire = `${nowMs}
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now)
+if not redis.call("ZSCORE", KEYS[1], ARGV[1]) and redis.call("ZCARD", KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call("ZADD", KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+return 1`;
+
+/** KEYS[1] the pool; ARGV: lease ms, then the ids whose slots to extend (only those still held). */
+export const renew = `${nowMs}
+for i = 2, #ARGV do redis.call("ZADD", KEYS[1], "XX", now + tonumber(ARGV[1]), ARGV[i]) end
+return 1`;

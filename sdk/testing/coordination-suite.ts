@@ -1,0 +1,71 @@
+import type { Storage } from "unstorage";
+import { expect, type TestContext } from "vitest";
+import type { StorageCoordination } from "../../src/protocol/index.ts";
+
+type Test = (name: string, body: (context: TestContext) => Promise<void>) => void;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Conformance of a storage's `coordination`, run by `testStorage` when the plugin provides one: what
+ * the proxy relies on to run several processes as one.
+ */
+export function coordinationTests(test: Test, get: () => { storage: Storage; coordination: StorageCoordination; ttl: boolean }): void {
+  test("coordination: updates are atomic and land in the storage's own keys", async () => {
+    const { storage, coordination } = get();
+    const add = () => coordination.update<{ count: number }>("counters:a", (current) => ({ count: (current?.count ?? 0) + 1 }));
+    await Promise.all(Array.from({ length: 20 }, add));
+    expect(await storage.getItem("counters:a")).toEqual({ count: 20 });
+    expect(await coordination.update("counters:a", () => undefined)).toEqual({ count: 20 });
+    expect(await coordination.update("counters:a", () => null)).toBeNull();
+    expect(await storage.hasItem("counters:a")).toBe(false);
+  });
+
+  test("coordination: an update with ttlMs expires", async (context) => {
+    const { storage, coordination, ttl } = get();
+    context.skip(!ttl, "the driver does not declare flags.ttl");
+    await coordination.update("short", () => ({ lived: true }), { ttlMs: 1_000 });
+    expect(await storage.getItem("short")).toEqual({ lived: true });
+    await sleep(1_500);
+    expect(await storage.getItem("short")).toBeNull();
+  });
+
+  test("coordination: an index gives up expired keys and the oldest beyond its bound", async () => {
+    const { coordination } = get();
+    const now = Date.now();
+    expect(await coordination.track("things", "gone", now - 1, 10)).toEqual(["gone"]);
+    expect(await coordination.track("things", "a", now + 60_000, 2)).toEqual([]);
+    expect(await coordination.track("things", "b", now + 61_000, 2)).toEqual([]);
+    expect(await coordination.track("things", "c", now + 62_000, 2)).toEqual(["a"]);
+    await coordination.untrack("things", "b");
+    expect(await coordination.track("things", "d", now + 63_000, 2)).toEqual([]);
+    expect(await coordination.track("things", "e", now + 64_000, 2)).toEqual(["c"]);
+  });
+
+  test("coordination: a pool holds at most its limit, renews and releases", async () => {
+    const { coordination } = get();
+    expect(await coordination.acquire("slots", "one", 2, 60_000)).toBe(true);
+    expect(await coordination.acquire("slots", "two", 2, 60_000)).toBe(true);
+    expect(await coordination.acquire("slots", "three", 2, 60_000)).toBe(false);
+    expect(await coordination.acquire("slots", "one", 2, 60_000)).toBe(true);
+    await coordination.release("slots", "one");
+    expect(await coordination.acquire("slots", "three", 2, 60_000)).toBe(true);
+    await coordination.renew("slots", ["two", "three"], 60_000);
+    expect(await coordination.acquire("slots", "short", 3, 200)).toBe(true);
+    await sleep(300);
+    expect(await coordination.acquire("slots", "four", 3, 60_000)).toBe(true);
+  });
+
+  test("coordination: messages reach subscribers until they unsubscribe", async () => {
+    const { coordination } = get();
+    const received: string[] = [];
+    const unsubscribe = await coordination.subscribe("news", (message) => received.push(message));
+    expect(await coordination.publish("news", "first")).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => received).toEqual(["first"]);
+    await unsubscribe();
+    expect(await coordination.publish("news", "second")).toBe(0);
+    expect(await coordination.publish("elsewhere", "x")).toBe(0);
+    await sleep(50);
+    expect(received).toEqual(["first"]);
+  });
+}

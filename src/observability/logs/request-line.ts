@@ -1,0 +1,67 @@
+import type { RequestInfo, RequestSummary } from "../../protocol/index.ts";
+import type { RequestContents } from "../request-tracker.ts";
+
+export type LogFormat = "json" | "pretty";
+
+/**
+ * One request as one log line: id, method, route, format, model, upstream, status, duration, time to
+ * first byte, tokens, and the error code. Never a header, a key or (unless `contents` is given, for
+ * debugging) a message. JSON for log collectors; `pretty` for a person at a terminal.
+ *
+ * @example
+ * formatRequestLine(request, summary, undefined, "json");
+ * // {"time":"…","level":"info","msg":"request","request_id":"req_…","method":"POST","route":"/v1/chat/completions",…}
+ */
+export function formatRequestLine(request: RequestInfo, summary: RequestSummary, contents: RequestContents | undefined, format: LogFormat): string {
+  return format === "json" ? jsonLine(request, summary, contents) : prettyLine(request, summary, contents);
+}
+
+function jsonLine(request: RequestInfo, summary: RequestSummary, contents: RequestContents | undefined): string {
+  const line: Record<string, unknown> = {
+    time: new Date(request.startedAt).toISOString(),
+    level: levelOf(summary.status),
+    msg: "request",
+    request_id: request.id,
+    method: request.method,
+    route: request.route,
+    format: request.format,
+    model: summary.model,
+    upstream: summary.upstream,
+    status: summary.status,
+    duration_ms: round(summary.durationMs),
+    ttfb_ms: summary.firstByteMs === undefined ? undefined : round(summary.firstByteMs),
+    input_tokens: summary.usage?.inputTokens,
+    output_tokens: summary.usage?.outputTokens,
+    streamed: summary.streamed || undefined,
+    error_code: summary.errorCode,
+  };
+  if (contents) {
+    line.input = contents.input;
+    line.output = contents.output;
+  }
+  return JSON.stringify(line);
+}
+
+function prettyLine(request: RequestInfo, summary: RequestSummary, contents: RequestContents | undefined): string {
+  const time = new Date(request.startedAt).toISOString().slice(11, 23);
+  const parts = [time, request.method, request.route, String(summary.status), `${round(summary.durationMs)}ms`];
+  if (summary.firstByteMs !== undefined && summary.streamed) parts.push(`(first byte ${round(summary.firstByteMs)}ms)`);
+  if (summary.model !== undefined) parts.push(summary.upstream === undefined ? summary.model : `${summary.model} via ${summary.upstream}`);
+  if (summary.usage) parts.push(`${summary.usage.inputTokens}→${summary.usage.outputTokens} tokens`);
+  if (summary.errorCode !== undefined) parts.push(`[${summary.errorCode}]`);
+  parts.push(request.id);
+  let line = parts.join(" ");
+  if (contents?.input !== undefined) line += `\n  > ${contents.input.replaceAll("\n", " ")}`;
+  if (contents?.output !== undefined) line += `\n  < ${contents.output.replaceAll("\n", " ")}`;
+  return line;
+}
+
+function levelOf(status: number): "info" | "warn" | "error" {
+  if (status >= 500) return "error";
+  if (status >= 400 && status !== 499) return "warn";
+  return "info";
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,57 @@
+import type { ResponseStore, StoredResponse } from "../../../state/responses.ts";
+import { compactResponse, type ResponseObject } from "../../../wire/responses/index.ts";
+import type { Turn } from "./resolve-turn.ts";
+
+export interface TurnSaver {
+  /** Stores a snapshot (queued, in progress); ignored once the final one is stored. */
+  progress(response: ResponseObject): Promise<void>;
+  /** Stores the final response and moves the conversation name to it (completed or incomplete only). Once. */
+  final(response: ResponseObject): Promise<void>;
+  /** The turn ends without a response worth keeping (it failed before answering): lets the conversation go. */
+  abandon(): Promise<void>;
+  readonly finished: boolean;
+}
+
+/**
+ * Stores a turn's snapshots one after another (a late in-progress write never lands over the final
+ * one), then the final response, and only then releases the conversation name — so a client that
+ * reads the terminal event and chains at once always finds the stored turn.
+ */
+export function createTurnSaver(
+  responses: ResponseStore,
+  turn: Turn,
+  options: { store: boolean; conversation: string | undefined; owner?: string; requestId?: string | undefined },
+): TurnSaver {
+  let saving = Promise.resolve();
+  let finished: Promise<void> | undefined;
+  const record = (response: ResponseObject): StoredResponse => {
+    const stored: StoredResponse = { response: compactResponse(response), input: turn.newItems, parentId: turn.parentId, sessionId: turn.sessionId };
+    if (options.conversation) stored.conversation = options.conversation;
+    if (options.requestId) stored.requestId = options.requestId;
+    if (options.owner && (response.status === "queued" || response.status === "in_progress")) stored.owner = options.owner;
+    return stored;
+  };
+  const write = (response: ResponseObject) => {
+    if (!options.store) return saving;
+    saving = saving
+      .then(() => responses.save(record(response)))
+      .catch((error: unknown) => console.error("[hermes-proxy] storing a response failed:", error));
+    return saving;
+  };
+  const release = async (responseId: string | null) => {
+    await turn.claim?.finish(responseId).catch((error: unknown) => console.error("[hermes-proxy] releasing a conversation failed:", error));
+  };
+  return {
+    get finished() {
+      return finished !== undefined;
+    },
+    progress: (response) => (finished ? Promise.resolve() : write(response)),
+    final: (response) =>
+      (finished ??= (async () => {
+        await write(response);
+        const advance = options.store && (response.status === "completed" || response.status === "incomplete");
+        await release(advance ? response.id : null);
+      })()),
+    abandon: () => (finished ??= release(null)),
+  };
+}

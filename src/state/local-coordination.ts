@@ -1,0 +1,90 @@
+import type { Storage } from "unstorage";
+import type { StorageCoordination } from "../protocol/index.ts";
+import { storageTtl } from "./records.ts";
+
+/**
+ * Coordination inside one process, for storages without their own (memory, fs, SQLite): updates are
+ * serialised per key, indexes, slots and channels live in memory. Two processes on one fs directory or
+ * SQLite file still read each other's records, but do not share these; run Redis to share them.
+ */
+export function createLocalCoordination(storage: Storage, now: () => number = Date.now): StorageCoordination {
+  const queues = new Map<string, Promise<unknown>>();
+  const indexes = new Map<string, Map<string, number>>();
+  const pools = new Map<string, Map<string, number>>();
+  const channels = new Map<string, Set<(message: string) => void>>();
+
+  const inOrder = <T>(key: string, task: () => Promise<T>): Promise<T> => {
+    const run = (queues.get(key) ?? Promise.resolve()).then(task, task);
+    const settled = run.catch(() => undefined);
+    queues.set(key, settled);
+    // The queue entry goes once nothing waits behind it, so the map holds only busy keys.
+    void settled.then(() => queues.get(key) === settled && queues.delete(key));
+    return run;
+  };
+  const mapOf = (maps: Map<string, Map<string, number>>, name: string) => {
+    let map = maps.get(name);
+    if (!map) maps.set(name, (map = new Map()));
+    return map;
+  };
+
+  return {
+    shared: false,
+    update<T>(key: string, change: (current: T | null) => T | null | undefined, options: { ttlMs?: number } = {}) {
+      return inOrder(key, async () => {
+        const current = ((await storage.getItem(key)) ?? null) as T | null;
+        const next = change(current);
+        if (next === undefined) return current;
+        if (next === null) await storage.removeItem(key);
+        else await storage.setItem(key, next as never, storageTtl(options.ttlMs));
+        return next;
+      });
+    },
+    async track(index, key, expiresAt, maxEntries) {
+      const entries = mapOf(indexes, index);
+      // Re-inserted at the end: a Map keeps insertion order, so the front is always the least recently written.
+      entries.delete(key);
+      entries.set(key, expiresAt);
+      const evicted: string[] = [];
+      const time = now();
+      for (const [candidate, expiry] of entries) {
+        if (entries.size <= maxEntries && expiry > time) break;
+        entries.delete(candidate);
+        evicted.push(candidate);
+      }
+      return evicted;
+    },
+    async untrack(index, key) {
+      indexes.get(index)?.delete(key);
+    },
+    async acquire(pool, id, limit, leaseMs) {
+      const slots = mapOf(pools, pool);
+      const time = now();
+      for (const [holder, expiry] of slots) if (expiry <= time) slots.delete(holder);
+      if (!slots.has(id) && slots.size >= limit) return false;
+      slots.set(id, time + leaseMs);
+      return true;
+    },
+    async renew(pool, ids, leaseMs) {
+      const slots = pools.get(pool);
+      for (const id of ids) if (slots?.has(id)) slots.set(id, now() + leaseMs);
+    },
+    async release(pool, id) {
+      pools.get(pool)?.delete(id);
+    },
+    async publish(channel, message) {
+      const listeners = [...(channels.get(channel) ?? [])];
+      // Delivered on a later tick, as a network bus would: a publisher never runs its subscribers inline.
+      if (listeners.length > 0) queueMicrotask(() => listeners.forEach((listener) => listener(message)));
+      return listeners.length;
+    },
+    async subscribe(channel, listener) {
+      let listeners = channels.get(channel);
+      if (!listeners) channels.set(channel, (listeners = new Set()));
+      listeners.add(listener);
+      return async () => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && channels.get(channel) === listeners) channels.delete(channel);
+      };
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { randomUUID } from "node:crypto";
+import { createStorage, type Storage } from "unstorage";
+import { HermesError, type HermesStorage, type StorageCoordination } from "../protocol/index.ts";
+import { createLocalCoordination } from "./local-coordination.ts";
+
+/** A storage ready for the stores: the unstorage instance and its coordination. */
+export interface OpenStorage {
+  definition: HermesStorage;
+  storage: Storage;
+  coordination: StorageCoordination;
+  /** Closes the driver's connections and the coordination's. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a storage and proves it works before the proxy takes a request: one write, read and delete
+ * of a probe key. A storage that cannot be reached, opened or written fails here with one line saying
+ * which and why (`createHermes` rejects, the CLI prints it and exits 1), not on the first request.
+ */
+export async function openStorage(definition: HermesStorage, options: { timeoutMs?: number } = {}): Promise<OpenStorage> {
+  const storage = createStorage({ driver: definition.driver });
+  const coordination = definition.coordination ?? createLocalCoordination(storage);
+  const close = async () => {
+    await Promise.allSettled([storage.dispose(), coordination.dispose?.()]);
+  };
+  const where = definition.description ?? definition.name;
+  try {
+    await withTimeout(probe(storage), options.timeoutMs ?? 10_000);
+  } catch (error) {
+    await close();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new HermesError(`storage ${where} is not usable: ${reason}`, { status: 503, code: "storage_unavailable" });
+  }
+  return { definition, storage, coordination, close };
+}
+
+async function probe(storage: Storage): Promise<void> {
+  const key = `hermes-probe-${randomUUID()}`;
+  await storage.setItem(key, "ok");
+  const read = await storage.getItem(key);
+  await storage.removeItem(key);
+  if (read !== "ok") throw new Error("a value written could not be read back");
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

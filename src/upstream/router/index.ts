@@ -1,0 +1,151 @@
+import type { FallbackReason } from "../../config/routing-schema.ts";
+import { HermesError, type HermesEvent, type RunInput } from "../../protocol/index.ts";
+import type { Upstream, UpstreamCallOptions } from "../types.ts";
+import { CircuitBreaker, type CircuitState } from "./circuit-breaker.ts";
+import { failureReason } from "./failure.ts";
+import { type Route, type RouteTarget, withDefaults } from "./route-table.ts";
+
+export { buildRoutes, usedUpstreams, withDefaults, type Route, type RouteTarget } from "./route-table.ts";
+export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from "./circuit-breaker.ts";
+export { failureReason } from "./failure.ts";
+
+/** A request moved on from a failing target to the next one. */
+export interface FallbackEvent {
+  /** The advertised model. */
+  model: string;
+  from: RouteTarget;
+  to: RouteTarget;
+  reason: FallbackReason;
+}
+
+export interface RouterOptions {
+  routes: ReadonlyMap<string, Route>;
+  /** Every upstream the routes name, by name. */
+  upstreams: ReadonlyMap<string, Upstream>;
+  /** Failures before the first byte that move on to the next target (`routing.fallbackOn`). */
+  fallbackOn: readonly FallbackReason[];
+  /** `routing.circuitBreaker`. */
+  circuitBreaker: { failures: number; cooldownMs: number };
+  /** Epoch ms, for the circuit breakers; tests pass a fake clock. @default Date.now */
+  now?: () => number;
+  /** Told when a request falls back (metrics); absent when nothing counts them. */
+  onFallback?: ((event: FallbackEvent) => void) | undefined;
+}
+
+/** An upstream's name, API, host and circuit, for `/health/detailed` and metrics. */
+export interface RoutedUpstreamState {
+  name: string;
+  kind: string;
+  baseURL: string | undefined;
+  circuit: CircuitState;
+}
+
+/** The router: an Upstream like the others, so the agent loop and the routes do not know it is there. */
+export interface RouterUpstream extends Upstream {
+  readonly kind: "router";
+  /** Each upstream's state, in configuration order. */
+  upstreamStates(): RoutedUpstreamState[];
+}
+
+/** True for the router, which can describe its upstreams. */
+export function isRouterUpstream(upstream: Upstream): upstream is RouterUpstream {
+  return upstream.kind === "router" && "upstreamStates" in upstream;
+}
+
+/**
+ * Routes each call by the model it names (the advertised name `chooseModel` put there) to the route's
+ * first target, with that target's model name and the route's defaults. When a target fails before its
+ * first event in a way `fallbackOn` lists, the next target is tried with its own model name; once an
+ * event has been produced, a failure ends the call (the client gets the terminal error), since a second
+ * upstream would start a different answer. A target whose upstream's circuit is open is skipped; when
+ * every target is skipped the call fails at once with a 503 `upstream_unavailable` and `Retry-After`.
+ *
+ * @example
+ * const router = createRouterUpstream({ routes: buildRoutes(config.models), upstreams, fallbackOn: ["5xx"], circuitBreaker: { failures: 5, cooldownMs: 30_000 } });
+ */
+export function createRouterUpstream(options: RouterOptions): RouterUpstream {
+  const { routes, upstreams } = options;
+  const fallbackOn = new Set(options.fallbackOn);
+  const breakers = new Map<string, CircuitBreaker>();
+  for (const name of upstreams.keys()) breakers.set(name, new CircuitBreaker({ ...options.circuitBreaker, now: options.now }));
+
+  async function* stream(input: RunInput, callOptions: UpstreamCallOptions): AsyncGenerator<HermesEvent, void, undefined> {
+    const route = routes.get(input.model);
+    if (!route) throw new HermesError(`No route for the model '${input.model}'`, { status: 404, code: "model_not_found", param: "model" });
+    const routed = withDefaults(input, route.defaults);
+    let lastError: unknown;
+    let previous: RouteTarget | undefined;
+    let previousReason: FallbackReason | undefined;
+
+    for (let attempt = 0; attempt < route.targets.length; attempt++) {
+      const target = route.targets[attempt]!;
+      const breaker = breakers.get(target.upstream)!;
+      if (!breaker.allow()) continue;
+      if (previous && previousReason) options.onFallback?.({ model: route.name, from: previous, to: target, reason: previousReason });
+      const upstream = upstreams.get(target.upstream)!;
+      const events = upstream.stream({ ...routed, model: target.model }, { ...callOptions, attempt })[Symbol.asyncIterator]();
+
+      let first: IteratorResult<HermesEvent, unknown>;
+      try {
+        first = await events.next();
+      } catch (error) {
+        if (callOptions.signal.aborted) {
+          breaker.released();
+          throw error;
+        }
+        const reason = failureReason(error);
+        if (reason === undefined) breaker.released();
+        else breaker.failed();
+        if (reason === undefined || !fallbackOn.has(reason)) throw error;
+        lastError = error;
+        previous = target;
+        previousReason = reason;
+        continue;
+      }
+
+      breaker.succeeded();
+      // From here on the answer has begun: whatever happens, it is this upstream's or none.
+      try {
+        if (first.done) return;
+        yield first.value;
+        for (;;) {
+          const next = await events.next();
+          if (next.done) return;
+          yield next.value;
+        }
+      } catch (error) {
+        if (!callOptions.signal.aborted && failureReason(error) !== undefined) breaker.failed();
+        throw error;
+      } finally {
+        // The consumer stopped early (client gone): close the upstream call too.
+        await events.return?.(undefined);
+      }
+    }
+    if (lastError !== undefined) throw lastError;
+    throw unavailable(route, breakers);
+  }
+
+  return {
+    kind: "router",
+    stream,
+    async listModels() {
+      return [...routes.keys()];
+    },
+    upstreamStates: () =>
+      [...upstreams].map(([name, upstream]) => ({ name, kind: upstream.kind, baseURL: upstream.baseURL, circuit: breakers.get(name)!.state })),
+    async close() {
+      await Promise.all([...upstreams.values()].map((upstream) => upstream.close()));
+    },
+  };
+}
+
+/** Every target of the route is cooling down: fail fast, and say when to come back. */
+function unavailable(route: Route, breakers: ReadonlyMap<string, CircuitBreaker>): HermesError {
+  const waits = route.targets.map((target) => breakers.get(target.upstream)!.retryAfterMs);
+  const seconds = Math.max(1, Math.ceil(Math.min(...waits) / 1000));
+  return new HermesError(`Every upstream for the model '${route.name}' is failing and skipped for now; retry in ${seconds} s`, {
+    status: 503,
+    code: "upstream_unavailable",
+    headers: { "retry-after": String(seconds) },
+  });
+}

@@ -1,0 +1,3 @@
+import { describeFaultMatrix } from "./matrix.ts";
+
+describeFaultMatrix("chat", ["chat", "chat-stream"]);
