@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 
 /**
@@ -65,14 +66,26 @@ export interface StartOptions {
   port?: number;
   /** A GET path answering 200 once the server is ready (polled when `port` is given). */
   readyPath?: string;
+  /**
+   * Where stdout goes instead of a pipe to the bench (needs `port`). Hermes logs every request: on a
+   * pipe the bench drains from the busy load core, a full pipe would block the server's writes.
+   */
+  stdoutFile?: string;
 }
 
 export async function startServer(options: StartOptions): Promise<Server> {
   const [command, args] = pinned(options.core, options.argv);
-  const child = track(spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] }));
+  const stdout = options.stdoutFile === undefined ? "pipe" : openSync(options.stdoutFile, "w");
+  const child = track(spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", stdout, "pipe"] }));
+  if (typeof stdout === "number") closeSync(stdout);
+  // Only the tail is kept, for the error message of a server that fails: hermes logs every request.
   let output = "";
-  child.stdout!.setEncoding("utf8").on("data", (text: string) => (output += text));
-  child.stderr!.setEncoding("utf8").on("data", (text: string) => (output += text));
+  const keep = (text: string) => {
+    output += text;
+    if (output.length > 65_536) output = output.slice(-32_768);
+  };
+  child.stdout?.setEncoding("utf8").on("data", keep);
+  child.stderr!.setEncoding("utf8").on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   const deadline = Date.now() + 30_000;

@@ -46,7 +46,7 @@ async function main(options: BenchOptions): Promise<number> {
   if (busyBefore.some((percent) => percent > 15))
     console.log(`warning: the machine is busy before the bench starts (${busyBefore.map((p, i) => `CPU ${i} ${p} %`).join(", ")}): figures will be noisy`);
 
-  mkdirSync(resultsDir, { recursive: true });
+  mkdirSync(join(resultsDir, "logs"), { recursive: true });
   releaseLock = await acquireBenchLock(join(resultsDir, ".bench.lock"), console.log);
   // The smoke run checks answers, not speed: the sources through jiti spare it the compile.
   const entry = options.hermes ?? (options.smoke ? join(root, "bin/hermes-proxy.mjs") : options.build ? buildHermes() : join(root, "dist/src/cli.js"));
@@ -159,6 +159,7 @@ async function startTargets(
       core,
       port,
       readyPath: "/health",
+      stdoutFile: join(resultsDir, "logs", `${label}.log`),
       // No config file is found here, and only what the bench sets reaches the process.
       cwd: resultsDir,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, HERMES_UPSTREAM_URL: `${upstream.url}/v1`, HERMES_STORAGE: "memory" },

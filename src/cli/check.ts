@@ -20,6 +20,10 @@ export async function runCheck(flags: ConfigFlags): Promise<void> {
   if (errors.length > 0) throw new ConfigError(errors.join("\n"), { code: "startup_refused", problems: errors });
   const file = source === undefined ? "none (defaults and environment)" : displayPath(source, cwd);
   process.stderr.write(`hermes-proxy: config file: ${file}\n`);
+  // Which storage `serve` would open (not opened here: `check` must work without it).
+  const { chooseStorage } = await import("../state/select-storage.ts");
+  const storage = await chooseStorage(config);
+  process.stderr.write(`hermes-proxy: storage: ${storage.definition.description ?? storage.definition.name}${storage.source === "default" ? " (default)" : ""}\n`);
   for (const warning of warnings) printWarning(warning);
   printLines([JSON.stringify(maskConfig(config), null, 2)]);
 }

@@ -21,35 +21,14 @@ export function observeUpstream(inner: Upstream, options: ObserveUpstreamOptions
   if (!onUpstreamStart && !onUpstreamEnd && !onOutputText) return inner;
   const origin = originOf(inner.baseURL);
 
-  async function* stream(input: RunInput, callOptions: UpstreamCallOptions): AsyncGenerator<HermesEvent, void, undefined> {
+  const stream = (input: RunInput, callOptions: UpstreamCallOptions): AsyncIterable<HermesEvent> => {
     const { run } = callOptions;
     // Hooks describe a call within a run; a bare call (tests, tools of our own) is not observed.
-    if (run === undefined) return yield* inner.stream(input, callOptions);
+    if (run === undefined) return inner.stream(input, callOptions);
     const call: UpstreamCall = { upstream: name, api: inner.kind, model: input.model, origin, attempt: callOptions.attempt ?? 0, startedAt: Date.now() };
     onUpstreamStart?.(call, run);
-    const started = performance.now();
-    const result: UpstreamCallResult = { outcome: "aborted", durationMs: 0, firstByteMs: undefined, usage: undefined, finishReason: undefined, error: undefined };
-    try {
-      for await (const event of inner.stream(input, callOptions)) {
-        result.firstByteMs ??= performance.now() - started;
-        if (event.type === "step.completed") {
-          result.usage = event.usage;
-          result.finishReason = event.finishReason;
-        } else if (event.type === "message.completed" && onOutputText) onOutputText(run, event.text);
-        yield event;
-      }
-      result.outcome = "ok";
-    } catch (error) {
-      if (!callOptions.signal.aborted) {
-        result.outcome = "error";
-        result.error = toErrorInfo(error);
-      }
-      throw error;
-    } finally {
-      result.durationMs = performance.now() - started;
-      onUpstreamEnd?.(call, result, run);
-    }
-  }
+    return new ObservedCall(inner.stream(input, callOptions)[Symbol.asyncIterator](), { call, run, signal: callOptions.signal, onUpstreamEnd, onOutputText });
+  };
 
   return {
     kind: inner.kind,
@@ -58,6 +37,75 @@ export function observeUpstream(inner: Upstream, options: ObserveUpstreamOptions
     ...(inner.listModels && { listModels: inner.listModels.bind(inner) }),
     close: () => inner.close(),
   };
+}
+
+interface CallWatch {
+  call: UpstreamCall;
+  run: RunInfo;
+  signal: AbortSignal;
+  onUpstreamEnd: Observers["onUpstreamEnd"];
+  onOutputText: ObserveUpstreamOptions["onOutputText"];
+}
+
+/**
+ * One observed call's events: the upstream's own, passed through one `then` each. A hand-written
+ * iterator rather than an async generator: this sits on every streamed chunk whenever anything
+ * observes (the command's request log does), and a generator's extra layer costs about twice as much.
+ */
+class ObservedCall implements AsyncIterableIterator<HermesEvent> {
+  readonly #events: AsyncIterator<HermesEvent>;
+  readonly #watch: CallWatch;
+  readonly #started = performance.now();
+  readonly #result: UpstreamCallResult = { outcome: "aborted", durationMs: 0, firstByteMs: undefined, usage: undefined, finishReason: undefined, error: undefined };
+  #ended = false;
+
+  constructor(events: AsyncIterator<HermesEvent>, watch: CallWatch) {
+    this.#events = events;
+    this.#watch = watch;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<HermesEvent>> {
+    return this.#events.next().then(
+      (next) => {
+        if (next.done) this.#end("ok", undefined);
+        else this.#see(next.value);
+        return next;
+      },
+      (error: unknown) => {
+        this.#end(this.#watch.signal.aborted ? "aborted" : "error", error);
+        throw error;
+      },
+    );
+  }
+
+  /** The consumer stopped early (the client went away, or a step ended the loop). */
+  return(value?: unknown): Promise<IteratorResult<HermesEvent>> {
+    this.#end("aborted", undefined);
+    return this.#events.return?.(value) ?? Promise.resolve({ done: true, value: undefined });
+  }
+
+  #see(event: HermesEvent): void {
+    const result = this.#result;
+    result.firstByteMs ??= performance.now() - this.#started;
+    if (event.type === "step.completed") {
+      result.usage = event.usage;
+      result.finishReason = event.finishReason;
+    } else if (event.type === "message.completed") this.#watch.onOutputText?.(this.#watch.run, event.text);
+  }
+
+  #end(outcome: UpstreamCallResult["outcome"], error: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const result = this.#result;
+    result.outcome = outcome;
+    if (outcome === "error") result.error = toErrorInfo(error);
+    result.durationMs = performance.now() - this.#started;
+    this.#watch.onUpstreamEnd?.(this.#watch.call, result, this.#watch.run);
+  }
 }
 
 /** Scheme, host and port: what traces may show of an upstream's address. */

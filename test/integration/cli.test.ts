@@ -75,6 +75,7 @@ describe("hermes-proxy check", () => {
     const result = await runCli(["check"], { cwd: repoRoot });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("config file: ./hermes.config.ts");
+    expect(result.stderr).toContain(`storage: fs:${repoRoot}.hermes (default)`);
     expect(JSON.parse(result.stdout)).toMatchObject({ upstream: { api: "chat" }, model: { name: "hermes-agent" } });
     expect(JSON.parse(result.stdout).upstream.baseURL).toBeUndefined();
   });

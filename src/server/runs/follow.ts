@@ -47,8 +47,9 @@ export function followLive(live: LiveRun, afterSequence: number): AsyncIterator<
 }
 
 /**
- * A run that is not live in this process: replayed from storage. One that another process is still
- * running is polled until its record says it ended, then read to the end once more.
+ * A run that is not live in this process: replayed from storage. On a storage without a shared bus
+ * (fs or SQLite shared by two processes), one that another process is still running is polled until
+ * its record says it ended, then read to the end once more; on Redis `followShared` is used instead.
  */
 export function followStored(store: RunStore, id: string, afterSequence: number): AsyncIterator<RunLogEntry> {
   let cursor = Math.max(0, afterSequence);
