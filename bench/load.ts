@@ -35,15 +35,20 @@ export type LoadGenerator = "wrk" | "autocannon";
 export function findLoadGenerator(): { name: LoadGenerator; version: string } {
   try {
     const banner = execFileSync("wrk", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    return { name: "wrk", version: banner.split("\n")[0]!.trim() };
+    return { name: "wrk", version: wrkVersion(banner) };
   } catch (error) {
     // wrk prints its version and exits 1.
     const out = String((error as { stdout?: string }).stdout ?? "");
-    if (out.startsWith("wrk")) return { name: "wrk", version: out.split("\n")[0]!.trim() };
+    if (out.startsWith("wrk")) return { name: "wrk", version: wrkVersion(out) };
   }
   const entry = autocannonEntry();
   if (entry) return { name: "autocannon", version: entry.version };
   throw new Error("No load generator: install wrk (apt-get install wrk, brew install wrk) or `npm i -D autocannon`");
+}
+
+/** `wrk debian/4.1.0-3+b2 [epoll] Copyright …` → `wrk debian/4.1.0-3+b2`. */
+function wrkVersion(banner: string): string {
+  return banner.split("\n")[0]!.split(" [")[0]!.trim();
 }
 
 function autocannonEntry(): { path: string; version: string } | undefined {

@@ -12,6 +12,8 @@ export interface BenchOptions {
   profile: boolean;
   /** Measure `dist/src/cli.js` as it is instead of compiling the working tree first. */
   build: boolean;
+  /** Before each measurement, wait up to this many seconds for the machine to be quiet (0: never wait). */
+  quietSeconds: number;
   /** Non-stream requests to serve after the scenarios, watching RSS (0: no soak). */
   soak: number;
   /** Measure this compiled CLI as hermes instead (another build, another checkout). */
@@ -28,6 +30,8 @@ export const usage = `npm run bench -- [options]
   --only a,b      run only these scenarios (names as in bench/scenarios.ts)
   --smoke         one short run of every scenario from the sources (no compile), every answer
                   checked; exits 1 on a wrong answer
+  --quiet N       before each measurement, wait up to N seconds for every CPU to be under 20 %
+                  busy (a shared machine: someone's test suite doubles the figures)
   --soak N        after the scenarios, serve N non-stream requests and report RSS growth
                   (the issue's goal: flat within ±10 % after 100000)
   --profile       run hermes under node --cpu-prof and print where its time went
@@ -51,6 +55,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       variant: { type: "string", multiple: true },
       hermes: { type: "string" },
       soak: { type: "string" },
+      quiet: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -69,6 +74,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     seconds: number(values.seconds, smoke ? 1 : 5),
     warmupSeconds: number(values.warmup, smoke ? 0 : 1),
     soak: number(values.soak, 0),
+    quietSeconds: number(values.quiet, 0),
     only: values.only ? values.only.split(",").map((name) => name.trim()) : [],
     smoke,
     profile: values.profile,

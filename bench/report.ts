@@ -63,7 +63,8 @@ export function tableLines(scenarios: readonly Scenario[], runs: readonly RunRes
           return {
             hermes: format(hermes, row.digits, row.added),
             pipe: format(pipe, row.digits, row.added),
-            ratio: hermes !== undefined && pipe !== undefined && pipe !== 0 ? (hermes / pipe).toFixed(2) : "",
+            // A ratio of two added latencies means nothing once either is at or below the direct hop's.
+            ratio: hermes !== undefined && pipe !== undefined && pipe > 0 && hermes >= 0 ? (hermes / pipe).toFixed(2) : "",
             met: row.goal && meets(row.goal, hermes, pipe, () => otherFigure(run, row, row.goal!)),
           };
         }),

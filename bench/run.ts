@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findLoadGenerator } from "./load.ts";
 import { acquireBenchLock } from "./lock.ts";
+import { waitForQuiet } from "./quiet.ts";
 import { soak } from "./soak.ts";
 import { machineInfo } from "./machine.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
@@ -56,6 +57,7 @@ async function main(options: BenchOptions): Promise<number> {
     seconds: options.seconds,
     warmupSeconds: options.warmupSeconds,
     smoke: options.smoke,
+    quietSeconds: options.quietSeconds,
   };
 
   const upstream = await startServer({ name: "upstream", argv: [process.execPath, ...jitiArgs, join(root, "bench/fake-upstream.ts")], core: loadCore, cwd: root });
@@ -192,6 +194,10 @@ async function runScenario(
       failures.push(`${scenario.name} via ${label}: ${reason}`);
       console.log(`  ${scenario.name} via ${label}: WRONG ANSWER ${reason}`);
       continue;
+    }
+    if (context.quietSeconds > 0) {
+      const waited = await waitForQuiet(context.quietSeconds);
+      if (waited !== 0) console.log(waited < 0 ? `  (the machine stayed busy for ${context.quietSeconds} s; measuring anyway)` : `  (waited ${waited} s for a quiet machine)`);
     }
     const measurement = await scenario.measure(context, target, request);
     result.targets[label] = measurement;

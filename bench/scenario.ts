@@ -27,6 +27,8 @@ export interface BenchContext {
   seconds: number;
   warmupSeconds: number;
   smoke: boolean;
+  /** Seconds to wait for a quiet machine before each measurement. */
+  quietSeconds: number;
 }
 
 /** One request as a target receives it: hermes may get another API than the reference hops. */

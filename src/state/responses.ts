@@ -66,10 +66,10 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
     if (isFinal(value)) cache.set(id, value);
     return value;
   };
-  const cached = async (id: string) => {
+  /** A finished record from the cache, synchronously: a walk over cached ancestors never yields to the event loop. */
+  const cached = (id: string) => {
     const hit = cache.get(id);
-    if (hit && live(hit)) return hit;
-    return get(id);
+    return hit && live(hit) ? hit : undefined;
   };
 
   return {
@@ -100,7 +100,7 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
       if (!record) return null;
       const turns: StoredResponse[] = [record];
       for (let parent = record.parentId; parent && turns.length < MAX_CHAIN; ) {
-        const ancestor = await cached(parent);
+        const ancestor = cached(parent) ?? (await get(parent));
         if (!ancestor) break;
         turns.push(ancestor);
         parent = ancestor.parentId;
