@@ -32,7 +32,10 @@ export interface LoadResult {
 
 export type LoadGenerator = "wrk" | "autocannon";
 
+/** wrk when installed, else autocannon; `BENCH_LOADGEN=autocannon` picks autocannon even beside wrk. */
 export function findLoadGenerator(): { name: LoadGenerator; version: string } {
+  const entry = autocannonEntry();
+  if (process.env.BENCH_LOADGEN === "autocannon" && entry) return { name: "autocannon", version: entry.version };
   try {
     const banner = execFileSync("wrk", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     return { name: "wrk", version: wrkVersion(banner) };
@@ -41,7 +44,6 @@ export function findLoadGenerator(): { name: LoadGenerator; version: string } {
     const out = String((error as { stdout?: string }).stdout ?? "");
     if (out.startsWith("wrk")) return { name: "wrk", version: wrkVersion(out) };
   }
-  const entry = autocannonEntry();
   if (entry) return { name: "autocannon", version: entry.version };
   throw new Error("No load generator: install wrk (apt-get install wrk, brew install wrk) or `npm i -D autocannon`");
 }

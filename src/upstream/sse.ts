@@ -28,7 +28,8 @@ export async function* readSseBatches(response: UpstreamResponse): AsyncGenerato
     maxBufferSize: maxEventChars,
   });
   // StringDecoder rather than a streaming TextDecoder: the same UTF-8 decoding with split characters
-  // carried over, at a seventh of the cost per read. TextDecoder drops a leading BOM; so does this.
+  // carried over, at half the cost of a small read and a seventh of a 14 KiB one. TextDecoder drops a
+  // leading BOM; so does this.
   const decoder = new StringDecoder("utf8");
   let first = true;
   for await (const chunk of response.chunks()) {
