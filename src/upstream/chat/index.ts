@@ -11,7 +11,7 @@ import { ChatChunkParser } from "./chunk-parser.ts";
 import { decodeChatJson } from "./decode-json.ts";
 import { ChatStreamDecoder } from "./decode-stream.ts";
 import { encodeChatRequest } from "./encode-request.ts";
-import { modelListSchema } from "./schema.ts";
+import { isJson, listUpstreamModels } from "../models.ts";
 
 export { ChatStreamDecoder } from "./decode-stream.ts";
 export { decodeChatJson } from "./decode-json.ts";
@@ -89,7 +89,7 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
     kind: "chat",
     baseURL,
     stream,
-    listModels: (signal) => listModels(http, signal),
+    listModels: (signal) => listUpstreamModels(http, signal),
     close: () => http.close(),
   };
 }
@@ -134,18 +134,6 @@ async function decodeJsonResponse(response: UpstreamResponse, newId: NewId): Pro
   return decodeChatJson(body, newId);
 }
 
-async function listModels(http: UpstreamHttp, signal: AbortSignal | undefined): Promise<string[]> {
-  const response = await http.request({ method: "GET", path: "/models", signal });
-  let body: unknown;
-  try {
-    body = JSON.parse(await response.text());
-  } catch (error) {
-    throw upstreamError("The upstream sent a model list that is not JSON", error);
-  }
-  const parsed = modelListSchema.safeParse(body);
-  if (!parsed.success) throw upstreamError("The upstream sent an unreadable model list", parsed.error);
-  return parsed.data.data.map((model) => model.id);
-}
 
 function parseChunk(parser: ChatChunkParser, data: string): unknown {
   try {
@@ -161,6 +149,3 @@ function refusesStreaming(error: unknown): boolean {
   return error.param === "stream" || error.param === "stream_options" || /stream/i.test(error.message);
 }
 
-function isJson(contentType: string): boolean {
-  return contentType === "application/json" || contentType.endsWith("+json");
-}

@@ -10,7 +10,7 @@ import type { Upstream, UpstreamCallOptions } from "../types.ts";
 import { decodeResponsesJson } from "./decode-json.ts";
 import { ignoredEventTypes, ResponsesStreamDecoder } from "./decode-stream.ts";
 import { encodeResponsesRequest } from "./encode-request.ts";
-import { modelListSchema } from "./schema.ts";
+import { isJson, listUpstreamModels } from "../models.ts";
 
 export { ResponsesStreamDecoder } from "./decode-stream.ts";
 export { decodeResponsesJson } from "./decode-json.ts";
@@ -58,7 +58,7 @@ export function createResponsesUpstream(config: HermesConfig["upstream"]): Upstr
     kind: "responses",
     baseURL,
     stream,
-    listModels: (signal) => listModels(http, signal),
+    listModels: (signal) => listUpstreamModels(http, signal),
     close: () => http.close(),
   };
 }
@@ -103,18 +103,6 @@ async function decodeJsonResponse(response: UpstreamResponse, newId: NewId): Pro
   return decodeResponsesJson(body, newId);
 }
 
-async function listModels(http: UpstreamHttp, signal: AbortSignal | undefined): Promise<string[]> {
-  const response = await http.request({ method: "GET", path: "/models", signal });
-  let body: unknown;
-  try {
-    body = JSON.parse(await response.text());
-  } catch (error) {
-    throw upstreamError("The upstream sent a model list that is not JSON", error);
-  }
-  const parsed = modelListSchema.safeParse(body);
-  if (!parsed.success) throw upstreamError("The upstream sent an unreadable model list", parsed.error);
-  return parsed.data.data.map((model) => model.id);
-}
 
 function parseEvent(data: string): unknown {
   try {
@@ -124,6 +112,3 @@ function parseEvent(data: string): unknown {
   }
 }
 
-function isJson(contentType: string): boolean {
-  return contentType === "application/json" || contentType.endsWith("+json");
-}
