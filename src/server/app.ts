@@ -2,6 +2,7 @@ import { type EventHandler, H3, type H3Event } from "h3";
 import { HermesError } from "../protocol/index.ts";
 import type { ServerContext } from "./context.ts";
 import { errorResponse } from "./errors.ts";
+import { apiKeyRequiredMiddleware } from "./middleware/api-key-required.ts";
 import { createAuthMiddleware } from "./middleware/auth.ts";
 import { createCorsMiddleware } from "./middleware/cors.ts";
 import { createRequestObserver } from "./middleware/request-observer.ts";
@@ -57,6 +58,7 @@ export function createApp(context: ServerContext): H3 {
   });
   const auth = createAuthMiddleware(config.server.apiKey);
   if (auth) app.use(auth);
+  else app.use(apiKeyRequiredMiddleware);
 
   const health = createHealthHandler(context);
   const stopRun = createStopRunHandler(context);
