@@ -20,6 +20,8 @@ export interface BenchOptions {
   hermes: string | undefined;
   /** Other compiled hermes CLIs measured in the same run, for A/B comparisons: label → path of cli.js. */
   variants: Record<string, string>;
+  /** Node flags for every hermes process (not the pipe proxy), such as V8 heap sizes. */
+  nodeFlags: string[];
 }
 
 export const usage = `npm run bench -- [options]
@@ -39,6 +41,8 @@ export const usage = `npm run bench -- [options]
   --hermes P      measure the compiled hermes CLI at path P (a dist/src/cli.js) instead
   --variant L=P   also measure the compiled hermes CLI at path P (e.g. another checkout's
                   dist/src/cli.js) as L, interleaved with the others; repeatable
+  --node-flags F  node flags for every hermes process, space-separated (e.g.
+                  "--max-semi-space-size=2": what V8's heap sizing costs in memory and CPU)
   --help`;
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -56,6 +60,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       hermes: { type: "string" },
       soak: { type: "string" },
       quiet: { type: "string" },
+      "node-flags": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -80,6 +85,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     profile: values.profile,
     build: !values["no-build"] && values.hermes === undefined,
     hermes: values.hermes === undefined ? undefined : resolve(values.hermes),
+    nodeFlags: (values["node-flags"] ?? "").split(/\s+/).filter((flag) => flag !== ""),
     variants: Object.fromEntries(
       (values.variant ?? []).map((spec) => {
         const at = spec.indexOf("=");

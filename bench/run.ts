@@ -73,7 +73,7 @@ async function main(options: BenchOptions): Promise<number> {
     const order = index % 2 === 1 ? first : first.reverse();
     console.log(`\nrun ${index} of ${options.runs} (${order.join(", then ")})`);
     const profileDir = options.profile ? join(resultsDir, "profiles", `${stamp}-run${index}`) : undefined;
-    const servers = await startTargets(entry, options.variants, upstream, serverCore, profileDir);
+    const servers = await startTargets(entry, options.variants, upstream, serverCore, profileDir, options.nodeFlags);
     const targets: Record<string, Target> = { direct };
     for (const [label, server] of Object.entries(servers))
       targets[label] = { name: label === "pipe" ? "pipe" : "hermes", label, url: server.url, pid: server.pid };
@@ -143,6 +143,7 @@ async function startTargets(
   upstream: Server,
   core: number | undefined,
   profileDir: string | undefined,
+  nodeFlags: string[],
 ): Promise<Record<string, Server>> {
   const servers: Record<string, Server> = {};
   servers.pipe = await startServer({
@@ -157,7 +158,7 @@ async function startTargets(
     const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", join(profileDir, label)] : [];
     servers[label] = await startServer({
       name: label,
-      argv: [process.execPath, ...profile, cli, "--port", String(port), "--host", "127.0.0.1"],
+      argv: [process.execPath, ...nodeFlags, ...profile, cli, "--port", String(port), "--host", "127.0.0.1"],
       core,
       port,
       readyPath: "/health",

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HermesConfig } from "./config/schema.ts";
+import type { JobClock } from "./jobs/clock.ts";
+import { JobService } from "./jobs/service.ts";
 import { setupObservability, type Observability } from "./observability/setup.ts";
 import { HermesError, randomId } from "./protocol/index.ts";
 import { loadPlugins } from "./plugins/load.ts";
@@ -67,7 +69,7 @@ export async function createHermes(config: HermesConfig, options: CreateHermesOp
     await opened.close();
     throw error;
   }
-  const { app, upstream, lifecycle, stop } = parts;
+  const { app, upstream, lifecycle, stop, jobs } = parts;
   const { definition } = opened;
   let closing: Promise<void> | undefined;
   return {
@@ -80,6 +82,8 @@ export async function createHermes(config: HermesConfig, options: CreateHermesOp
     metricsURL: metricsServer?.url,
     close: () =>
       (closing ??= (async () => {
+        // First: no job fires once the drain has begun.
+        await jobs?.stop();
         await lifecycle.drain(
           config.server.shutdownTimeoutMs,
           new HermesError("The server is shutting down", { status: 503, code: "server_shutting_down" }),
@@ -99,6 +103,8 @@ export interface CreateHermesOptions {
   writeLog?: (line: string) => void;
   /** Epoch ms for the routers' circuit breakers; tests pass a fake clock. @default Date.now */
   now?: () => number;
+  /** For tests: the job scheduler's clock and timers, so that a test advances time instead of waiting. @default the system clock */
+  jobClock?: JobClock;
 }
 
 /** Stores, the message bus, the upstream and the app, on an open storage. */
@@ -113,11 +119,13 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
   const upstream = createUpstreamFromConfig(config, { ...observability.upstreamOptions, now: options.now });
   const lifecycle = new Lifecycle();
   const registry = loadPlugins(config.plugins, storage, observability.observers);
+  const runs = new RunManager({ config, upstream, registry, lifecycle, store: stores.runs, coordination, commands });
+  const jobs = config.jobs.enabled ? new JobService({ storage, coordination, config, upstream, runs, clock: options.jobClock }) : undefined;
   const context: ServerContext = {
     config,
     upstream,
     registry,
-    runs: new RunManager({ config, upstream, registry, lifecycle, store: stores.runs, coordination, commands }),
+    runs,
     sessions: stores.sessions,
     idempotency: stores.idempotency,
     responses: stores.responses,
@@ -129,6 +137,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     version,
     startedAt: Date.now(),
     lifecycle,
+    jobs,
     observability,
   };
   observability.metrics?.bind({
@@ -143,10 +152,16 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     return null;
   });
   const stop = async () => {
+    await jobs?.stop();
+    // The ends of the runs jobs fired are recorded before the storage closes.
+    await jobs?.settled();
     await commands.close();
     await unlisten();
   };
-  return { app: createApp(context), upstream, lifecycle, stop };
+  const app = createApp(context);
+  // Fires missed while no process ran are caught up on here, before the server takes requests.
+  await jobs?.start();
+  return { app, upstream, lifecycle, stop, jobs };
 }
 
 export type { HermesConfig, HermesUserConfig } from "./config/schema.ts";

@@ -16,6 +16,7 @@ import {
 } from "../protocol/index.ts";
 import { emptyRegistry, type PluginRegistry } from "../plugins/registry.ts";
 import type { Upstream } from "../upstream/types.ts";
+import { batchesOf, eventsOf } from "../upstream/batches.ts";
 import type { ApprovalHandler } from "./approval.ts";
 import { dispatchToolCalls } from "./dispatch.ts";
 import { observeRun } from "./hooks.ts";
@@ -50,12 +51,29 @@ export interface RunOptions {
  * without hooks pays nothing for them).
  */
 export function runAgent(input: RunInput, options: RunOptions): AsyncGenerator<HermesEvent, void, undefined> {
-  const run: RunInfo = { runId: options.runId, sessionId: options.sessionId, model: options.model, input };
-  if (options.requestId !== undefined) run.requestId = options.requestId;
-  const events = agentLoop(input, options, run);
+  const run = runInfo(input, options);
+  const events = eventsOf(agentLoop(input, options, run));
   const hooks = options.registry?.hooks;
   if (!hooks) return events;
   return observeRun(events, hooks, run);
+}
+
+/**
+ * The same run as `runAgent`, its events in batches as the upstream delivered them (one network read's
+ * worth): for the routes that stream or collect a run, so that the async hand-over between the loop
+ * and its consumer is paid per read and not per event. `run.started` comes alone, before the upstream
+ * is called. A batch is never empty; the consumer may keep it.
+ */
+export function runAgentBatches(input: RunInput, options: RunOptions): AsyncGenerator<HermesEvent[], void, undefined> {
+  const hooks = options.registry?.hooks;
+  if (!hooks) return agentLoop(input, options, runInfo(input, options));
+  return batchesOf(runAgent(input, options));
+}
+
+function runInfo(input: RunInput, options: RunOptions): RunInfo {
+  const run: RunInfo = { runId: options.runId, sessionId: options.sessionId, model: options.model, input };
+  if (options.requestId !== undefined) run.requestId = options.requestId;
+  return run;
 }
 
 /**
@@ -65,8 +83,8 @@ export function runAgent(input: RunInput, options: RunOptions): AsyncGenerator<H
  * (`incomplete`). It speaks only protocol events and knows no wire format. Every run ends in exactly
  * one terminal event, `run.completed` or `run.failed`; nothing is thrown past it.
  */
-async function* agentLoop(input: RunInput, options: RunOptions, run: RunInfo): AsyncGenerator<HermesEvent, void, undefined> {
-  yield { type: "run.started", runId: options.runId, model: options.model, createdAt: options.createdAt };
+async function* agentLoop(input: RunInput, options: RunOptions, run: RunInfo): AsyncGenerator<HermesEvent[], void, undefined> {
+  yield [{ type: "run.started", runId: options.runId, model: options.model, createdAt: options.createdAt }];
   const registry = options.registry ?? emptyRegistry;
   let usage = emptyUsage();
   try {
@@ -83,13 +101,11 @@ async function* agentLoop(input: RunInput, options: RunOptions, run: RunInfo): A
       const stepInput: RunInput = { ...input, items: history, tools };
       if (toolChoice === undefined) delete stepInput.toolChoice;
       else stepInput.toolChoice = toolChoice;
-      const stream = options.upstream.stream(stepInput, {
-        signal: options.signal,
-        newId: options.newId ?? randomId,
-        requestId: options.requestId,
-        run,
-      });
-      for await (const event of stream) {
+      const callOptions = { signal: options.signal, newId: options.newId ?? randomId, requestId: options.requestId, run };
+      const { upstream } = options;
+      const batches = upstream.streamBatches ? upstream.streamBatches(stepInput, callOptions) : batchesOf(upstream.stream(stepInput, callOptions));
+      /** Notes what the step produced; runs on every event before its batch goes on. */
+      const inspect = (event: HermesEvent): void => {
         switch (event.type) {
           case "step.completed":
             finishReason = event.finishReason;
@@ -111,38 +127,42 @@ async function* agentLoop(input: RunInput, options: RunOptions, run: RunInfo): A
             said.push({ type: "reasoning", text: event.text });
             break;
         }
-        yield event;
+      };
+      for await (const batch of batches) {
+        for (const event of batch) inspect(event);
+        yield batch;
       }
       if (options.signal.aborted) throw abortError(options.signal);
       history.push(...said);
 
       if (serverCalls.length > 0) {
         // Server calls run even beside client calls: the client gets its calls back with the server's work done.
-        history.push(
-          ...(yield* dispatchToolCalls(serverCalls, {
-            tools: registry.tools,
-            runId: options.runId,
-            sessionId: options.sessionId,
-            signal: options.signal,
-            toolTimeoutMs: options.toolTimeoutMs ?? agentLimits.toolTimeoutMs,
-            approve: options.approve,
-            onToolCall: registry.observers?.onToolCall,
-            run,
-          })),
-        );
+        const dispatch = dispatchToolCalls(serverCalls, {
+          tools: registry.tools,
+          runId: options.runId,
+          sessionId: options.sessionId,
+          signal: options.signal,
+          toolTimeoutMs: options.toolTimeoutMs ?? agentLimits.toolTimeoutMs,
+          approve: options.approve,
+          onToolCall: registry.observers?.onToolCall,
+          run,
+        });
+        let next = await dispatch.next();
+        for (; !next.done; next = await dispatch.next()) yield [next.value];
+        history.push(...next.value);
       }
       if (clientCalls > 0 || serverCalls.length === 0) {
-        yield completion(finishReason, clientCalls > 0, usage);
+        yield [completion(finishReason, clientCalls > 0, usage)];
         return;
       }
       // A forced call ("required", or one named tool) was made: forcing it again would loop until
       // maxIterations, so the model chooses freely from here on.
       if (toolChoice !== undefined && toolChoice !== "auto" && toolChoice !== "none") toolChoice = "auto";
     }
-    yield { type: "run.completed", status: "incomplete", finishReason: "length", incompleteReason: "max_iterations", usage };
+    yield [{ type: "run.completed", status: "incomplete", finishReason: "length", incompleteReason: "max_iterations", usage }];
   } catch (error) {
     const failure = options.signal.aborted && !HermesError.is(error) ? abortError(options.signal) : error;
-    yield { type: "run.failed", error: toErrorInfo(failure), usage };
+    yield [{ type: "run.failed", error: toErrorInfo(failure), usage }];
   }
 }
 

@@ -68,6 +68,7 @@ const overrides: readonly Override[] = [
   { path: ["logs", "requests"], env: ["HERMES_LOG_REQUESTS"], parse: flag },
   { path: ["logs", "format"], env: ["HERMES_LOG_FORMAT"], parse: text },
   { path: ["logs", "contents"], env: ["HERMES_LOG_CONTENTS"], parse: flag },
+  { path: ["jobs", "enabled"], env: ["HERMES_JOBS"], parse: flag },
 ];
 
 /**

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jobsConfigSchema } from "./jobs-schema.ts";
 import { logsConfigSchema, metricsConfigSchema } from "./observability-schema.ts";
 import { pluginsConfigSchema } from "./plugins-schema.ts";
 import { retentionConfigSchema } from "./retention-schema.ts";
@@ -116,6 +117,8 @@ export const hermesConfigSchema = z.strictObject({
   metrics: metricsConfigSchema.prefault({}),
   /** The one-line-per-request log. */
   logs: logsConfigSchema.prefault({}),
+  /** Scheduled runs: the `/api/jobs` API and its scheduler. */
+  jobs: jobsConfigSchema,
 }).superRefine(checkRouting);
 
 /** What a user writes in `hermes.config.ts`: every field optional. */

@@ -10,9 +10,11 @@ import { securityHeadersMiddleware } from "./middleware/security-headers.ts";
 import { createCapabilitiesHandler } from "./routes/capabilities.ts";
 import { createChatCompletionsHandler } from "./routes/chat-completions.ts";
 import { createDetailedHealthHandler, createHealthHandler } from "./routes/health.ts";
+import { createJobsHandlers } from "./routes/jobs/handlers.ts";
 import { createMetricsHandler } from "./routes/metrics.ts";
 import { createModelsHandler } from "./routes/models.ts";
 import { createResponsesHandler } from "./routes/responses/create.ts";
+import { createSessionsHandlers } from "./routes/sessions/handlers.ts";
 import {
   createCancelResponseHandler,
   createDeleteResponseHandler,
@@ -62,6 +64,8 @@ export function createApp(context: ServerContext): H3 {
 
   const health = createHealthHandler(context);
   const stopRun = createStopRunHandler(context);
+  const sessions = createSessionsHandlers(context);
+  const jobs = createJobsHandlers(context);
   const routes: RouteTable = {
     "/health": { GET: health },
     "/v1/health": { GET: health },
@@ -79,6 +83,18 @@ export function createApp(context: ServerContext): H3 {
     "/v1/runs/:id/cancel": { POST: stopRun },
     "/v1/runs/:id/approval": { POST: createRunApprovalHandler(context) },
     "/v1/capabilities": { GET: createCapabilitiesHandler(context, () => routes) },
+    "/api/sessions": { GET: sessions.list, POST: sessions.create },
+    "/api/sessions/:id": { GET: sessions.get, PATCH: sessions.patch, DELETE: sessions.remove },
+    "/api/sessions/:id/messages": { GET: sessions.messages },
+    "/api/sessions/:id/fork": { POST: sessions.fork },
+    "/api/sessions/:id/chat": { POST: sessions.chat },
+    "/api/sessions/:id/chat/stream": { POST: sessions.chatStream },
+    "/api/jobs": { GET: jobs.list, POST: jobs.create },
+    "/api/jobs/:id": { GET: jobs.get, PATCH: jobs.patch, DELETE: jobs.remove },
+    "/api/jobs/:id/pause": { POST: jobs.pause },
+    "/api/jobs/:id/resume": { POST: jobs.resume },
+    "/api/jobs/:id/run": { POST: jobs.run },
+    "/api/jobs/:id/runs": { GET: jobs.runs },
   };
   const metrics = context.observability?.metrics;
   if (metrics && config.metrics.port === undefined) routes["/metrics"] = { GET: createMetricsHandler(metrics) };

@@ -1,4 +1,6 @@
+import type { H3Event } from "h3";
 import type { HermesConfig } from "../config/schema.ts";
+import type { JobService } from "../jobs/service.ts";
 import type { Observability } from "../observability/setup.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StorageCoordination } from "../protocol/index.ts";
@@ -10,6 +12,7 @@ import type { Upstream } from "../upstream/types.ts";
 import type { BackgroundRuns } from "./background.ts";
 import type { CommandBus } from "./commands.ts";
 import type { RunManager } from "./runs/manager.ts";
+import { watchClient } from "./client-gone.ts";
 
 /** Everything a route needs, built once at start: no per-request config or plugin resolution. */
 export interface ServerContext {
@@ -34,6 +37,8 @@ export interface ServerContext {
   version: string;
   startedAt: number;
   lifecycle: Lifecycle;
+  /** Scheduled jobs (`/api/jobs`) and their scheduler; absent when `jobs.enabled` is off. */
+  jobs?: JobService | undefined;
   /** Metrics, the request tracker and request context; absent, nothing is observed. */
   observability?: Observability | undefined;
 }
@@ -48,19 +53,40 @@ export class Lifecycle {
   draining = false;
   readonly #runs = new Set<AbortController>();
   readonly #idle = new Set<() => void>();
+  /** Work that shutdown waits for but cannot stop (`hold`). */
+  #held = 0;
 
-  /** A signal for one run: aborted by the client's disconnect or by shutdown. Call `release` when the run is over. */
-  runSignal(clientSignal: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
+  /**
+   * A signal for one run: aborted by the client's disconnect (given as the request's event, or a
+   * signal) or by shutdown. Call `release` when the run is over. Pass the event rather than
+   * `event.req.signal`: the run's controller is then the only one the request builds.
+   */
+  runSignal(client: H3Event | AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
     const controller = new AbortController();
-    const onClientAbort = () => controller.abort(clientSignal?.reason);
-    clientSignal?.addEventListener("abort", onClientAbort, { once: true });
-    if (clientSignal?.aborted) onClientAbort();
+    const unwatch = client === undefined ? undefined : watchClient(client, (reason) => controller.abort(reason));
     this.#runs.add(controller);
     return {
       signal: controller.signal,
       release: () => {
-        clientSignal?.removeEventListener("abort", onClientAbort);
+        unwatch?.();
         if (this.#runs.delete(controller)) this.#notifyIfIdle();
+      },
+    };
+  }
+
+  /**
+   * Keeps shutdown waiting for work that has nothing to abort, such as a write after the answer went
+   * out; cheaper than `runSignal(undefined)`, which builds a controller. Call `release` once, when done.
+   */
+  hold(): { release: () => void } {
+    this.#held++;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#held--;
+        this.#notifyIfIdle();
       },
     };
   }
@@ -75,7 +101,7 @@ export class Lifecycle {
   }
 
   get busy(): boolean {
-    return this.requestsInFlight > 0 || this.#runs.size > 0;
+    return this.requestsInFlight > 0 || this.#runs.size > 0 || this.#held > 0;
   }
 
   /** Refuse new work, wait up to `timeoutMs` for what is running, then abort the rest with `reason`. */

@@ -19,3 +19,25 @@ export async function peekRun(events: AsyncIterator<HermesEvent>): Promise<Herme
     if (event.type !== "run.started") return buffered;
   }
 }
+
+/**
+ * `peekRun` for a run read in batches (`runAgentBatches`): pulls whole batches up to the one holding
+ * the first piece of output, and returns every event pulled, in order.
+ */
+export async function peekBatches(batches: AsyncIterator<HermesEvent[]>): Promise<HermesEvent[]> {
+  const buffered: HermesEvent[] = [];
+  for (;;) {
+    const next = await batches.next();
+    if (next.done) return buffered;
+    let output = false;
+    for (const event of next.value) {
+      if (event.type === "run.failed" && !output) {
+        const { message, ...info } = event.error;
+        throw new HermesError(message, info);
+      }
+      buffered.push(event);
+      if (event.type !== "run.started") output = true;
+    }
+    if (output) return buffered;
+  }
+}

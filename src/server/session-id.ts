@@ -44,8 +44,25 @@ export function deriveSessionId(items: readonly Item[]): string {
       break;
     }
   }
-  return `api-${createHash("sha256").update(`${system}\n${firstUser}`).digest("hex").slice(0, 16)}`;
+  const opening = `${system}\n${firstUser}`;
+  const remember = opening.length <= maxRememberedChars;
+  let id = remember ? derivedIds.get(opening) : undefined;
+  if (id === undefined) {
+    id = `api-${createHash("sha256").update(opening).digest("hex").slice(0, 16)}`;
+    // Every turn of a conversation hashes the same opening: remember the recent ones (the hash and its
+    // Hash object cost more than the rest of the route's bookkeeping). Cleared, not evicted: cheap and bounded.
+    if (remember) {
+      if (derivedIds.size >= maxDerivedIds) derivedIds.clear();
+      derivedIds.set(opening, id);
+    }
+  }
+  return id;
 }
+
+/** Openings remembered by `deriveSessionId`, at most this many of at most this many characters (≤ 4 MiB). */
+const maxDerivedIds = 1024;
+const maxRememberedChars = 2048;
+const derivedIds = new Map<string, string>();
 
 /**
  * What a continuation adds to its session: the request's trailing items after its last assistant

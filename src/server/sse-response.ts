@@ -7,7 +7,8 @@ import type { StreamEncoder } from "../wire/types.ts";
 export interface SseResponseOptions {
   /** Events already pulled from the run (the route peeks before committing to a 200). */
   buffered: HermesEvent[];
-  events: AsyncIterator<HermesEvent>;
+  /** The rest of the run: one event at a time, or in batches (`runAgentBatches`), which is cheaper. */
+  events: AsyncIterator<HermesEvent> | { batches: AsyncIterator<HermesEvent[]> };
   encoder: StreamEncoder;
   headers: Record<string, string>;
   keepaliveMs: number;
@@ -45,7 +46,8 @@ interface PipeableBody {
  * chunks are not held back. What the route already pulled goes out as soon as the body is piped.
  */
 export function sseResponse(options: SseResponseOptions): HTTPResponse {
-  const { events, encoder, onEvent } = options;
+  const { encoder, onEvent } = options;
+  const events: AsyncIterator<HermesEvent | HermesEvent[]> = "batches" in options.events ? options.events.batches : options.events;
   let destination: Writable | undefined;
   let pulling = false;
   let done = false;
@@ -83,6 +85,11 @@ export function sseResponse(options: SseResponseOptions): HTTPResponse {
     else flushTimer ??= setImmediate(flush);
   };
 
+  const send = (event: HermesEvent) => {
+    write(encoder.encode(event));
+    onEvent?.(event);
+  };
+
   const end = () => {
     flush();
     if (destination && !destination.destroyed && !destination.writableEnded) destination.end();
@@ -97,8 +104,8 @@ export function sseResponse(options: SseResponseOptions): HTTPResponse {
         const next = await events.next();
         if (done) return;
         if (next.done) return end();
-        write(encoder.encode(next.value));
-        onEvent?.(next.value);
+        if (Array.isArray(next.value)) for (const event of next.value) send(event);
+        else send(next.value);
       }
     } catch (error) {
       // The run's iterator never throws by contract; if it does, the client still gets a terminal frame.
@@ -128,10 +135,7 @@ export function sseResponse(options: SseResponseOptions): HTTPResponse {
     abort: () => finish("client_closed"),
   };
 
-  for (const event of options.buffered) {
-    write(encoder.encode(event));
-    onEvent?.(event);
-  }
+  for (const event of options.buffered) send(event);
 
   const keepalive = setInterval(() => {
     if (!wroteSinceTick) write(commentFrame("keepalive"));

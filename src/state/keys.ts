@@ -31,8 +31,13 @@ function encodeText(id: string): string {
 }
 
 export const keys = {
+  /** A session's metadata (what `GET /api/sessions` lists); its messages live apart, under `sessionItems`. */
   session: (id: string) => `sessions:${keySegment(id)}`,
   sessions: () => "sessions:",
+  /** A session's own history (chat, runs, API and fork sessions); a Responses session points at its chain instead. */
+  sessionItems: (id: string) => `session-items:${keySegment(id)}`,
+  /** The same key from a session's metadata key, for eviction: a segment cannot always be decoded (long ids are hashed). */
+  sessionItemsAt: (sessionKey: string) => `session-items:${sessionKey.slice("sessions:".length)}`,
   idempotency: (scope: string, digest: string) => `idempotency:${scope}:${digest}`,
   idempotencies: () => "idempotency:",
   response: (id: string) => `responses:${keySegment(id)}`,
@@ -50,6 +55,12 @@ export const keys = {
   /** The same keys from a run record's key, for eviction: a segment cannot always be decoded (long ids are hashed). */
   runEventAt: (runKey: string, sequence: number) => `run-events:${runKey.slice("runs:".length)}:${String(sequence).padStart(8, "0")}`,
   runEventsAt: (runKey: string) => `run-events:${runKey.slice("runs:".length)}:`,
+  /** A scheduled job (`/api/jobs`). */
+  job: (id: string) => `jobs:${keySegment(id)}`,
+  /** Every job, for the scheduler's scan and the list. */
+  jobs: () => "jobs:",
+  /** One fire of a job; zero-padded like run events so that key order is fire order. */
+  jobFire: (jobId: string, sequence: number) => `job-fires:${keySegment(jobId)}:${String(sequence).padStart(8, "0")}`,
 } as const;
 
 /** Eviction indexes, one per store (see `retention.ts`). */

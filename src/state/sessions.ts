@@ -1,42 +1,200 @@
 import type { Storage } from "unstorage";
-import type { Item, StorageCoordination } from "../protocol/index.ts";
+import { HermesError, type Item, type StorageCoordination } from "../protocol/index.ts";
 import { indexes, keys } from "./keys.ts";
-import { expired, isObject, storageTtl, unreadable } from "./records.ts";
+import { expired, storageTtl, unreadable } from "./records.ts";
+import type { ResponseStore } from "./responses.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";
+import { pageSessions, type SessionPage, type SessionPageRequest } from "./session-listing.ts";
+import { applyTurn, type ItemsWrite, isSessionRecord, newSession, type SessionRecord, type SessionTurn } from "./session-record.ts";
 
-export interface SessionRecord {
-  id: string;
-  /** The whole conversation so far, oldest first: what a continuation sends upstream before its new input. */
-  items: Item[];
-  updatedAt: number;
-  expiresAt?: number;
-}
+export type { SessionRecord, SessionSource, SessionTurn, TurnMessages } from "./session-record.ts";
 
 export interface SessionStoreOptions {
   coordination: StorageCoordination;
   retention: RetentionPolicy;
+  /** Where a Responses session's messages are: the chain of its head response. */
+  responses: ResponseStore;
+  now?: () => number;
 }
 
-/** Sessions: the server-side history behind `X-Hermes-Session-Id`. One read and one write per turn. */
+/** Metadata records read per round trip while listing. */
+const listBatch = 200;
+
+/**
+ * Sessions from every API, in two keys each: the metadata (`sessions:<id>`, changed atomically through
+ * the coordination so that two processes on one Redis never lose a counter) and the messages
+ * (`session-items:<id>`, or the chain of a Responses session's head response). A Chat Completions turn
+ * costs one metadata update and one items write; a Responses turn one metadata update.
+ */
 export function createSessionStore(storage: Storage, options: SessionStoreOptions) {
+  const { coordination, responses } = options;
+  const now = options.now ?? Date.now;
   const { ttlMs } = options.retention;
-  const retention = createRetention(options.coordination, indexes.sessions, options.retention, async (evicted) => {
-    for (const key of evicted) await storage.removeItem(key);
+  /** Deletes the session stored at `key` (a metadata key) and its messages. */
+  const removeAt = async (key: string) => {
+    await Promise.all([storage.removeItem(keys.sessionItemsAt(key)), storage.removeItem(key)]);
+  };
+  const retention = createRetention(coordination, indexes.sessions, options.retention, async (evicted) => {
+    for (const key of evicted) await removeAt(key);
   });
+
+  const read = (key: string, value: unknown, at = now()): SessionRecord | null => {
+    if (value === null || value === undefined) return null;
+    if (!isSessionRecord(value)) return unreadable(key);
+    return expired(value, at) ? null : value;
+  };
+  const get = async (id: string, at = now()): Promise<SessionRecord | null> => {
+    const key = keys.session(id);
+    return read(key, await storage.getItem(key), at);
+  };
+  /** Atomic change of a session's metadata; `change` gets null for a missing session and must be pure. */
+  const update = (id: string, change: (current: SessionRecord | null) => SessionRecord | null | undefined, expiresAt?: number) => {
+    const key = keys.session(id);
+    const ttl = Math.max(1, (expiresAt ?? now() + ttlMs) - now());
+    return coordination.update<SessionRecord>(key, (current) => change(read(key, current)), { ttlMs: ttl });
+  };
+  const itemsOf = async (record: SessionRecord, stored?: unknown): Promise<Item[]> => {
+    if (record.headResponseId) return (await responses.history(record.headResponseId))?.items ?? [];
+    const value = stored === undefined ? await storage.getItem(keys.sessionItems(record.id)) : stored;
+    return Array.isArray(value) ? (value as Item[]) : [];
+  };
+  const writeItems = async (id: string, write: ItemsWrite) => {
+    const key = keys.sessionItems(id);
+    if (write.kind === "replace") await storage.setItem(key, write.items as Item[], storageTtl(ttlMs));
+    else if (write.kind === "clear") await storage.removeItem(key);
+    else if (write.kind === "append") {
+      const chain = write.materialise ? ((await responses.history(write.materialise))?.items ?? []) : [];
+      // An update, not a write: two runs appending to one session at once both land.
+      await coordination.update<Item[]>(key, (current) => [...chain, ...(Array.isArray(current) ? current : []), ...write.items], { ttlMs });
+    }
+  };
+  /** Creates `record` unless its id is taken. @throws {HermesError} 409 `session_exists`. */
+  const create = async (record: SessionRecord): Promise<SessionRecord> => {
+    let created = false;
+    await update(record.id, (current) => {
+      created = current === null;
+      return created ? record : undefined;
+    });
+    if (!created) throw new HermesError(`A session with id '${record.id}' already exists`, { status: 409, code: "session_exists", param: "id" });
+    await retention.written(keys.session(record.id), record.expiresAt);
+    return record;
+  };
+
   return {
-    async get(id: string, now = Date.now()): Promise<SessionRecord | null> {
+    /** The session's metadata; null when unknown, expired or unreadable. */
+    get,
+
+    /** The session's whole history, oldest first: its own items, or its Responses chain. Null when unknown. */
+    async history(id: string): Promise<Item[] | null> {
       const key = keys.session(id);
-      const value = await storage.getItem(key);
-      if (value === null) return null;
-      if (!isObject(value) || typeof value.id !== "string" || !Array.isArray(value.items)) return unreadable(key);
-      const record = value as unknown as SessionRecord;
-      return expired(record, now) ? null : record;
+      // Both keys in one round trip: a continuation reads its history on the request's path.
+      const [meta, items] = await Promise.all([storage.getItem(key), storage.getItem(keys.sessionItems(id))]);
+      const record = read(key, meta);
+      return record ? itemsOf(record, items) : null;
     },
-    async save(id: string, items: Item[], now = Date.now()): Promise<void> {
+
+    /**
+     * Records one turn of any API on session `id`, creating the session at its first turn: metadata
+     * first (atomically), then the messages. Resolves with the metadata after the turn.
+     */
+    async recordTurn(id: string, turn: SessionTurn): Promise<SessionRecord> {
+      let write: ItemsWrite = { kind: "none" };
+      const at = now();
+      const after = await update(id, (current) => {
+        const applied = applyTurn(current, id, turn, at, ttlMs);
+        write = applied.write;
+        return applied.record;
+      });
+      await writeItems(id, write);
+      await retention.written(keys.session(id), after!.expiresAt);
+      return after!;
+    },
+
+    /** A new, empty session (`POST /api/sessions`). @throws {HermesError} 409 `session_exists`. */
+    create(id: string, fields: { title?: string | null; model?: string | null; systemPrompt?: string | null }): Promise<SessionRecord> {
+      return create(newSession(id, { source: "api", ...fields }, now(), ttlMs));
+    },
+
+    /** Changes the title or ends (or reopens) a session. Null when it is unknown. */
+    async patch(id: string, changes: { title?: string | null; ended?: boolean; endReason?: string }): Promise<SessionRecord | null> {
+      const at = now();
+      const existing = await get(id, at);
+      if (!existing) return null;
+      return update(
+        id,
+        (current) => {
+          if (!current) return undefined;
+          const next = { ...current };
+          if (changes.title !== undefined) next.title = changes.title;
+          if (changes.ended === true && current.endedAt === null) Object.assign(next, { endedAt: at, endReason: changes.endReason ?? "ended" });
+          if (changes.ended === false) Object.assign(next, { endedAt: null, endReason: null });
+          return next;
+        },
+        existing.expiresAt,
+      );
+    },
+
+    /**
+     * A new session holding a copy of `sourceId`'s history (a Responses chain is copied as items: the
+     * fork must not change when the chain does); the source ends with reason `branched`. Null when the
+     * source is unknown. @throws {HermesError} 409 `session_exists`.
+     */
+    async fork(sourceId: string, id: string, title: string | null | undefined): Promise<SessionRecord | null> {
+      const source = await get(sourceId);
+      if (!source) return null;
+      const items = await itemsOf(source);
+      const at = now();
+      const fork = newSession(
+        id,
+        {
+          source: "fork",
+          parentSessionId: source.id,
+          model: source.model,
+          systemPrompt: source.systemPrompt,
+          title: title !== undefined ? title : source.title === null ? null : `${source.title} (fork)`.slice(0, 200),
+          messageCount: source.messageCount,
+          toolCallCount: source.toolCallCount,
+          preview: source.preview,
+        },
+        at,
+        ttlMs,
+      );
+      await create(fork);
+      await writeItems(id, { kind: "replace", items });
+      await update(sourceId, (current) => (current && current.endedAt === null ? { ...current, endedAt: at, endReason: "branched" } : undefined), source.expiresAt);
+      return fork;
+    },
+
+    /** Deletes a session's metadata and messages (a Responses chain stays: it belongs to the response store). */
+    async remove(id: string): Promise<boolean> {
       const key = keys.session(id);
-      const record: SessionRecord = { id, items, updatedAt: now, expiresAt: now + ttlMs };
-      await retention.written(key, record.expiresAt!, storage.setItem(key, record, storageTtl(ttlMs)));
+      if (!(await get(id))) return false;
+      await removeAt(key);
+      await retention.removed(key);
+      return true;
     },
+
+    /**
+     * A page of sessions, most recently active first. This lists and reads every `sessions:` metadata
+     * key (bounded by `retention.sessions.maxEntries`, 10,000 by default; one small record each, read
+     * in batches): fine for a dashboard, not for a hot path. An index ordered by activity would avoid
+     * the scan but cost every turn a second write.
+     */
+    async list(request: SessionPageRequest): Promise<SessionPage> {
+      const at = now();
+      const all = await storage.getKeys(keys.sessions());
+      const records: SessionRecord[] = [];
+      for (let start = 0; start < all.length; start += listBatch) {
+        for (const { key, value } of await storage.getItems(all.slice(start, start + listBatch))) {
+          const record = read(key, value, at);
+          if (record) records.push(record);
+        }
+      }
+      return pageSessions(records, request);
+    },
+
+    /** For eviction after a restart (`rebuildIndexes`): deletes the session at a metadata key. */
+    removeAt,
   };
 }
 

@@ -12,10 +12,11 @@ import { createSessionStore } from "./sessions.ts";
 /** Every store, on one storage and one coordination. */
 export function createStores(storage: Storage, coordination: StorageCoordination, config: HermesConfig) {
   const { retention } = config;
+  const responses = createResponseStore(storage, { coordination, retention: retention.responses });
   return {
-    responses: createResponseStore(storage, { coordination, retention: retention.responses }),
+    responses,
     conversations: createConversationStore(storage, { coordination, retention: retention.conversations }),
-    sessions: createSessionStore(storage, { coordination, retention: retention.sessions }),
+    sessions: createSessionStore(storage, { coordination, retention: retention.sessions, responses }),
     idempotency: createIdempotencyStore(storage, { coordination, retention: retention.idempotency }),
     runs: createRunStore(storage, { coordination, retentionMs: config.agent.runRetentionMs, maxEntries: retention.runs.maxEntries }),
   };
@@ -61,6 +62,7 @@ export async function rebuildIndexes(storage: Storage, coordination: StorageCoor
     for (const { key, expiresAt } of found) evicted.push(...(await coordination.track(target.index, key, expiresAt, target.maxEntries)));
     for (const key of evicted) {
       if (target.index === indexes.runs) await stores.runs.removeAt(key);
+      else if (target.index === indexes.sessions) await stores.sessions.removeAt(key);
       else await storage.removeItem(key);
     }
   }

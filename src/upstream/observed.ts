@@ -21,19 +21,26 @@ export function observeUpstream(inner: Upstream, options: ObserveUpstreamOptions
   if (!onUpstreamStart && !onUpstreamEnd && !onOutputText) return inner;
   const origin = originOf(inner.baseURL);
 
-  const stream = (input: RunInput, callOptions: UpstreamCallOptions): AsyncIterable<HermesEvent> => {
+  /** The inner call, observed: `open` makes it (events one by one, or in batches). */
+  const observe = <T extends HermesEvent | HermesEvent[]>(
+    input: RunInput,
+    callOptions: UpstreamCallOptions,
+    open: (input: RunInput, options: UpstreamCallOptions) => AsyncIterable<T>,
+  ): AsyncIterable<T> => {
     const { run } = callOptions;
     // Hooks describe a call within a run; a bare call (tests, tools of our own) is not observed.
-    if (run === undefined) return inner.stream(input, callOptions);
+    if (run === undefined) return open(input, callOptions);
     const call: UpstreamCall = { upstream: name, api: inner.kind, model: input.model, origin, attempt: callOptions.attempt ?? 0, startedAt: Date.now() };
     onUpstreamStart?.(call, run);
-    return new ObservedCall(inner.stream(input, callOptions)[Symbol.asyncIterator](), { call, run, signal: callOptions.signal, onUpstreamEnd, onOutputText });
+    return new ObservedCall(open(input, callOptions)[Symbol.asyncIterator](), { call, run, signal: callOptions.signal, onUpstreamEnd, onOutputText });
   };
+  const streamBatches = inner.streamBatches?.bind(inner);
 
   return {
     kind: inner.kind,
     ...(inner.baseURL !== undefined && { baseURL: inner.baseURL }),
-    stream,
+    stream: (input, callOptions) => observe(input, callOptions, (i, o) => inner.stream(i, o)),
+    ...(streamBatches && { streamBatches: (input: RunInput, callOptions: UpstreamCallOptions) => observe(input, callOptions, streamBatches) }),
     ...(inner.listModels && { listModels: inner.listModels.bind(inner) }),
     close: () => inner.close(),
   };
@@ -48,18 +55,18 @@ interface CallWatch {
 }
 
 /**
- * One observed call's events: the upstream's own, passed through one `then` each. A hand-written
- * iterator rather than an async generator: this sits on every streamed chunk whenever anything
- * observes (the command's request log does), and a generator's extra layer costs about twice as much.
+ * One observed call's events (or batches of them): the upstream's own, passed through one `then` each.
+ * A hand-written iterator rather than an async generator: this sits on every streamed read whenever
+ * anything observes (the command's request log does), and a generator's extra layer costs about twice as much.
  */
-class ObservedCall implements AsyncIterableIterator<HermesEvent> {
-  readonly #events: AsyncIterator<HermesEvent>;
+class ObservedCall<T extends HermesEvent | HermesEvent[]> implements AsyncIterableIterator<T> {
+  readonly #events: AsyncIterator<T>;
   readonly #watch: CallWatch;
   readonly #started = performance.now();
   readonly #result: UpstreamCallResult = { outcome: "aborted", durationMs: 0, firstByteMs: undefined, usage: undefined, finishReason: undefined, error: undefined };
   #ended = false;
 
-  constructor(events: AsyncIterator<HermesEvent>, watch: CallWatch) {
+  constructor(events: AsyncIterator<T>, watch: CallWatch) {
     this.#events = events;
     this.#watch = watch;
   }
@@ -68,11 +75,12 @@ class ObservedCall implements AsyncIterableIterator<HermesEvent> {
     return this;
   }
 
-  next(): Promise<IteratorResult<HermesEvent>> {
+  next(): Promise<IteratorResult<T>> {
     return this.#events.next().then(
       (next) => {
         if (next.done) this.#end("ok", undefined);
-        else this.#see(next.value);
+        else if (Array.isArray(next.value)) for (const event of next.value) this.#see(event);
+        else this.#see(next.value as HermesEvent);
         return next;
       },
       (error: unknown) => {
@@ -83,7 +91,7 @@ class ObservedCall implements AsyncIterableIterator<HermesEvent> {
   }
 
   /** The consumer stopped early (the client went away, or a step ended the loop). */
-  return(value?: unknown): Promise<IteratorResult<HermesEvent>> {
+  return(value?: unknown): Promise<IteratorResult<T>> {
     this.#end("aborted", undefined);
     return this.#events.return?.(value) ?? Promise.resolve({ done: true, value: undefined });
   }

@@ -24,6 +24,12 @@ export interface Upstream {
   /** The upstream base URL, when there is one. */
   readonly baseURL?: string;
   stream(input: RunInput, options: UpstreamCallOptions): AsyncIterable<HermesEvent>;
+  /**
+   * The same call and events as `stream`, grouped as they became available (the events of one network
+   * read together); the agent loop uses it when present, so that the async hand-over is paid per read
+   * and not per event. A batch is never empty and is not touched again once handed over.
+   */
+  streamBatches?(input: RunInput, options: UpstreamCallOptions): AsyncIterable<HermesEvent[]>;
   /** The model ids the upstream offers, for `/v1/models`. */
   listModels?(signal?: AbortSignal): Promise<string[]>;
   close(): Promise<void>;

@@ -66,8 +66,8 @@ describeStorages("every store", (target) => {
   });
 
   it("sessions: expire after their ttl", async () => {
-    await stores.sessions.save("s1", [message("m1", "hi")]);
-    expect((await stores.sessions.get("s1"))?.items).toHaveLength(1);
+    await stores.sessions.recordTurn("s1", { source: "chat", model: "m", messages: { replace: [message("m1", "hi")] } });
+    expect(await stores.sessions.history("s1")).toHaveLength(1);
     expect(await stores.sessions.get("s1", Date.now() + 500)).toBeNull();
   });
 

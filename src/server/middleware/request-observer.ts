@@ -1,5 +1,5 @@
 import type { AsyncLocalStorage } from "node:async_hooks";
-import { type H3Event, HTTPError } from "h3";
+import { type H3Event, HTTPError, HTTPResponse } from "h3";
 import type { RequestTracker } from "../../observability/request-tracker.ts";
 import { HermesError } from "../../protocol/index.ts";
 import { requestIdFrom } from "../request-id.ts";
@@ -92,11 +92,14 @@ function statusOf(result: unknown): number {
 }
 
 /**
- * The proxy's event streams (`sseResponse`, the Runs API's event stream) hand srvx a body it pipes
- * into the socket; every other answer is a string, JSON or nothing.
+ * The proxy's event streams (`sseResponse`, the Runs API's event stream) are h3 `HTTPResponse`s whose
+ * body srvx pipes into the socket; every other answer is a string, JSON or nothing. Only an
+ * `HTTPResponse` is asked: on srvx's `FastResponse` (the JSON answers) reading `body` would build
+ * the web Response it exists to avoid.
  */
 function isStreamBody(result: unknown): boolean {
-  const body = (result as { body?: unknown } | null | undefined)?.body;
+  if (!(result instanceof HTTPResponse)) return false;
+  const body: unknown = result.body;
   return typeof body === "object" && body !== null && typeof (body as { pipe?: unknown }).pipe === "function";
 }
 

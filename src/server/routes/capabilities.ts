@@ -20,6 +20,15 @@ const knownEndpoints: readonly { name: string; method: string; path: string }[] 
   { name: "run_events", method: "GET", path: "/v1/runs/:id/events" },
   { name: "run_stop", method: "POST", path: "/v1/runs/:id/stop" },
   { name: "run_approval", method: "POST", path: "/v1/runs/:id/approval" },
+  { name: "sessions", method: "GET", path: "/api/sessions" },
+  { name: "session_create", method: "POST", path: "/api/sessions" },
+  { name: "session", method: "GET", path: "/api/sessions/:id" },
+  { name: "session_update", method: "PATCH", path: "/api/sessions/:id" },
+  { name: "session_delete", method: "DELETE", path: "/api/sessions/:id" },
+  { name: "session_messages", method: "GET", path: "/api/sessions/:id/messages" },
+  { name: "session_fork", method: "POST", path: "/api/sessions/:id/fork" },
+  { name: "session_chat", method: "POST", path: "/api/sessions/:id/chat" },
+  { name: "session_chat_stream", method: "POST", path: "/api/sessions/:id/chat/stream" },
 ];
 
 /**
@@ -71,8 +80,13 @@ function describeCapabilities(context: ServerContext, routes: ServedRoutes) {
       approval_events: runs,
       server_tools: serverTools,
       client_tools: true,
+      session_resources: serves("GET", "/api/sessions"),
+      session_chat: serves("POST", "/api/sessions/:id/chat"),
+      session_chat_streaming: serves("POST", "/api/sessions/:id/chat/stream"),
+      session_fork: serves("POST", "/api/sessions/:id/fork"),
       session_continuity_header: "X-Hermes-Session-Id",
       cors: config.server.cors.origins.length > 0,
+      jobs_api: context.jobs !== undefined,
     },
     limits: {
       max_concurrent_runs: config.agent.maxConcurrentRuns,

@@ -1,14 +1,14 @@
 import type { H3Event } from "h3";
-import { HTTPResponse } from "h3";
-import { runAgent } from "../../agent/loop.ts";
-import { randomId, type RunInput } from "../../protocol/index.ts";
+import { FastResponse } from "srvx";
+import { runAgentBatches } from "../../agent/loop.ts";
+import { type Item, randomId, type RunInput } from "../../protocol/index.ts";
 import { ChatStreamEncoder, decodeChatRequest, encodeChatCompletion } from "../../wire/chat/index.ts";
-import { type OutputItem, outputToItems, RunCollector } from "../../wire/collect.ts";
+import { outputToItems, RunCollector, type RunResult } from "../../wire/collect.ts";
 import { readJsonBody } from "../body.ts";
 import type { ServerContext } from "../context.ts";
 import { idempotencyKey } from "../idempotency-key.ts";
 import { chooseModel } from "../model.ts";
-import { peekRun } from "../peek-run.ts";
+import { peekBatches } from "../peek-run.ts";
 import { requestIdOf } from "../request-id.ts";
 import { deriveSessionId, newTurnItems, requestedSessionId } from "../session-id.ts";
 import { sseResponse } from "../sse-response.ts";
@@ -32,9 +32,12 @@ export function createChatCompletionsHandler(context: ServerContext) {
     const model = chooseModel(config, upstream, request.model);
 
     let history = request.input.items;
+    /** What this turn adds to a continued session; a derived session is replaced by the whole history. */
+    let added: Item[] | undefined;
     if (continued) {
       await saving.get(continued);
-      history = [...((await sessions.get(continued))?.items ?? []), ...newTurnItems(history)];
+      added = newTurnItems(history);
+      history = [...((await sessions.history(continued)) ?? []), ...added];
     }
     const sessionId = continued ?? deriveSessionId(history);
     const input: RunInput = { ...request.input, items: history, model: model.upstream };
@@ -42,8 +45,8 @@ export function createChatCompletionsHandler(context: ServerContext) {
     const headers = { "x-hermes-session-id": sessionId };
 
     const start = () => {
-      const run = lifecycle.runSignal(event.req.signal);
-      const events = runAgent(input, {
+      const run = lifecycle.runSignal(event);
+      const batches = runAgentBatches(input, {
         upstream,
         runId: randomId("chatcmpl-"),
         model: model.reported,
@@ -55,25 +58,30 @@ export function createChatCompletionsHandler(context: ServerContext) {
         toolTimeoutMs: config.agent.toolTimeoutMs,
         requestId: requestIdOf(event),
       });
-      return { events, release: run.release };
+      return { batches, release: run.release };
     };
 
-    const saveSession = (output: readonly OutputItem[]) => {
+    const saveSession = ({ output, usage }: RunResult) => {
+      const produced = outputToItems(output);
+      const messages = added ? { append: [...added, ...produced] } : { replace: [...history, ...produced] };
+      // Held like a run: shutdown waits for the write before it closes the storage.
+      const inFlight = lifecycle.hold();
       const written: Promise<void> = sessions
-        .save(sessionId, [...history, ...outputToItems(output)])
+        .recordTurn(sessionId, { source: "chat", model: model.reported, usage, messages })
+        .then(() => undefined)
         .catch((error) => console.error("[hermes-proxy] saving session failed:", error))
         .finally(() => {
+          inFlight.release();
           if (saving.get(sessionId) === written) saving.delete(sessionId);
         });
       saving.set(sessionId, written);
     };
 
     if (request.stream) {
-      const { events, release } = start();
-      const iterator = events[Symbol.asyncIterator]();
+      const { batches, release } = start();
       let buffered;
       try {
-        buffered = await peekRun(iterator);
+        buffered = await peekBatches(batches);
       } catch (error) {
         release();
         throw error;
@@ -81,35 +89,36 @@ export function createChatCompletionsHandler(context: ServerContext) {
       const collector = new RunCollector();
       return sseResponse({
         buffered,
-        events: iterator,
+        events: { batches },
         encoder: new ChatStreamEncoder({ includeUsage: request.includeUsage }),
         headers,
         keepaliveMs: config.server.keepaliveMs,
         onEvent: (event) => collector.add(event),
         onClose: () => {
           release();
-          const { status, output } = collector.result;
-          if (status !== "failed" && status !== "in_progress") saveSession(output);
+          const { status } = collector.result;
+          if (status !== "failed" && status !== "in_progress") saveSession(collector.result);
         },
       });
     }
 
     const complete = async () => {
-      const { events, release } = start();
+      const { batches, release } = start();
       const collector = new RunCollector();
       try {
-        for await (const runEvent of events) collector.add(runEvent);
+        for await (const batch of batches) for (const runEvent of batch) collector.add(runEvent);
       } finally {
         release();
       }
       const body = encodeChatCompletion(collector.result);
-      saveSession(collector.result.output);
+      saveSession(collector.result);
       return { status: 200, body, headers };
     };
 
     const key = idempotencyKey(event);
     const reply = key ? await context.idempotency.run("chat", key, text, complete) : { ...(await complete()), replayed: false };
-    return new HTTPResponse(JSON.stringify(reply.body), {
+    // srvx writes a FastResponse straight to Node's response; h3's HTTPResponse would build web Headers for it.
+    return new FastResponse(JSON.stringify(reply.body), {
       status: reply.status,
       headers: { ...jsonHeaders, ...reply.headers, ...(reply.replayed && { "idempotency-replayed": "true" }) },
     });

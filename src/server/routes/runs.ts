@@ -9,6 +9,7 @@ import { idempotencyKey } from "../idempotency-key.ts";
 import { chooseModel } from "../model.ts";
 import { requestIdOf } from "../request-id.ts";
 import { runEventsResponse } from "../runs/event-stream.ts";
+import { joinSession, recordRunOnSession } from "../runs/run-session.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 
@@ -32,13 +33,17 @@ export function createStartRunHandler(context: ServerContext) {
       // `conversation_history` wins over `previous_response_id`, as on the original server.
       const previous = !request.history && request.previousResponseId ? await loadPreviousResponse(context, request.previousResponseId) : undefined;
       const instructions = [config.agent.systemPrompt, request.instructions].filter(Boolean).join("\n\n");
+      const sessionId = request.sessionId ?? previous?.sessionId;
+      const session = await joinSession(context.sessions, sessionId, request.history ?? previous?.items);
       const input: RunInput = {
         model: model.upstream,
-        items: [...(request.history ?? previous?.items ?? []), ...request.input],
+        items: [...session.history, ...request.input],
         tools: request.tools,
         ...(instructions && { instructions }),
       };
-      const record = await runs.start(input, { sessionId: request.sessionId ?? previous?.sessionId, model: model.reported, requestId: requestIdOf(event) });
+      const newItems = session.continues ? request.input : input.items;
+      const beforeCompleted = recordRunOnSession(context.sessions, { sessionId, source: "runs", model: model.reported, newItems });
+      const record = await runs.start(input, { sessionId, model: model.reported, requestId: requestIdOf(event), hooks: { beforeCompleted } });
       return { status: 202, body: { run_id: record.id, status: record.status }, headers: { location: `/v1/runs/${record.id}` } };
     };
     const reply = key ? await context.idempotency.run("runs", key, text, start) : { ...(await start()), replayed: false };

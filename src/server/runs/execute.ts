@@ -2,8 +2,9 @@ import { approvalChoices } from "../../agent/approval.ts";
 import { runAgent } from "../../agent/loop.ts";
 import type { HermesConfig } from "../../config/schema.ts";
 import type { PluginRegistry } from "../../plugins/registry.ts";
-import type { RunInput } from "../../protocol/index.ts";
+import type { HermesEvent, RunInput } from "../../protocol/index.ts";
 import type { Upstream } from "../../upstream/types.ts";
+import { RunCollector, type RunResult } from "../../wire/collect.ts";
 import { approvalRequestPayload, cancelledPayload, isFinished, RunsEventEncoder } from "../../wire/runs/index.ts";
 import type { Lifecycle } from "../context.ts";
 import type { LiveRun } from "./live-run.ts";
@@ -15,12 +16,23 @@ export interface ExecuteOptions {
   lifecycle: Lifecycle;
 }
 
+/** What the starter of a run may hang on it (in this process): a session recorder, a stream follower. */
+export interface RunHooks {
+  /**
+   * A completed run's result, awaited before its terminal event goes out: a client that sees the end
+   * and continues at once finds what this stored.
+   */
+  beforeCompleted?(result: RunResult): Promise<void>;
+  /** Every agent event, in order (a run stopped before it started has none: watch its end instead). */
+  onEvent?(event: HermesEvent): void;
+}
+
 /**
  * Runs the agent loop for a detached run and logs what it does, in the Runs API's payloads. The run
  * stops on its own `stop` controller or on server shutdown, never because a follower went away.
  * Resolves once the run ended and everything is stored.
  */
-export async function executeRun(live: LiveRun, input: RunInput, options: ExecuteOptions): Promise<void> {
+export async function executeRun(live: LiveRun, input: RunInput, options: ExecuteOptions, hooks: RunHooks = {}): Promise<void> {
   const { config, upstream, registry, lifecycle } = options;
   const { record } = live;
   const shutdown = lifecycle.runSignal(undefined);
@@ -33,6 +45,7 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
     }
     live.setStatus("running");
     const encoder = new RunsEventEncoder(record.id);
+    const collector = hooks.beforeCompleted ? new RunCollector() : undefined;
     const events = runAgent(input, {
       upstream,
       runId: record.id,
@@ -53,6 +66,9 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
       },
     });
     for await (const event of events) {
+      collector?.add(event);
+      if (event.type === "run.completed") await hooks.beforeCompleted?.(collector!.result);
+      hooks.onEvent?.(event);
       const payload = encoder.encode(event, live.timestamp());
       if (payload) live.emit(payload);
       if (event.type === "run.completed") {

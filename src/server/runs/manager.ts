@@ -7,7 +7,7 @@ import type { Upstream } from "../../upstream/types.ts";
 import { approvalRespondedPayload, isFinished, type RunState } from "../../wire/runs/index.ts";
 import { type CommandBus, OwnerGoneError } from "../commands.ts";
 import type { Lifecycle } from "../context.ts";
-import { executeRun } from "./execute.ts";
+import { executeRun, type RunHooks } from "./execute.ts";
 import { followLive, followStored } from "./follow.ts";
 import { followShared } from "./follow-shared.ts";
 import { LiveRun } from "./live-run.ts";
@@ -22,6 +22,16 @@ export interface RunManagerOptions {
   coordination: StorageCoordination;
   commands: CommandBus;
   now?: () => number;
+}
+
+export interface RunStartSettings {
+  sessionId: string | undefined;
+  model: string;
+  requestId?: string | undefined;
+  /** Called once the run has ended and everything is stored, with its final record (status, output, usage, error). */
+  onEnd?: (record: RunRecord) => void;
+  /** Recorders and followers in this process: see `RunHooks`. */
+  hooks?: RunHooks;
 }
 
 /** A live run's slot in the shared run limit lasts this long unless renewed (a dead process frees it by then). */
@@ -59,7 +69,7 @@ export class RunManager {
    * Creates a run and starts it in the background; resolves once its record is stored.
    * @throws {HermesError} 429 `rate_limit_exceeded` over `agent.maxConcurrentRuns` (counted across processes on a shared storage).
    */
-  async start(input: RunInput, settings: { sessionId: string | undefined; model: string; requestId?: string | undefined }): Promise<RunRecord> {
+  async start(input: RunInput, settings: RunStartSettings): Promise<RunRecord> {
     const { config, store, coordination, commands } = this.#options;
     const { maxConcurrentRuns, runRetentionMs } = config.agent;
     const id = randomId("run_");
@@ -93,12 +103,17 @@ export class RunManager {
     const snapshot = { ...record };
     live.save();
     await live.persisted;
-    void executeRun(live, input, this.#options)
+    void executeRun(live, input, this.#options, settings.hooks)
       .catch((error: unknown) => console.error("[hermes-proxy] run failed:", error))
       .finally(() => {
         this.#live.delete(id);
         // Normally released at the terminal status already; this covers a run that never got one.
         release();
+        try {
+          settings.onEnd?.({ ...live.record });
+        } catch (error) {
+          console.error("[hermes-proxy] a run's end listener failed:", error);
+        }
       });
     return snapshot;
   }

@@ -6,6 +6,7 @@ import type { UpstreamHttp, UpstreamResponse } from "../http.ts";
 import { scrubError, upstreamError } from "../http-errors.ts";
 import { requestHeaders } from "../request-headers.ts";
 import { readSseBatches } from "../sse.ts";
+import { eventsOf } from "../batches.ts";
 import type { Upstream, UpstreamCallOptions } from "../types.ts";
 import { ChatChunkParser } from "./chunk-parser.ts";
 import { decodeChatJson } from "./decode-json.ts";
@@ -40,7 +41,7 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
   const http = createUpstreamHttp({ ...config, baseURL });
   const refusedStreaming = new Set<string>();
 
-  async function* stream(input: RunInput, options: UpstreamCallOptions): AsyncGenerator<HermesEvent, void, undefined> {
+  async function* streamBatches(input: RunInput, options: UpstreamCallOptions): AsyncGenerator<HermesEvent[], void, undefined> {
     const newId = options.newId ?? randomId;
     const { signal } = options;
     const headers = requestHeaders(options.requestId);
@@ -63,7 +64,7 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
       if (response !== undefined) {
         // Errors decoded from the body carry the upstream's own text, which may echo its key.
         try {
-          if (isJson(response.contentType)) yield* await decodeJsonResponse(response, newId);
+          if (isJson(response.contentType)) yield await decodeJsonResponse(response, newId);
           else yield* decodeSseResponse(response, newId);
         } catch (error) {
           throw scrubError(error, config.apiKey);
@@ -79,7 +80,7 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
       headers,
     });
     try {
-      yield* await decodeJsonResponse(response, newId);
+      yield await decodeJsonResponse(response, newId);
     } catch (error) {
       throw scrubError(error, config.apiKey);
     }
@@ -88,16 +89,18 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
   return {
     kind: "chat",
     baseURL,
-    stream,
+    stream: (input, options) => eventsOf(streamBatches(input, options)),
+    streamBatches,
     listModels: (signal) => listUpstreamModels(http, signal),
     close: () => http.close(),
   };
 }
 
-async function* decodeSseResponse(response: UpstreamResponse, newId: NewId): AsyncGenerator<HermesEvent, void, undefined> {
+/** The events of an SSE body, one batch per network read. */
+async function* decodeSseResponse(response: UpstreamResponse, newId: NewId): AsyncGenerator<HermesEvent[], void, undefined> {
   const decoder = new ChatStreamDecoder(newId);
   const parser = new ChatChunkParser();
-  const events: HermesEvent[] = [];
+  let events: HermesEvent[] = [];
   let done = false;
   try {
     // Read to the end even after `[DONE]`: leaving early would close the socket instead of returning
@@ -111,8 +114,10 @@ async function* decodeSseResponse(response: UpstreamResponse, newId: NewId): Asy
         }
         decoder.push(parseChunk(parser, message.data), events);
       }
-      for (const event of events) yield event;
-      events.length = 0;
+      if (events.length > 0) {
+        yield events;
+        events = [];
+      }
     }
   } catch (error) {
     // After `[DONE]` the answer and its usage are whole: a connection that fails to close cleanly
@@ -120,7 +125,7 @@ async function* decodeSseResponse(response: UpstreamResponse, newId: NewId): Asy
     if (!done) throw error;
   }
   decoder.end(events);
-  yield* events;
+  yield events;
 }
 
 async function decodeJsonResponse(response: UpstreamResponse, newId: NewId): Promise<HermesEvent[]> {

@@ -1,6 +1,7 @@
 import type { H3Event } from "h3";
 import { HTTPResponse } from "h3";
-import { runAgent } from "../../../agent/loop.ts";
+import { FastResponse } from "srvx";
+import { runAgentBatches } from "../../../agent/loop.ts";
 import { HermesError, type HermesEvent, randomId, type RunInput } from "../../../protocol/index.ts";
 import { RunCollector } from "../../../wire/collect.ts";
 import {
@@ -15,7 +16,7 @@ import { readJsonBody } from "../../body.ts";
 import type { ServerContext } from "../../context.ts";
 import { idempotencyKey } from "../../idempotency-key.ts";
 import { chooseModel } from "../../model.ts";
-import { peekRun } from "../../peek-run.ts";
+import { peekBatches } from "../../peek-run.ts";
 import { requestIdOf } from "../../request-id.ts";
 import { sseResponse } from "../../sse-response.ts";
 import { resolveTurn } from "./resolve-turn.ts";
@@ -39,14 +40,14 @@ export function createResponsesHandler(context: ServerContext) {
     const begin = () => beginTurn(context, request, model, requestIdOf(event));
 
     if (request.settings.background) return runInBackground(context, await begin());
-    if (request.stream) return stream(context, await begin(), event.req.signal);
+    if (request.stream) return stream(context, await begin(), event);
 
     const complete = async () => {
       const turn = await begin();
-      const { events, release } = turn.start(event.req.signal);
+      const { batches, release } = turn.start(event);
       const collector = new RunCollector();
       try {
-        for await (const runEvent of events) collector.add(runEvent);
+        for await (const batch of batches) for (const runEvent of batch) collector.add(runEvent);
       } catch (error) {
         await turn.saver.abandon();
         throw error;
@@ -65,7 +66,8 @@ export function createResponsesHandler(context: ServerContext) {
     };
     const key = idempotencyKey(event);
     const reply = key ? await context.idempotency.run("responses", key, text, complete) : { ...(await complete()), replayed: false };
-    return new HTTPResponse(JSON.stringify(reply.body), {
+    // srvx writes a FastResponse straight to Node's response; h3's HTTPResponse would build web Headers for it.
+    return new FastResponse(JSON.stringify(reply.body), {
       status: reply.status,
       headers: { ...jsonHeaders, ...reply.headers, ...(reply.replayed && { "idempotency-replayed": "true" }) },
     });
@@ -94,10 +96,12 @@ async function beginTurn(
     conversation: request.conversation,
     ...(settings.background && { owner: context.commands.instanceId }),
     requestId,
+    sessions: context.sessions,
   });
-  const start = (clientSignal: AbortSignal | undefined) => {
-    const run = lifecycle.runSignal(clientSignal);
-    const events = runAgent(input, {
+  /** Starts the run; it stops when `client` (the request's event, or a signal) goes away. */
+  const start = (client: H3Event | AbortSignal) => {
+    const run = lifecycle.runSignal(client);
+    const batches = runAgentBatches(input, {
       upstream,
       runId: meta.id,
       model: meta.model,
@@ -109,7 +113,7 @@ async function beginTurn(
       toolTimeoutMs: config.agent.toolTimeoutMs,
       requestId,
     });
-    return { events, release: run.release };
+    return { batches, release: run.release };
   };
   return { meta, saver, start, headers: { "x-hermes-session-id": turn.sessionId } };
 }
@@ -122,11 +126,11 @@ async function runInBackground(context: ServerContext, turn: BegunTurn): Promise
   const queued = pendingResponse(meta, "queued");
   await saver.progress(queued);
   const running = background.start(meta.id, controller);
-  const { events, release } = turn.start(controller.signal);
+  const { batches, release } = turn.start(controller.signal);
   const encoder = new ResponsesStreamEncoder(meta);
   void (async () => {
     try {
-      for await (const runEvent of events) background.push(running, encoder.encode(runEvent));
+      for await (const batch of batches) for (const runEvent of batch) background.push(running, encoder.encode(runEvent));
     } finally {
       release();
       const cancelled = controller.signal.aborted;
@@ -138,13 +142,13 @@ async function runInBackground(context: ServerContext, turn: BegunTurn): Promise
 }
 
 /** `stream: true`: the final response is stored before its terminal event goes out. */
-async function stream(context: ServerContext, turn: BegunTurn, clientSignal: AbortSignal): Promise<HTTPResponse> {
+async function stream(context: ServerContext, turn: BegunTurn, event: H3Event): Promise<HTTPResponse> {
   const { meta, saver } = turn;
-  const { events, release } = turn.start(clientSignal);
-  const held = storeBeforeEnd(events[Symbol.asyncIterator](), (result) => saver.final(encodeResponse(result, meta)));
+  const { batches, release } = turn.start(event);
+  const held = storeBeforeEnd(batches, (result) => saver.final(encodeResponse(result, meta)));
   let buffered: HermesEvent[];
   try {
-    buffered = await peekRun(held.iterator);
+    buffered = await peekBatches(held.iterator);
   } catch (error) {
     release();
     await saver.abandon();
@@ -155,7 +159,7 @@ async function stream(context: ServerContext, turn: BegunTurn, clientSignal: Abo
   void saver.progress(pendingResponse(meta, "in_progress"));
   return sseResponse({
     buffered,
-    events: held.iterator,
+    events: { batches: held.iterator },
     encoder,
     headers: turn.headers,
     keepaliveMs: context.config.server.keepaliveMs,

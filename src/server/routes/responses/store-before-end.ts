@@ -2,24 +2,28 @@ import type { HermesEvent } from "../../../protocol/index.ts";
 import { RunCollector, type RunResult } from "../../../wire/collect.ts";
 
 /**
- * Wraps a run's events so that, once the stream is committed, the terminal event is held back until
- * `onEnd` (storing the final response) has finished: a client that sees `response.completed` and
+ * Wraps a run's batches of events (`runAgentBatches`) so that, once the stream is committed, the
+ * terminal event is held back until `onEnd` (storing the final response) has finished: a client that sees `response.completed` and
  * chains from it at once always finds it stored, and a kill -9 after the client saw the end never
  * loses it. The result is folded from the same events the stream encoder sees, so it is the response
  * the terminal event carries.
  */
-export function storeBeforeEnd(events: AsyncIterator<HermesEvent>, onEnd: (result: RunResult) => Promise<void>) {
+export function storeBeforeEnd(batches: AsyncIterator<HermesEvent[]>, onEnd: (result: RunResult) => Promise<void>) {
   const collector = new RunCollector();
   let committed = false;
-  const iterator: AsyncIterator<HermesEvent> = {
+  const iterator: AsyncIterator<HermesEvent[]> = {
     async next() {
-      const next = await events.next();
+      const next = await batches.next();
       if (next.done) return next;
-      collector.add(next.value);
-      if (committed && (next.value.type === "run.completed" || next.value.type === "run.failed")) await onEnd(collector.result);
+      let ended = false;
+      for (const event of next.value) {
+        collector.add(event);
+        if (event.type === "run.completed" || event.type === "run.failed") ended = true;
+      }
+      if (committed && ended) await onEnd(collector.result);
       return next;
     },
-    return: async (value?: unknown) => (await events.return?.(value)) ?? { done: true, value: undefined },
+    return: async (value?: unknown) => (await batches.return?.(value)) ?? { done: true, value: undefined },
   };
   return {
     iterator,

@@ -1,5 +1,6 @@
 import type { ResponseStore, StoredResponse } from "../../../state/responses.ts";
-import { compactResponse, type ResponseObject } from "../../../wire/responses/index.ts";
+import type { SessionStore } from "../../../state/sessions.ts";
+import { type CompactResponse, compactResponse, type ResponseObject } from "../../../wire/responses/index.ts";
 import type { Turn } from "./resolve-turn.ts";
 
 export interface TurnSaver {
@@ -20,23 +21,30 @@ export interface TurnSaver {
 export function createTurnSaver(
   responses: ResponseStore,
   turn: Turn,
-  options: { store: boolean; conversation: string | undefined; owner?: string; requestId?: string | undefined },
+  options: { store: boolean; conversation: string | undefined; owner?: string; requestId?: string | undefined; sessions?: SessionStore },
 ): TurnSaver {
   let saving = Promise.resolve();
   let finished: Promise<void> | undefined;
-  const record = (response: ResponseObject): StoredResponse => {
-    const stored: StoredResponse = { response: compactResponse(response), input: turn.newItems, parentId: turn.parentId, sessionId: turn.sessionId };
+  const record = (response: ResponseObject, compact: CompactResponse): StoredResponse => {
+    const stored: StoredResponse = { response: compact, input: turn.newItems, parentId: turn.parentId, sessionId: turn.sessionId };
     if (options.conversation) stored.conversation = options.conversation;
     if (options.requestId) stored.requestId = options.requestId;
     if (options.owner && (response.status === "queued" || response.status === "in_progress")) stored.owner = options.owner;
     return stored;
   };
-  const write = (response: ResponseObject) => {
+  const write = (response: ResponseObject, compact = compactResponse(response)) => {
     if (!options.store) return saving;
     saving = saving
-      .then(() => responses.save(record(response)))
+      .then(() => responses.save(record(response, compact)))
       .catch((error: unknown) => console.error("[hermes-proxy] storing a response failed:", error));
     return saving;
+  };
+  /** The session now follows this response's chain: one metadata update, its history stays in the response store. */
+  const recordSession = async (compact: CompactResponse) => {
+    const chain = [...(turn.parentId ? turn.prior : []), ...turn.newItems, ...compact.output];
+    await options.sessions
+      ?.recordTurn(turn.sessionId, { source: "responses", model: compact.model, usage: compact.usage, messages: { head: compact.id, chain } })
+      .catch((error: unknown) => console.error("[hermes-proxy] recording a session failed:", error));
   };
   const release = async (responseId: string | null) => {
     await turn.claim?.finish(responseId).catch((error: unknown) => console.error("[hermes-proxy] releasing a conversation failed:", error));
@@ -48,8 +56,10 @@ export function createTurnSaver(
     progress: (response) => (finished ? Promise.resolve() : write(response)),
     final: (response) =>
       (finished ??= (async () => {
-        await write(response);
+        const compact = compactResponse(response);
+        await write(response, compact);
         const advance = options.store && (response.status === "completed" || response.status === "incomplete");
+        if (advance) await recordSession(compact);
         await release(advance ? response.id : null);
       })()),
     abandon: () => (finished ??= release(null)),

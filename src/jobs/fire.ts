@@ -1,0 +1,96 @@
+import type { HermesConfig } from "../config/schema.ts";
+import { type RunInput, toErrorInfo } from "../protocol/index.ts";
+import { chooseModel } from "../server/model.ts";
+import type { RunManager } from "../server/runs/manager.ts";
+import type { RunRecord } from "../state/runs.ts";
+import type { Upstream } from "../upstream/types.ts";
+import { type FireStatus, fireOutputChars, isFireFinished, type JobFire, type JobRecord, summarize } from "./record.ts";
+import type { JobStore } from "./store.ts";
+
+export interface FireRunnerOptions {
+  store: JobStore;
+  runs: Pick<RunManager, "start">;
+  config: HermesConfig;
+  upstream: Upstream;
+  now: () => number;
+}
+
+/** How a launch went: the run started, or it was refused (the fire is then recorded as failed). */
+export type LaunchOutcome = { runId: string } | { error: unknown };
+
+/**
+ * Turns a claimed fire into a Runs API run (visible at `/v1/runs/{id}`) and records on the fire, and
+ * on the job's `lastFire`, how it went: running with its run id, then the run's end with its output.
+ */
+export class FireRunner {
+  readonly #options: FireRunnerOptions;
+  /** Recordings of runs' ends still being written: shutdown waits for them before closing the storage. */
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(options: FireRunnerOptions) {
+    this.#options = options;
+  }
+
+  /** Stores the fire, starts its run. A refusal (the run limit's 429, no upstream model) is a failed fire, never lost. */
+  async launch(job: JobRecord, fire: JobFire): Promise<LaunchOutcome> {
+    const { store, runs, config, upstream, now } = this.#options;
+    await store.putFire(fire);
+    try {
+      const model = chooseModel(config, upstream, undefined);
+      const instructions = [config.agent.systemPrompt, job.instructions].filter(Boolean).join("\n\n");
+      const input: RunInput = {
+        model: model.upstream,
+        items: [{ type: "message", role: "user", content: [{ type: "input_text", text: job.prompt }] }],
+        tools: [],
+        ...(instructions && { instructions }),
+      };
+      // No session: each fire starts from the job's prompt alone, as the original server's cron runs do.
+      const run = await runs.start(input, { sessionId: undefined, model: model.reported, onEnd: (record) => this.#track(this.#ended(fire, record)) });
+      await this.#record(fire, (current) => (current.status === "queued" ? { ...current, runId: run.id, status: "running" } : undefined));
+      return { runId: run.id };
+    } catch (error) {
+      const { message, code } = toErrorInfo(error);
+      await this.#record(fire, (current) => ({ ...current, status: "failed", error: { message, code }, completedAt: now() }));
+      return { error };
+    }
+  }
+
+  /** Resolves once every run end seen so far is recorded. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+  }
+
+  #ended(fire: JobFire, run: RunRecord): Promise<void> {
+    const output = run.output;
+    const truncated = output !== null && output.length > fireOutputChars;
+    const status: FireStatus = run.status === "completed" || run.status === "cancelled" || run.status === "interrupted" ? run.status : "failed";
+    return this.#record(fire, (current) => ({
+      ...current,
+      runId: run.id,
+      status,
+      output: truncated ? output.slice(0, fireOutputChars) : output,
+      outputTruncated: truncated,
+      error: run.error,
+      usage: run.usage,
+      completedAt: this.#options.now(),
+    })).then(() => undefined);
+  }
+
+  /** Changes the stored fire, then the job's summary of it (unless a newer fire or a finished state is there already). */
+  async #record(fire: JobFire, change: (current: JobFire) => JobFire | undefined): Promise<JobFire | null> {
+    const { store, now } = this.#options;
+    const stored = await store.updateFire(fire.jobId, fire.sequence, change);
+    if (!stored) return null;
+    await store.update(fire.jobId, (job) => {
+      if (!job || job.lastFire?.id !== fire.id) return undefined;
+      if (isFireFinished(job.lastFire.status) && !isFireFinished(stored.status)) return undefined;
+      return { ...job, lastFire: summarize(stored), updatedAt: now() };
+    });
+    return stored;
+  }
+
+  #track(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) => console.error("[hermes-proxy] recording a job fire failed:", error)).finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
+  }
+}

@@ -1,0 +1,22 @@
+import type { H3Event } from "h3";
+import { HTTPResponse } from "h3";
+import { randomId } from "../../../protocol/index.ts";
+import { decodeCreateSession, sessionEnvelope } from "../../../wire/sessions/index.ts";
+import type { ServerContext } from "../../context.ts";
+import { readOptionalJson } from "./params.ts";
+
+/** `POST /api/sessions`: an empty session, 201; an id already taken is a 409 `session_exists` (checked and inserted atomically). */
+export function createCreateSessionHandler(context: ServerContext) {
+  return async (event: H3Event) => {
+    const request = decodeCreateSession((await readOptionalJson(event, context.config.server.bodyLimit)) ?? {});
+    const record = await context.sessions.create(request.id ?? randomId("sess_"), {
+      title: request.title ?? null,
+      model: request.model ?? context.config.model.name,
+      systemPrompt: request.systemPrompt ?? null,
+    });
+    return new HTTPResponse(JSON.stringify(sessionEnvelope(record)), {
+      status: 201,
+      headers: { "content-type": "application/json; charset=utf-8", location: `/api/sessions/${encodeURIComponent(record.id)}` },
+    });
+  };
+}

@@ -1,0 +1,40 @@
+import { getRouterParam, type H3Event } from "h3";
+import { HermesError } from "../../../protocol/index.ts";
+import { decodeSessionId } from "../../../wire/sessions/index.ts";
+import { readBodyText } from "../../body.ts";
+
+/**
+ * The `{id}` of an `/api/sessions/{id}…` path, decoded exactly once and validated (400
+ * `invalid_session_id`). Decoded here rather than by h3, which keeps `%2F` encoded: an id that holds
+ * a `/` (any `X-Hermes-Session-Id` may) is addressed as `%2F` and must still name its session.
+ */
+export function sessionIdParam(event: H3Event): string {
+  const raw = getRouterParam(event, "id") ?? "";
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    throw new HermesError("Invalid session id: malformed percent-encoding", { status: 400, code: "invalid_session_id", param: "id" });
+  }
+  return decodeSessionId(id);
+}
+
+export function sessionNotFound(id: string): HermesError {
+  return new HermesError(`Session not found: ${id}`, { status: 404, code: "session_not_found", param: "id" });
+}
+
+/** The query string as plain fields (the last value of a repeated one wins). */
+export function queryOf(event: H3Event): Record<string, string> {
+  return Object.fromEntries(event.url.searchParams);
+}
+
+/** A JSON body that may be left out (create and fork take defaults for everything): undefined when empty. */
+export async function readOptionalJson(event: H3Event, limit: number): Promise<unknown> {
+  const { text } = await readBodyText(event, limit);
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HermesError(`Invalid JSON in request body: ${(error as Error).message}`, { status: 400, code: "invalid_json" });
+  }
+}

@@ -1,0 +1,36 @@
+import type { SessionRecord } from "../../state/session-record.ts";
+
+/**
+ * A session as the original server's Sessions API shows it: only the keys that have a value, times in
+ * Unix seconds, token totals flat. The system prompt is never shown, only whether there is one.
+ */
+export function encodeSession(record: SessionRecord) {
+  const seconds = (ms: number) => Math.floor(ms / 1000);
+  return {
+    id: record.id,
+    source: record.source,
+    ...(record.model !== null && { model: record.model }),
+    ...(record.title !== null && { title: record.title }),
+    started_at: seconds(record.createdAt),
+    last_active: seconds(record.lastActiveAt),
+    ...(record.endedAt !== null && { ended_at: seconds(record.endedAt) }),
+    ...(record.endReason !== null && { end_reason: record.endReason }),
+    ...(record.parentSessionId !== null && { parent_session_id: record.parentSessionId }),
+    message_count: record.messageCount,
+    tool_call_count: record.toolCallCount,
+    turn_count: record.turnCount,
+    input_tokens: record.usage.inputTokens,
+    output_tokens: record.usage.outputTokens,
+    reasoning_tokens: record.usage.reasoningTokens,
+    total_tokens: record.usage.totalTokens,
+    ...(record.preview !== null && { preview: record.preview }),
+    has_system_prompt: record.systemPrompt !== null,
+  };
+}
+
+export type SessionObject = ReturnType<typeof encodeSession>;
+
+/** `{object: "hermes.session", session}`: what create, get, patch and fork answer. */
+export function sessionEnvelope(record: SessionRecord) {
+  return { object: "hermes.session" as const, session: encodeSession(record) };
+}

@@ -1,0 +1,169 @@
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { hermesConfigSchema } from "../../src/config/schema.ts";
+import type { Item } from "../../src/protocol/index.ts";
+import { keys } from "../../src/state/keys.ts";
+import { type OpenStorage, openStorage } from "../../src/state/open-storage.ts";
+import type { StoredResponse } from "../../src/state/responses.ts";
+import { storageFromSpec } from "../../src/state/select-storage.ts";
+import { createSessionStore } from "../../src/state/sessions.ts";
+import { createStores, type Stores } from "../../src/state/stores.ts";
+import { sessionMessages } from "../../src/wire/sessions/index.ts";
+import { describeStorages } from "../helpers/storages.ts";
+
+const config = hermesConfigSchema.parse({ storage: "memory", retention: { sessions: { ttlMs: 60_000, maxEntries: 100 } } });
+
+const user = (text: string): Item => ({ type: "message", role: "user", content: [{ type: "input_text", text }] });
+const assistant = (text: string): Item => ({ type: "message", role: "assistant", content: [{ type: "output_text", text }] });
+const call = (id: string): Item => ({ type: "function_call", call_id: id, name: "clock", arguments: "{}" });
+const result = (id: string): Item => ({ type: "function_call_output", call_id: id, output: "noon" });
+const usage = (input: number, output: number) => ({ inputTokens: input, outputTokens: output, totalTokens: input + output });
+
+function storedTurn(id: string, parentId: string | null, text: string): StoredResponse {
+  return {
+    response: { id, createdAt: 1, status: "completed", model: "m", output: [{ ...assistant(`re: ${text}`), id: `${id}-out` }], settings: {} },
+    input: [{ ...user(text), id: `${id}-in` }],
+    parentId,
+    sessionId: "sess_r",
+  };
+}
+
+/** The store on memory, and on Redis when REDIS_URL is set (a failure under CI=true without it). */
+describeStorages(
+  "the session store",
+  (target) => {
+    let opened: OpenStorage;
+    let stores: Stores;
+    beforeEach(async () => {
+      opened = await openStorage(await storageFromSpec(target.spec()));
+      stores = createStores(opened.storage, opened.coordination, config);
+    });
+    afterEach(() => opened.close());
+
+    it("records chat turns: a derived session is replaced, a continuation appends; counters add up", async () => {
+      const sessions = stores.sessions;
+      await sessions.recordTurn("api-1", { source: "chat", model: "m1", usage: usage(10, 2), messages: { replace: [user("Hello there"), assistant("Hi")] } });
+      const second = await sessions.recordTurn("api-1", {
+        source: "chat",
+        model: "m2",
+        usage: usage(20, 3),
+        messages: { replace: [user("Hello there"), assistant("Hi"), user("More"), assistant("Sure")] },
+      });
+      expect(second).toMatchObject({ source: "chat", model: "m2", messageCount: 4, turnCount: 2, preview: "Hello there", headResponseId: null });
+      expect(second.usage).toEqual({ inputTokens: 30, outputTokens: 5, reasoningTokens: 0, totalTokens: 35 });
+      const third = await sessions.recordTurn("api-1", { source: "chat", model: "m2", usage: usage(1, 1), messages: { append: [user("What time?"), call("c1"), result("c1"), assistant("Noon")] } });
+      expect(third).toMatchObject({ messageCount: 8, toolCallCount: 1, turnCount: 3 });
+      const history = await sessions.history("api-1");
+      expect(history).toHaveLength(8);
+      // The count is the length of what the messages endpoint shows.
+      expect(sessionMessages("api-1", history!)).toHaveLength(third.messageCount);
+    });
+
+    it("a Responses session follows its head response and never copies the chain; appending materialises it first", async () => {
+      await stores.responses.save(storedTurn("r1", null, "one"));
+      await stores.responses.save(storedTurn("r2", "r1", "two"));
+      const chain = (await stores.responses.history("r2"))!.items;
+      const recorded = await stores.sessions.recordTurn("sess_r", { source: "responses", model: "m", usage: usage(5, 5), messages: { head: "r2", chain } });
+      expect(recorded).toMatchObject({ source: "responses", headResponseId: "r2", messageCount: 4, preview: "one" });
+      expect(await opened.storage.hasItem(keys.sessionItems("sess_r"))).toBe(false);
+      expect((await stores.sessions.history("sess_r"))?.map((item) => item.id)).toEqual(["r1-in", "r1-out", "r2-in", "r2-out"]);
+
+      const appended = await stores.sessions.recordTurn("sess_r", { source: "runs", model: "m", usage: usage(1, 1), messages: { append: [user("three"), assistant("re: three")] } });
+      expect(appended).toMatchObject({ source: "responses", headResponseId: null, messageCount: 6, turnCount: 2 });
+      const history = await stores.sessions.history("sess_r");
+      expect(history?.map((item) => (item.type === "message" ? item.content[0]?.type === "input_text" && item.content[0].text : null))).toEqual([
+        "one",
+        false,
+        "two",
+        false,
+        "three",
+        false,
+      ]);
+      // The chain is still the response store's: deleting the session leaves it there.
+      expect(await stores.sessions.remove("sess_r")).toBe(true);
+      expect(await stores.sessions.get("sess_r")).toBeNull();
+      expect(await opened.storage.hasItem(keys.sessionItems("sess_r"))).toBe(false);
+      expect(await stores.responses.get("r2")).not.toBeNull();
+      expect(await stores.sessions.remove("sess_r")).toBe(false);
+    });
+
+    it("two processes appending to one session at once lose neither turn nor counter", async () => {
+      // A second store on the same storage and coordination stands for another process.
+      const other = createSessionStore(opened.storage, { coordination: opened.coordination, retention: config.retention.sessions, responses: stores.responses });
+      await Promise.all(
+        Array.from({ length: 6 }, (_, index) =>
+          (index % 2 ? other : stores.sessions).recordTurn("busy", { source: "runs", model: "m", usage: usage(1, 1), messages: { append: [user(`u${index}`), assistant(`a${index}`)] } }),
+        ),
+      );
+      const record = await stores.sessions.get("busy");
+      expect(record).toMatchObject({ turnCount: 6, messageCount: 12, usage: { totalTokens: 12 } });
+      expect(await stores.sessions.history("busy")).toHaveLength(12);
+    });
+
+    it("creates once (409 session_exists), patches title and end, forks with a copy and ends the source as branched", async () => {
+      const created = await stores.sessions.create("mine", { title: "Plans", model: "m", systemPrompt: "Be terse." });
+      expect(created).toMatchObject({ source: "api", title: "Plans", messageCount: 0, systemPrompt: "Be terse." });
+      await expect(stores.sessions.create("mine", {})).rejects.toMatchObject({ status: 409, code: "session_exists" });
+      await stores.sessions.recordTurn("mine", { source: "api", model: "m", usage: usage(3, 4), messages: { append: [user("plan a trip"), assistant("where to?")] } });
+
+      expect(await stores.sessions.patch("mine", { title: "Trip" })).toMatchObject({ title: "Trip", endedAt: null });
+      expect(await stores.sessions.patch("mine", { ended: true })).toMatchObject({ endReason: "ended", endedAt: expect.any(Number) });
+      expect(await stores.sessions.patch("mine", { ended: false })).toMatchObject({ endReason: null, endedAt: null });
+      expect(await stores.sessions.patch("nobody", { title: "x" })).toBeNull();
+
+      const fork = await stores.sessions.fork("mine", "mine-2", undefined);
+      expect(fork).toMatchObject({ id: "mine-2", source: "fork", parentSessionId: "mine", title: "Trip (fork)", messageCount: 2, systemPrompt: "Be terse." });
+      expect(await stores.sessions.history("mine-2")).toEqual(await stores.sessions.history("mine"));
+      expect(await stores.sessions.get("mine")).toMatchObject({ endReason: "branched" });
+      await expect(stores.sessions.fork("mine", "mine-2", null)).rejects.toMatchObject({ status: 409, code: "session_exists" });
+      expect(await stores.sessions.fork("nobody", "x", null)).toBeNull();
+    });
+
+    it("lists by last activity, with offset, limit and a cursor that survives new activity", async () => {
+      let clock = Date.now();
+      const sessions = createSessionStore(opened.storage, { coordination: opened.coordination, retention: config.retention.sessions, responses: stores.responses, now: () => clock });
+      for (const id of ["a", "b", "c", "d", "e"]) {
+        clock += 1000;
+        await sessions.recordTurn(id, { source: "chat", model: "m", messages: { replace: [user(id)] } });
+      }
+      const all = await sessions.list({ limit: 50, offset: 0 });
+      expect(all.data.map((record) => record.id)).toEqual(["e", "d", "c", "b", "a"]);
+      expect(all).toMatchObject({ hasMore: false, nextCursor: null });
+      const first = await sessions.list({ limit: 2, offset: 0 });
+      expect(first.data.map((record) => record.id)).toEqual(["e", "d"]);
+      expect(first.hasMore).toBe(true);
+      expect((await sessions.list({ limit: 2, offset: 2 })).data.map((record) => record.id)).toEqual(["c", "b"]);
+      // "a" becomes the most active; the cursor still continues after "d".
+      clock += 1000;
+      await sessions.recordTurn("a", { source: "chat", model: "m", messages: { append: [assistant("again")] } });
+      const next = await sessions.list({ limit: 2, offset: 0, after: first.nextCursor! });
+      expect(next.data.map((record) => record.id)).toEqual(["c", "b"]);
+      expect(next.hasMore).toBe(false);
+      await expect(sessions.list({ limit: 2, offset: 0, after: "not-a-cursor" })).rejects.toMatchObject({ status: 400, code: "invalid_pagination" });
+      // An expired session is not listed, nor readable.
+      clock += 120_000;
+      expect((await sessions.list({ limit: 50, offset: 0 })).data).toEqual([]);
+      expect(await sessions.get("a")).toBeNull();
+    });
+
+    it("evicts beyond maxEntries, metadata and messages together", async () => {
+      const sessions = createSessionStore(opened.storage, {
+        coordination: opened.coordination,
+        retention: { ttlMs: 60_000, maxEntries: 2 },
+        responses: stores.responses,
+      });
+      for (const id of ["old", "mid", "new"]) await sessions.recordTurn(`evict-${id}`, { source: "chat", model: "m", messages: { replace: [user(id)] } });
+      await expect
+        .poll(async () => Promise.all([opened.storage.hasItem(keys.session("evict-old")), opened.storage.hasItem(keys.sessionItems("evict-old"))]))
+        .toEqual([false, false]);
+      expect(await sessions.history("evict-new")).toHaveLength(1);
+    });
+
+    it("reads a torn record as missing", async () => {
+      vi.spyOn(console, "warn").mockImplementation(() => undefined);
+      await opened.storage.setItem(keys.session("torn"), { id: "torn", items: [] });
+      expect(await stores.sessions.get("torn")).toBeNull();
+      expect(await stores.sessions.history("torn")).toBeNull();
+    });
+  },
+  ["memory", "redis"],
+);
