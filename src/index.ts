@@ -120,7 +120,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
   const lifecycle = new Lifecycle();
   const registry = loadPlugins(config.plugins, storage, observability.observers);
   const runs = new RunManager({ config, upstream, registry, lifecycle, store: stores.runs, coordination, commands });
-  const jobs = config.jobs.enabled ? new JobService({ storage, coordination, config, upstream, runs, clock: options.jobClock }) : undefined;
+  const jobs = config.jobs.enabled ? new JobService({ storage, coordination, config, upstream, runs, sessions: stores.sessions, clock: options.jobClock }) : undefined;
   const context: ServerContext = {
     config,
     upstream,

@@ -21,7 +21,7 @@ export const retentionConfigSchema = z.strictObject({
   responses: policy(30 * day, 100_000),
   /** Conversation names, counted from their latest turn. @default { ttlMs: 2_592_000_000 (30 days), maxEntries: 100_000 } */
   conversations: policy(30 * day, 100_000),
-  /** Chat Completions sessions (`X-Hermes-Session-Id`); each holds its whole history. @default { ttlMs: 604_800_000 (7 days), maxEntries: 10_000 } */
+  /** Sessions of every format (`/api/sessions`): a metadata record, plus its history unless a Responses chain holds it. @default { ttlMs: 604_800_000 (7 days), maxEntries: 10_000 } */
   sessions: policy(7 * day, 10_000),
   /** `Idempotency-Key` replies. @default { ttlMs: 300_000 (5 minutes), maxEntries: 10_000 } */
   idempotency: policy(5 * 60 * 1000, 10_000),

@@ -2,7 +2,9 @@ import type { HermesConfig } from "../config/schema.ts";
 import { type RunInput, toErrorInfo } from "../protocol/index.ts";
 import { chooseModel } from "../server/model.ts";
 import type { RunManager } from "../server/runs/manager.ts";
+import { recordRunOnSession } from "../server/runs/run-session.ts";
 import type { RunRecord } from "../state/runs.ts";
+import type { SessionStore } from "../state/sessions.ts";
 import type { Upstream } from "../upstream/types.ts";
 import { type FireStatus, fireOutputChars, isFireFinished, type JobFire, type JobRecord, summarize } from "./record.ts";
 import type { JobStore } from "./store.ts";
@@ -10,6 +12,7 @@ import type { JobStore } from "./store.ts";
 export interface FireRunnerOptions {
   store: JobStore;
   runs: Pick<RunManager, "start">;
+  sessions: SessionStore;
   config: HermesConfig;
   upstream: Upstream;
   now: () => number;
@@ -33,7 +36,7 @@ export class FireRunner {
 
   /** Stores the fire, starts its run. A refusal (the run limit's 429, no upstream model) is a failed fire, never lost. */
   async launch(job: JobRecord, fire: JobFire): Promise<LaunchOutcome> {
-    const { store, runs, config, upstream, now } = this.#options;
+    const { store, runs, sessions, config, upstream, now } = this.#options;
     await store.putFire(fire);
     try {
       const model = chooseModel(config, upstream, undefined);
@@ -44,8 +47,15 @@ export class FireRunner {
         tools: [],
         ...(instructions && { instructions }),
       };
-      // No session: each fire starts from the job's prompt alone, as the original server's cron runs do.
-      const run = await runs.start(input, { sessionId: undefined, model: model.reported, onEnd: (record) => this.#track(this.#ended(fire, record)) });
+      // Each fire starts from the job's prompt alone, as the original server's cron runs do, in a session of
+      // its own (named after its run): browsable and continuable through /api/sessions like any other.
+      const beforeCompleted = recordRunOnSession(sessions, { sessionId: undefined, source: "job", model: model.reported, newItems: input.items });
+      const run = await runs.start(input, {
+        sessionId: undefined,
+        model: model.reported,
+        hooks: { beforeCompleted },
+        onEnd: (record) => this.#track(this.#ended(fire, record)),
+      });
       await this.#record(fire, (current) => (current.status === "queued" ? { ...current, runId: run.id, status: "running" } : undefined));
       return { runId: run.id };
     } catch (error) {

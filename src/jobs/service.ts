@@ -3,6 +3,7 @@ import type { Storage } from "unstorage";
 import { HermesError, randomId, type StorageCoordination } from "../protocol/index.ts";
 import { chooseModel } from "../server/model.ts";
 import type { RunManager } from "../server/runs/manager.ts";
+import type { SessionStore } from "../state/sessions.ts";
 import type { Upstream } from "../upstream/types.ts";
 import { manualFireChange } from "./claim.ts";
 import { type JobClock, systemClock } from "./clock.ts";
@@ -20,6 +21,8 @@ export interface JobServiceOptions {
   config: HermesConfig;
   upstream: Upstream;
   runs: Pick<RunManager, "start">;
+  /** Where each fire's conversation is recorded (a session named after its run). */
+  sessions: SessionStore;
   /** @default the system clock */
   clock?: JobClock | undefined;
 }
@@ -46,7 +49,7 @@ export class JobService {
     this.#upstream = options.upstream;
     this.#store = createJobStore(options.storage, options.coordination);
     const now = () => this.#clock.now();
-    this.#runner = new FireRunner({ store: this.#store, runs: options.runs, config, upstream: options.upstream, now });
+    this.#runner = new FireRunner({ store: this.#store, runs: options.runs, sessions: options.sessions, config, upstream: options.upstream, now });
     this.#scheduler = new JobScheduler({
       store: this.#store,
       clock: this.#clock,

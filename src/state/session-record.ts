@@ -3,7 +3,7 @@ import { countMessages, previewOf } from "../wire/sessions/messages.ts";
 import { isObject } from "./records.ts";
 
 /** Where a session came from: the API that recorded its first turn, or the Sessions API itself. */
-export type SessionSource = "chat" | "responses" | "runs" | "api" | "fork";
+export type SessionSource = "chat" | "responses" | "runs" | "api" | "fork" | "job";
 
 export interface SessionUsage {
   inputTokens: number;

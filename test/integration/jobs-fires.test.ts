@@ -93,6 +93,15 @@ describe("job fires", () => {
       last_run_id: runId,
       last_fire: { id: fire!.id, status: "completed", trigger: "manual", run_id: runId },
     });
+
+    // The fire's conversation is a session of its own, named after its run, that can be read and continued.
+    const session = await api.request("GET", `/api/sessions/${runId}`);
+    expect(session.body.session).toMatchObject({ id: runId, source: "job", message_count: 2, input_tokens: 12, output_tokens: 5 });
+    const messages = await api.request("GET", `/api/sessions/${runId}/messages`);
+    expect(messages.body.data.map((message: { role: string; content: string }) => [message.role, message.content])).toEqual([
+      ["user", "List three prime numbers"],
+      ["assistant", "2, 3, 5"],
+    ]);
   });
 
   it("a job every minute fires on each advance of the clock, and GET …/runs shows each fire's run, status and output", async () => {
