@@ -157,6 +157,41 @@ describe("the Sessions API", () => {
     expect(await json("GET", `/v1/runs/${body.run_id}`)).toMatchObject({ status: "completed", session_id: "bo-fork", output: "You are Bo." });
   });
 
+  it("forks and continues sessions that came through the Responses API and the Runs API", async () => {
+    upstream.enqueue({ text: "Noted: 42." }, { text: "It was 42." }, { text: "Still 42." });
+    const answer = await proxy.client.responses.create({ model: "fake-model", input: "Remember 42." }).withResponse();
+    const responsesSession = answer.response.headers.get("x-hermes-session-id")!;
+    const forked = await json("POST", `/api/sessions/${responsesSession}/fork`, { id: "responses-fork" }, 201);
+    expect(forked.session).toMatchObject({ source: "fork", parent_session_id: responsesSession, message_count: 2 });
+    // Chatting on the Responses session itself: its chain becomes the session's own history first.
+    await json("POST", `/api/sessions/${responsesSession}/chat`, { message: "What number?" });
+    await json("POST", "/api/sessions/responses-fork/chat", { input: "And now?" });
+    const remembered = [
+      { role: "user", content: "Remember 42." },
+      { role: "assistant", content: "Noted: 42." },
+    ];
+    expect(upstream.requests[1]?.body.messages).toEqual([...remembered, { role: "user", content: "What number?" }]);
+    expect(upstream.requests[2]?.body.messages).toEqual([...remembered, { role: "user", content: "And now?" }]);
+    expect(roles(await messages(responsesSession))).toEqual(["user:Remember 42.", "assistant:Noted: 42.", "user:What number?", "assistant:It was 42."]);
+    expect(roles(await messages("responses-fork"))).toEqual(["user:Remember 42.", "assistant:Noted: 42.", "user:And now?", "assistant:Still 42."]);
+
+    upstream.reset();
+    upstream.enqueue({ text: "Stored." }, { text: "Tea." }, { text: "Coffee, then." });
+    const started = await json("POST", "/v1/runs", { input: "I drink tea.", session_id: "runs-origin" }, 202);
+    await (await call("GET", `/v1/runs/${started.run_id}/events`)).text();
+    await json("POST", "/api/sessions/runs-origin/fork", { id: "runs-fork" }, 201);
+    await json("POST", "/api/sessions/runs-origin/chat", { message: "What do I drink?" });
+    await json("POST", "/api/sessions/runs-fork/chat", { message: "Suggest something else." });
+    const tea = [
+      { role: "user", content: "I drink tea." },
+      { role: "assistant", content: "Stored." },
+    ];
+    expect(upstream.requests[1]?.body.messages).toEqual([...tea, { role: "user", content: "What do I drink?" }]);
+    expect(upstream.requests[2]?.body.messages).toEqual([...tea, { role: "user", content: "Suggest something else." }]);
+    expect(await session("runs-origin")).toMatchObject({ source: "runs", message_count: 4, turn_count: 2 });
+    expect(await session("runs-fork")).toMatchObject({ source: "fork", parent_session_id: "runs-origin", message_count: 4 });
+  });
+
   it("streams a session chat turn as named events with seq and run_id, runs tools, and shows the run at /v1/runs/{id}", async () => {
     await json("POST", "/api/sessions", { id: "stream-me", system_prompt: "Answer with the time." }, 201);
     upstream.enqueue({ toolCalls: [{ id: "call_t", name: "clock", arguments: { zone: "UTC" } }], usage: { inputTokens: 5, outputTokens: 2 } }, { text: "It is noon.", usage: { inputTokens: 9, outputTokens: 3 } });
