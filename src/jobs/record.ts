@@ -98,6 +98,28 @@ export function summarize(fire: JobFire): FireSummary {
   return { id: fire.id, sequence: fire.sequence, trigger: fire.trigger, runId: fire.runId, status: fire.status, firedAt: fire.firedAt, error: fire.error };
 }
 
+/** What a client defines of a job; the rest of its record is state. */
+export type JobDefinition = Pick<JobRecord, "id" | "name" | "prompt" | "instructions" | "schedule" | "kind" | "timezone" | "repeat" | "enabled">;
+
+/** A job created at `now`: never fired, waiting for its first fire (or paused). */
+export function newJob(definition: JobDefinition, now: number): JobRecord {
+  const fresh: JobRecord = {
+    ...definition,
+    state: "scheduled",
+    createdAt: now,
+    updatedAt: now,
+    anchorAt: now,
+    nextRunAt: null,
+    lastRunAt: null,
+    pausedAt: null,
+    fireCount: 0,
+    fireSequence: 0,
+    claim: null,
+    lastFire: null,
+  };
+  return reschedule(fresh, now);
+}
+
 /**
  * The job's state and next fire from `now`, after a change to its schedule, repeat or enabled flag:
  * paused jobs wait for nothing, exhausted or past ones are completed, the rest wait for their next fire.

@@ -9,7 +9,7 @@ import { manualFireChange } from "./claim.ts";
 import { type JobClock, systemClock } from "./clock.ts";
 import { FireRunner } from "./fire.ts";
 import { newJobId } from "./job-id.ts";
-import { type JobFire, type JobRecord, queuedFire, reschedule } from "./record.ts";
+import { type JobFire, type JobRecord, newJob, queuedFire, reschedule } from "./record.ts";
 import type { CreateJobRequest, PatchJobRequest } from "./requests.ts";
 import { parseSchedule, requireUpcoming } from "./schedule.ts";
 import { JobScheduler } from "./scheduler.ts";
@@ -81,7 +81,7 @@ export class JobService {
     const { maxJobs } = this.#config.jobs;
     if ((await this.#store.count()) >= maxJobs)
       throw new HermesError(`This server keeps at most ${maxJobs} jobs (jobs.maxJobs); delete one first`, { status: 409, code: "job_limit_reached" });
-    const job = reschedule(
+    const job = newJob(
       {
         id: newJobId(),
         name: request.name.trim(),
@@ -92,17 +92,6 @@ export class JobService {
         timezone: request.timezone ?? null,
         repeat: request.repeat ?? null,
         enabled: request.enabled ?? true,
-        state: "scheduled",
-        createdAt: now,
-        updatedAt: now,
-        anchorAt: now,
-        nextRunAt: null,
-        lastRunAt: null,
-        pausedAt: null,
-        fireCount: 0,
-        fireSequence: 0,
-        claim: null,
-        lastFire: null,
       },
       now,
     );

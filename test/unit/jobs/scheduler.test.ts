@@ -1,6 +1,6 @@
 import { createStorage } from "unstorage";
 import { describe, expect, it } from "vitest";
-import { type JobRecord, reschedule } from "../../../src/jobs/record.ts";
+import { type JobDefinition, type JobRecord, newJob, reschedule } from "../../../src/jobs/record.ts";
 import { parseSchedule } from "../../../src/jobs/schedule.ts";
 import { JobScheduler } from "../../../src/jobs/scheduler.ts";
 import type { JobFire } from "../../../src/jobs/record.ts";
@@ -31,9 +31,9 @@ function rig(options: { start?: number; catchUpWindowMs?: number } = {}) {
 
 let sequence = 0;
 /** Stores a job as the API creates one, at `now`. */
-async function addJob(store: JobStore, now: number, fields: Partial<JobRecord> & { schedule: string }): Promise<JobRecord> {
+async function addJob(store: JobStore, now: number, fields: Partial<JobDefinition> & { schedule: string }): Promise<JobRecord> {
   const schedule = parseSchedule(fields.schedule, fields.timezone ?? null);
-  const job = reschedule(
+  const job = newJob(
     {
       id: (sequence++).toString(16).padStart(12, "0"),
       name: "test job",
@@ -43,17 +43,6 @@ async function addJob(store: JobStore, now: number, fields: Partial<JobRecord> &
       timezone: null,
       repeat: null,
       enabled: true,
-      state: "scheduled",
-      createdAt: now,
-      updatedAt: now,
-      anchorAt: now,
-      nextRunAt: null,
-      lastRunAt: null,
-      pausedAt: null,
-      fireCount: 0,
-      fireSequence: 0,
-      claim: null,
-      lastFire: null,
       ...fields,
     },
     now,

@@ -1,31 +1,13 @@
 import { createStorage } from "unstorage";
 import { describe, expect, it } from "vitest";
-import { firesKept, type JobFire, type JobRecord } from "../../../src/jobs/record.ts";
+import { firesKept, type JobFire, newJob } from "../../../src/jobs/record.ts";
 import { createJobStore } from "../../../src/jobs/store.ts";
 import { createLocalCoordination } from "../../../src/state/local-coordination.ts";
 
-const job: JobRecord = {
-  id: "0123456789ab",
-  name: "n",
-  prompt: "p",
-  instructions: null,
-  schedule: "every 1m",
-  kind: "interval",
-  timezone: null,
-  repeat: null,
-  enabled: true,
-  state: "scheduled",
-  createdAt: 0,
-  updatedAt: 0,
-  anchorAt: 0,
-  nextRunAt: 60_000,
-  lastRunAt: null,
-  pausedAt: null,
-  fireCount: 0,
-  fireSequence: 0,
-  claim: null,
-  lastFire: null,
-};
+const job = newJob(
+  { id: "0123456789ab", name: "n", prompt: "p", instructions: null, schedule: "every 1m", kind: "interval", timezone: null, repeat: null, enabled: true },
+  0,
+);
 
 const fire = (sequence: number): JobFire => ({
   id: `fire_${sequence}`,
