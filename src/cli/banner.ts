@@ -9,7 +9,7 @@ export interface BannerInput {
   /** What the socket is bound to; the port is the real one, also when 0 was asked for. */
   host: string;
   port: number;
-  /** Extra URLs from listhen (network interfaces when listening on all addresses). */
+  /** Where other machines reach the server (its address, or every interface when listening on all addresses). */
   networkURLs?: readonly string[];
   /** The config file as shown to the user, or undefined when there was none. */
   source: string | undefined;

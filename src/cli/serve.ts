@@ -39,7 +39,7 @@ export async function runServe(flags: ConfigFlags): Promise<void> {
 
   listener.server.on("clientError", hermes.onClientError);
 
-  const networkURLs = (await listener.getURLs()).filter((url) => url.type === "network").map((url) => url.url);
+  const networkURLs = listener.networkURLs();
   printLines(
     bannerLines({
       version,

@@ -17,29 +17,32 @@ export function formatRequestLine(request: RequestInfo, summary: RequestSummary,
 }
 
 function jsonLine(request: RequestInfo, summary: RequestSummary, contents: RequestContents | undefined): string {
-  const line: Record<string, unknown> = {
-    time: new Date(request.startedAt).toISOString(),
-    level: levelOf(summary.status),
-    msg: "request",
-    request_id: request.id,
-    method: request.method,
-    route: request.route,
-    format: request.format,
-    model: summary.model,
-    upstream: summary.upstream,
-    status: summary.status,
-    duration_ms: round(summary.durationMs),
-    ttfb_ms: summary.firstByteMs === undefined ? undefined : round(summary.firstByteMs),
-    input_tokens: summary.usage?.inputTokens,
-    output_tokens: summary.usage?.outputTokens,
-    streamed: summary.streamed || undefined,
-    error_code: summary.errorCode,
-  };
+  // Written field by field rather than JSON.stringify of an object: the same text (a field whose value
+  // is undefined is left out) without building the object, on a line written for every request.
+  let line = `{"time":"${new Date(request.startedAt).toISOString()}","level":"${levelOf(summary.status)}","msg":"request"`;
+  line += field("request_id", request.id);
+  line += field("method", request.method);
+  line += field("route", request.route);
+  line += field("format", request.format);
+  line += field("model", summary.model);
+  line += field("upstream", summary.upstream);
+  line += field("status", summary.status);
+  line += field("duration_ms", round(summary.durationMs));
+  line += field("ttfb_ms", summary.firstByteMs === undefined ? undefined : round(summary.firstByteMs));
+  line += field("input_tokens", summary.usage?.inputTokens);
+  line += field("output_tokens", summary.usage?.outputTokens);
+  line += field("streamed", summary.streamed || undefined);
+  line += field("error_code", summary.errorCode);
   if (contents) {
-    line.input = contents.input;
-    line.output = contents.output;
+    line += field("input", contents.input);
+    line += field("output", contents.output);
   }
-  return JSON.stringify(line);
+  return `${line}}`;
+}
+
+/** `,"name":value` as JSON, or nothing for undefined. */
+function field(name: string, value: string | number | boolean | undefined): string {
+  return value === undefined ? "" : `,"${name}":${JSON.stringify(value)}`;
 }
 
 function prettyLine(request: RequestInfo, summary: RequestSummary, contents: RequestContents | undefined): string {

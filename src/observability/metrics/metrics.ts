@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { createRequire } from "node:module";
+import type { Registry } from "prom-client";
 import type { ObservationHooks } from "../../plugins/observers.ts";
 import type { FallbackEvent, RoutedUpstreamState } from "../../upstream/router/index.ts";
 import { childCache, LabelLimit } from "./label-limit.ts";
@@ -54,6 +55,9 @@ const toolBuckets = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
  * Updated by observation hooks (each a cached child's `inc` or `observe`), or read at scrape time.
  */
 export function createMetrics(options: MetricsOptions): HermesMetrics {
+  // Loaded here, when metrics are on, not with the module: prom-client costs memory that a proxy
+  // without metrics (the default) would pay for nothing. It is CommonJS, so this stays synchronous.
+  const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = createRequire(import.meta.url)("prom-client") as typeof import("prom-client");
   const registry = new Registry();
   const registers = [registry];
   const models = new LabelLimit(100);
