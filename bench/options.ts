@@ -22,6 +22,8 @@ export interface BenchOptions {
   variants: Record<string, string>;
   /** Node flags for every hermes process (not the pipe proxy), such as V8 heap sizes. */
   nodeFlags: string[];
+  /** hermes's storage: `memory`, `fs`, `sqlite` (fresh files under bench-results/) or a `redis://` URL. */
+  storage: string;
 }
 
 export const usage = `npm run bench -- [options]
@@ -43,6 +45,9 @@ export const usage = `npm run bench -- [options]
                   dist/src/cli.js) as L, interleaved with the others; repeatable
   --node-flags F  node flags for every hermes process, space-separated (e.g.
                   "--max-semi-space-size=2": what V8's heap sizing costs in memory and CPU)
+  --storage S     hermes's storage: memory (default), fs or sqlite (fresh files under
+                  bench-results/storage/, removed after each run), or a redis:// URL (a
+                  fresh key prefix per run, left behind: use a database you can flush)
   --help`;
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -61,6 +66,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       soak: { type: "string" },
       quiet: { type: "string" },
       "node-flags": { type: "string" },
+      storage: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -86,6 +92,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     build: !values["no-build"] && values.hermes === undefined,
     hermes: values.hermes === undefined ? undefined : resolve(values.hermes),
     nodeFlags: (values["node-flags"] ?? "").split(/\s+/).filter((flag) => flag !== ""),
+    storage: storageOption(values.storage ?? "memory"),
     variants: Object.fromEntries(
       (values.variant ?? []).map((spec) => {
         const at = spec.indexOf("=");
@@ -94,4 +101,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       }),
     ),
   };
+}
+
+function storageOption(value: string): string {
+  if (["memory", "fs", "sqlite"].includes(value) || value.startsWith("redis://")) return value;
+  throw new Error(`--storage takes memory, fs, sqlite or a redis:// URL, got ${value}\n\n${usage}`);
 }

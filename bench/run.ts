@@ -40,7 +40,7 @@ async function main(options: BenchOptions): Promise<number> {
   const generator = findLoadGenerator();
   const pinning = twoCores ? "servers on CPU 0; upstream, load generator and clients on CPU 1" : "none (needs taskset and 2 CPUs)";
   const machine = machineInfo(generator.version, pinning);
-  console.log(`${machine.cpu}, ${machine.cpus} CPUs, Node ${machine.node}, ${generator.version}; pinning: ${pinning}`);
+  console.log(`${machine.cpu}, ${machine.cpus} CPUs, Node ${machine.node}, ${generator.version}; pinning: ${pinning}; hermes storage: ${options.storage}`);
   const before = cpuTimes();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const busyBefore = busyPercent(before, cpuTimes());
@@ -58,6 +58,7 @@ async function main(options: BenchOptions): Promise<number> {
     warmupSeconds: options.warmupSeconds,
     smoke: options.smoke,
     quietSeconds: options.quietSeconds,
+    storage: options.storage,
   };
 
   const upstream = await startServer({ name: "upstream", argv: [process.execPath, ...jitiArgs, join(root, "bench/fake-upstream.ts")], core: loadCore, cwd: root });
@@ -73,7 +74,8 @@ async function main(options: BenchOptions): Promise<number> {
     const order = index % 2 === 1 ? first : first.reverse();
     console.log(`\nrun ${index} of ${options.runs} (${order.join(", then ")})`);
     const profileDir = options.profile ? join(resultsDir, "profiles", `${stamp}-run${index}`) : undefined;
-    const servers = await startTargets(entry, options.variants, upstream, serverCore, profileDir, options.nodeFlags);
+    const storage = storageSpec(options.storage, `${stamp}-run${index}`);
+    const servers = await startTargets(entry, options.variants, upstream, serverCore, profileDir, options.nodeFlags, storage);
     const targets: Record<string, Target> = { direct };
     for (const [label, server] of Object.entries(servers))
       targets[label] = { name: label === "pipe" ? "pipe" : "hermes", label, url: server.url, pid: server.pid };
@@ -96,6 +98,7 @@ async function main(options: BenchOptions): Promise<number> {
       }
     }
     await Promise.all(Object.values(servers).map((server) => server.stop()));
+    rmSync(join(resultsDir, "storage"), { recursive: true, force: true });
     if (profileDir) printProfiles(profileDir);
     runs.push(run);
   }
@@ -137,6 +140,18 @@ function buildHermes(): string {
   return join(outDir, "src/cli.js");
 }
 
+/** Each hermes process's `HERMES_STORAGE`: its own fresh files or key prefix, so runs never read each other's state. */
+function storageSpec(storage: string, run: string): (label: string) => string {
+  if (storage === "memory") return () => "memory";
+  if (storage === "fs") return (label) => `fs:${join(resultsDir, "storage", `${run}-${label}`)}`;
+  if (storage === "sqlite") return (label) => `sqlite:${join(resultsDir, "storage", `${run}-${label}.db`)}`;
+  const url = new URL(storage);
+  return (label) => {
+    url.searchParams.set("prefix", `bench-${run}-${label}`);
+    return url.toString();
+  };
+}
+
 async function startTargets(
   entry: string,
   variants: Record<string, string>,
@@ -144,6 +159,7 @@ async function startTargets(
   core: number | undefined,
   profileDir: string | undefined,
   nodeFlags: string[],
+  storage: (label: string) => string,
 ): Promise<Record<string, Server>> {
   const servers: Record<string, Server> = {};
   servers.pipe = await startServer({
@@ -165,7 +181,7 @@ async function startTargets(
       stdoutFile: join(resultsDir, "logs", `${label}.log`),
       // No config file is found here, and only what the bench sets reaches the process.
       cwd: resultsDir,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, HERMES_UPSTREAM_URL: `${upstream.url}/v1`, HERMES_STORAGE: "memory" },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, HERMES_UPSTREAM_URL: `${upstream.url}/v1`, HERMES_STORAGE: storage(label) },
     });
   }
   return servers;

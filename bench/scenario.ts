@@ -29,6 +29,8 @@ export interface BenchContext {
   smoke: boolean;
   /** Seconds to wait for a quiet machine before each measurement. */
   quietSeconds: number;
+  /** hermes's storage (`--storage`). */
+  storage: string;
 }
 
 /** One request as a target receives it: hermes may get another API than the reference hops. */

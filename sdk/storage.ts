@@ -2,6 +2,7 @@ import type { Driver } from "unstorage";
 import type { HermesStorage, StorageCoordination } from "../src/protocol/index.ts";
 
 export type { HermesStorage, StorageCoordination } from "../src/protocol/index.ts";
+export { createKeyedQueue } from "../src/protocol/index.ts";
 
 /** What `defineStorage` takes. */
 export interface StorageDefinition {

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { StorageCoordination } from "../../sdk/index.ts";
+import { createKeyedQueue, type StorageCoordination } from "../../sdk/index.ts";
 import { describeError, type RedisConnection } from "./connection.ts";
 
 /** Compare-and-set attempts before an update gives up under contention. */
@@ -9,6 +9,8 @@ const maxAttempts = 50;
  * The coordination every proxy process on one Redis shares: compare-and-set in a Lua script, eviction
  * indexes and slot pools as sorted sets, messages over Redis pub/sub on a second connection. Keys use
  * the storage's prefix; indexes and pools sit under `<prefix>:_hermes:`, channels are `<prefix>:<name>`.
+ * Updates of one key from this process go one at a time: the compare-and-set then only retries when
+ * another process wrote in between, instead of every concurrent local update racing every other.
  */
 export function createRedisCoordination(connect: () => Promise<RedisConnection>, prefix: string, label: string): StorageCoordination {
   const keyOf = (key: string) => `${prefix}:${key}`;
@@ -16,6 +18,7 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
   const poolOf = (name: string) => `${prefix}:_hermes:pool:${name}`;
   const channelOf = (name: string) => `${prefix}:${name}`;
   const client = async () => (await connect()).client;
+  const inOrder = createKeyedQueue();
 
   const listeners = new Map<string, Set<(message: string) => void>>();
   const subscriptions = new Map<string, Promise<unknown>>();
@@ -30,27 +33,31 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
       return connection;
     }));
 
+  const compareAndSet = async <T>(key: string, change: (current: T | null) => T | null | undefined, ttlMs: number | undefined): Promise<T | null> => {
+    const redis = await client();
+    const full = keyOf(key);
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const raw = await redis.get(full);
+      const current = parse<T>(raw);
+      const next = change(current);
+      if (next === undefined) return current;
+      const applied = await redis.hermesCompareAndSet(
+        full,
+        raw === null ? "1" : "0",
+        raw ?? "",
+        next === null ? "1" : "0",
+        next === null ? "" : JSON.stringify(next),
+        ttlMs === undefined ? 0 : Math.max(1, Math.ceil(ttlMs)),
+      );
+      if (applied === 1) return next;
+    }
+    throw new Error(`[storage-redis] ${key}: gave up after ${maxAttempts} concurrent updates`);
+  };
+
   return {
     shared: true,
-    async update<T>(key: string, change: (current: T | null) => T | null | undefined, options: { ttlMs?: number } = {}) {
-      const redis = await client();
-      const full = keyOf(key);
-      for (let attempt = 0; attempt < maxAttempts; attempt++) {
-        const raw = await redis.get(full);
-        const current = parse<T>(raw);
-        const next = change(current);
-        if (next === undefined) return current;
-        const applied = await redis.hermesCompareAndSet(
-          full,
-          raw === null ? "1" : "0",
-          raw ?? "",
-          next === null ? "1" : "0",
-          next === null ? "" : JSON.stringify(next),
-          options.ttlMs === undefined ? 0 : Math.max(1, Math.ceil(options.ttlMs)),
-        );
-        if (applied === 1) return next;
-      }
-      throw new Error(`[storage-redis] ${key}: gave up after ${maxAttempts} concurrent updates`);
+    update<T>(key: string, change: (current: T | null) => T | null | undefined, options: { ttlMs?: number } = {}) {
+      return inOrder(key, () => compareAndSet(key, change, options.ttlMs));
     },
     async track(index, key, expiresAt, maxEntries) {
       return (await client()).hermesTrack(indexOf(index), key, Math.floor(expiresAt), maxEntries);

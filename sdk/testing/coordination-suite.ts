@@ -11,12 +11,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * the proxy relies on to run several processes as one.
  */
 export function coordinationTests(test: Test, get: () => { storage: Storage; coordination: StorageCoordination; ttl: boolean }): void {
-  test("coordination: updates are atomic and land in the storage's own keys", async () => {
+  test("coordination: updates are atomic, even 200 at once on one key, and land in the storage's own keys", async () => {
     const { storage, coordination } = get();
     const add = () => coordination.update<{ count: number }>("counters:a", (current) => ({ count: (current?.count ?? 0) + 1 }));
-    await Promise.all(Array.from({ length: 20 }, add));
-    expect(await storage.getItem("counters:a")).toEqual({ count: 20 });
-    expect(await coordination.update("counters:a", () => undefined)).toEqual({ count: 20 });
+    await Promise.all(Array.from({ length: 200 }, add));
+    expect(await storage.getItem("counters:a")).toEqual({ count: 200 });
+    expect(await coordination.update("counters:a", () => undefined)).toEqual({ count: 200 });
     expect(await coordination.update("counters:a", () => null)).toBeNull();
     expect(await storage.hasItem("counters:a")).toBe(false);
   });

@@ -7,4 +7,5 @@ export * from "./ids.ts";
 export * from "./plugin.ts";
 export * from "./observe.ts";
 export * from "./coordination.ts";
+export * from "./keyed-queue.ts";
 export * from "./tool-call.ts";

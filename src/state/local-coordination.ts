@@ -1,5 +1,5 @@
 import type { Storage } from "unstorage";
-import type { StorageCoordination } from "../protocol/index.ts";
+import { createKeyedQueue, type StorageCoordination } from "../protocol/index.ts";
 import { storageTtl } from "./records.ts";
 
 /**
@@ -8,19 +8,11 @@ import { storageTtl } from "./records.ts";
  * SQLite file still read each other's records, but do not share these; run Redis to share them.
  */
 export function createLocalCoordination(storage: Storage, now: () => number = Date.now): StorageCoordination {
-  const queues = new Map<string, Promise<unknown>>();
+  const inOrder = createKeyedQueue();
   const indexes = new Map<string, Map<string, number>>();
   const pools = new Map<string, Map<string, number>>();
   const channels = new Map<string, Set<(message: string) => void>>();
 
-  const inOrder = <T>(key: string, task: () => Promise<T>): Promise<T> => {
-    const run = (queues.get(key) ?? Promise.resolve()).then(task, task);
-    const settled = run.catch(() => undefined);
-    queues.set(key, settled);
-    // The queue entry goes once nothing waits behind it, so the map holds only busy keys.
-    void settled.then(() => queues.get(key) === settled && queues.delete(key));
-    return run;
-  };
   const mapOf = (maps: Map<string, Map<string, number>>, name: string) => {
     let map = maps.get(name);
     if (!map) maps.set(name, (map = new Map()));
