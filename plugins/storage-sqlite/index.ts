@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { Driver } from "unstorage";
 import { defineStorage, type HermesStorage, lazyDriver } from "../../sdk/index.ts";
+import { preparedOnce } from "./prepared-once.ts";
 
 export interface SqliteStorageOptions {
   /** The database file, relative to the working directory or absolute; it and its directory are created. */
@@ -33,7 +34,7 @@ async function openSqlite(path: string, tableName: string): Promise<Driver> {
     import("db0/connectors/better-sqlite3"),
     import("unstorage/drivers/db0"),
   ]);
-  const database = createDatabase(betterSqlite3({ path }));
+  const database = createDatabase(preparedOnce(betterSqlite3({ path })));
   try {
     // WAL: readers never block the writer, and a commit is durable once it returns (for a process crash).
     await database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
