@@ -12,40 +12,22 @@ export const jobLimits = {
   repeat: 1_000_000,
 } as const;
 
-const notBlank = (text: string) => text.trim() !== "";
-
-const fields = {
-  name: z.string().max(jobLimits.name).refine(notBlank, { message: "must not be blank" }),
-  schedule: z.string().max(jobLimits.schedule).refine(notBlank, { message: "must not be blank" }),
-  prompt: z.string().max(jobLimits.prompt).refine(notBlank, { message: "must not be blank" }),
-  /** Scheduled fires before the job completes; null (or absent) for no limit. */
-  repeat: z.number().int().positive().max(jobLimits.repeat).nullable(),
-  enabled: z.boolean(),
-  instructions: z.string().max(jobLimits.instructions).nullable(),
-  /** IANA timezone for cron expressions and ISO times without an offset; null for UTC. */
-  timezone: z.string().min(1).max(64).nullable(),
-};
+const nonBlankText = (max: number) => z.string().max(max).refine((text) => text.trim() !== "", { message: "must not be blank" });
 
 export const createJobSchema = z.object({
-  name: fields.name,
-  schedule: fields.schedule,
-  prompt: fields.prompt,
-  repeat: fields.repeat.optional(),
-  enabled: fields.enabled.optional(),
-  instructions: fields.instructions.optional(),
-  timezone: fields.timezone.optional(),
+  name: nonBlankText(jobLimits.name),
+  schedule: nonBlankText(jobLimits.schedule),
+  prompt: nonBlankText(jobLimits.prompt),
+  /** Scheduled fires before the job completes; null (or absent) for no limit. */
+  repeat: z.number().int().positive().max(jobLimits.repeat).nullable().optional(),
+  enabled: z.boolean().optional(),
+  instructions: z.string().max(jobLimits.instructions).nullable().optional(),
+  /** IANA timezone for cron expressions and ISO times without an offset; null for UTC. */
+  timezone: z.string().min(1).max(64).nullable().optional(),
 });
 
 /** `PATCH /api/jobs/{id}`: only these fields may change; anything else is refused by name. */
-export const patchJobSchema = z.object({
-  name: fields.name.optional(),
-  schedule: fields.schedule.optional(),
-  prompt: fields.prompt.optional(),
-  repeat: fields.repeat.optional(),
-  enabled: fields.enabled.optional(),
-  instructions: fields.instructions.optional(),
-  timezone: fields.timezone.optional(),
-});
+export const patchJobSchema = createJobSchema.partial();
 
 export type CreateJobRequest = z.infer<typeof createJobSchema>;
 export type PatchJobRequest = z.infer<typeof patchJobSchema>;

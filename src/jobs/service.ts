@@ -106,15 +106,15 @@ export class JobService {
     const current = await this.get(id);
     const timezone = changes.timezone !== undefined ? changes.timezone : current.timezone;
     const scheduleChanged = changes.schedule !== undefined || changes.timezone !== undefined;
-    const schedule = parseSchedule(changes.schedule ?? current.schedule, timezone);
-    if (scheduleChanged) requireUpcoming(schedule, now);
+    const schedule = scheduleChanged ? parseSchedule(changes.schedule ?? current.schedule, timezone) : undefined;
+    if (schedule) requireUpcoming(schedule, now);
     const updated = await this.#store.update(id, (job) => {
       if (!job) return undefined;
       let next: JobRecord = { ...job, updatedAt: now };
       if (changes.name !== undefined) next.name = changes.name.trim();
       if (changes.prompt !== undefined) next.prompt = changes.prompt;
       if (changes.instructions !== undefined) next.instructions = changes.instructions;
-      if (scheduleChanged) next = { ...next, schedule: schedule.text, kind: schedule.kind, timezone, anchorAt: now };
+      if (schedule) next = { ...next, schedule: schedule.text, kind: schedule.kind, timezone, anchorAt: now };
       if (changes.repeat !== undefined) next.repeat = changes.repeat;
       const resumed = changes.enabled === true && !job.enabled;
       if (changes.enabled !== undefined && changes.enabled !== job.enabled)

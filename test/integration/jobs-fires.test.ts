@@ -38,7 +38,7 @@ describe("job fires", () => {
     api = jobsClient(proxy.url, KEY);
   });
   afterEach(async () => {
-    for (const job of (await api.request("GET", "/api/jobs?include_disabled=true")).body.jobs) await api.request("DELETE", `/api/jobs/${job.id}`);
+    await api.removeAll();
     upstream.reset();
   });
   afterAll(async () => {

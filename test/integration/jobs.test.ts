@@ -21,9 +21,7 @@ describe("the jobs API: CRUD and validation", () => {
     proxy = await startProxy({ server: { apiKey: KEY }, upstream: { baseURL: upstream.url, model: "fake-model" } }, { jobClock: clock });
     api = jobsClient(proxy.url, KEY);
   });
-  afterEach(async () => {
-    for (const job of (await api.request("GET", "/api/jobs?include_disabled=true")).body.jobs) await api.request("DELETE", `/api/jobs/${job.id}`);
-  });
+  afterEach(() => api.removeAll());
   afterAll(async () => {
     await proxy.close();
     await upstream.close();

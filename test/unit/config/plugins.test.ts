@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../../src/config/errors.ts";
+import { problemsOf } from "../../helpers/config-problems.ts";
 import { maskConfig } from "../../../src/config/mask.ts";
 import { validateConfig } from "../../../src/config/validate.ts";
 import { definePlugin, defineStorage, defineTool, z } from "../../../sdk/index.ts";
@@ -8,15 +8,6 @@ import memoryDriver from "unstorage/drivers/memory";
 const tool = (name: string) => defineTool({ name, description: `The ${name} tool`, execute: () => name });
 const plugin = (name: string, ...tools: string[]) => definePlugin({ name, tools: tools.map(tool) });
 
-function problemsOf(input: unknown): readonly string[] {
-  try {
-    validateConfig(input);
-  } catch (error) {
-    if (ConfigError.is(error)) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("config: plugins", () => {
   it("flattens nested lists, skips falsy entries, and wraps bare tools and storages", () => {

@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../../src/config/errors.ts";
 import { maskConfig } from "../../../src/config/mask.ts";
 import { overlayConfig } from "../../../src/config/overlay.ts";
 import { validateConfig } from "../../../src/config/validate.ts";
-
-function problemsOf(input: unknown, origins?: ReadonlyMap<string, string>): readonly string[] {
-  try {
-    validateConfig(input, { origins });
-  } catch (error) {
-    if (ConfigError.is(error)) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+import { problemsOf } from "../../helpers/config-problems.ts";
 
 const upstreams = { openai: { baseURL: "https://api.openai.com/v1", apiKey: "sk-test-0123456789abcdef" }, groq: { baseURL: "https://api.groq.com/openai/v1" } };
 

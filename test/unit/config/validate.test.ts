@@ -2,16 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../src/config/errors.ts";
 import { levenshtein, nearest } from "../../../src/config/nearest.ts";
 import { validateConfig } from "../../../src/config/validate.ts";
-
-function problemsOf(input: unknown, origins?: ReadonlyMap<string, string>): readonly string[] {
-  try {
-    validateConfig(input, { origins });
-  } catch (error) {
-    if (ConfigError.is(error)) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+import { problemsOf } from "../../helpers/config-problems.ts";
 
 describe("validateConfig", () => {
   it("applies the defaults", () => {

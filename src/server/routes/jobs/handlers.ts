@@ -1,6 +1,7 @@
 import { getRouterParam, type H3Event, HTTPResponse } from "h3";
 import { encodeFire, encodeJob } from "../../../jobs/encode.ts";
 import { requireJobId } from "../../../jobs/job-id.ts";
+import type { JobRecord } from "../../../jobs/record.ts";
 import { decodeCreateJob, decodePatchJob } from "../../../jobs/requests.ts";
 import type { JobService } from "../../../jobs/service.ts";
 import { HermesError } from "../../../protocol/index.ts";
@@ -13,7 +14,7 @@ const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
   new HTTPResponse(JSON.stringify(body), { status, headers: { ...jsonHeaders, ...headers } });
 
-const oneJob = (job: Parameters<typeof encodeJob>[0]) => ({ object: "hermes.job" as const, job: encodeJob(job) });
+const oneJob = (job: JobRecord) => ({ object: "hermes.job" as const, job: encodeJob(job) });
 
 /**
  * `/api/jobs*`: scheduled runs. Success bodies keep the original server's keys (`jobs`, `job`) with an
