@@ -12,7 +12,7 @@ import { CommandBus } from "./server/commands.ts";
 import { type ServerContext, Lifecycle } from "./server/context.ts";
 import { startMetricsServer } from "./server/metrics-server.ts";
 import { nodeHandler } from "./server/node-handler.ts";
-import { cancelLocal } from "./server/routes/responses/read.ts";
+import { cancelLocal, notCancellable } from "./server/routes/responses/read.ts";
 import { RunManager } from "./server/runs/manager.ts";
 import { openStorage, type OpenStorage } from "./state/open-storage.ts";
 import { chooseStorage, type StorageChoice } from "./state/select-storage.ts";
@@ -147,8 +147,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     upstreamStates: isRouterUpstream(upstream) ? upstream.upstreamStates : undefined,
   });
   commands.handle("responses.cancel", async ({ responseId }) => {
-    if (!(await cancelLocal(context, responseId)))
-      throw new HermesError("Only a background response that is still running can be cancelled", { status: 400, code: "not_cancellable" });
+    if (!(await cancelLocal(context, responseId))) throw notCancellable();
     return null;
   });
   const stop = async () => {

@@ -2,7 +2,7 @@ import type { HermesConfig } from "../../config/schema.ts";
 import { HermesError, randomId } from "../../protocol/index.ts";
 import type { HermesEvent, NewId, RunInput } from "../../protocol/index.ts";
 import { createUpstreamHttp } from "../http.ts";
-import type { UpstreamHttp, UpstreamResponse } from "../http.ts";
+import type { UpstreamResponse } from "../http.ts";
 import { scrubError, upstreamError } from "../http-errors.ts";
 import { requestHeaders } from "../request-headers.ts";
 import { readSseBatches } from "../sse.ts";
@@ -139,7 +139,6 @@ async function decodeJsonResponse(response: UpstreamResponse, newId: NewId): Pro
   return decodeChatJson(body, newId);
 }
 
-
 function parseChunk(parser: ChatChunkParser, data: string): unknown {
   try {
     return parser.parse(data);
@@ -153,4 +152,3 @@ function refusesStreaming(error: unknown): boolean {
   if (!HermesError.is(error) || error.status !== 400) return false;
   return error.param === "stream" || error.param === "stream_options" || /stream/i.test(error.message);
 }
-

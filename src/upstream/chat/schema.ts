@@ -80,10 +80,6 @@ export const chatCompletionSchema = z.object({
   usage: chatUsageSchema.nullish(),
 });
 
-export const modelListSchema = z.object({
-  data: z.array(z.object({ id: z.string() })),
-});
-
 export type ChatUsage = z.infer<typeof chatUsageSchema>;
 export type ChatToolCallDelta = z.infer<typeof chatToolCallDeltaSchema>;
 export type ChatChunk = z.infer<typeof chatChunkSchema>;

@@ -2,7 +2,7 @@ import type { HermesConfig } from "../../config/schema.ts";
 import { randomId } from "../../protocol/index.ts";
 import type { HermesEvent, NewId, RunInput } from "../../protocol/index.ts";
 import { createUpstreamHttp } from "../http.ts";
-import type { UpstreamHttp, UpstreamResponse } from "../http.ts";
+import type { UpstreamResponse } from "../http.ts";
 import { scrubError, upstreamError } from "../http-errors.ts";
 import { requestHeaders } from "../request-headers.ts";
 import { readSseBatches } from "../sse.ts";
@@ -103,7 +103,6 @@ async function decodeJsonResponse(response: UpstreamResponse, newId: NewId): Pro
   return decodeResponsesJson(body, newId);
 }
 
-
 function parseEvent(data: string): unknown {
   try {
     return JSON.parse(data);
@@ -111,4 +110,3 @@ function parseEvent(data: string): unknown {
     throw upstreamError("The upstream sent a stream event that is not JSON", error);
   }
 }
-

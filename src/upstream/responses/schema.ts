@@ -82,10 +82,6 @@ export const responsesStreamEventSchema = z.object({
   error: responseErrorSchema.nullish(),
 });
 
-export const modelListSchema = z.object({
-  data: z.array(z.object({ id: z.string() })),
-});
-
 export type ResponsesUsage = z.infer<typeof responsesUsageSchema>;
 export type ResponsesOutputItem = z.infer<typeof outputItemSchema>;
 export type ResponsesResponse = z.infer<typeof responseSchema>;

@@ -8,6 +8,9 @@ import { OwnerGoneError } from "../../commands.ts";
 import type { ServerContext } from "../../context.ts";
 
 const notFound = (id: string) => new HermesError(`Response not found: ${id}`, { status: 404, code: "response_not_found", param: "response_id" });
+/** Also what another process answers when asked to cancel a response it no longer runs. */
+export const notCancellable = () =>
+  new HermesError("Only a background response that is still running can be cancelled", { status: 400, code: "not_cancellable" });
 
 async function stored(context: ServerContext, event: H3Event): Promise<StoredResponse> {
   const id = getRouterParam(event, "id") ?? "";
@@ -84,8 +87,7 @@ export async function cancelLocal(context: ServerContext, id: string): Promise<b
 async function cancelRemote(context: ServerContext, record: StoredResponse): Promise<void> {
   const { owner, response } = record;
   const active = response.status === "queued" || response.status === "in_progress";
-  if (!active || !owner || owner === context.commands.instanceId || !context.coordination.shared)
-    throw new HermesError("Only a background response that is still running can be cancelled", { status: 400, code: "not_cancellable" });
+  if (!active || !owner || owner === context.commands.instanceId || !context.coordination.shared) throw notCancellable();
   try {
     await context.commands.send(owner, { type: "responses.cancel", responseId: response.id });
   } catch (error) {
