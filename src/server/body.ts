@@ -79,8 +79,18 @@ async function collectWeb(body: ReadableStream<Uint8Array> | null, limit: number
 export async function readJsonBody(event: H3Event, limit: number): Promise<{ json: unknown; text: string }> {
   const { text } = await readBodyText(event, limit);
   if (!text.trim()) throw new HermesError("The request body is empty; expected a JSON object", { status: 400, code: "invalid_json" });
+  return { json: parseJson(text), text };
+}
+
+/** A JSON body that may be left out (its fields all have defaults): undefined when empty, else as `readJsonBody`. */
+export async function readOptionalJsonBody(event: H3Event, limit: number): Promise<unknown> {
+  const { text } = await readBodyText(event, limit);
+  return text.trim() ? parseJson(text) : undefined;
+}
+
+function parseJson(text: string): unknown {
   try {
-    return { json: JSON.parse(text), text };
+    return JSON.parse(text);
   } catch (error) {
     throw new HermesError(`Invalid JSON in request body: ${(error as Error).message}`, { status: 400, code: "invalid_json" });
   }

@@ -68,6 +68,13 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
       await coordination.update<Item[]>(key, (current) => [...chain, ...(Array.isArray(current) ? current : []), ...write.items], { ttlMs });
     }
   };
+  const load = async (id: string): Promise<{ record: SessionRecord; items: Item[] } | null> => {
+    const key = keys.session(id);
+    // Both keys in one round trip: a continuation reads its history on the request's path.
+    const [meta, stored] = await Promise.all([storage.getItem(key), storage.getItem(keys.sessionItems(id))]);
+    const record = read(key, meta);
+    return record ? { record, items: await itemsOf(record, stored) } : null;
+  };
   /** Creates `record` unless its id is taken. @throws {HermesError} 409 `session_exists`. */
   const create = async (record: SessionRecord): Promise<SessionRecord> => {
     let created = false;
@@ -86,12 +93,11 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
 
     /** The session's whole history, oldest first: its own items, or its Responses chain. Null when unknown. */
     async history(id: string): Promise<Item[] | null> {
-      const key = keys.session(id);
-      // Both keys in one round trip: a continuation reads its history on the request's path.
-      const [meta, items] = await Promise.all([storage.getItem(key), storage.getItem(keys.sessionItems(id))]);
-      const record = read(key, meta);
-      return record ? itemsOf(record, items) : null;
+      return (await load(id))?.items ?? null;
     },
+
+    /** The session's metadata and its history together, for a turn that needs both (one round trip). Null when unknown. */
+    load,
 
     /**
      * Records one turn of any API on session `id`, creating the session at its first turn: metadata
@@ -140,9 +146,9 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
      * source is unknown. @throws {HermesError} 409 `session_exists`.
      */
     async fork(sourceId: string, id: string, title: string | null | undefined): Promise<SessionRecord | null> {
-      const source = await get(sourceId);
-      if (!source) return null;
-      const items = await itemsOf(source);
+      const loaded = await load(sourceId);
+      if (!loaded) return null;
+      const { record: source, items } = loaded;
       const at = now();
       const fork = newSession(
         id,

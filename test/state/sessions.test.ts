@@ -1,14 +1,12 @@
-import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { expect, it, vi } from "vitest";
 import { hermesConfigSchema } from "../../src/config/schema.ts";
 import type { Item } from "../../src/protocol/index.ts";
 import { keys } from "../../src/state/keys.ts";
-import { type OpenStorage, openStorage } from "../../src/state/open-storage.ts";
 import type { StoredResponse } from "../../src/state/responses.ts";
-import { storageFromSpec } from "../../src/state/select-storage.ts";
 import { createSessionStore } from "../../src/state/sessions.ts";
-import { createStores, type Stores } from "../../src/state/stores.ts";
 import { sessionMessages } from "../../src/wire/sessions/index.ts";
 import { describeStorages } from "../helpers/storages.ts";
+import { useStores } from "../helpers/stores.ts";
 
 const config = hermesConfigSchema.parse({ storage: "memory", retention: { sessions: { ttlMs: 60_000, maxEntries: 100 } } });
 
@@ -31,16 +29,10 @@ function storedTurn(id: string, parentId: string | null, text: string): StoredRe
 describeStorages(
   "the session store",
   (target) => {
-    let opened: OpenStorage;
-    let stores: Stores;
-    beforeEach(async () => {
-      opened = await openStorage(await storageFromSpec(target.spec()));
-      stores = createStores(opened.storage, opened.coordination, config);
-    });
-    afterEach(() => opened.close());
+    const env = useStores(target, config);
 
     it("records chat turns: a derived session is replaced, a continuation appends; counters add up", async () => {
-      const sessions = stores.sessions;
+      const sessions = env.stores.sessions;
       await sessions.recordTurn("api-1", { source: "chat", model: "m1", usage: usage(10, 2), messages: { replace: [user("Hello there"), assistant("Hi")] } });
       const second = await sessions.recordTurn("api-1", {
         source: "chat",
@@ -59,17 +51,17 @@ describeStorages(
     });
 
     it("a Responses session follows its head response and never copies the chain; appending materialises it first", async () => {
-      await stores.responses.save(storedTurn("r1", null, "one"));
-      await stores.responses.save(storedTurn("r2", "r1", "two"));
-      const chain = (await stores.responses.history("r2"))!.items;
-      const recorded = await stores.sessions.recordTurn("sess_r", { source: "responses", model: "m", usage: usage(5, 5), messages: { head: "r2", chain } });
+      await env.stores.responses.save(storedTurn("r1", null, "one"));
+      await env.stores.responses.save(storedTurn("r2", "r1", "two"));
+      const chain = (await env.stores.responses.history("r2"))!.items;
+      const recorded = await env.stores.sessions.recordTurn("sess_r", { source: "responses", model: "m", usage: usage(5, 5), messages: { head: "r2", chain } });
       expect(recorded).toMatchObject({ source: "responses", headResponseId: "r2", messageCount: 4, preview: "one" });
-      expect(await opened.storage.hasItem(keys.sessionItems("sess_r"))).toBe(false);
-      expect((await stores.sessions.history("sess_r"))?.map((item) => item.id)).toEqual(["r1-in", "r1-out", "r2-in", "r2-out"]);
+      expect(await env.opened.storage.hasItem(keys.sessionItems("sess_r"))).toBe(false);
+      expect((await env.stores.sessions.history("sess_r"))?.map((item) => item.id)).toEqual(["r1-in", "r1-out", "r2-in", "r2-out"]);
 
-      const appended = await stores.sessions.recordTurn("sess_r", { source: "runs", model: "m", usage: usage(1, 1), messages: { append: [user("three"), assistant("re: three")] } });
+      const appended = await env.stores.sessions.recordTurn("sess_r", { source: "runs", model: "m", usage: usage(1, 1), messages: { append: [user("three"), assistant("re: three")] } });
       expect(appended).toMatchObject({ source: "responses", headResponseId: null, messageCount: 6, turnCount: 2 });
-      const history = await stores.sessions.history("sess_r");
+      const history = await env.stores.sessions.history("sess_r");
       expect(history?.map((item) => (item.type === "message" ? item.content[0]?.type === "input_text" && item.content[0].text : null))).toEqual([
         "one",
         false,
@@ -79,48 +71,48 @@ describeStorages(
         false,
       ]);
       // The chain is still the response store's: deleting the session leaves it there.
-      expect(await stores.sessions.remove("sess_r")).toBe(true);
-      expect(await stores.sessions.get("sess_r")).toBeNull();
-      expect(await opened.storage.hasItem(keys.sessionItems("sess_r"))).toBe(false);
-      expect(await stores.responses.get("r2")).not.toBeNull();
-      expect(await stores.sessions.remove("sess_r")).toBe(false);
+      expect(await env.stores.sessions.remove("sess_r")).toBe(true);
+      expect(await env.stores.sessions.get("sess_r")).toBeNull();
+      expect(await env.opened.storage.hasItem(keys.sessionItems("sess_r"))).toBe(false);
+      expect(await env.stores.responses.get("r2")).not.toBeNull();
+      expect(await env.stores.sessions.remove("sess_r")).toBe(false);
     });
 
     it("two processes appending to one session at once lose neither turn nor counter", async () => {
       // A second store on the same storage and coordination stands for another process.
-      const other = createSessionStore(opened.storage, { coordination: opened.coordination, retention: config.retention.sessions, responses: stores.responses });
+      const other = createSessionStore(env.opened.storage, { coordination: env.opened.coordination, retention: config.retention.sessions, responses: env.stores.responses });
       await Promise.all(
         Array.from({ length: 6 }, (_, index) =>
-          (index % 2 ? other : stores.sessions).recordTurn("busy", { source: "runs", model: "m", usage: usage(1, 1), messages: { append: [user(`u${index}`), assistant(`a${index}`)] } }),
+          (index % 2 ? other : env.stores.sessions).recordTurn("busy", { source: "runs", model: "m", usage: usage(1, 1), messages: { append: [user(`u${index}`), assistant(`a${index}`)] } }),
         ),
       );
-      const record = await stores.sessions.get("busy");
+      const record = await env.stores.sessions.get("busy");
       expect(record).toMatchObject({ turnCount: 6, messageCount: 12, usage: { totalTokens: 12 } });
-      expect(await stores.sessions.history("busy")).toHaveLength(12);
+      expect(await env.stores.sessions.history("busy")).toHaveLength(12);
     });
 
     it("creates once (409 session_exists), patches title and end, forks with a copy and ends the source as branched", async () => {
-      const created = await stores.sessions.create("mine", { title: "Plans", model: "m", systemPrompt: "Be terse." });
+      const created = await env.stores.sessions.create("mine", { title: "Plans", model: "m", systemPrompt: "Be terse." });
       expect(created).toMatchObject({ source: "api", title: "Plans", messageCount: 0, systemPrompt: "Be terse." });
-      await expect(stores.sessions.create("mine", {})).rejects.toMatchObject({ status: 409, code: "session_exists" });
-      await stores.sessions.recordTurn("mine", { source: "api", model: "m", usage: usage(3, 4), messages: { append: [user("plan a trip"), assistant("where to?")] } });
+      await expect(env.stores.sessions.create("mine", {})).rejects.toMatchObject({ status: 409, code: "session_exists" });
+      await env.stores.sessions.recordTurn("mine", { source: "api", model: "m", usage: usage(3, 4), messages: { append: [user("plan a trip"), assistant("where to?")] } });
 
-      expect(await stores.sessions.patch("mine", { title: "Trip" })).toMatchObject({ title: "Trip", endedAt: null });
-      expect(await stores.sessions.patch("mine", { ended: true })).toMatchObject({ endReason: "ended", endedAt: expect.any(Number) });
-      expect(await stores.sessions.patch("mine", { ended: false })).toMatchObject({ endReason: null, endedAt: null });
-      expect(await stores.sessions.patch("nobody", { title: "x" })).toBeNull();
+      expect(await env.stores.sessions.patch("mine", { title: "Trip" })).toMatchObject({ title: "Trip", endedAt: null });
+      expect(await env.stores.sessions.patch("mine", { ended: true })).toMatchObject({ endReason: "ended", endedAt: expect.any(Number) });
+      expect(await env.stores.sessions.patch("mine", { ended: false })).toMatchObject({ endReason: null, endedAt: null });
+      expect(await env.stores.sessions.patch("nobody", { title: "x" })).toBeNull();
 
-      const fork = await stores.sessions.fork("mine", "mine-2", undefined);
+      const fork = await env.stores.sessions.fork("mine", "mine-2", undefined);
       expect(fork).toMatchObject({ id: "mine-2", source: "fork", parentSessionId: "mine", title: "Trip (fork)", messageCount: 2, systemPrompt: "Be terse." });
-      expect(await stores.sessions.history("mine-2")).toEqual(await stores.sessions.history("mine"));
-      expect(await stores.sessions.get("mine")).toMatchObject({ endReason: "branched" });
-      await expect(stores.sessions.fork("mine", "mine-2", null)).rejects.toMatchObject({ status: 409, code: "session_exists" });
-      expect(await stores.sessions.fork("nobody", "x", null)).toBeNull();
+      expect(await env.stores.sessions.history("mine-2")).toEqual(await env.stores.sessions.history("mine"));
+      expect(await env.stores.sessions.get("mine")).toMatchObject({ endReason: "branched" });
+      await expect(env.stores.sessions.fork("mine", "mine-2", null)).rejects.toMatchObject({ status: 409, code: "session_exists" });
+      expect(await env.stores.sessions.fork("nobody", "x", null)).toBeNull();
     });
 
     it("lists by last activity, with offset, limit and a cursor that survives new activity", async () => {
       let clock = Date.now();
-      const sessions = createSessionStore(opened.storage, { coordination: opened.coordination, retention: config.retention.sessions, responses: stores.responses, now: () => clock });
+      const sessions = createSessionStore(env.opened.storage, { coordination: env.opened.coordination, retention: config.retention.sessions, responses: env.stores.responses, now: () => clock });
       for (const id of ["a", "b", "c", "d", "e"]) {
         clock += 1000;
         await sessions.recordTurn(id, { source: "chat", model: "m", messages: { replace: [user(id)] } });
@@ -146,23 +138,23 @@ describeStorages(
     });
 
     it("evicts beyond maxEntries, metadata and messages together", async () => {
-      const sessions = createSessionStore(opened.storage, {
-        coordination: opened.coordination,
+      const sessions = createSessionStore(env.opened.storage, {
+        coordination: env.opened.coordination,
         retention: { ttlMs: 60_000, maxEntries: 2 },
-        responses: stores.responses,
+        responses: env.stores.responses,
       });
       for (const id of ["old", "mid", "new"]) await sessions.recordTurn(`evict-${id}`, { source: "chat", model: "m", messages: { replace: [user(id)] } });
       await expect
-        .poll(async () => Promise.all([opened.storage.hasItem(keys.session("evict-old")), opened.storage.hasItem(keys.sessionItems("evict-old"))]))
+        .poll(async () => Promise.all([env.opened.storage.hasItem(keys.session("evict-old")), env.opened.storage.hasItem(keys.sessionItems("evict-old"))]))
         .toEqual([false, false]);
       expect(await sessions.history("evict-new")).toHaveLength(1);
     });
 
     it("reads a torn record as missing", async () => {
       vi.spyOn(console, "warn").mockImplementation(() => undefined);
-      await opened.storage.setItem(keys.session("torn"), { id: "torn", items: [] });
-      expect(await stores.sessions.get("torn")).toBeNull();
-      expect(await stores.sessions.history("torn")).toBeNull();
+      await env.opened.storage.setItem(keys.session("torn"), { id: "torn", items: [] });
+      expect(await env.stores.sessions.get("torn")).toBeNull();
+      expect(await env.stores.sessions.history("torn")).toBeNull();
     });
   },
   ["memory", "redis"],

@@ -1,9 +1,10 @@
 import type { H3Event } from "h3";
-import { HTTPResponse } from "h3";
 import { randomId } from "../../../protocol/index.ts";
-import { decodeForkSession, sessionEnvelope } from "../../../wire/sessions/index.ts";
+import { decodeForkSession } from "../../../wire/sessions/index.ts";
 import type { ServerContext } from "../../context.ts";
-import { readOptionalJson, sessionIdParam, sessionNotFound } from "./params.ts";
+import { sessionCreated } from "./create.ts";
+import { readOptionalJsonBody } from "../../body.ts";
+import { sessionIdParam, sessionNotFound } from "./params.ts";
 
 /**
  * `POST /api/sessions/{id}/fork`: a new session (201) with a copy of the messages so far and
@@ -12,12 +13,9 @@ import { readOptionalJson, sessionIdParam, sessionNotFound } from "./params.ts";
 export function createForkSessionHandler(context: ServerContext) {
   return async (event: H3Event) => {
     const sourceId = sessionIdParam(event);
-    const request = decodeForkSession(await readOptionalJson(event, context.config.server.bodyLimit));
+    const request = decodeForkSession(await readOptionalJsonBody(event, context.config.server.bodyLimit));
     const fork = await context.sessions.fork(sourceId, request.id ?? randomId("sess_"), request.title);
     if (!fork) throw sessionNotFound(sourceId);
-    return new HTTPResponse(JSON.stringify(sessionEnvelope(fork)), {
-      status: 201,
-      headers: { "content-type": "application/json; charset=utf-8", location: `/api/sessions/${encodeURIComponent(fork.id)}` },
-    });
+    return sessionCreated(fork);
   };
 }

@@ -1,7 +1,6 @@
 import { getRouterParam, type H3Event } from "h3";
 import { HermesError } from "../../../protocol/index.ts";
 import { decodeSessionId } from "../../../wire/sessions/index.ts";
-import { readBodyText } from "../../body.ts";
 
 /**
  * The `{id}` of an `/api/sessions/{id}…` path, decoded exactly once and validated (400
@@ -26,15 +25,4 @@ export function sessionNotFound(id: string): HermesError {
 /** The query string as plain fields (the last value of a repeated one wins). */
 export function queryOf(event: H3Event): Record<string, string> {
   return Object.fromEntries(event.url.searchParams);
-}
-
-/** A JSON body that may be left out (create and fork take defaults for everything): undefined when empty. */
-export async function readOptionalJson(event: H3Event, limit: number): Promise<unknown> {
-  const { text } = await readBodyText(event, limit);
-  if (!text.trim()) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new HermesError(`Invalid JSON in request body: ${(error as Error).message}`, { status: 400, code: "invalid_json" });
-  }
 }

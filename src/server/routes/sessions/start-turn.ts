@@ -17,9 +17,9 @@ import { sessionNotFound } from "./params.ts";
  */
 export async function startSessionTurn(context: ServerContext, event: H3Event, sessionId: string, request: DecodedSessionChat) {
   const { config, upstream, sessions, runs } = context;
-  const session = await sessions.get(sessionId);
-  if (!session) throw sessionNotFound(sessionId);
-  const history = (await sessions.history(sessionId)) ?? [];
+  const loaded = await sessions.load(sessionId);
+  if (!loaded) throw sessionNotFound(sessionId);
+  const { record: session, items: history } = loaded;
   const model = chooseModel(config, upstream, request.model ?? session.model ?? undefined);
   const instructions = [config.agent.systemPrompt, session.systemPrompt, request.instructions].filter(Boolean).join("\n\n");
   const input: RunInput = { model: model.upstream, items: [...history, request.message], tools: [], ...(instructions && { instructions }) };
