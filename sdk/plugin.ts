@@ -1,6 +1,6 @@
-import type { HermesPlugin, HermesStorage, HermesTool, PluginHooks } from "../src/protocol/index.ts";
+import type { HermesPlugin, HermesStorage, HermesTool, PluginHooks } from "../src/plugin-api/index.ts";
 
-export type { HermesPlugin, PluginHooks, PluginOption, RunInfo } from "../src/protocol/index.ts";
+export type { HermesPlugin, PluginHooks, PluginOption, RunInfo } from "../src/plugin-api/index.ts";
 export type {
   RequestInfo,
   RequestSummary,
@@ -8,7 +8,7 @@ export type {
   ToolCallInfo,
   UpstreamCall,
   UpstreamCallResult,
-} from "../src/protocol/index.ts";
+} from "../src/plugin-api/index.ts";
 
 /** What `definePlugin` takes. */
 export interface PluginDefinition {

@@ -1,8 +1,8 @@
 import type { Driver } from "unstorage";
-import type { HermesStorage, StorageCoordination } from "../src/protocol/index.ts";
+import type { HermesStorage, StorageCoordination } from "../src/plugin-api/index.ts";
 
-export type { HermesStorage, StorageCoordination } from "../src/protocol/index.ts";
-export { createKeyedQueue } from "../src/protocol/index.ts";
+export type { HermesStorage, StorageCoordination } from "../src/plugin-api/index.ts";
+export { createKeyedQueue } from "../src/utils/index.ts";
 
 /** What `defineStorage` takes. */
 export interface StorageDefinition {

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { HermesTool, ToolContext, ToolResult } from "../src/protocol/index.ts";
+import type { HermesTool, ToolContext, ToolResult } from "../src/plugin-api/index.ts";
 
-export type { HermesTool, JsonValue, PluginLogger, ToolContext, ToolResult } from "../src/protocol/index.ts";
+export type { HermesTool, JsonValue, PluginLogger, ToolContext, ToolResult } from "../src/plugin-api/index.ts";
 
 /** What `defineTool` takes. */
 export interface ToolDefinition<Parameters extends z.ZodType = z.ZodObject<Record<string, never>>> {

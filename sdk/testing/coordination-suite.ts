@@ -1,6 +1,6 @@
 import type { Storage } from "unstorage";
 import { expect, type TestContext } from "vitest";
-import type { StorageCoordination } from "../../src/protocol/index.ts";
+import type { StorageCoordination } from "../../src/plugin-api/index.ts";
 
 type Test = (name: string, body: (context: TestContext) => Promise<void>) => void;
 

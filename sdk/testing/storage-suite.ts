@@ -1,6 +1,6 @@
 import { createStorage, prefixStorage, type Storage } from "unstorage";
 import { afterEach, beforeEach, describe, expect, it, type TestContext } from "vitest";
-import type { HermesStorage } from "../../src/protocol/index.ts";
+import type { HermesStorage } from "../../src/plugin-api/index.ts";
 import { coordinationTests } from "./coordination-suite.ts";
 import { type SuiteSkip, skipReason } from "./skips.ts";
 

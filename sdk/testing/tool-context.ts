@@ -1,13 +1,6 @@
 import { createStorage, type Storage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
-import {
-  type HermesTool,
-  type PluginLogger,
-  parseToolArguments,
-  type ToolContext,
-  toolErrorText,
-  toolResultText,
-} from "../../src/protocol/index.ts";
+import { type HermesTool, type PluginLogger, parseToolArguments, type ToolContext, toolErrorText, toolResultText } from "../../src/plugin-api/index.ts";
 
 /** A logger that keeps its lines, for assertions. */
 export interface RecordingLogger extends PluginLogger {

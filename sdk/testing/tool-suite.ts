@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type HermesTool, parseToolArguments, type ToolContext } from "../../src/protocol/index.ts";
+import { type HermesTool, parseToolArguments, type ToolContext } from "../../src/plugin-api/index.ts";
 import { type SuiteSkip, skipReason } from "./skips.ts";
 import { callTool, type ToolCallResult } from "./tool-context.ts";
 

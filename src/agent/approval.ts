@@ -1,4 +1,4 @@
-import type { HermesTool } from "../protocol/index.ts";
+import type { HermesTool } from "../plugin-api/index.ts";
 
 /** What a person decides about one tool call: run it this once, or not. */
 export type ApprovalChoice = "once" | "deny";

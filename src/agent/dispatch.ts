@@ -1,14 +1,5 @@
-import {
-  type FunctionCallOutputItem,
-  type HermesEvent,
-  parseToolArguments,
-  type RunInfo,
-  type ToolCallInfo,
-  type ToolCallCompletedEvent,
-  type ToolCompletedEvent,
-  toolErrorText,
-  toolResultText,
-} from "../protocol/index.ts";
+import { type FunctionCallOutputItem, type HermesEvent, type ToolCallCompletedEvent, type ToolCompletedEvent } from "../protocol/index.ts";
+import { parseToolArguments, type RunInfo, type ToolCallInfo, toolErrorText, toolResultText } from "../plugin-api/index.ts";
 import type { RegisteredTool } from "../plugins/registry.ts";
 import { type ApprovalHandler, needsApproval } from "./approval.ts";
 import { limitOutput } from "./limits.ts";

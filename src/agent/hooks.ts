@@ -1,4 +1,5 @@
-import { HermesError, type HermesEvent, type RunFailedEvent, type RunInfo, toErrorInfo } from "../protocol/index.ts";
+import { HermesError, type HermesEvent, type RunFailedEvent, toErrorInfo } from "../protocol/index.ts";
+import { type RunInfo } from "../plugin-api/index.ts";
 import type { RunHooks } from "../plugins/registry.ts";
 
 /**

@@ -1,19 +1,6 @@
-import {
-  addUsage,
-  emptyUsage,
-  type FinishReason,
-  HermesError,
-  type HermesEvent,
-  type Item,
-  type NewId,
-  randomId,
-  type RunCompletedEvent,
-  type RunInfo,
-  type RunInput,
-  type ToolCallCompletedEvent,
-  toErrorInfo,
-  type Usage,
-} from "../protocol/index.ts";
+import { addUsage, emptyUsage, type FinishReason, HermesError, type HermesEvent, type Item, type RunCompletedEvent, type RunInput, type ToolCallCompletedEvent, toErrorInfo, type Usage } from "../protocol/index.ts";
+import { type NewId, randomId } from "../utils/index.ts";
+import { type RunInfo } from "../plugin-api/index.ts";
 import { emptyRegistry, type PluginRegistry } from "../plugins/registry.ts";
 import type { Upstream } from "../upstream/types.ts";
 import { batchesOf, eventsOf } from "../upstream/batches.ts";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { formatPath } from "./diagnostics.ts";
-import type { HermesPlugin, HermesStorage, HermesTool, PluginOption } from "../protocol/index.ts";
+import type { HermesPlugin, HermesStorage, HermesTool, PluginOption } from "../plugin-api/index.ts";
 
 /**
  * The `plugins` field. Entries are what `definePlugin`, `defineTool` and `defineStorage` return, told

@@ -1,8 +1,8 @@
 import type { HermesConfig } from "../config/schema.ts";
 import { type RunInput, toErrorInfo } from "../protocol/index.ts";
-import { chooseModel } from "../server/model.ts";
-import type { RunManager } from "../server/runs/manager.ts";
-import { recordRunOnSession } from "../server/runs/run-session.ts";
+import { chooseModel } from "../runtime/model.ts";
+import type { RunManager } from "../runtime/runs/manager.ts";
+import { recordRunOnSession } from "../runtime/runs/run-session.ts";
 import type { RunRecord } from "../state/runs.ts";
 import type { SessionStore } from "../state/sessions.ts";
 import type { Upstream } from "../upstream/types.ts";

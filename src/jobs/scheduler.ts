@@ -1,4 +1,4 @@
-import { randomId } from "../protocol/index.ts";
+import { randomId } from "../utils/index.ts";
 import { claimChange, planDue } from "./claim.ts";
 import type { JobClock } from "./clock.ts";
 import { type JobFire, type JobRecord, queuedFire } from "./record.ts";

@@ -1,8 +1,10 @@
 import type { HermesConfig } from "../config/schema.ts";
 import type { Storage } from "unstorage";
-import { HermesError, randomId, type StorageCoordination } from "../protocol/index.ts";
-import { chooseModel } from "../server/model.ts";
-import type { RunManager } from "../server/runs/manager.ts";
+import { HermesError } from "../protocol/index.ts";
+import { randomId } from "../utils/index.ts";
+import { type StorageCoordination } from "../plugin-api/index.ts";
+import { chooseModel } from "../runtime/model.ts";
+import type { RunManager } from "../runtime/runs/manager.ts";
 import type { SessionStore } from "../state/sessions.ts";
 import type { Upstream } from "../upstream/types.ts";
 import { manualFireChange } from "./claim.ts";

@@ -1,5 +1,5 @@
 import type { Storage } from "unstorage";
-import type { StorageCoordination } from "../protocol/index.ts";
+import type { StorageCoordination } from "../plugin-api/index.ts";
 import { keys } from "../state/keys.ts";
 import { isObject, unreadable } from "../state/records.ts";
 import { firesKept, type JobFire, type JobRecord } from "./record.ts";

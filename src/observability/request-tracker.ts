@@ -1,5 +1,6 @@
 import type { ObservationHooks } from "../plugins/observers.ts";
-import { addUsage, type Item, type RequestInfo, type RequestSummary, type RunInfo, textOf, type Usage } from "../protocol/index.ts";
+import { addUsage, type Item, textOf, type Usage } from "../protocol/index.ts";
+import { type RequestInfo, type RequestSummary, type RunInfo } from "../plugin-api/index.ts";
 
 /** What the request middleware knows when a request arrives. */
 export interface RequestStart {

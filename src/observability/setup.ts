@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { HermesConfig } from "../config/schema.ts";
 import { combineObservers, type ObserverSource, type Observers } from "../plugins/observers.ts";
-import type { HermesStorage } from "../protocol/index.ts";
+import type { HermesStorage } from "../plugin-api/index.ts";
 import type { CreateUpstreamOptions } from "../upstream/create.ts";
 import { createLineWriter, type LineWriter } from "./logs/line-writer.ts";
 import { formatRequestLine, type LogFormat } from "./logs/request-line.ts";

@@ -1,5 +1,5 @@
 import type { Driver } from "unstorage";
-import type { StorageOperationInfo } from "../protocol/index.ts";
+import type { StorageOperationInfo } from "../plugin-api/index.ts";
 
 /** The driver methods that touch data; lifecycle ones (`dispose`, `watch`, `getInstance`) are left alone. */
 const timedMethods = ["hasItem", "getItem", "getItems", "getItemRaw", "setItem", "setItems", "setItemRaw", "removeItem", "getMeta", "getKeys", "clear"] as const;

@@ -1,5 +1,5 @@
 import { prefixStorage, type Storage } from "unstorage";
-import type { HermesPlugin, PluginLogger } from "../protocol/index.ts";
+import type { HermesPlugin, PluginLogger } from "../plugin-api/index.ts";
 import { keys } from "../state/keys.ts";
 import type { Observers } from "./observers.ts";
 import { createRegistry, type PluginRegistry } from "./registry.ts";

@@ -1,4 +1,4 @@
-import type { PluginHooks } from "../protocol/index.ts";
+import type { PluginHooks } from "../plugin-api/index.ts";
 
 /** The hooks that observe requests, upstream calls, tool calls and storage: called, never awaited. */
 export type ObservationHooks = Pick<

@@ -1,5 +1,6 @@
 import type { Storage } from "unstorage";
-import type { FunctionTool, HermesPlugin, HermesStorage, HermesTool, PluginHooks, PluginLogger } from "../protocol/index.ts";
+import type { FunctionTool } from "../protocol/index.ts";
+import type { HermesPlugin, HermesStorage, HermesTool, PluginHooks, PluginLogger } from "../plugin-api/index.ts";
 import type { Observers } from "./observers.ts";
 
 /** A server tool ready to run: its definition and what its plugin hands every call. */

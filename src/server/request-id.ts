@@ -1,5 +1,5 @@
 import type { H3Event } from "h3";
-import { randomId } from "../protocol/index.ts";
+import { randomId } from "../utils/index.ts";
 
 /**
  * What a client-chosen `X-Request-Id` may be: a short token of URL- and log-safe characters. Anything

@@ -1,5 +1,6 @@
 import type { Storage } from "unstorage";
-import { HermesError, type StorageCoordination } from "../protocol/index.ts";
+import { HermesError } from "../protocol/index.ts";
+import { type StorageCoordination } from "../plugin-api/index.ts";
 import { indexes, keys } from "./keys.ts";
 import { expired, isObject, unreadable } from "./records.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";

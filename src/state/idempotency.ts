@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Storage } from "unstorage";
-import { HermesError, type StorageCoordination } from "../protocol/index.ts";
+import { HermesError } from "../protocol/index.ts";
+import { type StorageCoordination } from "../plugin-api/index.ts";
 import { indexes, keys } from "./keys.ts";
 import { expired, isObject } from "./records.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";

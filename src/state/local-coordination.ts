@@ -1,5 +1,6 @@
 import type { Storage } from "unstorage";
-import { createKeyedQueue, type StorageCoordination } from "../protocol/index.ts";
+import { createKeyedQueue } from "../utils/index.ts";
+import { type StorageCoordination } from "../plugin-api/index.ts";
 import { storageTtl } from "./records.ts";
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createStorage, type Storage } from "unstorage";
-import { HermesError, type HermesStorage, type StorageCoordination } from "../protocol/index.ts";
+import { HermesError } from "../protocol/index.ts";
+import { type HermesStorage, type StorageCoordination } from "../plugin-api/index.ts";
 import { createLocalCoordination } from "./local-coordination.ts";
 
 /** A storage ready for the stores: the unstorage instance and its coordination. */

@@ -1,5 +1,6 @@
 import type { Storage } from "unstorage";
-import type { Item, StorageCoordination } from "../protocol/index.ts";
+import type { Item } from "../protocol/index.ts";
+import type { StorageCoordination } from "../plugin-api/index.ts";
 import type { CompactResponse } from "../wire/responses/index.ts";
 import { expired, isObject, storageTtl, unreadable } from "./records.ts";
 import { channels, indexes, keys } from "./keys.ts";

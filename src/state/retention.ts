@@ -1,4 +1,4 @@
-import type { StorageCoordination } from "../protocol/index.ts";
+import type { StorageCoordination } from "../plugin-api/index.ts";
 
 /** How long one store keeps a record after its last write, and how many it keeps at most. */
 export interface RetentionPolicy {

@@ -1,5 +1,5 @@
 import type { Storage } from "unstorage";
-import type { StorageCoordination } from "../protocol/index.ts";
+import type { StorageCoordination } from "../plugin-api/index.ts";
 import type { RunSnapshot } from "../wire/runs/index.ts";
 import { indexes, keys } from "./keys.ts";
 import { isObject, storageTtl, unreadable } from "./records.ts";

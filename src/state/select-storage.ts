@@ -1,5 +1,5 @@
 import type { HermesConfig } from "../config/schema.ts";
-import type { HermesStorage } from "../protocol/index.ts";
+import type { HermesStorage } from "../plugin-api/index.ts";
 
 /** The storage in use and what chose it. */
 export interface StorageChoice {

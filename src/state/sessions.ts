@@ -1,5 +1,6 @@
 import type { Storage } from "unstorage";
-import { HermesError, type Item, type StorageCoordination } from "../protocol/index.ts";
+import { HermesError, type Item } from "../protocol/index.ts";
+import { type StorageCoordination } from "../plugin-api/index.ts";
 import { indexes, keys } from "./keys.ts";
 import { expired, storageTtl, unreadable } from "./records.ts";
 import type { ResponseStore } from "./responses.ts";

@@ -1,6 +1,6 @@
 import type { Storage } from "unstorage";
 import type { HermesConfig } from "../config/schema.ts";
-import type { StorageCoordination } from "../protocol/index.ts";
+import type { StorageCoordination } from "../plugin-api/index.ts";
 import { createConversationStore } from "./conversations.ts";
 import { createIdempotencyStore } from "./idempotency.ts";
 import { indexes, keys } from "./keys.ts";

@@ -1,7 +1,7 @@
 import { defaultUpstreamName } from "../config/routing-schema.ts";
 import type { HermesConfig } from "../config/schema.ts";
 import type { Observers } from "../plugins/observers.ts";
-import type { RunInfo } from "../protocol/index.ts";
+import type { RunInfo } from "../plugin-api/index.ts";
 import { createChatUpstream } from "./chat/index.ts";
 import { createEchoUpstream } from "./echo/index.ts";
 import { observeUpstream } from "./observed.ts";

@@ -1,5 +1,6 @@
 import type { Observers } from "../plugins/observers.ts";
-import { type HermesEvent, type RunInfo, type RunInput, toErrorInfo, type UpstreamCall, type UpstreamCallResult } from "../protocol/index.ts";
+import { type HermesEvent, type RunInput, toErrorInfo } from "../protocol/index.ts";
+import { type RunInfo, type UpstreamCall, type UpstreamCallResult } from "../plugin-api/index.ts";
 import type { Upstream, UpstreamCallOptions } from "./types.ts";
 
 export interface ObserveUpstreamOptions {

@@ -1,4 +1,6 @@
-import type { HermesEvent, NewId, RunInfo, RunInput } from "../protocol/index.ts";
+import type { HermesEvent, RunInput } from "../protocol/index.ts";
+import type { NewId } from "../utils/index.ts";
+import type { RunInfo } from "../plugin-api/index.ts";
 
 export interface UpstreamCallOptions {
   /** Aborted when the client goes away or the run is cancelled: the upstream request must stop. */

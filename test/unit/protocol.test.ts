@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { addUsage, HermesError, randomId, toErrorInfo } from "../../src/protocol/index.ts";
+import { addUsage, HermesError, toErrorInfo } from "../../src/protocol/index.ts";
+import { randomId } from "../../src/utils/index.ts";
 
 describe("protocol", () => {
   it("sums usage, keeping optional details only when reported", () => {

@@ -1,4 +1,4 @@
-import type { RequestInfo, RequestSummary } from "../../protocol/index.ts";
+import type { RequestInfo, RequestSummary } from "../../plugin-api/index.ts";
 import type { RequestContents } from "../request-tracker.ts";
 
 export type LogFormat = "json" | "pretty";

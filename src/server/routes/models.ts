@@ -1,5 +1,5 @@
 import type { ServerContext } from "../context.ts";
-import { hasModelTable } from "../model-route.ts";
+import { hasModelTable } from "../../runtime/model-route.ts";
 
 const LIST_TTL_MS = 60_000;
 

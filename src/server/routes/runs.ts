@@ -6,10 +6,10 @@ import { decodeApprovalRequest, decodeRunRequest, encodeRunStatus } from "../../
 import { readJsonBody } from "../body.ts";
 import type { ServerContext } from "../context.ts";
 import { idempotencyKey } from "../idempotency-key.ts";
-import { chooseModel } from "../model.ts";
+import { chooseModel } from "../../runtime/model.ts";
 import { requestIdOf } from "../request-id.ts";
-import { runEventsResponse } from "../runs/event-stream.ts";
-import { joinSession, recordRunOnSession } from "../runs/run-session.ts";
+import { runEventsResponse } from "../run-events-response.ts";
+import { joinSession, recordRunOnSession } from "../../runtime/runs/run-session.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 

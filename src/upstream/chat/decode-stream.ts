@@ -1,5 +1,6 @@
-import { randomId } from "../../protocol/index.ts";
-import type { HermesEvent, NewId, Usage } from "../../protocol/index.ts";
+import { randomId } from "../../utils/index.ts";
+import type { HermesEvent, Usage } from "../../protocol/index.ts";
+import type { NewId } from "../../utils/index.ts";
 import { upstreamError } from "../http-errors.ts";
 import { mapFinishReason } from "./finish-reason.ts";
 import type { ChatChunk, ChatChunkDelta, ChatToolCallDelta } from "./schema.ts";

@@ -1,4 +1,5 @@
-import { type HermesEvent, randomId, type RunInput, textOf } from "../../protocol/index.ts";
+import { type HermesEvent, type RunInput, textOf } from "../../protocol/index.ts";
+import { randomId } from "../../utils/index.ts";
 import type { Upstream, UpstreamCallOptions } from "../types.ts";
 
 /**

@@ -1,5 +1,6 @@
-import { randomId } from "../../protocol/index.ts";
-import type { HermesEvent, NewId } from "../../protocol/index.ts";
+import { randomId } from "../../utils/index.ts";
+import type { HermesEvent } from "../../protocol/index.ts";
+import type { NewId } from "../../utils/index.ts";
 import { upstreamError } from "../http-errors.ts";
 import { ResponsesStreamDecoder } from "./decode-stream.ts";
 import { responseSchema } from "./schema.ts";

@@ -1,6 +1,7 @@
 import type { HermesConfig } from "../../config/schema.ts";
-import { randomId } from "../../protocol/index.ts";
-import type { HermesEvent, NewId, RunInput } from "../../protocol/index.ts";
+import { randomId } from "../../utils/index.ts";
+import type { HermesEvent, RunInput } from "../../protocol/index.ts";
+import type { NewId } from "../../utils/index.ts";
 import { createUpstreamHttp } from "../http.ts";
 import type { UpstreamResponse } from "../http.ts";
 import { scrubError, upstreamError } from "../http-errors.ts";

@@ -1,5 +1,5 @@
 import { HermesError, textOf } from "../../protocol/index.ts";
-import type { RunResult } from "../collect.ts";
+import type { RunResult } from "../../protocol/index.ts";
 import { chatFinishReason } from "./finish-reason.ts";
 import { chatUsage } from "./usage.ts";
 

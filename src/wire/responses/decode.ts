@@ -1,4 +1,5 @@
-import { HermesError, type Item, type NewId, type RunInput, type TextFormat } from "../../protocol/index.ts";
+import { HermesError, type Item, type RunInput, type TextFormat } from "../../protocol/index.ts";
+import { type NewId } from "../../utils/index.ts";
 import { toRequestError } from "../zod-error.ts";
 import { inputToItems, type ItemReference, messageToItem } from "./items.ts";
 import { type ResponsesRequest, responsesRequestSchema } from "./schema.ts";

@@ -1,36 +1,35 @@
-import { assertNever, type HermesErrorInfo, type HermesEvent } from "../../protocol/index.ts";
-import { RunCollector, toolOutputId } from "../collect.ts";
+import { assertNever, type HermesErrorInfo, type HermesEvent, toolOutputId } from "../../protocol/index.ts";
+import { RunCollector } from "../../runtime/collect.ts";
 import { eventFrame } from "../sse.ts";
 import type { StreamEncoder } from "../types.ts";
-import { encodeResponse, pendingResponse, type ResponseMeta, type ResponseObject } from "./response-object.ts";
+import { pendingResponse, type ResponseMeta, type ResponseObject } from "./response-object.ts";
 
 /**
  * Run events → the Responses API's full stream event set, each with a `sequence_number` counting from 0:
  * `response.created`, `response.in_progress`, per item `output_item.added` … `output_item.done` (with
  * `content_part.*`, `output_text.*`, `reasoning_text.*`, `function_call_arguments.*` in between), and one
- * terminal event whose `response.output` is exactly the items streamed (built from the same collector).
+ * terminal event whose `response.output` is exactly the items streamed: the run's one final Response
+ * object, which the caller folds from the same events and hands over as `response` (the encoder maps,
+ * it does not collect).
  */
 export class ResponsesStreamEncoder implements StreamEncoder {
-  readonly collector = new RunCollector();
   #sequence = 0;
   #nextIndex = 0;
   /** Output index by item id (messages, reasoning) and by call id (tool calls). */
   #indexes = new Map<string, number>();
+  /** Item id of each tool call, by call id (argument deltas carry only the call id). */
+  #callItems = new Map<string, string>();
   #ended = false;
   readonly #meta: ResponseMeta;
+  readonly #response: () => ResponseObject;
 
-  constructor(meta: ResponseMeta) {
+  /** `response` returns the run's final Response object once the run's terminal event has been folded. */
+  constructor(meta: ResponseMeta, response: () => ResponseObject) {
     this.#meta = meta;
-  }
-
-  /** The response as it stands: the terminal snapshot once the run is over. */
-  response(cut?: { status: "incomplete" | "cancelled"; reason: string }): ResponseObject {
-    if (cut) this.collector.closeOpenBlocks();
-    return encodeResponse(this.collector.result, this.#meta, cut);
+    this.#response = response;
   }
 
   encode(event: HermesEvent): string {
-    this.collector.add(event);
     switch (event.type) {
       case "run.started": {
         const response = pendingResponse(this.#meta, "in_progress");
@@ -96,16 +95,16 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         );
       }
       case "tool.call.started":
+        this.#callItems.set(event.callId, event.itemId);
         return this.#frame("response.output_item.added", {
           output_index: this.#open(event.callId),
           item: { id: event.itemId, type: "function_call", status: "in_progress", call_id: event.callId, name: event.name, arguments: "" },
         });
       case "tool.call.delta": {
         const index = this.#indexes.get(event.callId) ?? 0;
-        const item = this.collector.result.output[index];
         return this.#rawFrame(
           "response.function_call_arguments.delta",
-          `"item_id":${JSON.stringify(item?.id ?? "")},"output_index":${index},"delta":${JSON.stringify(event.delta)}`,
+          `"item_id":${JSON.stringify(this.#callItems.get(event.callId) ?? "")},"output_index":${index},"delta":${JSON.stringify(event.delta)}`,
         );
       }
       case "tool.call.completed": {
@@ -123,12 +122,12 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       }
       case "run.completed": {
         this.#ended = true;
-        const response = this.response();
+        const response = this.#response();
         return this.#frame(response.status === "incomplete" ? "response.incomplete" : "response.completed", { response });
       }
       case "run.failed":
         this.#ended = true;
-        return this.#frame("response.failed", { response: this.response() });
+        return this.#frame("response.failed", { response: this.#response() });
       case "tool.started":
       case "step.completed":
         return "";
@@ -140,7 +139,10 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   /** Ends a stream the run could not finish (shutdown, an internal failure) with `response.failed`. */
   abort(error: Pick<HermesErrorInfo, "message" | "type" | "code">): string {
     if (this.#ended) return "";
-    return this.encode({ type: "run.failed", error: { ...error, param: null, status: 500 } });
+    this.#ended = true;
+    // The run never reached its own terminal event, so the fold has none: the response as it stands, failed.
+    const response: ResponseObject = { ...this.#response(), status: "failed", error: { code: error.code ?? error.type, message: error.message } };
+    return this.#frame("response.failed", { response });
   }
 
   #open(key: string): number {

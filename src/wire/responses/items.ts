@@ -1,5 +1,6 @@
-import type { ContentPart, Item, NewId } from "../../protocol/index.ts";
-import type { OutputItem } from "../collect.ts";
+import type { ContentPart, Item } from "../../protocol/index.ts";
+import type { NewId } from "../../utils/index.ts";
+import type { OutputItem } from "../../protocol/index.ts";
 import type { InputItem, InputMessage } from "./schema.ts";
 
 /** An input item that points at an item of an earlier turn; the route resolves it against the history. */

@@ -1,5 +1,5 @@
 import type { HermesErrorInfo, Usage } from "../../protocol/index.ts";
-import type { RunResult } from "../collect.ts";
+import type { RunResult } from "../../protocol/index.ts";
 import type { ResponseSettings } from "./decode.ts";
 import { outputToWire, type WireItem } from "./items.ts";
 

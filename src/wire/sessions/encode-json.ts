@@ -1,5 +1,5 @@
 import type { Item } from "../../protocol/index.ts";
-import { outputToItems, type RunResult } from "../collect.ts";
+import { outputToItems, type RunResult } from "../../protocol/index.ts";
 
 /** `POST /api/sessions/{id}/chat`'s body: the answer (the text after the last tool round) and the turn's usage. */
 export function encodeSessionChatCompletion(sessionId: string, runId: string, result: RunResult) {

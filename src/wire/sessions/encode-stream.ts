@@ -1,5 +1,6 @@
 import { assertNever, type HermesEvent } from "../../protocol/index.ts";
-import { outputToItems, RunCollector } from "../collect.ts";
+import { RunCollector } from "../../runtime/collect.ts";
+import { outputToItems } from "../../protocol/index.ts";
 import { eventFrame } from "../sse.ts";
 import type { StreamEncoder } from "../types.ts";
 import { sessionMessages } from "./messages.ts";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { HermesError, type HermesEvent, type RunInfo, type UpstreamCall, type UpstreamCallResult } from "../../../src/protocol/index.ts";
+import { HermesError, type HermesEvent } from "../../../src/protocol/index.ts";
+import { type RunInfo, type UpstreamCall, type UpstreamCallResult } from "../../../src/plugin-api/index.ts";
 import { createEchoUpstream } from "../../../src/upstream/echo/index.ts";
 import { observeUpstream } from "../../../src/upstream/observed.ts";
 import type { Upstream } from "../../../src/upstream/types.ts";

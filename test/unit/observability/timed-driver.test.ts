@@ -2,7 +2,7 @@ import { createStorage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
 import { describe, expect, it } from "vitest";
 import { timeDriver } from "../../../src/observability/timed-driver.ts";
-import type { StorageOperationInfo } from "../../../src/protocol/index.ts";
+import type { StorageOperationInfo } from "../../../src/plugin-api/index.ts";
 
 describe("timeDriver", () => {
   it("reports each data call once it settles, failures included, and keeps the driver's other properties", async () => {

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { HermesError } from "../../../src/protocol/index.ts";
-import type { HermesEvent, NewId } from "../../../src/protocol/index.ts";
+import type { HermesEvent } from "../../../src/protocol/index.ts";
+import type { NewId } from "../../../src/utils/index.ts";
 import { decodeChatJson } from "../../../src/upstream/chat/decode-json.ts";
 import { ChatStreamDecoder } from "../../../src/upstream/chat/decode-stream.ts";
 

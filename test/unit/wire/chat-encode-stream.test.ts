@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { HermesEvent } from "../../../src/protocol/index.ts";
 import { ChatStreamEncoder, encodeChatCompletion } from "../../../src/wire/chat/index.ts";
-import { RunCollector } from "../../../src/wire/collect.ts";
+import { RunCollector } from "../../../src/runtime/collect.ts";
 import { expectGolden } from "../../helpers/golden.ts";
 import { sseJson } from "../../helpers/sse.ts";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HermesError } from "../../../src/protocol/index.ts";
 import { compactResponse, decodeResponsesRequest, defaultSettings, encodeResponse, expandResponse } from "../../../src/wire/responses/index.ts";
-import { RunCollector } from "../../../src/wire/collect.ts";
+import { RunCollector } from "../../../src/runtime/collect.ts";
 
 let counter = 0;
 const newId = (prefix: string) => `${prefix}${++counter}`;

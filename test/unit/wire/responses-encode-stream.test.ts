@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { HermesEvent } from "../../../src/protocol/index.ts";
 import { defaultSettings, ResponsesStreamEncoder } from "../../../src/wire/responses/index.ts";
+import { ResponseFold } from "../../../src/runtime/turns/response-fold.ts";
 import { expectGolden } from "../../helpers/golden.ts";
 import { parseSse } from "../../helpers/sse.ts";
 
@@ -9,11 +10,18 @@ const meta = { id: "resp_1", createdAt: 1700000000, model: "gpt-test", settings:
 const usage = { inputTokens: 10, outputTokens: 4, totalTokens: 14 };
 const started: HermesEvent = { type: "run.started", runId: "resp_1", model: "gpt-test", createdAt: 1700000000 };
 
+/** Events folded once by the run's fold (as the runtime does), then mapped by the encoder. */
 function encode(events: HermesEvent[]) {
-  const encoder = new ResponsesStreamEncoder(meta);
-  const sse = events.map((event) => encoder.encode(event)).join("");
+  const fold = new ResponseFold(meta);
+  const encoder = new ResponsesStreamEncoder(meta, () => fold.response());
+  const sse = events
+    .map((event) => {
+      fold.collector.add(event);
+      return encoder.encode(event);
+    })
+    .join("");
   const frames = parseSse(sse).map((frame) => ({ event: frame.event, data: JSON.parse(frame.data) }));
-  return { sse, frames, encoder };
+  return { sse, frames, fold };
 }
 
 /** Invariants every Responses stream keeps, whatever it carries. */
@@ -112,8 +120,8 @@ describe("responses stream encoder", () => {
   });
 
   it("gives a cut-short response as incomplete with the text that did arrive", () => {
-    const { encoder } = encode([started, { type: "message.started", itemId: "m" }, { type: "text.delta", itemId: "m", delta: "half an ans" }]);
-    expect(encoder.response({ status: "incomplete", reason: "client_disconnected" })).toMatchObject({
+    const { fold } = encode([started, { type: "message.started", itemId: "m" }, { type: "text.delta", itemId: "m", delta: "half an ans" }]);
+    expect(fold.response({ status: "incomplete", reason: "client_disconnected" })).toMatchObject({
       status: "incomplete",
       incomplete_details: { reason: "client_disconnected" },
       output: [{ id: "m", content: [{ text: "half an ans" }] }],

@@ -4,7 +4,7 @@ import { getQuery, getRouterParam, HTTPResponse } from "h3";
 import { HermesError } from "../../../protocol/index.ts";
 import type { StoredResponse } from "../../../state/responses.ts";
 import { expandResponse, itemToWire } from "../../../wire/responses/index.ts";
-import { OwnerGoneError } from "../../commands.ts";
+import { OwnerGoneError } from "../../../runtime/commands.ts";
 import type { ServerContext } from "../../context.ts";
 
 const notFound = (id: string) => new HermesError(`Response not found: ${id}`, { status: 404, code: "response_not_found", param: "response_id" });

@@ -1,6 +1,7 @@
 import type { H3Event } from "h3";
-import { HermesError, randomId } from "../../../protocol/index.ts";
-import { RunCollector } from "../../../wire/collect.ts";
+import { HermesError } from "../../../protocol/index.ts";
+import { randomId } from "../../../utils/index.ts";
+import { RunCollector } from "../../../runtime/collect.ts";
 import { decodeSessionChat, encodeSessionChatCompletion, SessionChatStreamEncoder } from "../../../wire/sessions/index.ts";
 import { readJsonBody } from "../../body.ts";
 import { watchClient } from "../../client-gone.ts";

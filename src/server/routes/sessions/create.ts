@@ -1,6 +1,6 @@
 import type { H3Event } from "h3";
 import { HTTPResponse } from "h3";
-import { randomId } from "../../../protocol/index.ts";
+import { randomId } from "../../../utils/index.ts";
 import type { SessionRecord } from "../../../state/sessions.ts";
 import { decodeCreateSession, sessionEnvelope } from "../../../wire/sessions/index.ts";
 import type { ServerContext } from "../../context.ts";

@@ -1,5 +1,5 @@
 import type { H3Event } from "h3";
-import { randomId } from "../../../protocol/index.ts";
+import { randomId } from "../../../utils/index.ts";
 import { decodeForkSession } from "../../../wire/sessions/index.ts";
 import type { ServerContext } from "../../context.ts";
 import { sessionCreated } from "./create.ts";

@@ -3,9 +3,9 @@ import { HermesError, type RunInput } from "../../../protocol/index.ts";
 import type { RunRecord } from "../../../state/runs.ts";
 import type { DecodedSessionChat } from "../../../wire/sessions/index.ts";
 import type { ServerContext } from "../../context.ts";
-import { chooseModel } from "../../model.ts";
+import { chooseModel } from "../../../runtime/model.ts";
 import { requestIdOf } from "../../request-id.ts";
-import { recordRunOnSession } from "../../runs/run-session.ts";
+import { recordRunOnSession } from "../../../runtime/runs/run-session.ts";
 import { EventQueue } from "./event-queue.ts";
 import { sessionNotFound } from "./params.ts";
 

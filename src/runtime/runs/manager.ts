@@ -1,12 +1,14 @@
 import type { HermesConfig } from "../../config/schema.ts";
 import type { PluginRegistry } from "../../plugins/registry.ts";
-import { HermesError, randomId, type RunInput, type StorageCoordination } from "../../protocol/index.ts";
+import { HermesError, type RunInput } from "../../protocol/index.ts";
+import { randomId } from "../../utils/index.ts";
+import { type StorageCoordination } from "../../plugin-api/index.ts";
 import { channels, pools } from "../../state/keys.ts";
 import type { RunLogEntry, RunRecord, RunStore } from "../../state/runs.ts";
 import type { Upstream } from "../../upstream/types.ts";
 import { approvalRespondedPayload, isFinished, type RunState } from "../../wire/runs/index.ts";
 import { type CommandBus, OwnerGoneError } from "../commands.ts";
-import type { Lifecycle } from "../context.ts";
+import type { Lifecycle } from "../lifecycle.ts";
 import { executeRun, type RunHooks } from "./execute.ts";
 import { followLive, followStored } from "./follow.ts";
 import { followShared } from "./follow-shared.ts";

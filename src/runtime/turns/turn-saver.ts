@@ -1,6 +1,6 @@
-import type { ResponseStore, StoredResponse } from "../../../state/responses.ts";
-import type { SessionStore } from "../../../state/sessions.ts";
-import { type CompactResponse, compactResponse, type ResponseObject } from "../../../wire/responses/index.ts";
+import type { ResponseStore, StoredResponse } from "../../state/responses.ts";
+import type { SessionStore } from "../../state/sessions.ts";
+import { type CompactResponse, compactResponse, type ResponseObject } from "../../wire/responses/index.ts";
 import type { Turn } from "./resolve-turn.ts";
 
 export interface TurnSaver {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { HermesError, type HermesErrorInfo, type StorageCoordination } from "../protocol/index.ts";
+import { HermesError, type HermesErrorInfo } from "../protocol/index.ts";
+import { type StorageCoordination } from "../plugin-api/index.ts";
 import { channels } from "../state/keys.ts";
 
 /** What one process asks the process that owns a run or a background response to do. */

@@ -1,9 +1,9 @@
 import type { Driver, Storage } from "unstorage";
 import type { z } from "zod";
 import type { StorageCoordination } from "./coordination.ts";
-import type { HermesEvent, TerminalEvent } from "./events.ts";
+import type { HermesEvent, TerminalEvent } from "../protocol/events.ts";
 import type { RequestInfo, RequestSummary, StorageOperationInfo, ToolCallInfo, UpstreamCall, UpstreamCallResult } from "./observe.ts";
-import type { RunInput } from "./run-input.ts";
+import type { RunInput } from "../protocol/run-input.ts";
 
 /**
  * The contract between the host and its plugins: what `definePlugin`, `defineTool` and `defineStorage`

@@ -1,8 +1,8 @@
 import { Readable } from "node:stream";
 import { HTTPResponse } from "h3";
-import type { RunLogEntry } from "../../state/runs.ts";
-import { commentFrame } from "../../wire/sse.ts";
-import { runEventFrame, STREAM_CLOSED_FRAME } from "../../wire/runs/index.ts";
+import type { RunLogEntry } from "../state/runs.ts";
+import { commentFrame } from "../wire/sse.ts";
+import { runEventFrame, STREAM_CLOSED_FRAME } from "../wire/runs/index.ts";
 
 /**
  * `GET /v1/runs/{id}/events` as server-sent events: each log entry as an `id:` + `data:` frame, a

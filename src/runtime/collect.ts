@@ -1,32 +1,4 @@
-import {
-  assertNever,
-  emptyUsage,
-  type FinishReason,
-  type HermesErrorInfo,
-  type HermesEvent,
-  type Item,
-  type RunCompletedEvent,
-  type ToolSide,
-  type Usage,
-} from "../protocol/index.ts";
-
-/** A finished run gathered from its events: what a non-stream body or a stored record is built from. */
-export interface RunResult {
-  runId: string;
-  model: string;
-  createdAt: number;
-  /** Everything the run produced, in order: reasoning, messages, tool calls and their outputs. */
-  output: OutputItem[];
-  status: RunCompletedEvent["status"] | "failed" | "in_progress";
-  finishReason: FinishReason | null;
-  incompleteReason: RunCompletedEvent["incompleteReason"];
-  usage: Usage;
-  error: HermesErrorInfo | null;
-}
-
-export type OutputItem =
-  | (Extract<Item, { type: "message" | "reasoning" | "function_call_output" }> & { id: string })
-  | (Extract<Item, { type: "function_call" }> & { id: string; side: ToolSide });
+import { assertNever, emptyUsage, type HermesEvent, type OutputItem, type RunResult, toolOutputId } from "../protocol/index.ts";
 
 /**
  * Folds a run's events into a RunResult. Pure and incremental: `add` each event as it arrives, read
@@ -150,15 +122,3 @@ export class RunCollector {
   }
 }
 
-/** The id of the output item that carries a server tool's result. */
-export function toolOutputId(callId: string): string {
-  return `fco_${callId}`;
-}
-
-/** Output items as history items, ready to be sent upstream again on the next turn. */
-export function outputToItems(output: readonly OutputItem[]): Item[] {
-  return output.map((item): Item => {
-    if (item.type === "function_call") return { type: "function_call", id: item.id, call_id: item.call_id, name: item.name, arguments: item.arguments };
-    return item;
-  });
-}

@@ -1,4 +1,4 @@
-import type { StorageCoordination } from "../../protocol/index.ts";
+import type { StorageCoordination } from "../../plugin-api/index.ts";
 import { channels } from "../../state/keys.ts";
 import type { RunLogEntry, RunRecord, RunStore } from "../../state/runs.ts";
 import { isFinished } from "../../wire/runs/index.ts";

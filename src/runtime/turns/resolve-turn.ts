@@ -1,8 +1,9 @@
-import { truncateHistory } from "../../../agent/truncate.ts";
-import { HermesError, type Item, randomId } from "../../../protocol/index.ts";
-import type { ConversationClaim } from "../../../state/conversations.ts";
-import type { DecodedResponsesRequest, ItemReference } from "../../../wire/responses/index.ts";
-import type { ServerContext } from "../../context.ts";
+import { truncateHistory } from "../../agent/truncate.ts";
+import { HermesError, type Item } from "../../protocol/index.ts";
+import { randomId } from "../../utils/index.ts";
+import type { ConversationClaim } from "../../state/conversations.ts";
+import type { DecodedResponsesRequest, ItemReference } from "../../wire/responses/index.ts";
+import type { RuntimeContext } from "../context.ts";
 
 export interface Turn {
   /** The whole history sent upstream. */
@@ -23,7 +24,7 @@ export interface Turn {
  * it) and continues from the response the name pointed at when claimed.
  */
 export async function resolveTurn(
-  context: ServerContext,
+  context: RuntimeContext,
   request: DecodedResponsesRequest,
   responseId: string,
   /** The route's context budget (`models.<name>.contextTokens`), else `agent.contextTokens`. */

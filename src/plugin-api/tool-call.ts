@@ -1,4 +1,4 @@
-import { HermesError } from "./errors.ts";
+import { HermesError } from "../protocol/errors.ts";
 import type { HermesTool, ToolResult } from "./plugin.ts";
 
 /**

@@ -4,9 +4,10 @@ import type { HermesConfig } from "../../config/schema.ts";
 import type { PluginRegistry } from "../../plugins/registry.ts";
 import type { HermesEvent, RunInput } from "../../protocol/index.ts";
 import type { Upstream } from "../../upstream/types.ts";
-import { RunCollector, type RunResult } from "../../wire/collect.ts";
+import type { RunResult } from "../../protocol/index.ts";
+import { RunCollector } from "../collect.ts";
 import { approvalRequestPayload, cancelledPayload, isFinished, RunsEventEncoder } from "../../wire/runs/index.ts";
-import type { Lifecycle } from "../context.ts";
+import type { Lifecycle } from "../lifecycle.ts";
 import type { LiveRun } from "./live-run.ts";
 
 export interface ExecuteOptions {

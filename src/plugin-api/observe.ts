@@ -1,6 +1,6 @@
-import type { HermesErrorInfo } from "./errors.ts";
-import type { FinishReason } from "./events.ts";
-import type { Usage } from "./usage.ts";
+import type { HermesErrorInfo } from "../protocol/errors.ts";
+import type { FinishReason } from "../protocol/events.ts";
+import type { Usage } from "../protocol/usage.ts";
 
 /**
  * What the observation hooks see (`onRequestStart`, `onUpstreamStart`, `onToolCall`, …; see

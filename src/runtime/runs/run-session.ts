@@ -1,6 +1,6 @@
 import type { Item } from "../../protocol/index.ts";
 import type { SessionSource, SessionStore } from "../../state/sessions.ts";
-import { outputToItems, type RunResult } from "../../wire/collect.ts";
+import { outputToItems, type RunResult } from "../../protocol/index.ts";
 
 /**
  * How a run joins its session. A run on an existing session continues it: the session's history goes

@@ -1,0 +1,35 @@
+import type { FinishReason, RunCompletedEvent, ToolSide } from "./events.ts";
+import type { HermesErrorInfo } from "./errors.ts";
+import type { Item } from "./items.ts";
+import type { Usage } from "./usage.ts";
+
+/** A finished run gathered from its events: what a non-stream body or a stored record is built from. */
+export interface RunResult {
+  runId: string;
+  model: string;
+  createdAt: number;
+  /** Everything the run produced, in order: reasoning, messages, tool calls and their outputs. */
+  output: OutputItem[];
+  status: RunCompletedEvent["status"] | "failed" | "in_progress";
+  finishReason: FinishReason | null;
+  incompleteReason: RunCompletedEvent["incompleteReason"];
+  usage: Usage;
+  error: HermesErrorInfo | null;
+}
+
+export type OutputItem =
+  | (Extract<Item, { type: "message" | "reasoning" | "function_call_output" }> & { id: string })
+  | (Extract<Item, { type: "function_call" }> & { id: string; side: ToolSide });
+
+/** The id of the output item that carries a server tool's result. */
+export function toolOutputId(callId: string): string {
+  return `fco_${callId}`;
+}
+
+/** Output items as history items, ready to be sent upstream again on the next turn. */
+export function outputToItems(output: readonly OutputItem[]): Item[] {
+  return output.map((item): Item => {
+    if (item.type === "function_call") return { type: "function_call", id: item.id, call_id: item.call_id, name: item.name, arguments: item.arguments };
+    return item;
+  });
+}

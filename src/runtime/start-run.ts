@@ -1,0 +1,35 @@
+import { runAgentBatches } from "../agent/loop.ts";
+import type { HermesEvent, RunInput } from "../protocol/index.ts";
+import type { RuntimeContext } from "./context.ts";
+import type { ClientWatch } from "./lifecycle.ts";
+
+export interface RunSettings {
+  runId: string;
+  /** The model name reported to the client. */
+  model: string;
+  /** Unix seconds. */
+  createdAt: number;
+  sessionId: string;
+  requestId: string | undefined;
+}
+
+export interface StartedRun {
+  batches: AsyncGenerator<HermesEvent[], void, undefined>;
+  /** Call once the run's events are consumed (or abandoned): shutdown waits for it. */
+  release(): void;
+}
+
+/** Starts a request's run: the agent loop under the run's own signal, stopped when `client` goes away or at shutdown. */
+export function startRun(context: RuntimeContext, input: RunInput, settings: RunSettings, client: ClientWatch | AbortSignal): StartedRun {
+  const { config, upstream, registry, lifecycle } = context;
+  const run = lifecycle.runSignal(client);
+  const batches = runAgentBatches(input, {
+    upstream,
+    registry,
+    signal: run.signal,
+    maxIterations: config.agent.maxIterations,
+    toolTimeoutMs: config.agent.toolTimeoutMs,
+    ...settings,
+  });
+  return { batches, release: run.release };
+}

@@ -1,0 +1,67 @@
+import type { Item, RunInput, RunResult } from "../../protocol/index.ts";
+import { outputToItems } from "../../protocol/index.ts";
+import { randomId } from "../../utils/index.ts";
+import type { DecodedChatRequest } from "../../wire/chat/index.ts";
+import type { RuntimeContext } from "../context.ts";
+import type { ClientWatch } from "../lifecycle.ts";
+import { chooseModel } from "../model.ts";
+import { deriveSessionId, newTurnItems } from "../session-id.ts";
+import { startRun, type StartedRun } from "../start-run.ts";
+
+/** A Chat Completions turn, resolved: its session and history, ready to run and then to be saved. */
+export interface ChatTurn {
+  sessionId: string;
+  start(client: ClientWatch): StartedRun;
+  /** Records the turn on its session once the answer is out; never throws (a failed write is logged). */
+  save(result: RunResult): void;
+}
+
+/**
+ * Chat Completions turns on sessions. A request continues the session it names (`X-Hermes-Session-Id`,
+ * whose stored history comes first) or the one derived from its opening (its own messages are the
+ * whole history). Built once per server: it remembers the session writes still in flight.
+ */
+export function createChatTurns(context: RuntimeContext) {
+  const { config, upstream, sessions, lifecycle } = context;
+  /**
+   * Session writes still in flight, by session id. A session is saved after its answer went out, so
+   * a client that sends the next turn at once (or a slow storage) would read the session without
+   * that answer; a continuation waits for its session's write first.
+   */
+  const saving = new Map<string, Promise<void>>();
+
+  return async function beginChatTurn(request: DecodedChatRequest, continued: string | undefined, requestId: string | undefined): Promise<ChatTurn> {
+    const model = chooseModel(config, upstream, request.model);
+    let history = request.input.items;
+    /** What this turn adds to a continued session; a derived session is replaced by the whole history. */
+    let added: Item[] | undefined;
+    if (continued) {
+      await saving.get(continued);
+      added = newTurnItems(history);
+      history = [...((await sessions.history(continued)) ?? []), ...added];
+    }
+    const sessionId = continued ?? deriveSessionId(history);
+    const input: RunInput = { ...request.input, items: history, model: model.upstream };
+    if (config.agent.systemPrompt) input.instructions = config.agent.systemPrompt;
+
+    const start = (client: ClientWatch) =>
+      startRun(context, input, { runId: randomId("chatcmpl-"), model: model.reported, createdAt: Math.floor(Date.now() / 1000), sessionId, requestId }, client);
+
+    const save = ({ output, usage }: RunResult) => {
+      const produced = outputToItems(output);
+      const messages = added ? { append: [...added, ...produced] } : { replace: [...history, ...produced] };
+      // Held like a run: shutdown waits for the write before it closes the storage.
+      const inFlight = lifecycle.hold();
+      const written: Promise<void> = sessions
+        .recordTurn(sessionId, { source: "chat", model: model.reported, usage, messages })
+        .then(() => undefined)
+        .catch((error) => console.error("[hermes-proxy] saving session failed:", error))
+        .finally(() => {
+          inFlight.release();
+          if (saving.get(sessionId) === written) saving.delete(sessionId);
+        });
+      saving.set(sessionId, written);
+    };
+    return { sessionId, start, save };
+  };
+}

@@ -1,0 +1,78 @@
+import type { RunInput } from "../../protocol/index.ts";
+import { randomId } from "../../utils/index.ts";
+import { type DecodedResponsesRequest, pendingResponse, type ResponseMeta, type ResponseObject, ResponsesStreamEncoder } from "../../wire/responses/index.ts";
+import type { RuntimeContext } from "../context.ts";
+import type { ClientWatch } from "../lifecycle.ts";
+import type { ModelChoice } from "../model.ts";
+import { startRun, type StartedRun } from "../start-run.ts";
+import { resolveTurn } from "./resolve-turn.ts";
+import { ResponseFold } from "./response-fold.ts";
+import { createTurnSaver, type TurnSaver } from "./turn-saver.ts";
+
+/** A Responses turn, resolved (its chain, claimed conversation, instructions) and ready to run. */
+export interface ResponseTurn {
+  meta: ResponseMeta;
+  saver: TurnSaver;
+  sessionId: string;
+  /** Starts the run and its one fold; the run stops when `client` goes away. */
+  start(client: ClientWatch | AbortSignal): StartedRun & { fold: ResponseFold };
+}
+
+/** Resolves the history (claiming a conversation name), and prepares the run and the saver. */
+export async function beginResponseTurn(
+  context: RuntimeContext,
+  request: DecodedResponsesRequest,
+  model: ModelChoice,
+  requestId: string | undefined,
+): Promise<ResponseTurn> {
+  const { config } = context;
+  const id = randomId("resp_");
+  const turn = await resolveTurn(context, request, id, model.contextTokens);
+  const { settings } = request;
+  const meta: ResponseMeta = { id, createdAt: Math.floor(Date.now() / 1000), model: model.reported, settings };
+  const input: RunInput = { ...request.run, model: model.upstream, items: turn.items };
+  const instructions = [config.agent.systemPrompt, settings.instructions].filter(Boolean).join("\n\n");
+  if (instructions) input.instructions = instructions;
+  const saver = createTurnSaver(context.responses, turn, {
+    store: settings.store,
+    conversation: request.conversation,
+    ...(settings.background && { owner: context.commands.instanceId }),
+    requestId,
+    sessions: context.sessions,
+  });
+  const start = (client: ClientWatch | AbortSignal) => {
+    const run = startRun(context, input, { runId: meta.id, model: meta.model, createdAt: meta.createdAt, sessionId: turn.sessionId, requestId }, client);
+    return { ...run, fold: new ResponseFold(meta) };
+  };
+  return { meta, saver, start, sessionId: turn.sessionId };
+}
+
+/**
+ * `background: true`: the run goes on in this process, detached from the request; its frames are kept
+ * for re-attachment and its snapshots in storage. Returns the `queued` snapshot, stored before it is returned.
+ */
+export async function runInBackground(context: RuntimeContext, turn: ResponseTurn): Promise<ResponseObject> {
+  const { background } = context;
+  const { meta, saver } = turn;
+  const controller = new AbortController();
+  const queued = pendingResponse(meta, "queued");
+  await saver.progress(queued);
+  const running = background.start(meta.id, controller);
+  const { batches, release, fold } = turn.start(controller.signal);
+  const encoder = new ResponsesStreamEncoder(meta, () => fold.response());
+  void (async () => {
+    try {
+      for await (const batch of batches)
+        for (const runEvent of batch) {
+          fold.collector.add(runEvent);
+          background.push(running, encoder.encode(runEvent));
+        }
+    } finally {
+      release();
+      const cancelled = controller.signal.aborted;
+      await saver.final(fold.response(cancelled ? { status: "cancelled", reason: "cancelled" } : undefined));
+      background.finish(meta.id, running);
+    }
+  })();
+  return queued;
+}
