@@ -33,3 +33,16 @@ export function outputToItems(output: readonly OutputItem[]): Item[] {
     return item;
   });
 }
+
+/**
+ * The run's answer as the original server reports it (`output` of the Runs API, the session stream's
+ * `content`): the assistant text since the last server tool round.
+ */
+export function answerOf(output: readonly OutputItem[]): string {
+  let answer = "";
+  for (const item of output) {
+    if (item.type === "function_call_output") answer = "";
+    else if (item.type === "message") for (const part of item.content) if (part.type !== "input_image") answer += part.text;
+  }
+  return answer;
+}

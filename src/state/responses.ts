@@ -1,11 +1,32 @@
 import type { Storage } from "unstorage";
-import type { Item } from "../protocol/index.ts";
+import type { Item, Usage } from "../protocol/index.ts";
 import type { StorageCoordination } from "../plugin-api/index.ts";
-import type { CompactResponse } from "../wire/responses/index.ts";
 import { expired, isObject, storageTtl, unreadable } from "./records.ts";
 import { channels, indexes, keys } from "./keys.ts";
 import { RecordCache } from "./record-cache.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";
+
+/** The statuses a stored response can have: the Responses API's. */
+export type ResponseRecordStatus = "queued" | "in_progress" | "completed" | "incomplete" | "failed" | "cancelled";
+
+/**
+ * A Response object as storage keeps it (the Responses codec compacts and expands it): protocol items
+ * instead of wire items, usage without zeroed details, and only the request settings that differ from
+ * their defaults, which storage keeps without reading them.
+ */
+export interface ResponseRecord {
+  id: string;
+  /** Unix seconds. */
+  createdAt: number;
+  status: ResponseRecordStatus;
+  model: string;
+  output: Item[];
+  usage?: Usage;
+  error?: { code: string; message: string };
+  incompleteReason?: string;
+  /** `instructions` is read back: a chained turn carries it forward. */
+  settings: Readonly<Record<string, unknown>> & { instructions?: string | null };
+}
 
 /**
  * A stored response holds only what its own turn added — its new input items and the response (whose
@@ -13,7 +34,7 @@ import { createRetention, type RetentionPolicy } from "./retention.ts";
  * parents, so storage grows linearly with a conversation, never quadratically.
  */
 export interface StoredResponse {
-  response: CompactResponse;
+  response: ResponseRecord;
   /** This turn's new input, protocol items with ids (what `input_items` lists). */
   input: Item[];
   /** The response this one continues (by `previous_response_id` or a `conversation`), if any. */

@@ -1,12 +1,36 @@
 import type { Storage } from "unstorage";
 import type { StorageCoordination } from "../plugin-api/index.ts";
-import type { RunSnapshot } from "../wire/runs/index.ts";
+import type { HermesErrorInfo, Usage } from "../protocol/index.ts";
 import { indexes, keys } from "./keys.ts";
 import { isObject, storageTtl, unreadable } from "./records.ts";
 import { createRetention } from "./retention.ts";
 
-/** A run as stored: its status object's data, plus when it may be forgotten. */
-export interface RunRecord extends RunSnapshot {
+/**
+ * Where a run is: the original server's statuses, `stopping` between a stop and the run's end, and
+ * `interrupted` for a run the server's shutdown cut short (its log ends in `run.failed`).
+ */
+export type RunState = "queued" | "running" | "waiting_for_approval" | "stopping" | "completed" | "failed" | "cancelled" | "interrupted";
+
+/** True once a run can change no more. */
+export function isFinished(status: RunState): boolean {
+  return status === "completed" || status === "failed" || status === "cancelled" || status === "interrupted";
+}
+
+/** A run as stored: what its status object is built from, plus its log's length, owner and expiry. */
+export interface RunRecord {
+  id: string;
+  status: RunState;
+  /** Unix seconds. */
+  createdAt: number;
+  updatedAt: number;
+  sessionId: string;
+  model: string;
+  lastEvent: string | null;
+  output: string | null;
+  usage: Usage | null;
+  error: Pick<HermesErrorInfo, "message" | "code"> | null;
+  /** The oldest pending `approval.request` payload while the run waits for one. */
+  approval: Record<string, unknown> | null;
   /** How many events its log holds; they are numbered 1…eventCount. */
   eventCount: number;
   /** Epoch ms after which the run and its log are gone; null while it is live. */

@@ -1,5 +1,5 @@
 import type { Item, Usage } from "../protocol/index.ts";
-import { countMessages, previewOf } from "../wire/sessions/messages.ts";
+import { countMessages, previewOf } from "./session-summary.ts";
 import { isObject } from "./records.ts";
 
 /** Where a session came from: the API that recorded its first turn, or the Sessions API itself. */

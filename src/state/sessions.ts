@@ -206,3 +206,8 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
 }
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
+
+/** 404 `session_not_found`, as every session route and turn answers it. */
+export function sessionNotFound(id: string): HermesError {
+  return new HermesError(`Session not found: ${id}`, { status: 404, code: "session_not_found", param: "id" });
+}

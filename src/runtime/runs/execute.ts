@@ -4,9 +4,10 @@ import type { HermesConfig } from "../../config/schema.ts";
 import type { PluginRegistry } from "../../plugins/registry.ts";
 import type { HermesEvent, RunInput } from "../../protocol/index.ts";
 import type { Upstream } from "../../upstream/types.ts";
-import type { RunResult } from "../../protocol/index.ts";
+import { answerOf, type RunResult } from "../../protocol/index.ts";
 import { RunCollector } from "../collect.ts";
-import { approvalRequestPayload, cancelledPayload, isFinished, RunsEventEncoder } from "../../wire/runs/index.ts";
+import { approvalRequestPayload, cancelledPayload, RunsEventEncoder } from "../../wire/runs/index.ts";
+import { isFinished } from "../../state/runs.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import type { LiveRun } from "./live-run.ts";
 
@@ -26,6 +27,8 @@ export interface RunHooks {
   beforeCompleted?(result: RunResult): Promise<void>;
   /** Every agent event, in order (a run stopped before it started has none: watch its end instead). */
   onEvent?(event: HermesEvent): void;
+  /** The run's one fold of its events, when the starter wants to read it too; else the run makes its own. */
+  collector?: RunCollector;
 }
 
 /**
@@ -45,8 +48,8 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
       return;
     }
     live.setStatus("running");
-    const encoder = new RunsEventEncoder(record.id);
-    const collector = hooks.beforeCompleted ? new RunCollector() : undefined;
+    const collector = hooks.collector ?? new RunCollector();
+    const encoder = new RunsEventEncoder(record.id, collector.result);
     const events = runAgent(input, {
       upstream,
       runId: record.id,
@@ -67,13 +70,13 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
       },
     });
     for await (const event of events) {
-      collector?.add(event);
-      if (event.type === "run.completed") await hooks.beforeCompleted?.(collector!.result);
+      collector.add(event);
+      if (event.type === "run.completed") await hooks.beforeCompleted?.(collector.result);
       hooks.onEvent?.(event);
       const payload = encoder.encode(event, live.timestamp());
       if (payload) live.emit(payload);
       if (event.type === "run.completed") {
-        record.output = encoder.output;
+        record.output = answerOf(collector.result.output);
         record.usage = event.usage;
         live.finish("completed");
       } else if (event.type === "run.failed") {

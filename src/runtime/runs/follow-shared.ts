@@ -1,7 +1,7 @@
 import type { StorageCoordination } from "../../plugin-api/index.ts";
 import { channels } from "../../state/keys.ts";
-import type { RunLogEntry, RunRecord, RunStore } from "../../state/runs.ts";
-import { isFinished } from "../../wire/runs/index.ts";
+import { type RunLogEntry, type RunRecord, type RunStore, isFinished } from "../../state/runs.ts";
+
 import type { RunMessage } from "./live-run.ts";
 
 const done: IteratorReturnResult<undefined> = { done: true, value: undefined };

@@ -1,5 +1,5 @@
-import type { RunLogEntry, RunStore } from "../../state/runs.ts";
-import { isFinished } from "../../wire/runs/index.ts";
+import { type RunLogEntry, type RunStore, isFinished } from "../../state/runs.ts";
+
 import type { LiveRun } from "./live-run.ts";
 
 const done: IteratorReturnResult<undefined> = { done: true, value: undefined };

@@ -1,5 +1,5 @@
-import type { RunLogEntry, RunRecord, RunStore } from "../../state/runs.ts";
-import { isFinished, type RunsPayload, type RunState } from "../../wire/runs/index.ts";
+import { type RunLogEntry, type RunRecord, type RunStore, isFinished, type RunState } from "../../state/runs.ts";
+import { type RunsPayload } from "../../wire/runs/index.ts";
 import { ApprovalQueue } from "./approvals.ts";
 
 /** What a live run publishes for followers on other processes: each stored event, then its end. */

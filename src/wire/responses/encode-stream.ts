@@ -1,5 +1,4 @@
 import { assertNever, type HermesErrorInfo, type HermesEvent, toolOutputId } from "../../protocol/index.ts";
-import { RunCollector } from "../../runtime/collect.ts";
 import { eventFrame } from "../sse.ts";
 import type { StreamEncoder } from "../types.ts";
 import { pendingResponse, type ResponseMeta, type ResponseObject } from "./response-object.ts";

@@ -38,9 +38,14 @@ export function compactResponse(response: ResponseObject): CompactResponse {
   return compact;
 }
 
-export function expandResponse(compact: CompactResponse): ResponseObject {
+/**
+ * A compacted response back to the object the client was sent. Storage keeps the settings without
+ * reading them, so they come back typed loosely: they are what `compactResponse` wrote.
+ */
+export function expandResponse(compact: Omit<CompactResponse, "settings"> & { settings: Readonly<Record<string, unknown>> }): ResponseObject {
+  const settings = { ...defaultSettings, ...(compact.settings as Partial<ResponseSettings>) };
   return build(
-    { id: compact.id, createdAt: compact.createdAt, model: compact.model, settings: { ...defaultSettings, ...compact.settings } },
+    { id: compact.id, createdAt: compact.createdAt, model: compact.model, settings },
     compact.status,
     compact.output.map(itemToWire),
     compact.error ?? null,

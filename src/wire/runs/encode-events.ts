@@ -1,4 +1,4 @@
-import { assertNever, type HermesEvent, type Usage } from "../../protocol/index.ts";
+import { answerOf, assertNever, type HermesEvent, type RunResult, type Usage } from "../../protocol/index.ts";
 
 /**
  * Run events → the original server's Runs API payloads (`GET /v1/runs/{id}/events`). Pure and
@@ -20,17 +20,14 @@ export function runsUsage(usage: Usage) {
 
 export class RunsEventEncoder {
   readonly #runId: string;
-  /** The answer so far: text since the last tool round, which is what `run.completed` reports as `output`. */
-  #answer = "";
+  /** The run's one fold, kept by the caller: `run.completed` reports its answer. */
+  readonly #run: Readonly<RunResult>;
   #clientCalls: { id: string; name: string; arguments: string }[] = [];
 
-  constructor(runId: string) {
+  /** `run` is the run's fold, with each event added before it is encoded. */
+  constructor(runId: string, run: Readonly<RunResult>) {
     this.#runId = runId;
-  }
-
-  /** The answer text so far (for the status object). */
-  get output(): string {
-    return this.#answer;
+    this.#run = run;
   }
 
   /** The payload for one event, or undefined when the Runs API has no event for it. */
@@ -38,16 +35,12 @@ export class RunsEventEncoder {
     switch (event.type) {
       case "text.delta":
         return this.#payload("message.delta", timestamp, { delta: event.delta });
-      case "message.completed":
-        this.#answer += event.text;
-        return undefined;
       case "reasoning.completed":
         return event.text ? this.#payload("reasoning.available", timestamp, { text: event.text }) : undefined;
       case "tool.call.completed":
         if (event.side === "client") this.#clientCalls.push({ id: event.callId, name: event.name, arguments: event.arguments });
         return undefined;
       case "tool.started":
-        this.#answer = "";
         return this.#payload("tool.started", timestamp, {
           tool: event.name,
           preview: event.label ?? preview(event.arguments),
@@ -63,7 +56,7 @@ export class RunsEventEncoder {
         });
       case "run.completed":
         return this.#payload("run.completed", timestamp, {
-          output: this.#answer,
+          output: answerOf(this.#run.output),
           usage: runsUsage(event.usage),
           ...(event.status !== "completed" && { status: event.status }),
           ...(event.incompleteReason !== undefined && { incomplete_reason: event.incompleteReason }),
@@ -75,6 +68,7 @@ export class RunsEventEncoder {
         return this.#payload("run.failed", timestamp, { error: event.error.message, code: event.error.code });
       case "run.started":
       case "message.started":
+      case "message.completed":
       case "reasoning.started":
       case "reasoning.delta":
       case "tool.call.started":

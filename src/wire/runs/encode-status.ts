@@ -1,16 +1,11 @@
 import type { HermesErrorInfo, Usage } from "../../protocol/index.ts";
 import { runsUsage } from "./encode-events.ts";
 
-/**
- * Where a run is: the original server's statuses, `stopping` between a stop and the run's end, and
- * `interrupted` for a run the server's shutdown cut short (its log ends in `run.failed`).
- */
-export type RunState = "queued" | "running" | "waiting_for_approval" | "stopping" | "completed" | "failed" | "cancelled" | "interrupted";
-
-/** What a status object is built from: the run's record, whatever stores it. */
+/** What a status object is built from: the run's record, whatever stores it (storage keeps its own `RunRecord`, of this shape). */
 export interface RunSnapshot {
   id: string;
-  status: RunState;
+  /** The run's state, as storage records it (`queued`, `running`, …, `interrupted`). */
+  status: string;
   /** Unix seconds. */
   createdAt: number;
   updatedAt: number;
@@ -42,7 +37,3 @@ export function encodeRunStatus(run: RunSnapshot) {
   };
 }
 
-/** Statuses after which nothing more happens. */
-export function isFinished(status: RunState): boolean {
-  return status === "completed" || status === "failed" || status === "cancelled" || status === "interrupted";
-}

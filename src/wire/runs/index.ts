@@ -7,6 +7,6 @@ export {
   type RunsPayload,
   runsUsage,
 } from "./encode-events.ts";
-export { encodeRunStatus, isFinished, type RunSnapshot, type RunState } from "./encode-status.ts";
+export { encodeRunStatus, type RunSnapshot } from "./encode-status.ts";
 export { runEventFrame, STREAM_CLOSED_FRAME } from "./frames.ts";
 export { runRequestSchema, type RunRequest } from "./schema.ts";

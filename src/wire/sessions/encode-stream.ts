@@ -1,6 +1,4 @@
-import { assertNever, type HermesEvent } from "../../protocol/index.ts";
-import { RunCollector } from "../../runtime/collect.ts";
-import { outputToItems } from "../../protocol/index.ts";
+import { answerOf, assertNever, type HermesEvent, outputToItems, type RunResult } from "../../protocol/index.ts";
 import { eventFrame } from "../sse.ts";
 import type { StreamEncoder } from "../types.ts";
 import { sessionMessages } from "./messages.ts";
@@ -15,6 +13,8 @@ export interface SessionChatStreamOptions {
   userContent: ChatMessage;
   /** Seconds since the epoch, with milliseconds: each payload's `ts`. */
   now: () => number;
+  /** The run's one fold, kept by the caller, which adds each event before it is encoded: the end reports its output. */
+  run: Readonly<RunResult>;
 }
 
 /**
@@ -27,11 +27,8 @@ export interface SessionChatStreamOptions {
  */
 export class SessionChatStreamEncoder implements StreamEncoder {
   readonly #options: SessionChatStreamOptions;
-  readonly #collector = new RunCollector();
   /** Arguments of the tools running, by call id, for their end events. */
   readonly #tools = new Map<string, { preview: string; args: unknown }>();
-  /** The answer: text since the last tool round, as the original server reports it. */
-  #answer = "";
   #seq = 0;
 
   constructor(options: SessionChatStreamOptions) {
@@ -39,7 +36,6 @@ export class SessionChatStreamEncoder implements StreamEncoder {
   }
 
   encode(event: HermesEvent): string {
-    this.#collector.add(event);
     const messageId = this.#options.messageId;
     switch (event.type) {
       case "run.started":
@@ -49,13 +45,9 @@ export class SessionChatStreamEncoder implements StreamEncoder {
         );
       case "text.delta":
         return this.#frame("assistant.delta", { message_id: messageId, delta: event.delta });
-      case "message.completed":
-        this.#answer += event.text;
-        return "";
       case "reasoning.delta":
         return this.#frame("tool.progress", { message_id: messageId, tool_name: "_thinking", delta: event.delta });
       case "tool.started": {
-        this.#answer = "";
         const tool = { preview: event.label ?? preview(event.arguments), args: parseArguments(event.arguments) };
         this.#tools.set(event.callId, tool);
         return this.#frame("tool.started", { message_id: messageId, tool_name: event.name, tool_call_id: event.callId, ...tool });
@@ -79,7 +71,7 @@ export class SessionChatStreamEncoder implements StreamEncoder {
           this.#frame("assistant.completed", {
             session_id: sessionId,
             message_id: messageId,
-            content: this.#answer,
+            content: answerOf(this.#options.run.output),
             completed: true,
             partial: event.status === "incomplete",
             interrupted: false,
@@ -88,7 +80,7 @@ export class SessionChatStreamEncoder implements StreamEncoder {
             session_id: sessionId,
             message_id: messageId,
             completed: true,
-            messages: sessionMessages(sessionId, outputToItems(this.#collector.result.output)),
+            messages: sessionMessages(sessionId, outputToItems(this.#options.run.output)),
             usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens, total_tokens: usage.totalTokens },
           }) +
           this.#frame("done", {})
@@ -99,6 +91,7 @@ export class SessionChatStreamEncoder implements StreamEncoder {
       case "reasoning.started":
       case "reasoning.completed":
       case "message.started":
+      case "message.completed":
       case "tool.call.started":
       case "tool.call.delta":
       case "tool.call.completed":

@@ -10,5 +10,5 @@ export {
 } from "./decode.ts";
 export { encodeSessionChatCompletion } from "./encode-json.ts";
 export { SessionChatStreamEncoder, type SessionChatStreamOptions } from "./encode-stream.ts";
-export { countMessages, previewOf, type SessionMessage, sessionMessages } from "./messages.ts";
+export { type SessionMessage, sessionMessages } from "./messages.ts";
 export { encodeSession, type SessionObject, sessionEnvelope } from "./session-object.ts";

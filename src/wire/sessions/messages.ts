@@ -69,42 +69,6 @@ export function sessionMessages(sessionId: string, items: readonly Item[]): Sess
   return messages;
 }
 
-/** How many messages and tool calls `sessionMessages` shows for these items, without building them. */
-export function countMessages(items: readonly Item[]): { messages: number; toolCalls: number } {
-  let messages = 0;
-  let toolCalls = 0;
-  let reasoningPending = false;
-  let assistantOpen = false;
-  for (const item of items) {
-    if (item.type === "reasoning") reasoningPending = true;
-    else if (item.type === "function_call") {
-      toolCalls++;
-      if (!assistantOpen) {
-        messages++;
-        assistantOpen = true;
-        reasoningPending = false;
-      }
-    } else {
-      messages++;
-      const assistant = item.type === "message" && item.role === "assistant";
-      if (assistant) reasoningPending = false;
-      assistantOpen = assistant;
-    }
-  }
-  return { messages: messages + (reasoningPending ? 1 : 0), toolCalls };
-}
-
-/** The first user message's text, cut to `max` characters: what a session list shows. */
-export function previewOf(items: readonly Item[], max = 80): string | null {
-  for (const item of items) {
-    if (item.type !== "message" || item.role !== "user") continue;
-    const text = textOf(item.content).replace(/\s+/g, " ").trim();
-    if (!text) continue;
-    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-  }
-  return null;
-}
-
 function contentOf(parts: readonly ContentPart[]): string | ChatPart[] {
   if (parts.every((part) => part.type !== "input_image")) return textOf(parts);
   return parts.map((part): ChatPart =>

@@ -1,8 +1,21 @@
 import { describe, expect, it } from "vitest";
 import type { HermesEvent } from "../../../src/protocol/index.ts";
+import { RunCollector } from "../../../src/runtime/collect.ts";
 import { decodeApprovalRequest, decodeRunRequest, encodeRunStatus, RunsEventEncoder } from "../../../src/wire/runs/index.ts";
 
 const usage = { inputTokens: 10, outputTokens: 5, totalTokens: 15 };
+
+/** The encoder with the run's fold beside it, as the run executor keeps them: each event is folded, then encoded. */
+function foldingEncoder(runId: string) {
+  const collector = new RunCollector();
+  const encoder = new RunsEventEncoder(runId, collector.result);
+  return {
+    encode(event: HermesEvent, timestamp: number) {
+      collector.add(event);
+      return encoder.encode(event, timestamp);
+    },
+  };
+}
 
 describe("RunsEventEncoder", () => {
   it("maps a tool-calling run onto the original server's payloads", () => {
@@ -25,7 +38,7 @@ describe("RunsEventEncoder", () => {
       { type: "message.completed", itemId: "msg_2", text: "Noon." },
       { type: "run.completed", status: "completed", finishReason: "stop", usage },
     ];
-    const encoder = new RunsEventEncoder("run_1");
+    const encoder = foldingEncoder("run_1");
     const payloads = events.map((event, index) => encoder.encode(event, 100 + index)).filter((payload) => payload !== undefined);
     expect(payloads).toEqual([
       { event: "message.delta", run_id: "run_1", timestamp: 102, delta: "Checking." },
@@ -39,15 +52,15 @@ describe("RunsEventEncoder", () => {
 
   it("reports a stop as run.cancelled, other failures as run.failed, client calls on run.completed", () => {
     const error = (code: string) => ({ message: "m", type: "server_error" as const, code, param: null, status: 500 });
-    expect(new RunsEventEncoder("r").encode({ type: "run.failed", error: error("cancelled") }, 1)).toEqual({ event: "run.cancelled", run_id: "r", timestamp: 1 });
-    expect(new RunsEventEncoder("r").encode({ type: "run.failed", error: error("upstream_error") }, 1)).toEqual({
+    expect(foldingEncoder("r").encode({ type: "run.failed", error: error("cancelled") }, 1)).toEqual({ event: "run.cancelled", run_id: "r", timestamp: 1 });
+    expect(foldingEncoder("r").encode({ type: "run.failed", error: error("upstream_error") }, 1)).toEqual({
       event: "run.failed",
       run_id: "r",
       timestamp: 1,
       error: "m",
       code: "upstream_error",
     });
-    const encoder = new RunsEventEncoder("r");
+    const encoder = foldingEncoder("r");
     encoder.encode({ type: "tool.call.completed", callId: "c", itemId: "i", name: "mine", arguments: "{}", side: "client" }, 1);
     expect(encoder.encode({ type: "run.completed", status: "requires_action", finishReason: "tool_calls", usage }, 2)).toMatchObject({
       status: "requires_action",

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { HermesEvent, Item } from "../../../src/protocol/index.ts";
+import { RunCollector } from "../../../src/runtime/collect.ts";
+import { countMessages } from "../../../src/state/session-summary.ts";
 import {
-  countMessages,
   decodeCreateSession,
   decodeListMessagesQuery,
   decodeListSessionsQuery,
@@ -33,8 +34,15 @@ const toolTurn: HermesEvent[] = [
 
 function encodeAll(events: HermesEvent[]) {
   let tick = 100;
-  const encoder = new SessionChatStreamEncoder({ sessionId: "s1", runId: "run_1", messageId: "msg_1", userContent: "What time is it?", now: () => tick++ });
-  return events.map((event) => encoder.encode(event)).join("");
+  // The run's fold beside the encoder, as the runtime keeps it: each event is folded, then encoded.
+  const collector = new RunCollector();
+  const encoder = new SessionChatStreamEncoder({ sessionId: "s1", runId: "run_1", messageId: "msg_1", userContent: "What time is it?", now: () => tick++, run: collector.result });
+  return events
+    .map((event) => {
+      collector.add(event);
+      return encoder.encode(event);
+    })
+    .join("");
 }
 
 describe("the session chat stream encoder", () => {

@@ -1,14 +1,14 @@
 import type { H3Event } from "h3";
 import { HermesError } from "../../../protocol/index.ts";
 import { randomId } from "../../../utils/index.ts";
-import { RunCollector } from "../../../runtime/collect.ts";
 import { decodeSessionChat, encodeSessionChatCompletion, SessionChatStreamEncoder } from "../../../wire/sessions/index.ts";
 import { readJsonBody } from "../../body.ts";
 import { watchClient } from "../../client-gone.ts";
 import type { ServerContext } from "../../context.ts";
 import { sseResponse } from "../../sse-response.ts";
 import { sessionIdParam } from "./params.ts";
-import { startSessionTurn } from "./start-turn.ts";
+import { requestIdOf } from "../../request-id.ts";
+import { startSessionTurn } from "../../../runtime/turns/session-turn.ts";
 
 const turnHeaders = (sessionId: string, runId: string) => ({ "x-hermes-session-id": sessionId, "x-hermes-run-id": runId });
 
@@ -18,15 +18,15 @@ export function createSessionChatHandler(context: ServerContext) {
     const sessionId = sessionIdParam(event);
     const { json } = await readJsonBody(event, context.config.server.bodyLimit);
     const request = decodeSessionChat(json);
-    const turn = await startSessionTurn(context, event, sessionId, request);
+    const turn = await startSessionTurn(context, sessionId, request, requestIdOf(event));
     const unwatch = watchClient(event, () => turn.stop());
-    const collector = new RunCollector();
     try {
-      for (let next = await turn.queue.next(); !next.done; next = await turn.queue.next()) collector.add(next.value);
+      // The run folds its own events; this waits for its end.
+      for (let next = await turn.queue.next(); !next.done; next = await turn.queue.next());
     } finally {
       unwatch();
     }
-    const { result } = collector;
+    const { result } = turn;
     if (result.status === "failed" || result.status === "in_progress") {
       const { message, ...info } = result.error ?? { message: "The run ended without an answer", status: 502, code: "run_failed" };
       throw new HermesError(message, info);
@@ -45,13 +45,14 @@ export function createSessionChatStreamHandler(context: ServerContext) {
     const sessionId = sessionIdParam(event);
     const { json } = await readJsonBody(event, context.config.server.bodyLimit);
     const request = decodeSessionChat(json);
-    const turn = await startSessionTurn(context, event, sessionId, request);
+    const turn = await startSessionTurn(context, sessionId, request, requestIdOf(event));
     const encoder = new SessionChatStreamEncoder({
       sessionId,
       runId: turn.run.id,
       messageId: randomId("msg_"),
       userContent: request.content,
       now: () => Date.now() / 1000,
+      run: turn.result,
     });
     return sseResponse({
       buffered: [],

@@ -4,7 +4,8 @@ import { decodeForkSession } from "../../../wire/sessions/index.ts";
 import type { ServerContext } from "../../context.ts";
 import { sessionCreated } from "./create.ts";
 import { readOptionalJsonBody } from "../../body.ts";
-import { sessionIdParam, sessionNotFound } from "./params.ts";
+import { sessionIdParam } from "./params.ts";
+import { sessionNotFound } from "../../../state/sessions.ts";
 
 /**
  * `POST /api/sessions/{id}/fork`: a new session (201) with a copy of the messages so far and

@@ -1,7 +1,8 @@
 import type { H3Event } from "h3";
 import { decodeListMessagesQuery, sessionMessages } from "../../../wire/sessions/index.ts";
 import type { ServerContext } from "../../context.ts";
-import { queryOf, sessionIdParam, sessionNotFound } from "./params.ts";
+import { queryOf, sessionIdParam } from "./params.ts";
+import { sessionNotFound } from "../../../state/sessions.ts";
 
 /** `GET /api/sessions/{id}/messages`: the history as chat messages, oldest first, paged by `limit` and `offset`. */
 export function createSessionMessagesHandler(context: ServerContext) {

@@ -18,10 +18,6 @@ export function sessionIdParam(event: H3Event): string {
   return decodeSessionId(id);
 }
 
-export function sessionNotFound(id: string): HermesError {
-  return new HermesError(`Session not found: ${id}`, { status: 404, code: "session_not_found", param: "id" });
-}
-
 /** The query string as plain fields (the last value of a repeated one wins). */
 export function queryOf(event: H3Event): Record<string, string> {
   return Object.fromEntries(event.url.searchParams);

@@ -2,7 +2,8 @@ import type { H3Event } from "h3";
 import { readJsonBody } from "../../body.ts";
 import { decodePatchSession, sessionEnvelope } from "../../../wire/sessions/index.ts";
 import type { ServerContext } from "../../context.ts";
-import { sessionIdParam, sessionNotFound } from "./params.ts";
+import { sessionIdParam } from "./params.ts";
+import { sessionNotFound } from "../../../state/sessions.ts";
 
 /** `GET /api/sessions/{id}`. */
 export function createGetSessionHandler(context: ServerContext) {

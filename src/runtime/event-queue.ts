@@ -1,4 +1,4 @@
-import type { HermesEvent } from "../../../protocol/index.ts";
+import type { HermesEvent } from "../protocol/index.ts";
 
 const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
