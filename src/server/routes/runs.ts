@@ -1,15 +1,13 @@
 import type { H3Event } from "h3";
 import { getRouterParam, HTTPResponse } from "h3";
-import { toolsForRun } from "../../agent/tools.ts";
-import { HermesError, type Item, type RunInput } from "../../protocol/index.ts";
+import { HermesError } from "../../protocol/index.ts";
 import { decodeApprovalRequest, decodeRunRequest, encodeRunStatus } from "../../wire/runs/index.ts";
 import { readJsonBody } from "../body.ts";
 import type { ServerContext } from "../context.ts";
 import { idempotencyKey } from "../idempotency-key.ts";
-import { chooseModel } from "../../runtime/model.ts";
+import { prepareApiRun } from "../../runtime/turns/api-run.ts";
 import { requestIdOf } from "../request-id.ts";
 import { runEventsResponse } from "../run-events-response.ts";
-import { joinSession, recordRunOnSession } from "../../runtime/runs/run-session.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 
@@ -20,30 +18,12 @@ const notFound = (id: string) => new HermesError(`Run not found: ${id}`, { statu
  * With `Idempotency-Key`, a retry with the same body gets the same run instead of a second one.
  */
 export function createStartRunHandler(context: ServerContext) {
-  const { config, upstream, registry, runs } = context;
   return async (event: H3Event) => {
     const key = idempotencyKey(event);
-    const { json, text } = await readJsonBody(event, config.server.bodyLimit);
-    const request = decodeRunRequest(json);
-    const model = chooseModel(config, upstream, request.model);
-    // A bad client tool is a 400 now, not a run that fails later.
-    toolsForRun(registry, request.tools);
-
+    const { json, text } = await readJsonBody(event, context.config.server.bodyLimit);
+    const startRun = prepareApiRun(context, decodeRunRequest(json), requestIdOf(event));
     const start = async () => {
-      // `conversation_history` wins over `previous_response_id`, as on the original server.
-      const previous = !request.history && request.previousResponseId ? await loadPreviousResponse(context, request.previousResponseId) : undefined;
-      const instructions = [config.agent.systemPrompt, request.instructions].filter(Boolean).join("\n\n");
-      const sessionId = request.sessionId ?? previous?.sessionId;
-      const session = await joinSession(context.sessions, sessionId, request.history ?? previous?.items);
-      const input: RunInput = {
-        model: model.upstream,
-        items: [...session.history, ...request.input],
-        tools: request.tools,
-        ...(instructions && { instructions }),
-      };
-      const newItems = session.continues ? request.input : input.items;
-      const beforeCompleted = recordRunOnSession(context.sessions, { sessionId, source: "runs", model: model.reported, newItems });
-      const record = await runs.start(input, { sessionId, model: model.reported, requestId: requestIdOf(event), hooks: { beforeCompleted } });
+      const record = await startRun();
       return { status: 202, body: { run_id: record.id, status: record.status }, headers: { location: `/v1/runs/${record.id}` } };
     };
     const reply = key ? await context.idempotency.run("runs", key, text, start) : { ...(await start()), replayed: false };
@@ -52,15 +32,6 @@ export function createStartRunHandler(context: ServerContext) {
       headers: { ...jsonHeaders, ...reply.headers, ...(reply.replayed && { "idempotency-replayed": "true" }) },
     });
   };
-}
-
-/**
- * The one place a run reads a stored response: its history and session. An unknown id is ignored, as
- * the original server's Runs API ignores it (`/v1/responses` answers 404 instead).
- */
-async function loadPreviousResponse(context: ServerContext, id: string): Promise<{ items: Item[]; sessionId: string } | undefined> {
-  const chain = await context.responses.history(id);
-  return chain ? { items: chain.items, sessionId: chain.record.sessionId } : undefined;
 }
 
 /** `GET /v1/runs/{id}`: the status object. */

@@ -1,10 +1,28 @@
-import type { SessionRecord } from "../../state/session-record.ts";
+/** What a session object is built from: the session's record, whatever stores it (storage keeps its own `SessionRecord`, of this shape). */
+export interface SessionView {
+  id: string;
+  source: string;
+  model: string | null;
+  title: string | null;
+  systemPrompt: string | null;
+  /** Epoch ms. */
+  createdAt: number;
+  lastActiveAt: number;
+  endedAt: number | null;
+  endReason: string | null;
+  parentSessionId: string | null;
+  messageCount: number;
+  toolCallCount: number;
+  turnCount: number;
+  usage: { inputTokens: number; outputTokens: number; reasoningTokens: number; totalTokens: number };
+  preview: string | null;
+}
 
 /**
  * A session as the original server's Sessions API shows it: only the keys that have a value, times in
  * Unix seconds, token totals flat. The system prompt is never shown, only whether there is one.
  */
-export function encodeSession(record: SessionRecord) {
+export function encodeSession(record: SessionView) {
   const seconds = (ms: number) => Math.floor(ms / 1000);
   return {
     id: record.id,
@@ -31,6 +49,6 @@ export function encodeSession(record: SessionRecord) {
 export type SessionObject = ReturnType<typeof encodeSession>;
 
 /** `{object: "hermes.session", session}`: what create, get, patch and fork answer. */
-export function sessionEnvelope(record: SessionRecord) {
+export function sessionEnvelope(record: SessionView) {
   return { object: "hermes.session" as const, session: encodeSession(record) };
 }
