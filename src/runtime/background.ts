@@ -1,3 +1,5 @@
+import { AsyncQueue } from "../utils/index.ts";
+
 /**
  * Background responses running in this process: their encoded frames (for `GET …?stream=true`
  * re-attachment with `starting_after`) and the controller that cancels them. Kept for a while after
@@ -33,6 +35,23 @@ export class BackgroundRuns {
       run.frames.push(frame);
       for (const listener of run.listeners) listener(frame);
     }
+  }
+
+  /**
+   * A run's frames after sequence number `after`, then the live ones as they come, until the run is
+   * over: what `GET /v1/responses/{id}?stream=true&starting_after=N` streams.
+   */
+  replay(run: BackgroundRun, after: number): AsyncQueue<string> {
+    const queue = new AsyncQueue<string>();
+    for (const frame of run.frames) if (frame.sequence > after) queue.push(frame.text);
+    if (run.done) {
+      queue.end();
+      return queue;
+    }
+    const listener = (frame: { sequence: number; text: string } | null) => (frame === null ? queue.end() : queue.push(frame.text));
+    run.listeners.add(listener);
+    queue.onReturn = () => run.listeners.delete(listener);
+    return queue;
   }
 
   finish(id: string, run: BackgroundRun): void {

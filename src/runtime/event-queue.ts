@@ -1,49 +1,16 @@
 import type { HermesEvent } from "../protocol/index.ts";
-
-const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+import { AsyncQueue } from "../utils/index.ts";
 
 /**
- * A run's events as they are pushed (by `RunHooks.onEvent`), read back as an iterator by the route that
- * started the run. Unbounded, but a run's events are bounded by the run; `return()` stops reading and
- * drops what is queued.
+ * A run's events as they are pushed (by `RunHooks.onEvent`), read back by the route that started the
+ * run. It notes whether a terminal event went through, so that the run's end can stand in for one.
  */
-export class EventQueue implements AsyncIterator<HermesEvent> {
-  readonly #queued: HermesEvent[] = [];
-  #ended = false;
-  #wake: (() => void) | undefined;
+export class EventQueue extends AsyncQueue<HermesEvent> {
   /** A terminal event went through: the run's end needs no stand-in. */
   sawTerminal = false;
 
-  push(event: HermesEvent): void {
-    if (this.#ended) return;
+  override push(event: HermesEvent): void {
     if (event.type === "run.completed" || event.type === "run.failed") this.sawTerminal = true;
-    this.#queued.push(event);
-    this.#wakeReader();
-  }
-
-  end(): void {
-    this.#ended = true;
-    this.#wakeReader();
-  }
-
-  async next(): Promise<IteratorResult<HermesEvent>> {
-    for (;;) {
-      const event = this.#queued.shift();
-      if (event) return { done: false, value: event };
-      if (this.#ended) return done;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-    }
-  }
-
-  async return(): Promise<IteratorResult<HermesEvent>> {
-    this.#queued.length = 0;
-    this.end();
-    return done;
-  }
-
-  #wakeReader(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+    super.push(event);
   }
 }

@@ -1,156 +1,133 @@
-import type { Writable } from "node:stream";
+import { Readable } from "node:stream";
 import { HTTPResponse } from "h3";
-import type { HermesEvent } from "../protocol/index.ts";
 import { commentFrame } from "../wire/sse.ts";
-import type { StreamEncoder } from "../wire/types.ts";
 
-export interface SseResponseOptions {
-  /** Events already pulled from the run (the route peeks before committing to a 200). */
-  buffered: HermesEvent[];
-  /** The rest of the run: one event at a time, or in batches (`runAgentBatches`), which is cheaper. */
-  events: AsyncIterator<HermesEvent> | { batches: AsyncIterator<HermesEvent[]> };
-  encoder: StreamEncoder;
-  headers: Record<string, string>;
+export interface SseResponseOptions<T> {
+  /** Items already pulled (a route peeks at a run before it commits to a 200). */
+  buffered?: readonly T[];
+  /** The rest, one item or one batch (the events of one upstream read) at a time. */
+  source: AsyncIterator<T | readonly T[]>;
+  /** The frames for one item, possibly none. Called in order, once per item. */
+  frame(item: T): string;
+  /** Written once the source is over (the Runs API's `: stream closed`), unless it threw. */
+  closing?: string;
+  /** The frames that end a stream whose source threw; a run's source never does, by contract. */
+  failed?(error: unknown): string;
+  headers?: Record<string, string>;
+  /** A `: keepalive` comment goes out after this long without a write. */
   keepaliveMs: number;
-  /** Called with every event after it was encoded (state recorders hang here). */
-  onEvent?: (event: HermesEvent) => void;
   /** Called once when the stream is over, however it ended. */
-  onClose?: (reason: "end" | "client_closed") => void;
+  onClose?(reason: "end" | "client_closed"): void;
 }
 
 /** Frames held back for one flush at most; beyond this they go out at once. */
 const maxPendingChars = 16 * 1024;
 
-/**
- * The response body: srvx pipes any object with a `pipe(destination)` method straight into Node's
- * `ServerResponse` (and, for the web fetch handler, into a PassThrough it wraps in a Response), so
- * frames are written to the socket with no Readable, no `stream.pipeline` and no web stream in between:
- * those cost more per chunk than encoding it. `destroy` (srvx, when the client is already gone) and
- * `abort` (srvx, when a web consumer cancels) end the run.
- */
-interface PipeableBody {
-  pipe<T extends Writable>(destination: T): T;
-  destroy(): void;
-  abort(): void;
-}
+const sseHeaders = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" };
 
 /**
- * Streams a run as server-sent events. Pulls the next event only when the socket takes more
- * (backpressure), and sends `: keepalive` on idle streams. The run ends in a terminal event on every
- * path (its abort signal covers disconnects and shutdown), so the encoder always writes the format's
- * last frames; a client that goes away closes the response, which stops the iterator.
+ * The one server-sent-events writer, for every route that streams: a run's events (Chat, Responses,
+ * session chat), a run's stored log (Runs API) and a background response's frames. The body is a
+ * Node `Readable`, which srvx pipes into the socket.
  *
- * Frames are coalesced per turn of the event loop: events that arrive together (one network read
- * from the upstream holds many chunks) leave in one write instead of one each, and the flush runs in
- * the same loop iteration (`setImmediate`), before the loop waits for more input, so a paced stream's
- * chunks are not held back. What the route already pulled goes out as soon as the body is piped.
+ * - Backpressure: the next item is pulled only when the socket takes more (`read()`).
+ * - Coalescing: frames that arrive together (one network read from the upstream holds many chunks)
+ *   leave in one write, flushed in the same turn of the event loop (`setImmediate`), before it waits
+ *   for more input, so a paced stream is not held back.
+ * - Keepalive: a `: keepalive` comment `keepaliveMs` after the last write, by a timer re-armed on
+ *   each flush (an interval that skips a tick after a write would leave gaps of up to twice as long).
+ * - A client that goes away closes the body, which stops the source (`return()`).
  */
-export function sseResponse(options: SseResponseOptions): HTTPResponse {
-  const { encoder, onEvent } = options;
-  const events: AsyncIterator<HermesEvent | HermesEvent[]> = "batches" in options.events ? options.events.batches : options.events;
-  let destination: Writable | undefined;
+export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
+  const { source, frame } = options;
   let pulling = false;
   let done = false;
-  /** The socket's buffer is full: stop pulling until it drains. */
+  /** The socket's buffer is full: pull no more until it asks (`read()`). */
   let paused = false;
-  let wroteSinceTick = true;
   let pending = "";
   let flushTimer: NodeJS.Immediate | undefined;
 
   const finish = (reason: "end" | "client_closed") => {
     if (done) return;
     done = true;
-    clearInterval(keepalive);
+    clearTimeout(keepalive);
     if (flushTimer) clearImmediate(flushTimer);
     flushTimer = undefined;
-    void events.return?.();
+    // The source's owner handles its own failures; a rejected `return()` (a storage subscription
+    // torn down mid-outage) must not become an unhandled rejection.
+    source.return?.()?.catch(() => undefined);
     options.onClose?.(reason);
   };
 
-  const flush = () => {
+  /** Pushes what is pending; false when the socket wants no more for now. */
+  const flush = (): boolean => {
     if (flushTimer) clearImmediate(flushTimer);
     flushTimer = undefined;
-    if (!pending || !destination || destination.destroyed || destination.writableEnded) return;
+    if (!pending || body.destroyed) return true;
     const text = pending;
     pending = "";
-    if (!destination.write(text)) paused = true;
+    keepalive.refresh();
+    if (!body.push(text)) paused = true;
+    return !paused;
   };
 
   const write = (text: string) => {
     if (!text) return;
-    wroteSinceTick = true;
     pending += text;
-    if (!destination) return;
     if (pending.length >= maxPendingChars) flush();
     else flushTimer ??= setImmediate(flush);
   };
 
-  const send = (event: HermesEvent) => {
-    write(encoder.encode(event));
-    onEvent?.(event);
+  const add = (item: T | readonly T[]) => {
+    if (Array.isArray(item)) for (const one of item as readonly T[]) write(frame(one));
+    else write(frame(item as T));
   };
 
-  const end = () => {
+  const end = (closing = options.closing) => {
+    if (closing) write(closing);
     flush();
-    if (destination && !destination.destroyed && !destination.writableEnded) destination.end();
+    body.push(null);
     finish("end");
   };
 
   const pump = async () => {
-    if (pulling || done || paused || !destination) return;
+    if (pulling || done) return;
     pulling = true;
     try {
       while (!done && !paused) {
-        const next = await events.next();
+        const next = await source.next();
         if (done) return;
         if (next.done) return end();
-        if (Array.isArray(next.value)) for (const event of next.value) send(event);
-        else send(next.value);
+        add(next.value);
       }
     } catch (error) {
-      // The run's iterator never throws by contract; if it does, the client still gets a terminal frame.
       console.error("[hermes-proxy] stream failed:", error);
-      write(encoder.abort({ message: "Internal server error", type: "server_error", code: "internal_error" }));
-      end();
+      if (!done) end(options.failed?.(error));
     } finally {
       pulling = false;
     }
   };
 
-  const body: PipeableBody = {
-    pipe(target) {
-      destination = target;
-      target.on("drain", () => {
-        paused = false;
-        void pump();
-      });
-      target.once("close", () => finish("client_closed"));
-      // A socket error closes the response too; without a listener it would crash the process.
-      target.on("error", () => finish("client_closed"));
-      flush();
+  const body = new Readable({
+    highWaterMark: maxPendingChars,
+    read() {
+      paused = false;
       void pump();
-      return target;
     },
-    destroy: () => finish("client_closed"),
-    abort: () => finish("client_closed"),
-  };
+  });
+  body.once("close", () => finish("client_closed"));
+  // A socket error closes the body too; without a listener it would crash the process.
+  body.on("error", () => finish("client_closed"));
 
-  for (const event of options.buffered) send(event);
+  for (const item of options.buffered ?? []) write(frame(item));
 
-  const keepalive = setInterval(() => {
-    if (!wroteSinceTick) write(commentFrame("keepalive"));
-    wroteSinceTick = false;
+  const keepalive = setTimeout(function beat() {
+    write(commentFrame("keepalive"));
+    flush();
+    keepalive.refresh();
   }, options.keepaliveMs);
   keepalive.unref();
 
-  // srvx pipes the body straight into the socket; the typings only know web bodies.
-  return new HTTPResponse(body as unknown as BodyInit, {
-    status: 200,
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      "x-accel-buffering": "no",
-      ...options.headers,
-    },
-  });
+  // srvx pipes a Node Readable body into the socket; the typings only know web bodies.
+  return new HTTPResponse(body as unknown as BodyInit, { status: 200, headers: { ...sseHeaders, ...options.headers } });
 }

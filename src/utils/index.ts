@@ -1,2 +1,3 @@
 export * from "./ids.ts";
 export * from "./keyed-queue.ts";
+export * from "./async-queue.ts";

@@ -9,6 +9,7 @@ import { clientOf, type ServerContext } from "../context.ts";
 import { idempotencyKey } from "../idempotency-key.ts";
 import { requestIdOf } from "../request-id.ts";
 import { requestedSessionId } from "../session-id.ts";
+import { runFrames } from "../run-stream.ts";
 import { sseResponse } from "../sse-response.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
@@ -34,13 +35,18 @@ export function createChatCompletionsHandler(context: ServerContext) {
         throw error;
       }
       const collector = new RunCollector();
+      const encoder = new ChatStreamEncoder({ includeUsage: request.includeUsage });
       return sseResponse({
         buffered,
-        events: { batches },
-        encoder: new ChatStreamEncoder({ includeUsage: request.includeUsage }),
+        source: batches,
+        // The route's one fold of the run: what the session records once the stream is over.
+        frame: (runEvent) => {
+          collector.add(runEvent);
+          return encoder.encode(runEvent);
+        },
+        failed: runFrames(encoder).failed,
         headers,
         keepaliveMs: config.server.keepaliveMs,
-        onEvent: (event) => collector.add(event),
         onClose: () => {
           release();
           const { status } = collector.result;

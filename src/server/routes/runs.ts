@@ -1,13 +1,14 @@
 import type { H3Event } from "h3";
 import { getRouterParam, HTTPResponse } from "h3";
 import { HermesError } from "../../protocol/index.ts";
-import { decodeApprovalRequest, decodeRunRequest, encodeRunStatus } from "../../wire/runs/index.ts";
+import { decodeApprovalRequest, decodeRunRequest, encodeRunStatus, runEventFrame, STREAM_CLOSED_FRAME } from "../../wire/runs/index.ts";
 import { readJsonBody } from "../body.ts";
 import type { ServerContext } from "../context.ts";
 import { idempotencyKey } from "../idempotency-key.ts";
 import { prepareApiRun } from "../../runtime/turns/api-run.ts";
 import { requestIdOf } from "../request-id.ts";
-import { runEventsResponse } from "../run-events-response.ts";
+import { sseResponse } from "../sse-response.ts";
+import type { RunLogEntry } from "../../state/runs.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 
@@ -54,7 +55,12 @@ export function createRunEventsHandler(context: ServerContext) {
     const after = lastEventId(event);
     const entries = await context.runs.follow(id, after);
     if (!entries) throw notFound(id);
-    return runEventsResponse(entries, context.config.server.keepaliveMs);
+    return sseResponse({
+      source: entries,
+      frame: (entry: RunLogEntry) => runEventFrame(entry.sequence, JSON.stringify(entry.payload)),
+      closing: STREAM_CLOSED_FRAME,
+      keepaliveMs: context.config.server.keepaliveMs,
+    });
   };
 }
 

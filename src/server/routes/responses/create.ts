@@ -12,6 +12,7 @@ import { readJsonBody } from "../../body.ts";
 import { clientOf, type ServerContext } from "../../context.ts";
 import { idempotencyKey } from "../../idempotency-key.ts";
 import { requestIdOf } from "../../request-id.ts";
+import { runFrames } from "../../run-stream.ts";
 import { sseResponse } from "../../sse-response.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
@@ -86,8 +87,8 @@ async function stream(context: ServerContext, turn: ResponseTurn, event: H3Event
   void saver.progress(pendingResponse(meta, "in_progress"));
   return sseResponse({
     buffered,
-    events: { batches: held.iterator },
-    encoder: new ResponsesStreamEncoder(meta, () => fold.response()),
+    source: held.iterator,
+    ...runFrames(new ResponsesStreamEncoder(meta, () => fold.response())),
     headers: sessionHeaders(turn),
     keepaliveMs: context.config.server.keepaliveMs,
     onClose: (reason) => {

@@ -1,11 +1,11 @@
-import { Readable } from "node:stream";
 import type { H3Event } from "h3";
-import { getQuery, getRouterParam, HTTPResponse } from "h3";
+import { getQuery, getRouterParam } from "h3";
 import { HermesError } from "../../../protocol/index.ts";
 import type { StoredResponse } from "../../../state/responses.ts";
 import { expandResponse, itemToWire } from "../../../wire/responses/index.ts";
 import { OwnerGoneError } from "../../../runtime/commands.ts";
 import type { ServerContext } from "../../context.ts";
+import { sseResponse } from "../../sse-response.ts";
 
 const notFound = (id: string) => new HermesError(`Response not found: ${id}`, { status: 404, code: "response_not_found", param: "response_id" });
 /** Also what another process answers when asked to cancel a response it no longer runs. */
@@ -30,17 +30,7 @@ export function createRetrieveResponseHandler(context: ServerContext) {
     const after = query.starting_after === undefined ? -1 : Number(query.starting_after);
     if (!Number.isInteger(after) || after < -1) throw new HermesError("'starting_after' must be a sequence number", { status: 400, code: "invalid_request", param: "starting_after" });
 
-    const readable = new Readable({ read() {} });
-    for (const frame of running.frames) if (frame.sequence > after) readable.push(frame.text);
-    if (running.done) readable.push(null);
-    else {
-      const listener = (frame: { sequence: number; text: string } | null) => readable.push(frame === null ? null : frame.text);
-      running.listeners.add(listener);
-      readable.once("close", () => running.listeners.delete(listener));
-    }
-    return new HTTPResponse(readable as unknown as BodyInit, {
-      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" },
-    });
+    return sseResponse({ source: context.background.replay(running, after), frame: (text: string) => text, keepaliveMs: context.config.server.keepaliveMs });
   };
 }
 

@@ -5,6 +5,7 @@ import { decodeSessionChat, encodeSessionChatCompletion, SessionChatStreamEncode
 import { readJsonBody } from "../../body.ts";
 import { watchClient } from "../../client-gone.ts";
 import type { ServerContext } from "../../context.ts";
+import { runFrames } from "../../run-stream.ts";
 import { sseResponse } from "../../sse-response.ts";
 import { sessionIdParam } from "./params.ts";
 import { requestIdOf } from "../../request-id.ts";
@@ -55,9 +56,8 @@ export function createSessionChatStreamHandler(context: ServerContext) {
       run: turn.result,
     });
     return sseResponse({
-      buffered: [],
-      events: turn.queue,
-      encoder,
+      source: turn.queue,
+      ...runFrames(encoder),
       headers: turnHeaders(sessionId, turn.run.id),
       keepaliveMs: context.config.server.keepaliveMs,
       onClose: (reason) => {
