@@ -21,8 +21,3 @@ export function sessionIdParam(event: H3Event): string {
 export function sessionNotFound(id: string): HermesError {
   return new HermesError(`Session not found: ${id}`, { status: 404, code: "session_not_found", param: "id" });
 }
-
-/** The query string as plain fields (the last value of a repeated one wins). */
-export function queryOf(event: H3Event): Record<string, string> {
-  return Object.fromEntries(event.url.searchParams);
-}
