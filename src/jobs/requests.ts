@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { HermesError } from "../protocol/index.ts";
+import { queryBoolean, queryInteger, queryParam } from "../wire/query-schemas.ts";
 import { toRequestError } from "../wire/zod-error.ts";
+import { firesKept } from "./record.ts";
 
 /** Bounds on a job's fields, as on the original server (name ≤ 200, prompt ≤ 5,000). */
 export const jobLimits = {
@@ -28,6 +30,17 @@ export const createJobSchema = z.object({
 
 /** `PATCH /api/jobs/{id}`: only these fields may change; anything else is refused by name. */
 export const patchJobSchema = createJobSchema.partial();
+
+/** `GET /api/jobs?include_disabled=`: paused jobs too when true; absent or empty is false, as on the original server. */
+export const listJobsQuerySchema = z.object({
+  include_disabled: queryParam(queryBoolean.default(false)),
+});
+
+/** `GET /api/jobs/{id}/runs?limit=&after=`: `limit` up to the fires kept per job (default 20), `after` a fire id. */
+export const jobFiresQuerySchema = z.object({
+  limit: queryParam(queryInteger(1, firesKept).default(20)),
+  after: queryParam(z.string().optional()),
+});
 
 export type CreateJobRequest = z.infer<typeof createJobSchema>;
 export type PatchJobRequest = z.infer<typeof patchJobSchema>;

@@ -8,11 +8,16 @@ export function formatParam(path: readonly PropertyKey[]): string | null {
   return param || null;
 }
 
+/** zod's issues: a `ZodError`, or the failure h3's `getValidatedQuery` gets from a zod schema. */
+export interface ZodIssues {
+  readonly issues: readonly z.core.$ZodIssue[];
+}
+
 /**
  * The first zod issue as a 400. A refinement may name its own stable `code` through `params.code`;
  * anything else is `invalid_request`. Messages say what was expected and where.
  */
-export function toRequestError(error: z.ZodError): HermesError {
+export function toRequestError(error: ZodIssues): HermesError {
   const issue = error.issues[0];
   if (!issue) return new HermesError("Invalid request body", { status: 400, code: "invalid_request" });
   const param = formatParam(issue.path);

@@ -128,6 +128,11 @@ describe("Responses API over a Chat Completions upstream", () => {
     const secondPage = await fetch(`${proxy.url}/v1/responses/${created.id}/input_items?limit=1&after=${firstPage.last_id}`).then((r) => r.json() as Promise<{ data: { id: string }[]; has_more: boolean }>);
     expect(secondPage.has_more).toBe(false);
     expect(secondPage.data[0]?.id).not.toBe(firstPage.data[0]?.id);
+    for (const [query, param] of [["limit=0", "limit"], ["limit=101", "limit"], ["order=up", "order"], ["after=item_nope", "after"]]) {
+      const refused = await fetch(`${proxy.url}/v1/responses/${created.id}/input_items?${query}`);
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: unknown }).error).toMatchObject({ type: "invalid_request_error", code: "invalid_request", param });
+    }
 
     const deleted = await fetch(`${proxy.url}/v1/responses/${created.id}`, { method: "DELETE" }).then((r) => r.json());
     expect(deleted).toEqual({ id: created.id, object: "response", deleted: true });

@@ -2,7 +2,6 @@ import { randomId } from "../../utils/index.ts";
 import type { HermesEvent } from "../../protocol/index.ts";
 import type { NewId } from "../../utils/index.ts";
 import { upstreamError } from "../http-errors.ts";
-import { isChatCompletion } from "./completion-shape.ts";
 import { ChatStreamDecoder } from "./decode-stream.ts";
 import { type ChatCompletion, chatCompletionSchema } from "./schema.ts";
 
@@ -11,7 +10,7 @@ import { type ChatCompletion, chatCompletionSchema } from "./schema.ts";
  * replayed through the stream decoder as one chunk, so both paths share every rule. Pure.
  */
 export function decodeChatJson(body: unknown, newId: NewId = randomId): HermesEvent[] {
-  const { choices, usage } = isChatCompletion(body) ? body : parseCompletion(body);
+  const { choices, usage } = parseCompletion(body);
   const { message, finish_reason } = choices[0]!;
   const decoder = new ChatStreamDecoder(newId);
   const events: HermesEvent[] = [];
@@ -35,7 +34,7 @@ export function decodeChatJson(body: unknown, newId: NewId = randomId): HermesEv
   return events;
 }
 
-/** The slow path, for bodies the hand check does not recognise: zod's verdict and issues. */
+/** `chatCompletionSchema`'s verdict: the fields read, or a 502 that says why the body is unusable. */
 function parseCompletion(body: unknown): ChatCompletion {
   const parsed = chatCompletionSchema.safeParse(body);
   if (parsed.success) return parsed.data;

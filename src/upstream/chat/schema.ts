@@ -3,8 +3,8 @@ import { z } from "zod";
 /**
  * What we read from Chat Completions answers, and nothing more. Lenient on purpose (`nullish`
  * everywhere, unknown keys ignored): OpenAI-compatible servers differ in what they send, and a field
- * we do not read must never fail a request. Stream chunks are typed by these schemas but not parsed
- * with them on the hot path; `decode-stream.ts` checks shapes by hand.
+ * we do not read must never fail a request. Every stream chunk is parsed with `chatChunkSchema`, so it
+ * stays this small: each field here costs time on every token.
  */
 
 export const chatUsageSchema = z.object({

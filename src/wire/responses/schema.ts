@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { limits } from "../limits.ts";
+import { queryBoolean, queryInteger, queryParam } from "../query-schemas.ts";
 import { boolish, imageUrl, jsonSchema, metadata, reasoningEffort, unsupportedPart } from "../shared-schemas.ts";
 
 /**
@@ -115,6 +116,19 @@ export const responsesRequestSchema = z.object({
   text: z.object({ format: textFormat.optional(), verbosity: z.enum(["low", "medium", "high"]).nullish() }).nullish(),
   reasoning: z.object({ effort: reasoningEffort.nullish(), summary: z.string().nullish() }).nullish(),
   user: z.string().max(256).nullish(),
+});
+
+/** `GET /v1/responses/{id}`: `stream=true` replays a background response's events after `starting_after`. */
+export const retrieveResponseQuerySchema = z.object({
+  stream: queryParam(queryBoolean.default(false)),
+  starting_after: queryParam(queryInteger(0, Number.MAX_SAFE_INTEGER, "Expected a sequence number").optional()),
+});
+
+/** `GET /v1/responses/{id}/input_items`: `limit` 1-100 (default 20), `order` (default `desc`), `after` an item id. */
+export const inputItemsQuerySchema = z.object({
+  limit: queryParam(queryInteger(1, 100).default(20)),
+  order: queryParam(z.enum(["asc", "desc"], "Expected 'asc' or 'desc'").default("desc")),
+  after: queryParam(z.string().optional()),
 });
 
 export type ResponsesRequest = z.infer<typeof responsesRequestSchema>;

@@ -1,12 +1,10 @@
 import type { z } from "zod";
 import { type ContentPart, HermesError, type Item } from "../../protocol/index.ts";
-import { toRequestError } from "../zod-error.ts";
+import { toRequestError, type ZodIssues } from "../zod-error.ts";
 import {
   type ChatMessage,
   createSessionSchema,
   forkSessionSchema,
-  listMessagesQuerySchema,
-  listSessionsQuerySchema,
   patchSessionSchema,
   sessionChatSchema,
   sessionIdSchema,
@@ -29,13 +27,21 @@ const fieldCodes: Record<string, string> = {
   after: "invalid_pagination",
 };
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, fallbackCode = "invalid_request"): T {
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const error = toRequestError(parsed.error);
-  const field = parsed.error.issues[0]?.path[0];
-  const code = typeof field === "string" ? (fieldCodes[field] ?? error.code) : fallbackCode;
-  return fail(error.message, code ?? fallbackCode, error.param);
+  throw toSessionsError(parsed.error);
+}
+
+/**
+ * zod's issues as the Sessions API's 400: the stable code of the bad field (`invalid_pagination`,
+ * `invalid_title`, …), else `toRequestError`'s. Also what the paging routes give h3's `getValidatedQuery`.
+ */
+export function toSessionsError(error: ZodIssues): HermesError {
+  const { message, param, code } = toRequestError(error);
+  const field = error.issues[0]?.path[0];
+  const fieldCode = typeof field === "string" ? fieldCodes[field] : undefined;
+  return new HermesError(message, { status: 400, code: fieldCode ?? code, param });
 }
 
 function fail(message: string, code: string, param: string | null): never {
@@ -102,18 +108,6 @@ export function decodeSessionChat(body: unknown): DecodedSessionChat {
     instructions: request.instructions ?? request.system_message ?? undefined,
     model: request.model ?? undefined,
   };
-}
-
-/** `GET /api/sessions` paging: `limit` 1-200 (default 50), `offset`, an opaque `after` cursor. */
-export function decodeListSessionsQuery(query: Record<string, string>) {
-  const request = parse(listSessionsQuerySchema, query, "invalid_pagination");
-  return { limit: request.limit ?? 50, offset: request.offset ?? 0, after: request.after };
-}
-
-/** `GET /api/sessions/{id}/messages` paging: `limit` 1-500 (default 500), `offset`. */
-export function decodeListMessagesQuery(query: Record<string, string>) {
-  const request = parse(listMessagesQuerySchema, query, "invalid_pagination");
-  return { limit: request.limit ?? 500, offset: request.offset ?? 0 };
 }
 
 function emptyAsNull<T extends string | null | undefined>(title: T): T | null {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { limits } from "../limits.ts";
+import { queryInteger, queryParam } from "../query-schemas.ts";
 import { boolish, imageUrl } from "../shared-schemas.ts";
 
 /**
@@ -67,23 +68,19 @@ export const sessionChatSchema = z.object({
   model: z.string().min(1).max(256).nullish(),
 });
 
-/** A whole number from a query string, within bounds. */
-const queryInteger = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, "expected a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+const offset = queryParam(queryInteger(0, Number.MAX_SAFE_INTEGER, "Expected a whole number").default(0));
 
+/** `GET /api/sessions` paging: `limit` 1-200 (default 50), `offset`, an opaque `after` cursor. */
 export const listSessionsQuerySchema = z.object({
-  limit: queryInteger(1, 200).optional(),
-  offset: queryInteger(0, Number.MAX_SAFE_INTEGER).optional(),
-  after: z.string().min(1).max(1024).optional(),
+  limit: queryParam(queryInteger(1, 200).default(50)),
+  offset,
+  after: queryParam(z.string().max(1024).optional()),
 });
 
+/** `GET /api/sessions/{id}/messages` paging: `limit` 1-500 (default 500), `offset`. */
 export const listMessagesQuerySchema = z.object({
-  limit: queryInteger(1, 500).optional(),
-  offset: queryInteger(0, Number.MAX_SAFE_INTEGER).optional(),
+  limit: queryParam(queryInteger(1, 500).default(500)),
+  offset,
 });
 
 export type ChatMessage = z.infer<typeof chatMessageSchema>;

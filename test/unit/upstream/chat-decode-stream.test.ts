@@ -206,6 +206,11 @@ describe("ChatStreamDecoder edge cases", () => {
   it("rejects a chunk that is not an object", () => {
     expect(() => decode(["nope"])).toThrow(HermesError);
   });
+
+  it("rejects a chunk whose read fields have the wrong type, as chatChunkSchema does", () => {
+    for (const bad of [{ choices: {} }, chunk({ content: 42 }), chunk({ tool_calls: [null] }), { choices: [], usage: { prompt_tokens: "5" } }])
+      expect(catchError(() => decode([bad]))).toMatchObject({ status: 502, code: "upstream_error", message: "The upstream sent a malformed stream chunk" });
+  });
 });
 
 describe("decodeChatJson", () => {

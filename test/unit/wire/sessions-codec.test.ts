@@ -1,16 +1,18 @@
 import { describe, expect, it } from "vitest";
+import type { z } from "zod";
 import type { HermesEvent, Item } from "../../../src/protocol/index.ts";
 import { RunCollector } from "../../../src/runtime/collect.ts";
 import { countMessages } from "../../../src/state/session-summary.ts";
 import {
   decodeCreateSession,
-  decodeListMessagesQuery,
-  decodeListSessionsQuery,
   decodePatchSession,
   decodeSessionChat,
   decodeSessionId,
+  listMessagesQuerySchema,
+  listSessionsQuerySchema,
   SessionChatStreamEncoder,
   sessionMessages,
+  toSessionsError,
 } from "../../../src/wire/sessions/index.ts";
 
 const usage = { inputTokens: 9, outputTokens: 4, totalTokens: 13 };
@@ -148,6 +150,13 @@ describe("session request decoding", () => {
     return undefined;
   };
 
+  /** What the paging routes get from h3's `getValidatedQuery`: the schema's output, or `toSessionsError` of its issues. */
+  const decodeQuery = <S extends z.ZodType>(schema: S, query: Record<string, string | string[]>): z.output<S> => {
+    const parsed = schema.safeParse(query);
+    if (!parsed.success) throw toSessionsError(parsed.error);
+    return parsed.data;
+  };
+
   it("validates ids, titles, patch fields, chat messages and paging with stable codes", () => {
     expect(decodeSessionId("any printable id: ../é")).toBe("any printable id: ../é");
     for (const id of ["", "a\nb", "x".repeat(257), "\u0000"]) expect(codeOf(() => decodeSessionId(id))).toMatchObject({ code: "invalid_session_id", status: 400 });
@@ -168,10 +177,11 @@ describe("session request decoding", () => {
       instructions: "x",
     });
 
-    expect(decodeListSessionsQuery({})).toEqual({ limit: 50, offset: 0, after: undefined });
+    expect(decodeQuery(listSessionsQuerySchema, {})).toEqual({ limit: 50, offset: 0, after: undefined });
+    expect(decodeQuery(listSessionsQuerySchema, { limit: ["3", "7"], offset: "", after: "c" })).toEqual({ limit: 7, offset: 0, after: "c" });
     for (const query of [{ limit: "0" }, { limit: "201" }, { limit: "-1" }, { offset: "x" }, { limit: "1.5" }] as Record<string, string>[])
-      expect(codeOf(() => decodeListSessionsQuery(query))).toMatchObject({ code: "invalid_pagination", status: 400 });
-    expect(decodeListMessagesQuery({ limit: "500", offset: "3" })).toEqual({ limit: 500, offset: 3 });
-    expect(codeOf(() => decodeListMessagesQuery({ limit: "501" }))).toMatchObject({ code: "invalid_pagination", param: "limit" });
+      expect(codeOf(() => decodeQuery(listSessionsQuerySchema, query))).toMatchObject({ code: "invalid_pagination", status: 400 });
+    expect(decodeQuery(listMessagesQuerySchema, { limit: "500", offset: "3" })).toEqual({ limit: 500, offset: 3 });
+    expect(codeOf(() => decodeQuery(listMessagesQuerySchema, { limit: "501" }))).toMatchObject({ code: "invalid_pagination", param: "limit" });
   });
 });

@@ -2,12 +2,12 @@ import { getRouterParam, type H3Event, HTTPResponse } from "h3";
 import { encodeFire, encodeJob } from "../../../jobs/encode.ts";
 import { requireJobId } from "../../../jobs/job-id.ts";
 import type { JobRecord } from "../../../jobs/record.ts";
-import { decodeCreateJob, decodePatchJob } from "../../../jobs/requests.ts";
+import { decodeCreateJob, decodePatchJob, jobFiresQuerySchema, listJobsQuerySchema } from "../../../jobs/requests.ts";
 import type { JobService } from "../../../jobs/service.ts";
 import { HermesError } from "../../../protocol/index.ts";
 import { readJsonBody } from "../../body.ts";
 import type { ServerContext } from "../../context.ts";
-import { booleanQuery, pageQuery } from "./query.ts";
+import { validatedQuery } from "../../query.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 
@@ -32,8 +32,8 @@ export function createJobsHandlers(context: ServerContext) {
   return {
     /** `GET /api/jobs?include_disabled=true` */
     list: async (event: H3Event) => {
-      const includeDisabled = booleanQuery(event, "include_disabled");
-      const jobs = await service().list(includeDisabled);
+      const query = await validatedQuery(event, listJobsQuerySchema);
+      const jobs = await service().list(query.include_disabled);
       return json({ object: "list", jobs: jobs.map(encodeJob) });
     },
     /** `POST /api/jobs` → 201 */
@@ -74,7 +74,7 @@ export function createJobsHandlers(context: ServerContext) {
     runs: async (event: H3Event) => {
       const jobs = service();
       const id = jobId(event);
-      const { limit, after } = pageQuery(event);
+      const { limit, after } = await validatedQuery(event, jobFiresQuerySchema);
       let fires = await jobs.fires(id);
       if (after !== undefined) {
         const index = fires.findIndex((fire) => fire.id === after);

@@ -1,10 +1,11 @@
 import type { H3Event } from "h3";
-import { getQuery, getRouterParam } from "h3";
+import { getRouterParam } from "h3";
 import { HermesError } from "../../../protocol/index.ts";
-import type { StoredResponse } from "../../../state/responses.ts";
-import { expandResponse, itemToWire } from "../../../wire/responses/index.ts";
 import { OwnerGoneError } from "../../../runtime/commands.ts";
+import type { StoredResponse } from "../../../state/responses.ts";
+import { expandResponse, inputItemsQuerySchema, itemToWire, retrieveResponseQuerySchema } from "../../../wire/responses/index.ts";
 import type { ServerContext } from "../../context.ts";
+import { validatedQuery } from "../../query.ts";
 import { sseResponse } from "../../sse-response.ts";
 
 const notFound = (id: string) => new HermesError(`Response not found: ${id}`, { status: 404, code: "response_not_found", param: "response_id" });
@@ -23,13 +24,11 @@ async function stored(context: ServerContext, event: H3Event): Promise<StoredRes
 export function createRetrieveResponseHandler(context: ServerContext) {
   return async (event: H3Event) => {
     const record = await stored(context, event);
-    const query = getQuery(event) as Record<string, string | undefined>;
-    if (query.stream !== "true") return expandResponse(record.response);
+    const query = await validatedQuery(event, retrieveResponseQuerySchema);
+    if (!query.stream) return expandResponse(record.response);
     const running = context.background.get(record.response.id);
     if (!running) throw new HermesError("Only background responses can be streamed again, and only from the instance running them", { status: 400, code: "stream_unavailable", param: "stream" });
-    const after = query.starting_after === undefined ? -1 : Number(query.starting_after);
-    if (!Number.isInteger(after) || after < -1) throw new HermesError("'starting_after' must be a sequence number", { status: 400, code: "invalid_request", param: "starting_after" });
-
+    const after = query.starting_after ?? -1;
     return sseResponse({ source: context.background.replay(running, after), frame: (text: string) => text, keepaliveMs: context.config.server.keepaliveMs });
   };
 }
@@ -91,18 +90,12 @@ async function cancelRemote(context: ServerContext, record: StoredResponse): Pro
 export function createInputItemsHandler(context: ServerContext) {
   return async (event: H3Event) => {
     const record = await stored(context, event);
-    const query = getQuery(event) as Record<string, string | undefined>;
-    const limit = query.limit === undefined ? 20 : Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-      throw new HermesError("'limit' must be a whole number from 1 to 100", { status: 400, code: "invalid_request", param: "limit" });
-    const order = query.order ?? "desc";
-    if (order !== "asc" && order !== "desc") throw new HermesError("'order' must be 'asc' or 'desc'", { status: 400, code: "invalid_request", param: "order" });
-
+    const { limit, order, after } = await validatedQuery(event, inputItemsQuerySchema);
     let items = record.input.map(itemToWire);
     if (order === "desc") items = items.reverse();
-    if (query.after !== undefined) {
-      const index = items.findIndex((item) => item.id === query.after);
-      if (index === -1) throw new HermesError(`Item not found: ${query.after}`, { status: 400, code: "invalid_request", param: "after" });
+    if (after !== undefined) {
+      const index = items.findIndex((item) => item.id === after);
+      if (index === -1) throw new HermesError(`Item not found: ${after}`, { status: 400, code: "invalid_request", param: "after" });
       items = items.slice(index + 1);
     }
     const data = items.slice(0, limit);

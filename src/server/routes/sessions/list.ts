@@ -1,12 +1,12 @@
 import type { H3Event } from "h3";
-import { decodeListSessionsQuery, encodeSession } from "../../../wire/sessions/index.ts";
+import { encodeSession, listSessionsQuerySchema, toSessionsError } from "../../../wire/sessions/index.ts";
 import type { ServerContext } from "../../context.ts";
-import { queryOf } from "./params.ts";
+import { validatedQuery } from "../../query.ts";
 
 /** `GET /api/sessions`: sessions from every API, most recently active first, paged by `limit` and `offset` or `after`. */
 export function createListSessionsHandler(context: ServerContext) {
   return async (event: H3Event) => {
-    const request = decodeListSessionsQuery(queryOf(event));
+    const request = await validatedQuery(event, listSessionsQuerySchema, toSessionsError);
     const page = await context.sessions.list(request);
     return {
       object: "list" as const,

@@ -1,14 +1,15 @@
 import type { H3Event } from "h3";
-import { decodeListMessagesQuery, sessionMessages } from "../../../wire/sessions/index.ts";
+import { listMessagesQuerySchema, sessionMessages, toSessionsError } from "../../../wire/sessions/index.ts";
 import type { ServerContext } from "../../context.ts";
-import { queryOf, sessionIdParam } from "./params.ts";
 import { sessionNotFound } from "../../../state/sessions.ts";
+import { validatedQuery } from "../../query.ts";
+import { sessionIdParam } from "./params.ts";
 
 /** `GET /api/sessions/{id}/messages`: the history as chat messages, oldest first, paged by `limit` and `offset`. */
 export function createSessionMessagesHandler(context: ServerContext) {
   return async (event: H3Event) => {
     const id = sessionIdParam(event);
-    const { limit, offset } = decodeListMessagesQuery(queryOf(event));
+    const { limit, offset } = await validatedQuery(event, listMessagesQuerySchema, toSessionsError);
     const items = await context.sessions.history(id);
     if (!items) throw sessionNotFound(id);
     const messages = sessionMessages(id, items);

@@ -17,8 +17,3 @@ export function sessionIdParam(event: H3Event): string {
   }
   return decodeSessionId(id);
 }
-
-/** The query string as plain fields (the last value of a repeated one wins). */
-export function queryOf(event: H3Event): Record<string, string> {
-  return Object.fromEntries(event.url.searchParams);
-}

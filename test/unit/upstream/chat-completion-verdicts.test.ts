@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isChatCompletion } from "../../../src/upstream/chat/completion-shape.ts";
-import { chatCompletionSchema } from "../../../src/upstream/chat/schema.ts";
+import { decodeChatJson } from "../../../src/upstream/chat/decode-json.ts";
 
-/** The hand check stands in for zod on the hot path: it may refuse more than zod, never accept more. */
+/** Which non-stream Chat bodies the decoder reads and which are a 502: `chatCompletionSchema`'s verdicts, at the edges. */
 
 const message = { role: "assistant", content: "Hello", refusal: null, annotations: [] };
 const completion = {
@@ -49,14 +48,12 @@ const refused: unknown[] = [
   { choices: [{ message: {} }], usage: { completion_tokens_details: 3 } },
 ];
 
-describe("isChatCompletion", () => {
-  it.each(accepted.map((body) => [JSON.stringify(body), body]))("accepts what zod accepts: %s", (_, body) => {
-    expect(chatCompletionSchema.safeParse(body).success).toBe(true);
-    expect(isChatCompletion(body)).toBe(true);
+describe("chat completion verdicts", () => {
+  it.each(accepted.map((body) => [JSON.stringify(body), body]))("reads %s", (_, body) => {
+    expect(decodeChatJson(body).at(-1)).toMatchObject({ type: "step.completed" });
   });
 
-  it.each(refused.map((body) => [JSON.stringify(body), body]))("refuses what zod refuses: %s", (_, body) => {
-    expect(chatCompletionSchema.safeParse(body).success).toBe(false);
-    expect(isChatCompletion(body)).toBe(false);
+  it.each(refused.map((body) => [JSON.stringify(body), body]))("refuses with a 502: %s", (_, body) => {
+    expect(() => decodeChatJson(body)).toThrow(expect.objectContaining({ status: 502, code: "upstream_error" }));
   });
 });
