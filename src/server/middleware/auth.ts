@@ -16,7 +16,9 @@ export function createAuthMiddleware(apiKey: string | undefined) {
   return (event: H3Event): void => {
     if (PUBLIC_PATHS.has(event.url.pathname)) return;
     const header = event.req.headers.get("authorization") ?? "";
-    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are the same scheme.
+    const scheme = /^bearer[ \t]+/i.exec(header);
+    const token = scheme ? header.slice(scheme[0].length).trim() : "";
     if (!token || !timingSafeEqual(digest(token), expected))
       throw new HermesError("Invalid API key", { status: 401, type: "invalid_request_error", code: "invalid_api_key" });
   };

@@ -19,7 +19,7 @@ const refused: [string, Record<string, string>][] = [
   ["empty bearer", { authorization: "Bearer " }],
   ["wrong scheme (Basic)", { authorization: `Basic ${KEY}` }],
   ["wrong scheme (Token)", { authorization: `Token ${KEY}` }],
-  ["lowercase scheme", { authorization: `bearer ${KEY}` }],
+  ["a lowercase scheme with a wrong key", { authorization: "bearer wrong-key-0123456789abcdef" }],
   ["no scheme", { authorization: KEY }],
   ["key in another header", { "x-api-key": KEY, "api-key": KEY }],
 ];
@@ -77,6 +77,12 @@ describe("the auth matrix over every route", () => {
         expect(allowed.status, `${where}, right key`).toBeLessThan(500);
         if (!route.methods.includes(method)) expect(allowed.status, `${where}, undeclared method`).toBe(405);
         await allowed.body?.cancel();
+        // The scheme is case-insensitive (RFC 9110 §11.1).
+        for (const scheme of ["bearer", "BEARER"]) {
+          const anyCase = await send(method, path, { authorization: `${scheme} ${KEY}` });
+          expect(anyCase.status, `${where}, scheme ${scheme}`).not.toBe(401);
+          await anyCase.body?.cancel();
+        }
       }
     });
   }
