@@ -4,6 +4,7 @@ import { HermesError } from "../../../src/protocol/index.ts";
 import type { HermesEvent, NewId } from "../../../src/protocol/index.ts";
 import { decodeChatJson } from "../../../src/upstream/chat/decode-json.ts";
 import { ChatStreamDecoder } from "../../../src/upstream/chat/decode-stream.ts";
+import { expectWellFormedStep } from "../../helpers/event-invariants.ts";
 
 /** Deterministic ids: `msg_1`, `rs_2`, … */
 function sequentialIds(): NewId {
@@ -24,6 +25,8 @@ function decode(chunks: unknown[]): HermesEvent[] {
   const events: HermesEvent[] = [];
   for (const chunk of chunks) decoder.push(chunk, events);
   decoder.end(events);
+  // Whatever the chunks, a stream that decodes is one well-formed step.
+  expectWellFormedStep(events);
   return events;
 }
 

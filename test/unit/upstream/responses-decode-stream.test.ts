@@ -4,6 +4,7 @@ import { HermesError } from "../../../src/protocol/index.ts";
 import type { HermesEvent, NewId } from "../../../src/protocol/index.ts";
 import { decodeResponsesJson } from "../../../src/upstream/responses/decode-json.ts";
 import { ignoredEventTypes, ResponsesStreamDecoder } from "../../../src/upstream/responses/decode-stream.ts";
+import { expectWellFormedStep } from "../../helpers/event-invariants.ts";
 
 /** Deterministic ids: `msg_1`, `rs_2`, … */
 function sequentialIds(): NewId {
@@ -24,6 +25,8 @@ function decode(events: unknown[]): HermesEvent[] {
   const out: HermesEvent[] = [];
   for (const event of events) decoder.push(event, out);
   decoder.end();
+  // Whatever the events, a stream that decodes is one well-formed step.
+  expectWellFormedStep(out);
   return out;
 }
 
