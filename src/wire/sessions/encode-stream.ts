@@ -30,6 +30,7 @@ export class SessionChatStreamEncoder implements StreamEncoder {
   /** Arguments of the tools running, by call id, for their end events. */
   readonly #tools = new Map<string, { preview: string; args: unknown }>();
   #seq = 0;
+  #ended = false;
 
   constructor(options: SessionChatStreamOptions) {
     this.#options = options;
@@ -65,6 +66,7 @@ export class SessionChatStreamEncoder implements StreamEncoder {
         });
       }
       case "run.completed": {
+        this.#ended = true;
         const { sessionId } = this.#options;
         const { usage } = event;
         return (
@@ -102,7 +104,10 @@ export class SessionChatStreamEncoder implements StreamEncoder {
     }
   }
 
+  /** The `error` and `done` frames; nothing once the stream has ended (a second `done` would confuse a client). */
   abort(error: { message: string; code: string | null }): string {
+    if (this.#ended) return "";
+    this.#ended = true;
     return this.#frame("error", { message: error.message, code: error.code }) + this.#frame("done", {});
   }
 

@@ -5,6 +5,7 @@ import type { HermesEvent } from "../../../src/protocol/index.ts";
 import type { NewId } from "../../../src/utils/index.ts";
 import { decodeChatJson } from "../../../src/upstream/chat/decode-json.ts";
 import { ChatStreamDecoder } from "../../../src/upstream/chat/decode-stream.ts";
+import { expectWellFormedStep } from "../../helpers/event-invariants.ts";
 
 /** Deterministic ids: `msg_1`, `rs_2`, … */
 function sequentialIds(): NewId {
@@ -25,6 +26,8 @@ function decode(chunks: unknown[]): HermesEvent[] {
   const events: HermesEvent[] = [];
   for (const chunk of chunks) decoder.push(chunk, events);
   decoder.end(events);
+  // Whatever the chunks, a stream that decodes is one well-formed step.
+  expectWellFormedStep(events);
   return events;
 }
 

@@ -5,6 +5,7 @@ import type { HermesEvent } from "../../../src/protocol/index.ts";
 import type { NewId } from "../../../src/utils/index.ts";
 import { decodeResponsesJson } from "../../../src/upstream/responses/decode-json.ts";
 import { ignoredEventTypes, ResponsesStreamDecoder } from "../../../src/upstream/responses/decode-stream.ts";
+import { expectWellFormedStep } from "../../helpers/event-invariants.ts";
 
 /** Deterministic ids: `msg_1`, `rs_2`, … */
 function sequentialIds(): NewId {
@@ -25,6 +26,8 @@ function decode(events: unknown[]): HermesEvent[] {
   const out: HermesEvent[] = [];
   for (const event of events) decoder.push(event, out);
   decoder.end();
+  // Whatever the events, a stream that decodes is one well-formed step.
+  expectWellFormedStep(out);
   return out;
 }
 

@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { HermesEvent } from "../../../src/protocol/index.ts";
 import { RunCollector } from "../../../src/runtime/collect.ts";
 import { decodeApprovalRequest, decodeRunRequest, encodeRunStatus, RunsEventEncoder } from "../../../src/wire/runs/index.ts";
+import { expectGolden } from "../../helpers/golden.ts";
+import { scenario } from "../../helpers/run-scenarios.ts";
+import { encodeRunsStream } from "../../helpers/wire-formats.ts";
 
 const usage = { inputTokens: 10, outputTokens: 5, totalTokens: 15 };
 
@@ -67,6 +70,17 @@ describe("RunsEventEncoder", () => {
       tool_calls: [{ id: "c", name: "mine", arguments: "{}" }],
     });
   });
+});
+
+describe("the Runs event stream, against its goldens", () => {
+  const fixture = (name: string) => new URL(`../../fixtures/wire/runs/${name}.sse`, import.meta.url);
+  // UPDATE_FIXTURES=1 rewrites these from test/helpers/run-scenarios.ts; review the diff.
+  it.each(["text-only", "server-tool-progress", "client-tool-calls", "incomplete-length", "failed-mid-stream", "cancelled"])(
+    "writes %s as recorded",
+    (name) => {
+      expectGolden(encodeRunsStream(scenario(name).events), fixture(name));
+    },
+  );
 });
 
 describe("decodeRunRequest", () => {

@@ -11,9 +11,13 @@ import {
   listMessagesQuerySchema,
   listSessionsQuerySchema,
   SessionChatStreamEncoder,
+  encodeSessionChatCompletion,
   sessionMessages,
   toSessionsError,
 } from "../../../src/wire/sessions/index.ts";
+import { expectGolden } from "../../helpers/golden.ts";
+import { scenario } from "../../helpers/run-scenarios.ts";
+import { sessionOptions, sessionsStream } from "../../helpers/wire-formats.ts";
 
 const usage = { inputTokens: 9, outputTokens: 4, totalTokens: 13 };
 
@@ -102,6 +106,21 @@ describe("the session chat stream encoder", () => {
     expect(text).toContain('event: tool.failed\ndata: {"message_id":"msg_1","tool_name":"fetch","tool_call_id":"c","preview":"","args":{},"duration":0.002,"error":"refused"');
     expect(text.endsWith('event: done\ndata: {"session_id":"s1","run_id":"run_1","seq":6,"ts":105}\n\n')).toBe(true);
     expect(text).toContain('event: error\ndata: {"message":"Upstream down","code":"upstream_error","session_id":"s1","run_id":"run_1","seq":5,"ts":104}');
+  });
+});
+
+describe("the session chat stream and body, against their goldens", () => {
+  const fixture = (file: string) => new URL(`../../fixtures/wire/sessions/${file}`, import.meta.url);
+  // UPDATE_FIXTURES=1 rewrites these from test/helpers/run-scenarios.ts; review the diff.
+  it.each(["text-only", "server-tool-progress", "incomplete-length", "failed-mid-stream", "cancelled"])("streams %s as recorded", (name) => {
+    expectGolden(sessionsStream.encode(scenario(name).events).sse, fixture(`${name}.sse`));
+  });
+
+  it("answers server-tool-progress as recorded, without streaming", () => {
+    const collector = new RunCollector();
+    for (const event of scenario("server-tool-progress").events) collector.add(event);
+    const body = encodeSessionChatCompletion(sessionOptions.sessionId, sessionOptions.runId, collector.result);
+    expectGolden(`${JSON.stringify(body, null, 2)}\n`, fixture("server-tool-progress.json"));
   });
 });
 
