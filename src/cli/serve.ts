@@ -5,7 +5,7 @@ import type { ConfigFlags } from "../config/overlay.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { version } from "../version.ts";
 import { bannerLines } from "./banner.ts";
-import { bareHost, listenExactly } from "./listen.ts";
+import { bareHost } from "../server/listen-error.ts";
 import { printError, printLines, printWarning } from "./output.ts";
 import { onShutdownSignal, withDeadline } from "./signals.ts";
 
@@ -29,25 +29,23 @@ export async function runServe(flags: ConfigFlags): Promise<void> {
   // The command logs one line per request unless the config or HERMES_LOG_REQUESTS says otherwise;
   // embedded (createHermes) and under test it stays quiet.
   const hermes = await createHermes({ ...config, logs: { ...config.logs, requests: config.logs.requests ?? true } });
-  let listener: Awaited<ReturnType<typeof listenExactly>>;
+  let listener: Awaited<ReturnType<typeof hermes.listen>>;
   try {
-    listener = await listenExactly(hermes.handler, { port: config.server.port, host: config.server.host });
+    listener = await hermes.listen();
   } catch (error) {
     await withDeadline(hermes.close(), shutdownMarginMs, undefined);
     throw error;
   }
 
-  listener.server.on("clientError", hermes.onClientError);
-
-  const networkURLs = listener.networkURLs();
   printLines(
     bannerLines({
       version,
       config,
       upstreamKind: hermes.upstreamKind,
       host: bareHost(config.server.host),
-      port: listener.address.port,
-      networkURLs,
+      port: listener.port,
+      protocol: listener.protocol,
+      networkURLs: listener.networkURLs(),
       source: source === undefined ? undefined : displayPath(source, cwd),
       storage: hermes.storage,
       metricsURL: hermes.metricsURL,

@@ -55,6 +55,8 @@ const overrides: readonly Override[] = [
   { path: ["server", "port"], env: ["HERMES_PORT", "API_SERVER_PORT"], flag: "port", parse: integer },
   { path: ["server", "host"], env: ["HERMES_HOST", "API_SERVER_HOST"], flag: "host", parse: text },
   { path: ["server", "apiKey"], env: ["HERMES_API_KEY", "API_SERVER_KEY"], parse: text },
+  { path: ["server", "tls", "cert"], env: ["HERMES_TLS_CERT"], parse: text },
+  { path: ["server", "tls", "key"], env: ["HERMES_TLS_KEY"], parse: text },
   { path: ["server", "cors", "origins"], env: ["HERMES_CORS_ORIGINS", "API_SERVER_CORS_ORIGINS"], parse: list },
   { path: ["model", "name"], env: ["HERMES_MODEL_NAME", "API_SERVER_MODEL_NAME"], parse: text },
   { path: ["storage"], env: ["HERMES_STORAGE"], parse: text },
