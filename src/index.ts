@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HermesConfig } from "./config/schema.ts";
-import { readTls } from "./config/tls.ts";
+import { readTls, type TlsMaterial } from "./config/tls.ts";
 import type { JobClock } from "./jobs/clock.ts";
 import { JobService } from "./jobs/service.ts";
 import { setupObservability, type Observability } from "./observability/setup.ts";
@@ -39,13 +39,13 @@ export interface Hermes {
   metricsURL: string | undefined;
   /**
    * Listens through h3's `serve()` (srvx) on `config.server.port` and `host`, HTTPS when `server.tls`
-   * is set; `options` override the port and host. Close the listener after `close()`: requests that
-   * arrive while the proxy drains get a clean 503 instead of a refused connection.
+   * is set; `options` override them (`tls` as PEM text, already read). Close the listener after
+   * `close()`: requests that arrive while the proxy drains get a clean 503, not a refused connection.
    *
    * @throws {ListenError} port in use, unknown host, … (one line, for the operator)
    * @throws {ConfigError} `server.tls` names a file that cannot be read, or a pair TLS cannot use
    */
-  listen(options?: { port?: number; host?: string }): Promise<Listener>;
+  listen(options?: { port?: number; host?: string; tls?: TlsMaterial }): Promise<Listener>;
   /**
    * Stops taking new requests (503 `server_draining`), lets in-flight ones finish within
    * `server.shutdownTimeoutMs`, ends what is left with an error frame, then closes the upstream and storage.
@@ -97,7 +97,7 @@ export async function createHermes(config: HermesConfig, options: CreateHermesOp
       listen(app, {
         port: options.port ?? config.server.port,
         host: options.host ?? config.server.host,
-        tls: readTls(config.server.tls, process.cwd()),
+        tls: options.tls ?? readTls(config.server.tls, process.cwd()),
         onClientError: handleClientError,
       }),
     close: () =>

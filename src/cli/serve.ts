@@ -3,6 +3,7 @@ import { checkStartup } from "../config/guards.ts";
 import { displayPath } from "../config/load.ts";
 import type { ConfigFlags } from "../config/overlay.ts";
 import { resolveConfig } from "../config/resolve.ts";
+import { readTls } from "../config/tls.ts";
 import { version } from "../version.ts";
 import { bannerLines } from "./banner.ts";
 import { bareHost } from "../server/listen-error.ts";
@@ -23,6 +24,8 @@ export async function runServe(flags: ConfigFlags): Promise<void> {
   const { config, source } = await resolveConfig({ flags, env: process.env, cwd });
   const { errors, warnings } = checkStartup(config);
   if (errors.length > 0) throw new ConfigError(errors.join("\n"), { code: "startup_refused", problems: errors });
+  // Before anything opens (storage may be a remote Redis): a certificate that cannot be used is one line.
+  const tls = readTls(config.server.tls, cwd);
 
   // Loaded here rather than at the top so that --help, --version and check stay fast.
   const { createHermes } = await import("../index.ts");
@@ -31,7 +34,7 @@ export async function runServe(flags: ConfigFlags): Promise<void> {
   const hermes = await createHermes({ ...config, logs: { ...config.logs, requests: config.logs.requests ?? true } });
   let listener: Awaited<ReturnType<typeof hermes.listen>>;
   try {
-    listener = await hermes.listen();
+    listener = await hermes.listen({ tls });
   } catch (error) {
     await withDeadline(hermes.close(), shutdownMarginMs, undefined);
     throw error;

@@ -80,7 +80,7 @@ export async function listen(app: H3, options: ListenOptions): Promise<Listener>
     protocol,
     port,
     url: listeningURL(host, port, protocol),
-    networkURLs: () => networkURLs(protocol, host, port),
+    networkURLs: () => networkURLs(host, port, protocol),
     close: () => (closed ??= closing()),
   };
 }

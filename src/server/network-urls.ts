@@ -13,9 +13,9 @@ export function listeningURL(host: string, port: number, protocol: "http" | "htt
  * interface when it is the any-address (IPv6 ones only for `::`), nothing on loopback.
  *
  * @example
- * networkURLs("http", "0.0.0.0", 8642); // ["http://192.168.1.20:8642/"]
+ * networkURLs("0.0.0.0", 8642); // ["http://192.168.1.20:8642/"]
  */
-export function networkURLs(protocol: "http" | "https", host: string, port: number): string[] {
+export function networkURLs(host: string, port: number, protocol: "http" | "https" = "http"): string[] {
   if (isLoopbackHost(host)) return [];
   const url = (address: string) => `${listeningURL(address, port, protocol)}/`;
   if (!anyHosts.has(host)) return [url(host)];
