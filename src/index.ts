@@ -21,6 +21,7 @@ import { chooseStorage, type StorageChoice } from "./state/select-storage.ts";
 import { createStores, rebuildIndexes } from "./state/stores.ts";
 import { createUpstreamFromConfig } from "./upstream/create.ts";
 import { isRouterUpstream } from "./upstream/router/index.ts";
+import { logger, setLogLevel } from "./utils/logger.ts";
 import { version } from "./version.ts";
 
 export interface Hermes {
@@ -66,6 +67,7 @@ export interface Hermes {
  * await listener.close();
  */
 export async function createHermes(config: HermesConfig, options: CreateHermesOptions = {}): Promise<Hermes> {
+  setLogLevel(config.logs.level);
   const observability = setupObservability(config, { version, writeLog: options.writeLog });
   const choice = await chooseStorage(config);
   // First, and proven usable: an unreachable storage fails the start here, with nothing else opened.
@@ -135,7 +137,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
   const unlisten = await stores.responses.listen();
   await commands.start();
   if (!coordination.shared && definition.name !== "memory")
-    rebuildIndexes(storage, coordination, config, stores).catch((error: unknown) => console.error("[hermes-proxy] rebuilding the eviction indexes failed:", error));
+    rebuildIndexes(storage, coordination, config, stores).catch((error: unknown) => logger.error("rebuilding the eviction indexes failed:", error));
   const upstream = createUpstreamFromConfig(config, { ...observability.upstreamOptions, now: options.now });
   const lifecycle = new Lifecycle();
   const registry = loadPlugins(config.plugins, storage, observability.observers);

@@ -67,6 +67,7 @@ const overrides: readonly Override[] = [
   { path: ["agent", "systemPrompt"], env: ["HERMES_SYSTEM_PROMPT"], parse: text },
   { path: ["metrics", "enabled"], env: ["HERMES_METRICS"], parse: flag },
   { path: ["metrics", "port"], env: ["HERMES_METRICS_PORT"], parse: integer },
+  { path: ["logs", "level"], env: ["HERMES_LOG_LEVEL"], parse: text },
   { path: ["logs", "requests"], env: ["HERMES_LOG_REQUESTS"], parse: flag },
   { path: ["logs", "format"], env: ["HERMES_LOG_FORMAT"], parse: text },
   { path: ["logs", "contents"], env: ["HERMES_LOG_CONTENTS"], parse: flag },

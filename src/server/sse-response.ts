@@ -3,6 +3,7 @@ import { HTTPResponse } from "h3";
 import type { HermesEvent } from "../protocol/index.ts";
 import { commentFrame } from "../wire/sse.ts";
 import type { StreamEncoder } from "../wire/types.ts";
+import { logger } from "../utils/logger.ts";
 
 export interface SseResponseOptions {
   /** Events already pulled from the run (the route peeks before committing to a 200). */
@@ -109,7 +110,7 @@ export function sseResponse(options: SseResponseOptions): HTTPResponse {
       }
     } catch (error) {
       // The run's iterator never throws by contract; if it does, the client still gets a terminal frame.
-      console.error("[hermes-proxy] stream failed:", error);
+      logger.error("stream failed:", error);
       write(encoder.abort({ message: "Internal server error", type: "server_error", code: "internal_error" }));
       end();
     } finally {

@@ -12,6 +12,7 @@ import { peekBatches } from "../peek-run.ts";
 import { requestIdOf } from "../request-id.ts";
 import { deriveSessionId, newTurnItems, requestedSessionId } from "../session-id.ts";
 import { sseResponse } from "../sse-response.ts";
+import { logger } from "../../utils/logger.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 
@@ -69,7 +70,7 @@ export function createChatCompletionsHandler(context: ServerContext) {
       const written: Promise<void> = sessions
         .recordTurn(sessionId, { source: "chat", model: model.reported, usage, messages })
         .then(() => undefined)
-        .catch((error) => console.error("[hermes-proxy] saving session failed:", error))
+        .catch((error) => logger.error("saving session failed:", error))
         .finally(() => {
           inFlight.release();
           if (saving.get(sessionId) === written) saving.delete(sessionId);

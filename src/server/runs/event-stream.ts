@@ -3,6 +3,7 @@ import { HTTPResponse } from "h3";
 import type { RunLogEntry } from "../../state/runs.ts";
 import { commentFrame } from "../../wire/sse.ts";
 import { runEventFrame, STREAM_CLOSED_FRAME } from "../../wire/runs/index.ts";
+import { logger } from "../../utils/logger.ts";
 
 /**
  * `GET /v1/runs/{id}/events` as server-sent events: each log entry as an `id:` + `data:` frame, a
@@ -43,7 +44,7 @@ export function runEventsResponse(entries: AsyncIterator<RunLogEntry>, keepalive
         if (!push(runEventFrame(next.value.sequence, JSON.stringify(next.value.payload)))) return;
       }
     } catch (error) {
-      console.error("[hermes-proxy] run event stream failed:", error);
+      logger.error("run event stream failed:", error);
       readable.push(null);
       finish();
     } finally {
