@@ -4,7 +4,6 @@ import { displayPath } from "../config/load.ts";
 import { maskConfig } from "../config/mask.ts";
 import type { ConfigFlags } from "../config/overlay.ts";
 import { resolveConfig } from "../config/resolve.ts";
-import { readTls } from "../config/tls.ts";
 import { printLines, printWarning } from "./output.ts";
 
 /**
@@ -20,6 +19,7 @@ export async function runCheck(flags: ConfigFlags): Promise<void> {
   const { errors, warnings } = checkStartup(config);
   if (errors.length > 0) throw new ConfigError(errors.join("\n"), { code: "startup_refused", problems: errors });
   // The files `server.tls` names are read and paired here too, so that `check` passes only what `serve` can use.
+  const { readTls } = await import("../config/tls.ts");
   readTls(config.server.tls, cwd);
   const file = source === undefined ? "none (defaults and environment)" : displayPath(source, cwd);
   process.stderr.write(`hermes-proxy: config file: ${file}\n`);

@@ -3,10 +3,9 @@ import { checkStartup } from "../config/guards.ts";
 import { displayPath } from "../config/load.ts";
 import type { ConfigFlags } from "../config/overlay.ts";
 import { resolveConfig } from "../config/resolve.ts";
-import { readTls } from "../config/tls.ts";
 import { version } from "../version.ts";
-import { bannerLines } from "./banner.ts";
 import { bareHost } from "../server/listen-error.ts";
+import { bannerLines } from "./banner.ts";
 import { printError, printLines, printWarning } from "./output.ts";
 import { onShutdownSignal, withDeadline } from "./signals.ts";
 
@@ -24,7 +23,9 @@ export async function runServe(flags: ConfigFlags): Promise<void> {
   const { config, source } = await resolveConfig({ flags, env: process.env, cwd });
   const { errors, warnings } = checkStartup(config);
   if (errors.length > 0) throw new ConfigError(errors.join("\n"), { code: "startup_refused", problems: errors });
-  // Before anything opens (storage may be a remote Redis): a certificate that cannot be used is one line.
+  // Before anything opens (storage may be a remote Redis): a certificate that cannot be used is one
+  // line. Loaded here, like createHermes below, so that --help and --version do not load node:tls.
+  const { readTls } = await import("../config/tls.ts");
   const tls = readTls(config.server.tls, cwd);
 
   // Loaded here rather than at the top so that --help, --version and check stay fast.
