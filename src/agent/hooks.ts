@@ -1,6 +1,7 @@
 import { HermesError, type HermesEvent, type RunFailedEvent, toErrorInfo } from "../protocol/index.ts";
 import { type RunInfo } from "../plugin-api/index.ts";
 import type { RunHooks } from "../plugins/registry.ts";
+import { logger } from "../utils/logger.ts";
 
 /**
  * Wraps a run's events with the plugins' hooks. Only used when some plugin has hooks: a proxy without
@@ -40,7 +41,7 @@ async function startHooks(hooks: RunHooks, run: RunInfo): Promise<RunFailedEvent
     return undefined;
   } catch (error) {
     // A HermesError is a hook refusing the run on purpose; anything else is a bug in the hook.
-    if (!HermesError.is(error)) console.error("[hermes-proxy] onRunStart hook failed:", error);
+    if (!HermesError.is(error)) logger.error("onRunStart hook failed:", error);
     return { type: "run.failed", error: toErrorInfo(error) };
   }
 }
@@ -56,8 +57,8 @@ function ended(hooks: RunHooks, event: Parameters<RunHooks["onRunEnd"][number]>[
 function guard(name: string, call: () => void | Promise<void>): void {
   try {
     const result = call();
-    if (result instanceof Promise) result.catch((error: unknown) => console.error(`[hermes-proxy] ${name} hook failed:`, error));
+    if (result instanceof Promise) result.catch((error: unknown) => logger.error(`${name} hook failed:`, error));
   } catch (error) {
-    console.error(`[hermes-proxy] ${name} hook failed:`, error);
+    logger.error(`${name} hook failed:`, error);
   }
 }

@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { HTTPResponse } from "h3";
 import { commentFrame } from "../wire/sse.ts";
+import { logger } from "../utils/logger.ts";
 
 export interface SseResponseOptions<T> {
   /** Items already pulled (a route peeks at a run before it commits to a 200). */
@@ -101,7 +102,7 @@ export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
         add(next.value);
       }
     } catch (error) {
-      console.error("[hermes-proxy] stream failed:", error);
+      logger.error("stream failed:", error);
       if (!done) end(options.failed?.(error));
     } finally {
       pulling = false;

@@ -10,6 +10,7 @@ import { approvalRequestPayload, cancelledPayload, RunsEventEncoder } from "../.
 import { isFinished } from "../../state/runs.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import type { LiveRun } from "./live-run.ts";
+import { logger } from "../../utils/logger.ts";
 
 export interface ExecuteOptions {
   config: HermesConfig;
@@ -90,7 +91,7 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
     }
   } catch (error) {
     // The agent loop ends every run in a terminal event; this only guards against a bug in it.
-    console.error("[hermes-proxy] run failed:", error);
+    logger.error("run failed:", error);
     if (!isFinished(record.status)) {
       record.error = { message: "Internal server error", code: "internal_error" };
       live.emit({ event: "run.failed", run_id: record.id, timestamp: live.timestamp(), error: "Internal server error", code: "internal_error" });

@@ -1,6 +1,7 @@
 import { type RunLogEntry, type RunRecord, type RunStore, isFinished, type RunState } from "../../state/runs.ts";
 import { type RunsPayload } from "../../wire/runs/index.ts";
 import { ApprovalQueue } from "./approvals.ts";
+import { logger } from "../../utils/logger.ts";
 
 /** What a live run publishes for followers on other processes: each stored event, then its end. */
 export type RunMessage = RunLogEntry | { end: number };
@@ -119,5 +120,5 @@ export class LiveRun {
 }
 
 function logPersistError(error: unknown): void {
-  console.error("[hermes-proxy] saving a run failed:", error);
+  logger.error("saving a run failed:", error);
 }

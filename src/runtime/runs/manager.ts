@@ -14,6 +14,7 @@ import { followLive, followStored } from "./follow.ts";
 import { followShared } from "./follow-shared.ts";
 import { LiveRun } from "./live-run.ts";
 import { settleAbandoned } from "./settle.ts";
+import { logger } from "../../utils/logger.ts";
 
 export interface RunManagerOptions {
   config: HermesConfig;
@@ -97,7 +98,7 @@ export class RunManager {
     };
     const publish = coordination.shared ? (message: unknown) => coordination.publish(channels.run(id), JSON.stringify(message)) : undefined;
     const release = () => {
-      coordination.release(pools.runs, id).catch((error: unknown) => console.error("[hermes-proxy] releasing a run slot failed:", error));
+      coordination.release(pools.runs, id).catch((error: unknown) => logger.error("releasing a run slot failed:", error));
     };
     const live = new LiveRun(record, store, { now: this.#now, retentionMs: runRetentionMs, onFinish: release, ...(publish && { publish }) });
     this.#live.set(id, live);
@@ -106,7 +107,7 @@ export class RunManager {
     live.save();
     await live.persisted;
     void executeRun(live, input, this.#options, settings.hooks)
-      .catch((error: unknown) => console.error("[hermes-proxy] run failed:", error))
+      .catch((error: unknown) => logger.error("run failed:", error))
       .finally(() => {
         this.#live.delete(id);
         // Normally released at the terminal status already; this covers a run that never got one.
@@ -114,7 +115,7 @@ export class RunManager {
         try {
           settings.onEnd?.({ ...live.record });
         } catch (error) {
-          console.error("[hermes-proxy] a run's end listener failed:", error);
+          logger.error("a run's end listener failed:", error);
         }
       });
     return snapshot;
@@ -203,7 +204,7 @@ export class RunManager {
         this.#renewal = undefined;
         return;
       }
-      this.#options.coordination.renew(pools.runs, ids, slotLeaseMs).catch((error: unknown) => console.error("[hermes-proxy] renewing run slots failed:", error));
+      this.#options.coordination.renew(pools.runs, ids, slotLeaseMs).catch((error: unknown) => logger.error("renewing run slots failed:", error));
     }, slotLeaseMs / 3);
     this.#renewal.unref();
   }

@@ -1,6 +1,7 @@
 import type { Item, RunInput, RunResult } from "../../protocol/index.ts";
 import { outputToItems } from "../../protocol/index.ts";
 import { randomId } from "../../utils/index.ts";
+import { logger } from "../../utils/logger.ts";
 import type { DecodedChatRequest } from "../../wire/chat/index.ts";
 import type { RuntimeContext } from "../context.ts";
 import type { ClientWatch } from "../lifecycle.ts";
@@ -55,7 +56,7 @@ export function createChatTurns(context: RuntimeContext) {
       const written: Promise<void> = sessions
         .recordTurn(sessionId, { source: "chat", model: model.reported, usage, messages })
         .then(() => undefined)
-        .catch((error) => console.error("[hermes-proxy] saving session failed:", error))
+        .catch((error) => logger.error("saving session failed:", error))
         .finally(() => {
           inFlight.release();
           if (saving.get(sessionId) === written) saving.delete(sessionId);

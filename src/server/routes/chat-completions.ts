@@ -11,6 +11,7 @@ import { requestIdOf } from "../request-id.ts";
 import { requestedSessionId } from "../session-id.ts";
 import { runFrames } from "../run-stream.ts";
 import { sseResponse } from "../sse-response.ts";
+import { logger } from "../../utils/logger.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 
