@@ -7,8 +7,8 @@ import type { StreamEncoder } from "../wire/types.ts";
 export interface SseResponseOptions {
   /** Events already pulled from the run (the route peeks before committing to a 200). */
   buffered: HermesEvent[];
-  /** The rest of the run: one event at a time, or in batches (`runAgentBatches`), which is cheaper. */
-  events: AsyncIterator<HermesEvent> | { batches: AsyncIterator<HermesEvent[]> };
+  /** The rest of the run, in batches (`runAgent`). */
+  events: AsyncIterator<HermesEvent[]>;
   encoder: StreamEncoder;
   headers: Record<string, string>;
   keepaliveMs: number;
@@ -46,8 +46,7 @@ interface PipeableBody {
  * chunks are not held back. What the route already pulled goes out as soon as the body is piped.
  */
 export function sseResponse(options: SseResponseOptions): HTTPResponse {
-  const { encoder, onEvent } = options;
-  const events: AsyncIterator<HermesEvent | HermesEvent[]> = "batches" in options.events ? options.events.batches : options.events;
+  const { encoder, onEvent, events } = options;
   let destination: Writable | undefined;
   let pulling = false;
   let done = false;
@@ -104,8 +103,7 @@ export function sseResponse(options: SseResponseOptions): HTTPResponse {
         const next = await events.next();
         if (done) return;
         if (next.done) return end();
-        if (Array.isArray(next.value)) for (const event of next.value) send(event);
-        else send(next.value);
+        for (const event of next.value) send(event);
       }
     } catch (error) {
       // The run's iterator never throws by contract; if it does, the client still gets a terminal frame.

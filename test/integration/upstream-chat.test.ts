@@ -45,7 +45,7 @@ const input = (overrides: Partial<RunInput> = {}): RunInput => ({
 
 async function collect(chat: Upstream, runInput = input(), signal = AbortSignal.timeout(10_000)): Promise<HermesEvent[]> {
   const events: HermesEvent[] = [];
-  for await (const event of chat.stream(runInput, { signal, newId: sequentialIds() })) events.push(event);
+  for await (const batch of chat.stream(runInput, { signal, newId: sequentialIds() })) events.push(...batch);
   return events;
 }
 
@@ -53,7 +53,7 @@ async function collect(chat: Upstream, runInput = input(), signal = AbortSignal.
 async function collectFailure(chat: Upstream, runInput = input(), signal = AbortSignal.timeout(10_000)) {
   const events: HermesEvent[] = [];
   try {
-    for await (const event of chat.stream(runInput, { signal, newId: sequentialIds() })) events.push(event);
+    for await (const batch of chat.stream(runInput, { signal, newId: sequentialIds() })) events.push(...batch);
   } catch (error) {
     return { events, error: error as HermesError };
   }
@@ -164,6 +164,16 @@ describe("createChatUpstream: streaming", () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(upstream.connections - before).toBe(1);
+  });
+
+  it("ends at [DONE] at once, even when the upstream keeps the body open", async () => {
+    const chunk = (delta: object, finish: string | null = null) => `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    upstream.enqueue({ sse: [chunk({ content: "Hi" }), chunk({}, "stop"), "data: [DONE]\n\n", ": never sent\n\n"], stallAfter: 3 });
+    const started = performance.now();
+    const events = await collect(chatUpstream({ idleTimeoutMs: 10_000 }));
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(textOf(events)).toMatchObject({ text: "Hi" });
+    expect(events.at(-1)).toMatchObject({ type: "step.completed", finishReason: "stop" });
   });
 });
 
@@ -320,9 +330,11 @@ describe("createChatUpstream: abort", () => {
     const { events, error } = await (async () => {
       const seen: HermesEvent[] = [];
       try {
-        for await (const event of chatUpstream().stream(input(), { signal: controller.signal })) {
-          seen.push(event);
-          if (event.type === "text.delta") controller.abort();
+        for await (const batch of chatUpstream().stream(input(), { signal: controller.signal })) {
+          for (const event of batch) {
+            seen.push(event);
+            if (event.type === "text.delta") controller.abort();
+          }
         }
       } catch (caught) {
         return { events: seen, error: caught };
@@ -366,8 +378,8 @@ describe("createChatUpstream: abort", () => {
   it("closes the connection when the consumer stops reading early", async () => {
     upstream.enqueue({ text: Array.from({ length: 40 }, (_, index) => `w${index}`).join(" "), delayMs: 20 });
     const aborted = upstream.waitForAbort();
-    for await (const event of chatUpstream().stream(input(), { signal: AbortSignal.timeout(10_000) })) {
-      if (event.type === "text.delta") break;
+    for await (const batch of chatUpstream().stream(input(), { signal: AbortSignal.timeout(10_000) })) {
+      if (batch.some((event) => event.type === "text.delta")) break;
     }
     expect(await aborted).toMatchObject({ aborted: true });
   });

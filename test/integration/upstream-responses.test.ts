@@ -47,7 +47,7 @@ const input = (overrides: Partial<RunInput> = {}): RunInput => ({
 
 async function collect(responses: Upstream, runInput = input(), signal = AbortSignal.timeout(10_000)): Promise<HermesEvent[]> {
   const events: HermesEvent[] = [];
-  for await (const event of responses.stream(runInput, { signal, newId: sequentialIds() })) events.push(event);
+  for await (const batch of responses.stream(runInput, { signal, newId: sequentialIds() })) events.push(...batch);
   return events;
 }
 
@@ -55,7 +55,7 @@ async function collect(responses: Upstream, runInput = input(), signal = AbortSi
 async function collectFailure(responses: Upstream, runInput = input(), signal = AbortSignal.timeout(10_000)) {
   const events: HermesEvent[] = [];
   try {
-    for await (const event of responses.stream(runInput, { signal, newId: sequentialIds() })) events.push(event);
+    for await (const batch of responses.stream(runInput, { signal, newId: sequentialIds() })) events.push(...batch);
   } catch (error) {
     return { events, error: error as HermesError };
   }
@@ -225,6 +225,16 @@ describe("createResponsesUpstream: streaming", () => {
     }
     expect(upstream.connections - before).toBe(1);
   });
+
+  it("ends at the terminal event at once, even when the upstream keeps the body open", async () => {
+    const completed = frame({ type: "response.completed", response: { id: "resp_1", status: "completed", output: [] } });
+    upstream.enqueue({ sse: [...textFrames("Hi"), completed, ": never sent\n\n"], stallAfter: 4 });
+    const started = performance.now();
+    const events = await collect(responsesUpstream({ idleTimeoutMs: 10_000 }));
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(textOf(events)).toMatchObject({ text: "Hi" });
+    expect(events.at(-1)).toMatchObject({ type: "step.completed", finishReason: "stop" });
+  });
 });
 
 describe("createResponsesUpstream: failures in the stream", () => {
@@ -331,9 +341,11 @@ describe("createResponsesUpstream: abort", () => {
     const seen: HermesEvent[] = [];
     let failure: unknown;
     try {
-      for await (const event of responsesUpstream().stream(input(), { signal: controller.signal })) {
-        seen.push(event);
-        if (event.type === "text.delta") controller.abort();
+      for await (const batch of responsesUpstream().stream(input(), { signal: controller.signal })) {
+        for (const event of batch) {
+          seen.push(event);
+          if (event.type === "text.delta") controller.abort();
+        }
       }
     } catch (caught) {
       failure = caught;
@@ -360,8 +372,8 @@ describe("createResponsesUpstream: abort", () => {
   it("closes the connection when the consumer stops reading early", async () => {
     upstream.enqueue({ text: Array.from({ length: 40 }, (_, index) => `w${index}`).join(" "), delayMs: 20 });
     const aborted = upstream.waitForAbort();
-    for await (const event of responsesUpstream().stream(input(), { signal: AbortSignal.timeout(10_000) })) {
-      if (event.type === "text.delta") break;
+    for await (const batch of responsesUpstream().stream(input(), { signal: AbortSignal.timeout(10_000) })) {
+      if (batch.some((event) => event.type === "text.delta")) break;
     }
     expect(await aborted).toMatchObject({ aborted: true });
   });

@@ -1,6 +1,6 @@
 import type { H3Event } from "h3";
 import { FastResponse } from "srvx";
-import { runAgentBatches } from "../../agent/loop.ts";
+import { runAgent } from "../../agent/loop.ts";
 import { type Item, randomId, type RunInput } from "../../protocol/index.ts";
 import { ChatStreamEncoder, decodeChatRequest, encodeChatCompletion } from "../../wire/chat/index.ts";
 import { outputToItems, RunCollector, type RunResult } from "../../wire/collect.ts";
@@ -46,7 +46,7 @@ export function createChatCompletionsHandler(context: ServerContext) {
 
     const start = () => {
       const run = lifecycle.runSignal(event);
-      const batches = runAgentBatches(input, {
+      const batches = runAgent(input, {
         upstream,
         runId: randomId("chatcmpl-"),
         model: model.reported,
@@ -89,7 +89,7 @@ export function createChatCompletionsHandler(context: ServerContext) {
       const collector = new RunCollector();
       return sseResponse({
         buffered,
-        events: { batches },
+        events: batches,
         encoder: new ChatStreamEncoder({ includeUsage: request.includeUsage }),
         headers,
         keepaliveMs: config.server.keepaliveMs,

@@ -1,7 +1,7 @@
 import type { H3Event } from "h3";
 import { HTTPResponse } from "h3";
 import { FastResponse } from "srvx";
-import { runAgentBatches } from "../../../agent/loop.ts";
+import { runAgent } from "../../../agent/loop.ts";
 import { HermesError, type HermesEvent, randomId, type RunInput } from "../../../protocol/index.ts";
 import { RunCollector } from "../../../wire/collect.ts";
 import {
@@ -101,7 +101,7 @@ async function beginTurn(
   /** Starts the run; it stops when `client` (the request's event, or a signal) goes away. */
   const start = (client: H3Event | AbortSignal) => {
     const run = lifecycle.runSignal(client);
-    const batches = runAgentBatches(input, {
+    const batches = runAgent(input, {
       upstream,
       runId: meta.id,
       model: meta.model,
@@ -159,7 +159,7 @@ async function stream(context: ServerContext, turn: BegunTurn, event: H3Event): 
   void saver.progress(pendingResponse(meta, "in_progress"));
   return sseResponse({
     buffered,
-    events: { batches: held.iterator },
+    events: held.iterator,
     encoder,
     headers: turn.headers,
     keepaliveMs: context.config.server.keepaliveMs,

@@ -2,7 +2,7 @@ import type { HermesEvent } from "../../../protocol/index.ts";
 import { RunCollector, type RunResult } from "../../../wire/collect.ts";
 
 /**
- * Wraps a run's batches of events (`runAgentBatches`) so that, once the stream is committed, the
+ * Wraps a run's batches of events (`runAgent`) so that, once the stream is committed, the
  * terminal event is held back until `onEnd` (storing the final response) has finished: a client that sees `response.completed` and
  * chains from it at once always finds it stored, and a kill -9 after the client saw the end never
  * loses it. The result is folded from the same events the stream encoder sees, so it is the response

@@ -21,7 +21,7 @@ export function createSessionChatHandler(context: ServerContext) {
     const unwatch = watchClient(event, () => turn.stop());
     const collector = new RunCollector();
     try {
-      for (let next = await turn.queue.next(); !next.done; next = await turn.queue.next()) collector.add(next.value);
+      for (let next = await turn.queue.next(); !next.done; next = await turn.queue.next()) for (const runEvent of next.value) collector.add(runEvent);
     } finally {
       unwatch();
     }

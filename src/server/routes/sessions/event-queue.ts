@@ -3,12 +3,12 @@ import type { HermesEvent } from "../../../protocol/index.ts";
 const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /**
- * A run's events as they are pushed (by `RunHooks.onEvent`), read back as an iterator by the route that
- * started the run. Unbounded, but a run's events are bounded by the run; `return()` stops reading and
- * drops what is queued.
+ * A run's events as they are pushed (by `RunHooks.onEvent`), read back by the route that started the
+ * run in batches: everything queued since the last read. Unbounded, but a run's events are bounded by
+ * the run; `return()` stops reading and drops what is queued.
  */
-export class EventQueue implements AsyncIterator<HermesEvent> {
-  readonly #queued: HermesEvent[] = [];
+export class EventQueue implements AsyncIterator<HermesEvent[]> {
+  #queued: HermesEvent[] = [];
   #ended = false;
   #wake: (() => void) | undefined;
   /** A terminal event went through: the run's end needs no stand-in. */
@@ -26,17 +26,20 @@ export class EventQueue implements AsyncIterator<HermesEvent> {
     this.#wakeReader();
   }
 
-  async next(): Promise<IteratorResult<HermesEvent>> {
+  async next(): Promise<IteratorResult<HermesEvent[]>> {
     for (;;) {
-      const event = this.#queued.shift();
-      if (event) return { done: false, value: event };
+      const batch = this.#queued;
+      if (batch.length > 0) {
+        this.#queued = [];
+        return { done: false, value: batch };
+      }
       if (this.#ended) return done;
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
   }
 
-  async return(): Promise<IteratorResult<HermesEvent>> {
-    this.#queued.length = 0;
+  async return(): Promise<IteratorResult<HermesEvent[]>> {
+    this.#queued = [];
     this.end();
     return done;
   }
