@@ -70,23 +70,25 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
         });
       },
     });
-    for await (const event of events) {
-      collector.add(event);
-      if (event.type === "run.completed") await hooks.beforeCompleted?.(collector.result);
-      hooks.onEvent?.(event);
-      const payload = encoder.encode(event, live.timestamp());
-      if (payload) live.emit(payload);
-      if (event.type === "run.completed") {
-        record.output = answerOf(collector.result.output);
-        record.usage = event.usage;
-        live.finish("completed");
-      } else if (event.type === "run.failed") {
-        record.usage = event.usage ?? null;
-        // A stop aborts the run with code `cancelled`; anything else is a failure to report. One the
-        // shutdown cut short is `interrupted`: it did not fail, and it may be worth starting again.
-        if (event.error.code !== "cancelled") record.error = { message: event.error.message, code: event.error.code };
-        const interrupted = shutdown.signal.aborted && !live.stop.signal.aborted;
-        live.finish(event.error.code === "cancelled" ? "cancelled" : interrupted ? "interrupted" : "failed");
+    for await (const batch of events) {
+      for (const event of batch) {
+        collector.add(event);
+        if (event.type === "run.completed") await hooks.beforeCompleted?.(collector.result);
+        hooks.onEvent?.(event);
+        const payload = encoder.encode(event, live.timestamp());
+        if (payload) live.emit(payload);
+        if (event.type === "run.completed") {
+          record.output = answerOf(collector.result.output);
+          record.usage = event.usage;
+          live.finish("completed");
+        } else if (event.type === "run.failed") {
+          record.usage = event.usage ?? null;
+          // A stop aborts the run with code `cancelled`; anything else is a failure to report. One the
+          // shutdown cut short is `interrupted`: it did not fail, and it may be worth starting again.
+          if (event.error.code !== "cancelled") record.error = { message: event.error.message, code: event.error.code };
+          const interrupted = shutdown.signal.aborted && !live.stop.signal.aborted;
+          live.finish(event.error.code === "cancelled" ? "cancelled" : interrupted ? "interrupted" : "failed");
+        }
       }
     }
   } catch (error) {

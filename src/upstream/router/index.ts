@@ -69,7 +69,8 @@ export function createRouterUpstream(options: RouterOptions): RouterUpstream {
   const breakers = new Map<string, CircuitBreaker>();
   for (const name of upstreams.keys()) breakers.set(name, new CircuitBreaker({ ...options.circuitBreaker, now: options.now }));
 
-  async function* stream(input: RunInput, callOptions: UpstreamCallOptions): AsyncGenerator<HermesEvent, void, undefined> {
+  /** The call's first batch: the route's targets in order, past the failures `fallbackOn` lists. */
+  async function open(input: RunInput, callOptions: UpstreamCallOptions): Promise<Opened> {
     const route = routes.get(input.model);
     if (!route) throw new HermesError(`No route for the model '${input.model}'`, { status: 404, code: "model_not_found", param: "model" });
     const routed = withDefaults(input, route.defaults);
@@ -83,11 +84,11 @@ export function createRouterUpstream(options: RouterOptions): RouterUpstream {
       if (!breaker.allow()) continue;
       if (previous && previousReason) options.onFallback?.({ model: route.name, from: previous, to: target, reason: previousReason });
       const upstream = upstreams.get(target.upstream)!;
-      const events = upstream.stream({ ...routed, model: target.model }, { ...callOptions, attempt })[Symbol.asyncIterator]();
-
-      let first: IteratorResult<HermesEvent, unknown>;
+      const batches = upstream.stream({ ...routed, model: target.model }, { ...callOptions, attempt })[Symbol.asyncIterator]();
       try {
-        first = await events.next();
+        const first = await batches.next();
+        breaker.succeeded();
+        return { batches, breaker, first };
       } catch (error) {
         if (callOptions.signal.aborted) {
           breaker.released();
@@ -100,25 +101,6 @@ export function createRouterUpstream(options: RouterOptions): RouterUpstream {
         lastError = error;
         previous = target;
         previousReason = reason;
-        continue;
-      }
-
-      breaker.succeeded();
-      // From here on the answer has begun: whatever happens, it is this upstream's or none.
-      try {
-        if (first.done) return;
-        yield first.value;
-        for (;;) {
-          const next = await events.next();
-          if (next.done) return;
-          yield next.value;
-        }
-      } catch (error) {
-        if (!callOptions.signal.aborted && failureReason(error) !== undefined) breaker.failed();
-        throw error;
-      } finally {
-        // The consumer stopped early (client gone): close the upstream call too.
-        await events.return?.(undefined);
       }
     }
     if (lastError !== undefined) throw lastError;
@@ -127,7 +109,7 @@ export function createRouterUpstream(options: RouterOptions): RouterUpstream {
 
   return {
     kind: "router",
-    stream,
+    stream: (input, callOptions) => new RoutedCall(() => open(input, callOptions), callOptions.signal),
     async listModels() {
       return [...routes.keys()];
     },
@@ -136,6 +118,57 @@ export function createRouterUpstream(options: RouterOptions): RouterUpstream {
     async close() {
       await Promise.all([...upstreams.values()].map((upstream) => upstream.close()));
     },
+  };
+}
+
+interface Opened {
+  batches: AsyncIterator<HermesEvent[]>;
+  breaker: CircuitBreaker;
+  first: IteratorResult<HermesEvent[]>;
+}
+
+/**
+ * One routed call: the first `next` opens it (`open`, with its fallbacks), every later one is the chosen
+ * upstream's own, passed through one `then` that tells its circuit breaker about a failure. From the
+ * first batch on the answer has begun: whatever happens, it is this upstream's or none. A hand-written
+ * iterator: an async generator here would be one more layer on every network read.
+ */
+class RoutedCall implements AsyncIterableIterator<HermesEvent[]> {
+  #open: (() => Promise<Opened>) | undefined;
+  #opened: Opened | undefined;
+  readonly #signal: AbortSignal;
+
+  constructor(open: () => Promise<Opened>, signal: AbortSignal) {
+    this.#open = open;
+    this.#signal = signal;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<HermesEvent[]>> {
+    const opened = this.#opened;
+    if (opened !== undefined) return opened.batches.next().then(undefined, this.#failed);
+    const open = this.#open;
+    if (open === undefined) return Promise.resolve({ done: true, value: undefined });
+    this.#open = undefined;
+    return open().then((result) => {
+      this.#opened = result;
+      return result.first;
+    });
+  }
+
+  /** The consumer stopped early (client gone): close the upstream call too. */
+  async return(value?: unknown): Promise<IteratorResult<HermesEvent[]>> {
+    this.#open = undefined;
+    await this.#opened?.batches.return?.(value);
+    return { done: true, value: undefined };
+  }
+
+  readonly #failed = (error: unknown): never => {
+    if (!this.#signal.aborted && failureReason(error) !== undefined) this.#opened!.breaker.failed();
+    throw error;
   };
 }
 
