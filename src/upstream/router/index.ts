@@ -5,7 +5,7 @@ import { CircuitBreaker, type CircuitState } from "./circuit-breaker.ts";
 import { failureReason } from "./failure.ts";
 import { type Route, type RouteTarget, withDefaults } from "./route-table.ts";
 
-export { buildRoutes, usedUpstreams, withDefaults, type Route, type RouteTarget } from "./route-table.ts";
+export { buildRoutes, modelRoutes, usedUpstreams, withDefaults, type ModelRoutes, type Route, type RouteTarget } from "./route-table.ts";
 export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from "./circuit-breaker.ts";
 export { failureReason } from "./failure.ts";
 
@@ -20,6 +20,13 @@ export interface FallbackEvent {
 
 export interface RouterOptions {
   routes: ReadonlyMap<string, Route>;
+  /** The route for a model `routes` does not list; without one such a call is a 404. */
+  defaultRoute?: Route | undefined;
+  /**
+   * The router over the single `upstream` block (a one-route table): it shows that upstream's kind,
+   * address and model list as its own, and no per-upstream states, as if it were not there.
+   */
+  transparent?: boolean;
   /** Every upstream the routes name, by name. */
   upstreams: ReadonlyMap<string, Upstream>;
   /** Failures before the first byte that move on to the next target (`routing.fallbackOn`). */
@@ -63,7 +70,9 @@ export function isRouterUpstream(upstream: Upstream): upstream is RouterUpstream
  * @example
  * const router = createRouterUpstream({ routes: buildRoutes(config.models), upstreams, fallbackOn: ["5xx"], circuitBreaker: { failures: 5, cooldownMs: 30_000 } });
  */
-export function createRouterUpstream(options: RouterOptions): RouterUpstream {
+export function createRouterUpstream(options: RouterOptions & { transparent?: false }): RouterUpstream;
+export function createRouterUpstream(options: RouterOptions): Upstream;
+export function createRouterUpstream(options: RouterOptions): Upstream {
   const { routes, upstreams } = options;
   const fallbackOn = new Set(options.fallbackOn);
   const breakers = new Map<string, CircuitBreaker>();
@@ -71,7 +80,7 @@ export function createRouterUpstream(options: RouterOptions): RouterUpstream {
 
   /** The call's first batch: the route's targets in order, past the failures `fallbackOn` lists. */
   async function open(input: RunInput, callOptions: UpstreamCallOptions): Promise<Opened> {
-    const route = routes.get(input.model);
+    const route = routes.get(input.model) ?? options.defaultRoute;
     if (!route) throw new HermesError(`No route for the model '${input.model}'`, { status: 404, code: "model_not_found", param: "model" });
     const routed = withDefaults(input, route.defaults);
     let lastError: unknown;
@@ -84,7 +93,8 @@ export function createRouterUpstream(options: RouterOptions): RouterUpstream {
       if (!breaker.allow()) continue;
       if (previous && previousReason) options.onFallback?.({ model: route.name, from: previous, to: target, reason: previousReason });
       const upstream = upstreams.get(target.upstream)!;
-      const batches = upstream.stream({ ...routed, model: target.model }, { ...callOptions, attempt })[Symbol.asyncIterator]();
+      const model = target.model ?? input.model;
+      const batches = upstream.stream(model === routed.model ? routed : { ...routed, model }, { ...callOptions, attempt })[Symbol.asyncIterator]();
       try {
         const first = await batches.next();
         breaker.succeeded();
@@ -107,9 +117,21 @@ export function createRouterUpstream(options: RouterOptions): RouterUpstream {
     throw unavailable(route, breakers);
   }
 
-  return {
+  const stream = (input: RunInput, callOptions: UpstreamCallOptions) => new RoutedCall(() => open(input, callOptions), callOptions.signal);
+  if (options.transparent) {
+    const [only] = upstreams.values();
+    if (!only || upstreams.size !== 1) throw new Error("A transparent router has exactly one upstream");
+    return {
+      kind: only.kind,
+      ...(only.baseURL !== undefined && { baseURL: only.baseURL }),
+      stream,
+      ...(only.listModels && { listModels: only.listModels.bind(only) }),
+      close: () => only.close(),
+    };
+  }
+  const router: RouterUpstream = {
     kind: "router",
-    stream: (input, callOptions) => new RoutedCall(() => open(input, callOptions), callOptions.signal),
+    stream,
     async listModels() {
       return [...routes.keys()];
     },
@@ -119,6 +141,7 @@ export function createRouterUpstream(options: RouterOptions): RouterUpstream {
       await Promise.all([...upstreams.values()].map((upstream) => upstream.close()));
     },
   };
+  return router;
 }
 
 interface Opened {
