@@ -80,7 +80,8 @@ const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
 /**
  * A hand-written iterator rather than an async generator over the body: `data` decodes each network
  * read the moment the socket delivers it and resolves the waiting `next` with its events, so one read
- * costs one promise. While the consumer is busy with a batch, the body is paused (backpressure reaches
+ * costs one promise (`bench/stream-layers.ts`: 24 → 6.5 promises per paced chunk, 17.7 → 0.55 per burst
+ * chunk with a models table). While the consumer is busy with a batch, the body is paused (backpressure reaches
  * the upstream, as with a pull), and the next read's events wait in `#ready`.
  */
 class UpstreamCall implements AsyncIterableIterator<HermesEvent[]>, BodySink {

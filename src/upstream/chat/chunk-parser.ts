@@ -2,7 +2,8 @@
  * Parses the `data` of Chat Completions stream chunks, re-parsing only the part that changes. The
  * chunks of one stream repeat the same envelope (id, object, created, model, fingerprint, choice
  * index, `logprobs`, `finish_reason: null`) around a small `delta`; parsing that envelope again for
- * every token costs several times the delta itself. So the first ordinary chunk is parsed whole and
+ * every token costs several times the delta itself (per chunk in `chat-burst64-50` and
+ * `chat-paced64-10`, docs/performance.md). So the first ordinary chunk is parsed whole and
  * its text split around the delta value; a later chunk with the same text before and after is read
  * by parsing its delta alone (`delta`), which the decoder takes as it is: no chunk object is rebuilt
  * around it only to be taken apart again.
