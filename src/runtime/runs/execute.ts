@@ -83,6 +83,9 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
           live.finish("completed");
         } else if (event.type === "run.failed") {
           record.usage = event.usage ?? null;
+          // A run stopped or cut short keeps the answer it had streamed so far.
+          const partial = answerOf(collector.result.output);
+          if (partial) record.output = partial;
           // A stop aborts the run with code `cancelled`; anything else is a failure to report. One the
           // shutdown cut short is `interrupted`: it did not fail, and it may be worth starting again.
           if (event.error.code !== "cancelled") record.error = { message: event.error.message, code: event.error.code };
