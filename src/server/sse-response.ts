@@ -121,14 +121,15 @@ export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
   // A socket error closes the body too; without a listener it would crash the process.
   body.on("error", () => finish("client_closed"));
 
-  for (const item of options.buffered ?? []) write(frame(item));
-
   const keepalive = setTimeout(function beat() {
     write(commentFrame("keepalive"));
     flush();
     keepalive.refresh();
   }, options.keepaliveMs);
   keepalive.unref();
+
+  // After the timer exists: what was pulled before the answer (a whole burst read) may fill a flush.
+  for (const item of options.buffered ?? []) write(frame(item));
 
   // srvx pipes a Node Readable body into the socket; the typings only know web bodies.
   return new HTTPResponse(body as unknown as BodyInit, { status: 200, headers: { ...sseHeaders, ...options.headers } });

@@ -76,7 +76,10 @@ export function createRouterUpstream(options: RouterOptions): Upstream {
   const { routes, upstreams } = options;
   const fallbackOn = new Set(options.fallbackOn);
   const breakers = new Map<string, CircuitBreaker>();
-  for (const name of upstreams.keys()) breakers.set(name, new CircuitBreaker({ ...options.circuitBreaker, now: options.now }));
+  // The `upstream` block alone has nothing to fall back to: skipping it for a cool-down after a few
+  // failures would turn a blip into an outage, so its circuit never opens (each call tries it).
+  const circuit = options.transparent ? { failures: Number.POSITIVE_INFINITY, cooldownMs: 0 } : options.circuitBreaker;
+  for (const name of upstreams.keys()) breakers.set(name, new CircuitBreaker({ ...circuit, now: options.now }));
 
   /** The call's first batch: the route's targets in order, past the failures `fallbackOn` lists. */
   async function open(input: RunInput, callOptions: UpstreamCallOptions): Promise<Opened> {

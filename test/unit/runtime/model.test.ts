@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hermesConfigSchema, type HermesUserConfig } from "../../../src/config/schema.ts";
+import { HermesError } from "../../../src/protocol/index.ts";
 import { chooseModel } from "../../../src/runtime/model.ts";
 import { createUpstreamFromConfig } from "../../../src/upstream/create.ts";
 import { modelRoutes } from "../../../src/upstream/router/index.ts";
@@ -80,5 +81,26 @@ describe("createUpstreamFromConfig", () => {
     expect(routed.kind).toBe("router");
     expect("upstreamStates" in routed).toBe(true);
     await routed.close();
+  });
+});
+
+describe("the router over the upstream block alone", () => {
+  it("never skips its one upstream after failures: there is nothing to fall back to", async () => {
+    const failing: Upstream = {
+      kind: "chat",
+      stream: () => ({
+        [Symbol.asyncIterator]() {
+          return { next: () => Promise.reject(new HermesError("down", { status: 503, code: "upstream_error" })) };
+        },
+      }),
+      close: async () => {},
+    };
+    const { routes, defaultRoute } = modelRoutes(config({ upstream: { baseURL: "http://127.0.0.1:1" } }));
+    const { createRouterUpstream } = await import("../../../src/upstream/router/index.ts");
+    const router = createRouterUpstream({ routes, defaultRoute, transparent: true, upstreams: new Map([["default", failing]]), fallbackOn: ["5xx"], circuitBreaker: { failures: 2, cooldownMs: 60_000 } });
+    for (let call = 0; call < 5; call++) {
+      const error = await router.stream({ model: "m", items: [], tools: [] }, { signal: AbortSignal.timeout(1000) })[Symbol.asyncIterator]().next().catch((caught: unknown) => caught);
+      expect((error as Error).message).toBe("down");
+    }
   });
 });
