@@ -62,6 +62,12 @@ export const upstreamConfigSchema = z.strictObject({
   headersTimeoutMs: positiveMs.default(120_000),
   /** Longest silence allowed between two pieces of a response body. @default 120_000 */
   idleTimeoutMs: positiveMs.default(120_000),
+  /**
+   * Largest upstream response body in bytes: a JSON answer, or the whole of a stream. Past it the call
+   * fails with 502 `upstream_response_too_large` and the connection is closed; a model answer is a
+   * small fraction of this. @default 33_554_432 (32 MiB)
+   */
+  maxResponseBytes: z.number().int().positive().default(33_554_432),
   /** Retries on 429, 5xx and connection errors before the first byte. @default 2 */
   maxRetries: z.number().int().min(0).max(10).default(2),
   /** First retry delay; doubled each time, unless the upstream sends `Retry-After`. @default 250 */
