@@ -15,6 +15,7 @@ import type { ServerContext } from "./server/context.ts";
 import { Lifecycle } from "./runtime/lifecycle.ts";
 import { startMetricsServer } from "./server/metrics-server.ts";
 import { type Listener, listen } from "./server/listen.ts";
+import { listenerLimits } from "./server/listen-limits.ts";
 import { nodeHandler } from "./server/node-handler.ts";
 import { cancelLocal, notCancellable } from "./server/routes/responses/read.ts";
 import { RunManager } from "./runtime/runs/manager.ts";
@@ -103,6 +104,7 @@ export async function createHermes(config: HermesConfig, options: CreateHermesOp
         host: options.host ?? config.server.host,
         tls: options.tls ?? readTls(config.server.tls, process.cwd()),
         onClientError: handleClientError,
+        limits: listenerLimits(config.server),
       }),
     close: () =>
       (closing ??= (async () => {
