@@ -33,7 +33,10 @@ export interface Hermes {
   upstreamKind: string;
   /** The storage in use: its driver, where it keeps the data (credentials masked), and what chose it. */
   storage: { driver: string; description: string; source: StorageChoice["source"] };
-  /** A Node `http` request listener, for `http.createServer`. */
+  /**
+   * A Node `http` request listener, for `http.createServer`. The listener limits of `server.*`
+   * (timeouts, `maxConnections`) are `listen()`'s: a server of your own sets its own.
+   */
   handler: (request: IncomingMessage, response: ServerResponse) => void;
   /** For the server's `clientError` event: requests Node's parser rejects still get the error envelope. */
   onClientError: typeof handleClientError;
