@@ -15,6 +15,7 @@ import type { ServerContext } from "./server/context.ts";
 import { Lifecycle } from "./runtime/lifecycle.ts";
 import { startMetricsServer } from "./server/metrics-server.ts";
 import { type Listener, listen } from "./server/listen.ts";
+import { listenerLimits } from "./server/listen-limits.ts";
 import { nodeHandler } from "./server/node-handler.ts";
 import { cancelLocal, notCancellable } from "./server/routes/responses/read.ts";
 import { RunManager } from "./runtime/runs/manager.ts";
@@ -32,7 +33,10 @@ export interface Hermes {
   upstreamKind: string;
   /** The storage in use: its driver, where it keeps the data (credentials masked), and what chose it. */
   storage: { driver: string; description: string; source: StorageChoice["source"] };
-  /** A Node `http` request listener, for `http.createServer`. */
+  /**
+   * A Node `http` request listener, for `http.createServer`. The listener limits of `server.*`
+   * (timeouts, `maxConnections`) are `listen()`'s: a server of your own sets its own.
+   */
   handler: (request: IncomingMessage, response: ServerResponse) => void;
   /** For the server's `clientError` event: requests Node's parser rejects still get the error envelope. */
   onClientError: typeof handleClientError;
@@ -103,6 +107,7 @@ export async function createHermes(config: HermesConfig, options: CreateHermesOp
         host: options.host ?? config.server.host,
         tls: options.tls ?? readTls(config.server.tls, process.cwd()),
         onClientError: handleClientError,
+        limits: listenerLimits(config.server),
       }),
     close: () =>
       (closing ??= (async () => {

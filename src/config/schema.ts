@@ -34,6 +34,26 @@ export const serverConfigSchema = z.strictObject({
   /** An idle SSE stream gets a `: keepalive` comment this often. @default 15_000 */
   keepaliveMs: positiveMs.default(15_000),
   /**
+   * Time a client has to send a request's headers, counted from its connection (or from the start of
+   * its next request on a kept-alive one); past it the connection gets 408 `request_timeout` and is
+   * closed. A silent or trickling connection cannot hold a socket longer than this. @default 15_000
+   */
+  headersTimeoutMs: positiveMs.default(15_000),
+  /**
+   * Time a client has to send a whole request, headers and body; at least `headersTimeoutMs`. Only
+   * receiving the request counts: the answer, a stream of any length included, is not cut by it.
+   * @default 30_000
+   */
+  requestTimeoutMs: positiveMs.default(30_000),
+  /** How long a keep-alive connection may sit idle between two requests before it is closed. @default 5_000 */
+  keepAliveTimeoutMs: positiveMs.default(5_000),
+  /**
+   * Client connections open at once; past it a new connection is closed as soon as it is accepted, so
+   * that sockets never use up the process's file descriptors (the upstream and the storage need some).
+   * @default half the process's open-file limit less 64, at most 10_000 (1_000 where the limit cannot be read)
+   */
+  maxConnections: z.number().int().positive().optional(),
+  /**
    * Serve HTTPS (HTTP/1.1 over TLS) directly, without a reverse proxy in front. Each value is a file
    * path (relative to the working directory) or the PEM text itself, as srvx's `tls` option takes them.
    * Unset: plain HTTP.
@@ -47,6 +67,13 @@ export const serverConfigSchema = z.strictObject({
     })
     .optional(),
 });
+
+/** Node refuses a headers timeout longer than the whole request's: said at load time, with the fields' names. */
+function checkServer(config: { server: z.output<typeof serverConfigSchema> }, context: z.RefinementCtx): void {
+  const { headersTimeoutMs, requestTimeoutMs } = config.server;
+  if (headersTimeoutMs > requestTimeoutMs)
+    context.addIssue({ code: "custom", path: ["server", "headersTimeoutMs"], message: `must not exceed server.requestTimeoutMs (${requestTimeoutMs})` });
+}
 
 export const upstreamConfigSchema = z.strictObject({
   /** An OpenAI-compatible base URL such as `https://api.openai.com/v1`. Unset: the embedded echo upstream. */
@@ -62,6 +89,12 @@ export const upstreamConfigSchema = z.strictObject({
   headersTimeoutMs: positiveMs.default(120_000),
   /** Longest silence allowed between two pieces of a response body. @default 120_000 */
   idleTimeoutMs: positiveMs.default(120_000),
+  /**
+   * Largest upstream response body in bytes: a JSON answer, or the whole of a stream. Past it the call
+   * fails with 502 `upstream_response_too_large` and the connection is closed; a model answer is a
+   * small fraction of this. @default 33_554_432 (32 MiB)
+   */
+  maxResponseBytes: z.number().int().positive().default(33_554_432),
   /** Retries on 429, 5xx and connection errors before the first byte. @default 2 */
   maxRetries: z.number().int().min(0).max(10).default(2),
   /** First retry delay; doubled each time, unless the upstream sends `Retry-After`. @default 250 */
@@ -132,7 +165,7 @@ export const hermesConfigSchema = z.strictObject({
   logs: logsConfigSchema.prefault({}),
   /** Scheduled runs: the `/api/jobs` API and its scheduler. */
   jobs: jobsConfigSchema,
-}).superRefine(checkRouting);
+}).superRefine(checkRouting).superRefine(checkServer);
 
 /** What a user writes in `hermes.config.ts`: every field optional. */
 export type HermesUserConfig = z.input<typeof hermesConfigSchema>;

@@ -74,7 +74,8 @@ export class FireRunner {
   #ended(fire: JobFire, run: RunRecord): Promise<void> {
     const output = run.output;
     const truncated = output !== null && output.length > fireOutputChars;
-    const status: FireStatus = run.status === "completed" || run.status === "cancelled" || run.status === "interrupted" ? run.status : "failed";
+    const status: FireStatus =
+      run.status === "completed" || run.status === "incomplete" || run.status === "cancelled" || run.status === "interrupted" ? run.status : "failed";
     return this.#record(fire, (current) => ({
       ...current,
       runId: run.id,

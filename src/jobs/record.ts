@@ -8,7 +8,7 @@ export type JobState = "scheduled" | "paused" | "completed";
 export type FireTrigger = "schedule" | "catch-up" | "manual";
 
 /** A fire's run: queued until the run starts, then the run's own terminal status. */
-export type FireStatus = "queued" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
+export type FireStatus = "queued" | "running" | "completed" | "incomplete" | "failed" | "cancelled" | "interrupted";
 
 /** A job as stored under `jobs:<id>`. Times are epoch ms. */
 export interface JobRecord {

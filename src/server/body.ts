@@ -53,7 +53,9 @@ function collectNode(request: Readable, limit: number): Promise<Buffer> {
     };
     const onError = (error: Error) => {
       cleanup();
-      reject(error);
+      // The connection went (the client left, or the request timeout closed it): no answer reaches
+      // anyone, and it is the client's doing, not an internal error to log.
+      reject(new HermesError("The connection closed before the request body was whole", { status: 400, code: "request_incomplete", cause: error }));
     };
     request.on("data", onData);
     request.once("end", onEnd);

@@ -2,7 +2,9 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node
 import type { Duplex } from "node:stream";
 import { type H3, serve } from "h3";
 import type { Server } from "srvx";
+import { logger } from "../utils/logger.ts";
 import { assertListenableHost, bareHost, explainBindFailure, ListenError } from "./listen-error.ts";
+import { type ListenerLimits, nodeServerOptions } from "./listen-limits.ts";
 import { listeningURL, networkURLs } from "./network-urls.ts";
 
 export interface ListenOptions {
@@ -11,8 +13,10 @@ export interface ListenOptions {
   host: string;
   /** The certificate chain and its private key as PEM text: the listener speaks HTTPS when set. */
   tls?: { cert: string; key: string } | undefined;
-  /** For Node's `clientError` event: requests its parser rejects before any handler runs. */
+  /** For Node's `clientError` event: requests its parser rejects before any handler runs, and timeouts. */
   onClientError?: ((error: NodeJS.ErrnoException, socket: Duplex) => void) | undefined;
+  /** Header, request and keep-alive timeouts and the connection cap (`listen-limits.ts`). */
+  limits: ListenerLimits;
 }
 
 /** The listening server, what the banner shows of it, and its graceful close. */
@@ -38,6 +42,10 @@ export interface Listener {
  * HTTPS is HTTP/1.1 over TLS, not srvx's default HTTP/2: the draining answer's `Connection: close`
  * and the per-connection close below are HTTP/1 notions, and OpenAI clients speak HTTP/1.1.
  *
+ * Node's server is made with the listener's timeouts (srvx passes `node` options on to
+ * `http.createServer`), and `maxConnections` caps the sockets it holds: one past the cap is closed as
+ * soon as it is accepted, and a warning says so (at most once a minute).
+ *
  * @throws {ListenError} port in use, no permission, address not on this machine, unknown host,
  *   a certificate or key that TLS cannot use.
  * @example
@@ -49,6 +57,7 @@ export async function listen(app: H3, options: ListenOptions): Promise<Listener>
   assertListenableHost(options.host);
   const host = bareHost(options.host);
   const protocol = options.tls === undefined ? "http" : "https";
+  const node = nodeServerOptions(options.limits, options.tls !== undefined);
   let server: Server;
   try {
     server = serve(app, {
@@ -58,7 +67,8 @@ export async function listen(app: H3, options: ListenOptions): Promise<Listener>
       manual: true,
       silent: true,
       gracefulShutdown: false,
-      ...(options.tls !== undefined && { tls: options.tls, node: { http2: false } }),
+      ...(options.tls !== undefined && { tls: options.tls }),
+      node: { ...node, ...(options.tls !== undefined && { http2: false }) },
     });
   } catch (error) {
     // Node builds the TLS context when the server is created: a bad PEM fails here, not at listen.
@@ -67,6 +77,8 @@ export async function listen(app: H3, options: ListenOptions): Promise<Listener>
   const nodeServer = server.node?.server as HttpServer | undefined;
   if (nodeServer === undefined) throw new ListenError("cannot listen: srvx created no Node server");
   if (options.onClientError) nodeServer.on("clientError", options.onClientError);
+  nodeServer.maxConnections = options.limits.maxConnections;
+  nodeServer.on("drop", warnEveryMinute(options.limits.maxConnections));
   const closing = trackConnections(nodeServer, protocol === "https" ? "secureConnection" : "connection", () => server.close());
   try {
     await server.serve();
@@ -82,6 +94,19 @@ export async function listen(app: H3, options: ListenOptions): Promise<Listener>
     url: listeningURL(host, port, protocol),
     networkURLs: () => networkURLs(host, port, protocol),
     close: () => (closed ??= closing()),
+  };
+}
+
+/** The `drop` listener: a connection refused at the cap, said once a minute rather than once per socket. */
+function warnEveryMinute(maxConnections: number): () => void {
+  let dropped = 0;
+  let lastWarned = 0;
+  return () => {
+    dropped++;
+    const now = Date.now();
+    if (now - lastWarned < 60_000) return;
+    lastWarned = now;
+    logger.warn(`${maxConnections} connections are open (server.maxConnections): new ones are closed at once (${dropped} so far)`);
   };
 }
 

@@ -6,14 +6,25 @@ import { isObject, storageTtl, unreadable } from "./records.ts";
 import { createRetention } from "./retention.ts";
 
 /**
- * Where a run is: the original server's statuses, `stopping` between a stop and the run's end, and
- * `interrupted` for a run the server's shutdown cut short (its log ends in `run.failed`).
+ * Where a run is: the original server's statuses, `stopping` between a stop and the run's end,
+ * `incomplete` for a run whose answer was cut short (output token limit, content filter, the
+ * iteration bound: its log ends in `run.completed` with `status: "incomplete"`), and `interrupted`
+ * for a run the server's shutdown cut short (its log ends in `run.failed`).
  */
-export type RunState = "queued" | "running" | "waiting_for_approval" | "stopping" | "completed" | "failed" | "cancelled" | "interrupted";
+export type RunState =
+  | "queued"
+  | "running"
+  | "waiting_for_approval"
+  | "stopping"
+  | "completed"
+  | "incomplete"
+  | "failed"
+  | "cancelled"
+  | "interrupted";
 
 /** True once a run can change no more. */
 export function isFinished(status: RunState): boolean {
-  return status === "completed" || status === "failed" || status === "cancelled" || status === "interrupted";
+  return status === "completed" || status === "incomplete" || status === "failed" || status === "cancelled" || status === "interrupted";
 }
 
 /** A run as stored: what its status object is built from, plus its log's length, owner and expiry. */
@@ -29,6 +40,8 @@ export interface RunRecord {
   output: string | null;
   usage: Usage | null;
   error: Pick<HermesErrorInfo, "message" | "code"> | null;
+  /** Why an `incomplete` run's answer was cut short: `max_output_tokens`, `content_filter`, `max_iterations`. */
+  incompleteReason?: string;
   /** The oldest pending `approval.request` payload while the run waits for one. */
   approval: Record<string, unknown> | null;
   /** How many events its log holds; they are numbered 1…eventCount. */

@@ -9,6 +9,7 @@ import type { HermesErrorType } from "../protocol/index.ts";
  * - 429 after retries: 429 `rate_limit_exceeded` (or the upstream's code, such as `insufficient_quota`),
  *   with `Retry-After` passed on;
  * - 5xx after retries, resets, refused connections, bad streams: 502 `upstream_error`;
+ * - a body past `upstream.maxResponseBytes`: 502 `upstream_response_too_large`;
  * - connect, headers and idle timeouts: 504 `upstream_timeout`, so a client can tell "slow" from "broken".
  *
  * The upstream API key is scrubbed from every message: some upstreams echo the key they rejected.
@@ -125,6 +126,17 @@ export function statusError(
 /** A 502 `upstream_error`: the upstream broke its side of the protocol or could not be used. */
 export function upstreamError(message: string, cause?: unknown): HermesError {
   return new HermesError(message, { status: 502, code: "upstream_error", cause });
+}
+
+/**
+ * A 502 `upstream_response_too_large`: the body ran past `upstream.maxResponseBytes`. A bound, not a
+ * guess: a model answer never comes near it, and an upstream that sends more would fill the memory.
+ */
+export function upstreamResponseTooLarge(limit: number): HermesError {
+  return new HermesError(`The upstream's response exceeded ${limit} bytes (upstream.maxResponseBytes)`, {
+    status: 502,
+    code: "upstream_response_too_large",
+  });
 }
 
 /** A 504 `upstream_timeout`. */

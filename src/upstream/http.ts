@@ -3,7 +3,8 @@ import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
 import type { Dispatcher, Pool } from "undici";
 import type { HermesConfig } from "../config/schema.ts";
-import { isRetryableTransportError, parseErrorBody, statusError, transportError, upstreamError } from "./http-errors.ts";
+import { HermesError } from "../protocol/index.ts";
+import { isRetryableTransportError, parseErrorBody, statusError, transportError, upstreamError, upstreamResponseTooLarge } from "./http-errors.ts";
 import type { TransportTimeouts } from "./http-errors.ts";
 import { backoffMs, first, isRetryableStatus, maxRetryAfterMs, retryAfterMs, sleep } from "./retry.ts";
 
@@ -19,7 +20,7 @@ import { backoffMs, first, isRetryableStatus, maxRetryAfterMs, retryAfterMs, sle
 /** The upstream settings the transport reads; `baseURL` is required here. */
 export type UpstreamHttpOptions = Pick<
   HermesConfig["upstream"],
-  "apiKey" | "connectTimeoutMs" | "headersTimeoutMs" | "idleTimeoutMs" | "maxRetries" | "retryDelayMs"
+  "apiKey" | "connectTimeoutMs" | "headersTimeoutMs" | "idleTimeoutMs" | "maxRetries" | "retryDelayMs" | "maxResponseBytes"
 > & {
   baseURL: string;
   /** Sent with every request, after the defaults (so they may replace `authorization`). */
@@ -56,7 +57,10 @@ export interface UpstreamResponse {
   readonly headers: IncomingHttpHeaders;
   /** The media type, lower-cased and without parameters, such as `text/event-stream`. */
   readonly contentType: string;
-  /** Starts delivering the body to `sink`, one `data` call per network read. */
+  /**
+   * Starts delivering the body to `sink`, one `data` call per network read. A body that runs past
+   * `maxResponseBytes` in all is closed and ends in `error` (502 `upstream_response_too_large`).
+   */
   read(sink: BodySink): void;
   /** Holds the body back (no `data` until `resume`): the reader's consumer is busy. */
   pause(): void;
@@ -67,7 +71,7 @@ export interface UpstreamResponse {
    * upstream ends the body, and is closed if it does not within the idle timeout. `sink` hears nothing more.
    */
   release(): void;
-  /** The whole body as text, with the same error mapping. */
+  /** The whole body as text, with the same error mapping and the same bound. */
   text(): Promise<string>;
   /** Drops the body and closes the connection; for callers that stop before the end. */
   cancel(): void;
@@ -143,7 +147,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
 
       const { statusCode, headers: responseHeaders } = response;
       if (statusCode >= 200 && statusCode < 300) {
-        return wrapResponse(statusCode, responseHeaders, response.body, signal, timeouts);
+        return wrapResponse(statusCode, responseHeaders, response.body, signal, timeouts, options.maxResponseBytes);
       }
       const text = await readLimited(response.body, signal);
       if (statusCode < 400) {
@@ -180,8 +184,10 @@ function wrapResponse(
   body: Dispatcher.ResponseData["body"],
   signal: AbortSignal | undefined,
   timeouts: TransportTimeouts,
+  maxBytes: number,
 ): UpstreamResponse {
   const fail = (error: unknown): unknown => (signal?.aborted ? signal.reason : transportError(error, timeouts));
+  const declared = Number(first(headers["content-length"]));
   const contentType = (first(headers["content-type"]) ?? "").split(";", 1)[0]!.trim().toLowerCase();
   let listeners: { data: (chunk: Uint8Array) => void; end: () => void; error: (error: unknown) => void } | undefined;
   const unlisten = () => {
@@ -194,7 +200,23 @@ function wrapResponse(
     headers,
     contentType,
     read(sink) {
-      listeners = { data: (chunk) => sink.data(chunk), end: () => sink.end(), error: (error) => sink.error(fail(error)) };
+      let received = 0;
+      const tooLarge = () => {
+        unlisten();
+        drop(body);
+        sink.error(upstreamResponseTooLarge(maxBytes));
+      };
+      // Said up front: fail before reading any of it.
+      if (declared > maxBytes) return tooLarge();
+      listeners = {
+        data: (chunk) => {
+          received += chunk.byteLength;
+          if (received > maxBytes) tooLarge();
+          else sink.data(chunk);
+        },
+        end: () => sink.end(),
+        error: (error) => sink.error(fail(error)),
+      };
       body.on("data", listeners.data).on("end", listeners.end).on("error", listeners.error);
     },
     pause() {
@@ -209,21 +231,54 @@ function wrapResponse(
       body.dump().catch(() => undefined);
     },
     async text() {
-      // undici's own reader gathers the buffers and decodes once: an async iterator and a streaming
-      // TextDecoder cost about as much as the JSON parse that follows.
+      if (declared > maxBytes) {
+        drop(body);
+        throw upstreamResponseTooLarge(maxBytes);
+      }
       try {
-        return await body.text();
+        return await readText(body, maxBytes);
       } catch (error) {
-        throw fail(error);
+        throw HermesError.is(error) ? error : fail(error);
       }
     },
     cancel() {
       unlisten();
-      // Whatever the destroy raises has no reader left.
-      body.on("error", () => undefined);
-      body.destroy();
+      drop(body);
     },
   };
+}
+
+/** Closes a body and its connection; whatever the destroy raises has no reader left. */
+function drop(body: Readable): void {
+  body.on("error", () => undefined);
+  body.destroy();
+}
+
+/**
+ * A whole body as text, at most `limit` bytes: past it the body is dropped (its connection closed)
+ * and the read fails with 502 `upstream_response_too_large`, so a runaway body never fills the memory.
+ * The buffers are gathered and decoded once, as undici's own `text()` does (an async iterator and a
+ * streaming TextDecoder cost about as much as the JSON parse that follows); a UTF-8 BOM is dropped.
+ */
+function readText(body: Readable, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.byteLength;
+      if (bytes <= limit) return void chunks.push(chunk);
+      body.off("data", onData).off("end", onEnd).off("error", reject);
+      chunks.length = 0;
+      drop(body);
+      reject(upstreamResponseTooLarge(limit));
+    };
+    const onEnd = () => {
+      const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+      const bom = buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0;
+      resolve(buffer.toString("utf8", bom));
+    };
+    body.on("data", onData).once("end", onEnd).once("error", reject);
+  });
 }
 
 /** Reads an error body up to a limit; a body that fails to arrive reads as empty (the status says enough). */

@@ -8,9 +8,11 @@ const modelListSchema = z.object({ data: z.array(z.object({ id: z.string() })) }
 /** The upstream's model ids, for `/v1/models`. Shared by the chat and responses upstreams. */
 export async function listUpstreamModels(http: UpstreamHttp, signal: AbortSignal | undefined): Promise<string[]> {
   const response = await http.request({ method: "GET", path: "/models", signal });
+  // Read outside the parse's try: a body past the size bound says so, not "not JSON".
+  const text = await response.text();
   let body: unknown;
   try {
-    body = JSON.parse(await response.text());
+    body = JSON.parse(text);
   } catch (error) {
     throw upstreamError("The upstream sent a model list that is not JSON", error);
   }

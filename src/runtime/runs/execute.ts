@@ -80,7 +80,9 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
         if (event.type === "run.completed") {
           record.output = answerOf(collector.result.output);
           record.usage = event.usage;
-          live.finish("completed");
+          // An answer cut short is not a completed one: the status says so, and why.
+          if (event.status === "incomplete") record.incompleteReason = event.incompleteReason ?? "max_output_tokens";
+          live.finish(event.status === "incomplete" ? "incomplete" : "completed");
         } else if (event.type === "run.failed") {
           record.usage = event.usage ?? null;
           // A run stopped or cut short keeps the answer it had streamed so far.

@@ -77,7 +77,7 @@ export class LiveRun {
   }
 
   /** The run's end: retention starts now. */
-  finish(status: "completed" | "failed" | "cancelled" | "interrupted"): void {
+  finish(status: "completed" | "incomplete" | "failed" | "cancelled" | "interrupted"): void {
     this.record.approval = null;
     this.record.expiresAt = this.#now() + this.#retentionMs;
     this.setStatus(status);

@@ -1,5 +1,4 @@
 import type { HermesConfig } from "../../config/schema.ts";
-import { HermesError } from "../../protocol/index.ts";
 import { randomId } from "../../utils/index.ts";
 import type { HermesEvent, RunInput } from "../../protocol/index.ts";
 import { createUpstreamHttp } from "../http.ts";
@@ -10,6 +9,7 @@ import type { Upstream, UpstreamCallOptions } from "../types.ts";
 import { decodeChatJson } from "./decode-json.ts";
 import { ChatStreamDecoder } from "./decode-stream.ts";
 import { encodeChatRequest } from "./encode-request.ts";
+import { refusesStreaming } from "./stream-refusal.ts";
 
 export { ChatStreamDecoder } from "./decode-stream.ts";
 export { decodeChatJson } from "./decode-json.ts";
@@ -29,10 +29,11 @@ export const chatCodec: UpstreamCodec = {
 /**
  * The Chat Completions upstream (`POST {baseURL}/chat/completions`), the default.
  *
- * Streams with `stream_options.include_usage`. When the upstream refuses to stream (a 400 that names
- * `stream`), the step is retried once without streaming and the model is remembered so later steps go
- * straight to the non-stream call; an upstream that ignores `stream` and answers with a JSON body is
- * decoded as it is, without a second call. Errors: see `http-errors.ts`; an abort rejects with the
+ * Streams with `stream_options.include_usage`. When the upstream refuses to stream (a 400 whose
+ * `param` is `stream` or whose message says streaming is unsupported: `stream-refusal.ts`), the step
+ * is retried once without streaming and the model is remembered so later steps go straight to the
+ * non-stream call; any other 400 is the client's, after one call. An upstream that ignores `stream`
+ * and answers with a JSON body is decoded as it is, without a second call. Errors: see `http-errors.ts`; an abort rejects with the
  * signal's reason.
  *
  * @example
@@ -78,10 +79,4 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
     listModels: (signal) => listUpstreamModels(http, signal),
     close: () => http.close(),
   };
-}
-
-/** A 400 about streaming, from an upstream (or model) that cannot stream. */
-function refusesStreaming(error: unknown): boolean {
-  if (!HermesError.is(error) || error.status !== 400) return false;
-  return error.param === "stream" || error.param === "stream_options" || /stream/i.test(error.message);
 }

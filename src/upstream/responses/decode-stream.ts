@@ -4,7 +4,20 @@ import type { NewId } from "../../utils/index.ts";
 import { upstreamError } from "../http-errors.ts";
 import type { StreamDecoder } from "../sse.ts";
 import { mapTerminal } from "./finish-reason.ts";
-import type { ResponsesOutputItem, ResponsesResponse, ResponsesStreamEvent } from "./schema.ts";
+import type { z } from "zod";
+import {
+  type ArgumentsDoneEvent,
+  argumentsDoneEventSchema,
+  deltaEventSchema,
+  type ItemRef,
+  itemEventSchema,
+  outputItemSchema,
+  reasoningTextDeltaEventSchema,
+  type ResponsesOutputItem,
+  type ResponsesResponse,
+  summaryDeltaEventSchema,
+  terminalEventSchema,
+} from "./schema.ts";
 import { mapResponsesUsage } from "./usage.ts";
 
 interface MessageBlock {
@@ -37,12 +50,6 @@ interface CallBlock {
 }
 
 type Block = MessageBlock | ReasoningBlock | CallBlock;
-
-/** Where a delta points: the upstream's item id and output index (either may be missing or unreliable). */
-interface ItemRef {
-  item_id?: unknown;
-  output_index?: unknown;
-}
 
 /**
  * Events whose content the decoder never reads: lifecycle noise, and the `.done` twins of deltas whose
@@ -78,7 +85,13 @@ const partSeparator = "\n\n";
  * starts one, an item seen only at `response.output_item.done` (or only in the final response) is
  * replayed whole, and a total that runs ahead of the deltas is sent as one more delta. The terminal
  * event closes whatever is still open and gives the one `step.completed`; a stream without one fails.
- * Events are shape-checked by hand, not with zod: this runs once per token.
+ *
+ * Every event of a type read here is parsed with its schema (`schema.ts`: the fields read, nothing
+ * more), so a wrong-typed field is a 502 `upstream_error`, never a piece of the answer silently
+ * dropped; so is an event that is not an object with a string `type`. Events of other types are
+ * skipped by design: lifecycle noise (`ignoredEventTypes`) and the events of built-in tools and
+ * modalities we never ask for (`response.web_search_call.*`, `response.audio.*`, …), which carry no
+ * part of a text, reasoning or function-call answer.
  *
  * @example
  * const decoder = new ResponsesStreamDecoder(randomId);
@@ -124,42 +137,54 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   }
 
   push(event: unknown, out: HermesEvent[]): void {
-    if (typeof event !== "object" || event === null) throw upstreamError("The upstream sent a malformed stream event");
+    if (!isObject(event) || typeof event.type !== "string") throw upstreamError("The upstream sent a stream event without a type");
     if (this.terminal) return;
-    const e = event as ResponsesStreamEvent;
-    const delta = e.delta;
+    const type = event.type;
     // Hot cases first: a switch compares in order.
-    switch (e.type) {
+    switch (type) {
       case "response.output_text.delta":
       // The protocol has no refusal block; shown as text, a refusal at least reaches the user.
-      case "response.refusal.delta":
-        if (typeof delta === "string" && delta !== "") this.textDelta(e, delta, out);
+      case "response.refusal.delta": {
+        const e = parse(deltaEventSchema, type, event);
+        if (e.delta !== "") this.textDelta(e, e.delta, out);
         return;
-      case "response.function_call_arguments.delta":
-        if (typeof delta === "string" && delta !== "") this.argumentsDelta(e, delta, out);
+      }
+      case "response.function_call_arguments.delta": {
+        const e = parse(deltaEventSchema, type, event);
+        if (e.delta !== "") this.argumentsDelta(e, e.delta, out);
         return;
-      case "response.reasoning_summary_text.delta":
-        if (typeof delta === "string" && delta !== "") this.reasoningDelta(e, "summary", e.summary_index, delta, out);
+      }
+      case "response.reasoning_summary_text.delta": {
+        const e = parse(summaryDeltaEventSchema, type, event);
+        if (e.delta !== "") this.reasoningDelta(e, "summary", e.summary_index, e.delta, out);
         return;
-      case "response.reasoning_text.delta":
-        if (typeof delta === "string" && delta !== "") this.reasoningDelta(e, "text", e.content_index, delta, out);
+      }
+      case "response.reasoning_text.delta": {
+        const e = parse(reasoningTextDeltaEventSchema, type, event);
+        if (e.delta !== "") this.reasoningDelta(e, "text", e.content_index, e.delta, out);
         return;
-      case "response.output_item.added":
-        if (isItem(e.item)) this.itemAdded(e.output_index, e.item, out);
+      }
+      case "response.output_item.added": {
+        const e = parse(itemEventSchema, type, event);
+        this.itemAdded(e.output_index, e.item, out);
         return;
-      case "response.output_item.done":
-        if (isItem(e.item)) this.itemDone(e.output_index, e.item, out);
+      }
+      case "response.output_item.done": {
+        const e = parse(itemEventSchema, type, event);
+        this.itemDone(e.output_index, e.item, out);
         return;
+      }
       case "response.function_call_arguments.done":
-        this.argumentsDone(e, out);
+        this.argumentsDone(parse(argumentsDoneEventSchema, type, event), out);
         return;
       case "response.completed":
       case "response.incomplete":
       case "response.failed":
-        this.finish(e.type, isObject(e.response) ? e.response : {}, out);
+        this.finish(type, parse(terminalEventSchema, type, event).response ?? {}, out);
         return;
       case "error":
-        throw upstreamError(`The upstream failed mid-stream${errorDetail(e)}`);
+        // Read by hand and leniently: whatever its shape, the call fails; its message is a bonus.
+        throw upstreamError(`The upstream failed mid-stream${errorDetail(event)}`);
       default:
         return;
     }
@@ -181,7 +206,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     out.push({ type: "text.delta", itemId: block.itemId, delta });
   }
 
-  private reasoningDelta(ref: ItemRef, source: "summary" | "text", part: unknown, delta: string, out: HermesEvent[]): void {
+  private reasoningDelta(ref: ItemRef, source: "summary" | "text", part: number | null | undefined, delta: string, out: HermesEvent[]): void {
     let block = this.find(ref);
     if (block === undefined || block.kind !== "reasoning") block = this.startReasoning(ref.output_index, nonEmpty(ref.item_id), out);
     else if (!block.open) throw upstreamError("The upstream sent reasoning for an item it had finished");
@@ -205,7 +230,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   }
 
   /** The whole arguments (and, on some servers, the name): a catch-up point for what the deltas missed. */
-  private argumentsDone(event: ResponsesStreamEvent, out: HermesEvent[]): void {
+  private argumentsDone(event: ArgumentsDoneEvent, out: HermesEvent[]): void {
     const call = this.find(event);
     if (call === undefined || call.kind !== "call" || !call.open) return;
     this.catchUpArguments(call, event.arguments, out);
@@ -215,7 +240,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     }
   }
 
-  private itemAdded(index: unknown, item: ResponsesOutputItem, out: HermesEvent[]): Block | undefined {
+  private itemAdded(index: number | null | undefined, item: ResponsesOutputItem, out: HermesEvent[]): Block | undefined {
     const id = nonEmpty(item.id);
     switch (item.type) {
       case "message":
@@ -230,7 +255,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     }
   }
 
-  private itemDone(index: unknown, item: ResponsesOutputItem, out: HermesEvent[]): void {
+  private itemDone(index: number | null | undefined, item: ResponsesOutputItem, out: HermesEvent[]): void {
     const kind = blockKind(item.type);
     if (kind === undefined) return;
     let block = this.find({ item_id: item.id, output_index: index });
@@ -257,36 +282,37 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   }
 
   private finish(type: string, response: ResponsesResponse, out: HermesEvent[]): void {
-    // A server that streams no item events still lists the items in the final response.
+    // A server that streams no item events still lists the items in the final response. Items of a
+    // kind we read are held to the item schema; others (built-in tools we never offer) are skipped.
     const output = response.output;
-    if (this.blocks.length === 0 && Array.isArray(output)) {
+    if (this.blocks.length === 0 && output) {
       for (let index = 0; index < output.length; index++) {
-        const item = output[index];
-        if (isItem(item)) this.itemDone(index, item, out);
+        const item = output[index]!;
+        if (blockKind(item.type) !== undefined) this.itemDone(index, parse(outputItemSchema, item.type, item, "item in its final response"), out);
       }
     }
     const finishReason = mapTerminal(type, response, this.calls > 0);
     for (const block of this.blocks) if (block.open) this.close(block, out);
     this.terminal = true;
     const usage = response.usage;
-    out.push(isObject(usage) ? { type: "step.completed", finishReason, usage: mapResponsesUsage(usage) } : { type: "step.completed", finishReason });
+    out.push(usage ? { type: "step.completed", finishReason, usage: mapResponsesUsage(usage) } : { type: "step.completed", finishReason });
   }
 
-  private startMessage(index: unknown, id: string | undefined, out: HermesEvent[]): MessageBlock {
+  private startMessage(index: number | null | undefined, id: string | undefined, out: HermesEvent[]): MessageBlock {
     const block: MessageBlock = { kind: "message", itemId: this.newId("msg_"), text: "", open: true };
     this.register(block, index, id);
     out.push({ type: "message.started", itemId: block.itemId });
     return block;
   }
 
-  private startReasoning(index: unknown, id: string | undefined, out: HermesEvent[]): ReasoningBlock {
+  private startReasoning(index: number | null | undefined, id: string | undefined, out: HermesEvent[]): ReasoningBlock {
     const block: ReasoningBlock = { kind: "reasoning", itemId: this.newId("rs_"), text: "", open: true, source: undefined, part: 0 };
     this.register(block, index, id);
     out.push({ type: "reasoning.started", itemId: block.itemId });
     return block;
   }
 
-  private startCall(index: unknown, id: string | undefined, item: ResponsesOutputItem, out: HermesEvent[]): CallBlock {
+  private startCall(index: number | null | undefined, id: string | undefined, item: ResponsesOutputItem, out: HermesEvent[]): CallBlock {
     this.calls++;
     const callId = nonEmpty(item.call_id) ?? this.newId("call_");
     const call: CallBlock = { kind: "call", itemId: this.newId("fc_"), callId, name: nonEmpty(item.name) ?? "", arguments: "", open: true, started: false };
@@ -303,7 +329,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   }
 
   /** The later of two items at one index wins it: some servers repeat `output_index: 0` for every item. */
-  private register(block: Block, index: unknown, id: string | undefined): void {
+  private register(block: Block, index: number | null | undefined, id: string | undefined): void {
     this.blocks.push(block);
     if (id !== undefined) this.byId.set(id, block);
     if (typeof index === "number") this.byIndex.set(index, block);
@@ -319,7 +345,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     return typeof index === "number" ? this.byIndex.get(index) : undefined;
   }
 
-  private catchUpArguments(call: CallBlock, total: unknown, out: HermesEvent[]): void {
+  private catchUpArguments(call: CallBlock, total: string | null | undefined, out: HermesEvent[]): void {
     if (typeof total !== "string" || total.length <= call.arguments.length || !total.startsWith(call.arguments)) return;
     const rest = total.slice(call.arguments.length);
     call.arguments = total;
@@ -372,10 +398,9 @@ function blockKind(type: string): Block["kind"] | undefined {
 /** A message's whole text: its `output_text` parts, and refusals shown as text as in the stream. */
 function messageText(item: ResponsesOutputItem): string | undefined {
   const content = item.content;
-  if (!Array.isArray(content)) return undefined;
+  if (!content) return undefined;
   let text = "";
   for (const part of content) {
-    if (!isObject(part)) continue;
     if (typeof part.text === "string") text += part.text;
     else if (typeof part.refusal === "string") text += part.refusal;
   }
@@ -389,25 +414,31 @@ function reasoningText(item: ResponsesOutputItem, source: ReasoningBlock["source
   return joinParts(item.content);
 }
 
-function joinParts(parts: unknown): string | undefined {
-  if (!Array.isArray(parts)) return undefined;
+function joinParts(parts: ResponsesOutputItem["content"]): string | undefined {
+  if (!parts) return undefined;
   let text = "";
   for (const part of parts) {
-    if (!isObject(part) || typeof part.text !== "string" || part.text === "") continue;
+    if (typeof part.text !== "string" || part.text === "") continue;
     text = text === "" ? part.text : text + partSeparator + part.text;
   }
   return text;
 }
 
-/** `: message` from an `error` event, flat as OpenAI sends it or nested; empty when there is none. */
-function errorDetail(event: ResponsesStreamEvent): string {
-  const nested = event.error as unknown;
-  const message = nonEmpty(event.message) ?? (typeof nested === "string" ? nonEmpty(nested) : isObject(nested) ? nonEmpty(nested.message) : undefined);
-  return message === undefined ? "" : `: ${message}`;
+/**
+ * An event's fields as `schema` reads them, or a 502 naming the event type: a field we read with the
+ * wrong type would otherwise drop a piece of the answer without a word.
+ */
+function parse<T extends z.ZodType>(schema: T, type: string, value: unknown, noun = "event"): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw upstreamError(`The upstream sent a malformed ${type} ${noun}`, parsed.error);
+  return parsed.data;
 }
 
-function isItem(value: unknown): value is ResponsesOutputItem {
-  return isObject(value) && typeof value.type === "string";
+/** `: message` from an `error` event, flat as OpenAI sends it or nested; empty when there is none. */
+function errorDetail(event: Record<string, unknown>): string {
+  const nested = event.error;
+  const message = nonEmpty(event.message) ?? (typeof nested === "string" ? nonEmpty(nested) : isObject(nested) ? nonEmpty(nested.message) : undefined);
+  return message === undefined ? "" : `: ${message}`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -4,8 +4,9 @@ import { z } from "zod";
  * What we read from Responses API answers, and nothing more. Lenient on purpose (`nullish`
  * everywhere, unknown keys ignored): Responses servers other than OpenAI's (vLLM, Ollama, LM Studio,
  * OpenRouter, LiteLLM) differ in what they send, and a field we do not read must never fail a request.
- * Stream events and output items are typed by these schemas but not parsed with them: the decoder
- * checks shapes by hand, once per token for deltas and once per item for the rest.
+ * A field we do read must have its type, though: every stream event of a type the decoder reads is
+ * parsed with its schema below (as every Chat chunk is with `chatChunkSchema`), so a wrong-typed field
+ * is a 502, never a piece of the answer silently dropped. Each field here costs time on every token.
  */
 
 export const responsesUsageSchema = z.object({
@@ -39,7 +40,7 @@ export const outputItemSchema = z.object({
 
 const responseErrorSchema = z.object({
   message: z.string().nullish(),
-  code: z.string().nullish(),
+  code: z.union([z.string(), z.number()]).nullish(),
 });
 
 /**
@@ -55,34 +56,34 @@ export const responseSchema = z.object({
   error: responseErrorSchema.nullish(),
 });
 
-/**
- * A stream event: the fields of every event type we read in one lenient shape, told apart by `type`
- * (`response.output_text.delta`, `response.output_item.added`, `response.completed`, `error`, …).
- */
-export const responsesStreamEventSchema = z.object({
-  type: z.string(),
-  output_index: z.number().nullish(),
+/** Where a delta points: the upstream's item id and output index (either may be missing or unreliable). */
+const itemRefSchema = z.object({
   item_id: z.string().nullish(),
-  /** Text, refusal, reasoning and argument deltas. */
-  delta: z.string().nullish(),
-  /** Which summary part a `response.reasoning_summary_text.delta` belongs to. */
-  summary_index: z.number().nullish(),
-  /** Which content part a `response.reasoning_text.delta` belongs to. */
-  content_index: z.number().nullish(),
-  /** `response.output_item.added` / `.done`. */
-  item: outputItemSchema.nullish(),
-  /** `response.function_call_arguments.done`. */
-  name: z.string().nullish(),
-  arguments: z.string().nullish(),
-  /** `response.completed`, `.incomplete` and `.failed`. */
-  response: responseSchema.nullish(),
-  /** The `error` event: flat as OpenAI sends it, or nested as some servers do. */
-  message: z.string().nullish(),
-  code: z.string().nullish(),
-  error: responseErrorSchema.nullish(),
+  output_index: z.number().nullish(),
 });
+
+/** `response.output_text.delta`, `.refusal.delta`, `.function_call_arguments.delta`: a piece of text. */
+export const deltaEventSchema = itemRefSchema.extend({ delta: z.string() });
+
+/** `response.reasoning_summary_text.delta`: `summary_index` says which summary part it belongs to. */
+export const summaryDeltaEventSchema = deltaEventSchema.extend({ summary_index: z.number().nullish() });
+
+/** `response.reasoning_text.delta`: `content_index` says which content part it belongs to. */
+export const reasoningTextDeltaEventSchema = deltaEventSchema.extend({ content_index: z.number().nullish() });
+
+/** `response.output_item.added` and `.done`. */
+export const itemEventSchema = z.object({ output_index: z.number().nullish(), item: outputItemSchema });
+
+/** `response.function_call_arguments.done`: the whole arguments, and on some servers the name. */
+export const argumentsDoneEventSchema = itemRefSchema.extend({ name: z.string().nullish(), arguments: z.string().nullish() });
+
+/** `response.completed`, `.incomplete` and `.failed`. A server that leaves `response` out ends with what it streamed. */
+export const terminalEventSchema = z.object({ response: responseSchema.nullish() });
+
+export type ItemRef = z.infer<typeof itemRefSchema>;
+export type DeltaEvent = z.infer<typeof deltaEventSchema>;
+export type ArgumentsDoneEvent = z.infer<typeof argumentsDoneEventSchema>;
 
 export type ResponsesUsage = z.infer<typeof responsesUsageSchema>;
 export type ResponsesOutputItem = z.infer<typeof outputItemSchema>;
 export type ResponsesResponse = z.infer<typeof responseSchema>;
-export type ResponsesStreamEvent = z.infer<typeof responsesStreamEventSchema>;

@@ -76,6 +76,7 @@ export class SessionChatStreamEncoder implements StreamEncoder {
             content: answerOf(this.#options.run.output),
             completed: true,
             partial: event.status === "incomplete",
+            ...(event.status === "incomplete" && { incomplete_reason: event.incompleteReason ?? "max_output_tokens" }),
             interrupted: false,
           }) +
           this.#frame("run.completed", {
