@@ -23,9 +23,6 @@ export async function startFaultRig(api: UpstreamApi, extra: HermesUserConfig = 
   const proxy = await startProxy({
     ...extra,
     upstream: { baseURL: upstream.url, model: "fake-model", api, ...faultTimeouts, ...extra.upstream },
-    // Each case stands alone: the failures of earlier cases must not open the upstream's circuit
-    // breaker (5 in a row by default) and turn later cases into 503 upstream_unavailable.
-    routing: { ...extra.routing, circuitBreaker: { failures: 1_000_000, ...extra.routing?.circuitBreaker } },
   });
   let last: Promise<string> = Promise.resolve("");
   const teeFetch: typeof fetch = async (input, init) => {
