@@ -56,6 +56,8 @@ export async function runInBackground(context: RuntimeContext, turn: ResponseTur
   const { meta, saver } = turn;
   const controller = new AbortController();
   const queued = pendingResponse(meta, "queued");
+  // Marked before it is stored (fs, SQLite): if a crash cuts it off, the next start settles it.
+  if (meta.settings.store) await context.unfinished?.mark("responses", meta.id);
   await saver.progress(queued);
   const running = background.start(meta.id, controller);
   const { batches, release, fold } = turn.start(controller.signal);
@@ -71,6 +73,7 @@ export async function runInBackground(context: RuntimeContext, turn: ResponseTur
       release();
       const cancelled = controller.signal.aborted;
       await saver.final(fold.response(cancelled ? { status: "cancelled", reason: "cancelled" } : undefined));
+      if (meta.settings.store) await context.unfinished?.unmark("responses", meta.id).catch((error: unknown) => console.error("[hermes-proxy] unmarking a background response failed:", error));
       background.finish(meta.id, running);
     }
   })();
