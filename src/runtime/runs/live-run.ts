@@ -177,60 +177,79 @@ export class LiveRun {
         return;
       }
       const startedAt = this.#now();
+      // A write that hangs counts as failing once it has taken the whole limit; it is not raced by a
+      // second attempt (one write at a time keeps the outcome of each unambiguous).
+      const watchdog = setTimeout(() => this.#failing(startedAt), this.#outageLimitMs);
       try {
-        const step = operation === "append" ? this.#appendNext() : operation === "save" ? this.#saveRecord() : this.#sendEnd();
-        // A write that hangs counts as failing once it has taken the whole limit.
-        await withTimeout(step, this.#outageLimitMs);
+        if (operation === "append") await this.#appendNext();
+        else if (operation === "save") await this.#saveRecord();
+        else await this.#sendEnd();
         if (this.#failingSince !== undefined) console.error(`[hermes-proxy] run ${this.record.id}: the storage answers again; its events are stored`);
         this.#failingSince = undefined;
         attempt = 0;
       } catch (error) {
         if (operation === "save") this.#dirty = true;
-        if (this.#failingSince === undefined) {
-          this.#failingSince = startedAt;
-          console.error(`[hermes-proxy] run ${this.record.id}: storing its events failed; retrying for up to ${this.#outageLimitMs} ms:`, error);
-        }
-        if (this.#now() - this.#failingSince >= this.#outageLimitMs && !isFinished(this.record.status))
-          this.stop.abort(
-            new HermesError(`The storage was unavailable for ${Math.round(this.#outageLimitMs / 1000)} s: the run's events could not be stored`, {
-              status: 503,
-              code: "storage_unavailable",
-            }),
-          );
+        if (this.#failingSince === undefined)
+          console.error(`[hermes-proxy] run ${this.record.id}: storing its events failed; retrying, for up to ${this.#outageLimitMs} ms before the run fails:`, error);
+        this.#failing(startedAt);
         await new Promise((resolve) => setTimeout(resolve, retryDelaysMs[Math.min(attempt++, retryDelaysMs.length - 1)]).unref());
+      } finally {
+        clearTimeout(watchdog);
       }
     }
   }
 
-  async #appendNext(): Promise<void> {
-    const entries = this.log.slice(this.stored, this.stored + appendBatch);
-    const last = entries.at(-1)!;
-    const seal = last.sequence === this.log.length && isTerminalPayload(last.payload);
-    const result = await this.#store.append(this.record.id, entries, { seal });
-    const landed = result.first === entries[0]!.sequence || (await this.#landedBefore(result, entries));
-    if (!landed) return this.#supersede();
-    this.stored = last.sequence;
-    this.#wake();
-    if (this.#publish) await Promise.all(entries.map((entry) => this.#publish!(entry).catch(logPublishError)));
-    // Sealed by another process right after these: nothing more of ours goes in.
-    if (result.sealed && !seal) this.#supersede();
+  /** A write first tried at `since` has not succeeded yet: past the limit, the run fails (and that too is written once the storage answers). */
+  #failing(since: number): void {
+    this.#failingSince ??= since;
+    if (this.#now() - this.#failingSince < this.#outageLimitMs || isFinished(this.record.status) || this.stop.signal.aborted) return;
+    this.stop.abort(
+      new HermesError(`The storage was unavailable for ${Math.round(this.#outageLimitMs / 1000)} s: the run's events could not be stored`, {
+        status: 503,
+        code: "storage_unavailable",
+      }),
+    );
   }
 
-  /**
-   * The log refused the entries: they may have landed already (an attempt that failed on the way back
-   * and was retried), or another process took their position and sealed the log. Only a settling
-   * process writes besides this one, and it writes one terminal entry at the length it found.
-   */
-  async #landedBefore(result: { length: number; sealed: boolean }, entries: RunLogEntry[]): Promise<boolean> {
-    const last = entries.at(-1)!;
-    if (result.length < last.sequence) {
-      if (!result.sealed) console.error(`[hermes-proxy] run ${this.record.id}: its stored log is shorter than what was stored of it (${result.length} < ${this.stored})`);
-      return false;
+  async #appendNext(): Promise<void> {
+    const entries = this.log.slice(this.stored, this.stored + appendBatch);
+    const first = entries[0]!.sequence;
+    const last = entries.at(-1)!.sequence;
+    const seal = last === this.log.length && isTerminalPayload(entries.at(-1)!.payload);
+    const result = await this.#store.append(this.record.id, entries, { seal });
+    // How far the log holds this run's own entries, and whether another process sealed it after them.
+    let ours = last;
+    let sealedByOther = false;
+    if (result.first !== first) {
+      // Refused. Only a settling process writes besides this one, and it writes one terminal entry at
+      // the length it found, sealing the log; anything else there is this run's own, from an attempt
+      // that failed on the way back (the storage went away after applying it) — a prefix of these.
+      if (!result.sealed) {
+        if (result.length < first - 1) {
+          console.error(`[hermes-proxy] run ${this.record.id}: its stored log has ${result.length} events, fewer than the ${this.stored} stored before (was the storage emptied?)`);
+          return this.#supersede();
+        }
+        ours = Math.min(result.length, last);
+      } else if (result.length > last) sealedByOther = true;
+      else if (result.length === last && seal && (await this.#holds(last))) ours = last;
+      else {
+        ours = result.length - 1;
+        sealedByOther = true;
+      }
     }
-    if (!result.sealed || result.length > last.sequence || entries.length > 1) return true;
-    // Sealed at the position of a single entry of ours: ours, or the settler's there.
-    const [stored] = await this.#store.events(this.record.id, last.sequence - 1, last.sequence);
-    return stored !== undefined && JSON.stringify(stored.payload) === JSON.stringify(last.payload);
+    if (ours > this.stored) {
+      const stored = this.log.slice(this.stored, ours);
+      this.stored = ours;
+      this.#wake();
+      if (this.#publish) await Promise.all(stored.map((entry) => this.#publish!(entry).catch(logPublishError)));
+    }
+    if (sealedByOther) this.#supersede();
+  }
+
+  /** True when the stored entry at `sequence` is this run's own (a settling process may have written its own there). */
+  async #holds(sequence: number): Promise<boolean> {
+    const [stored] = await this.#store.events(this.record.id, sequence - 1, sequence);
+    return stored !== undefined && JSON.stringify(stored.payload) === JSON.stringify(this.log[sequence - 1]!.payload);
   }
 
   async #saveRecord(): Promise<void> {
@@ -266,14 +285,6 @@ export class LiveRun {
     for (const wake of this.waiters) wake();
     this.waiters.clear();
   }
-}
-
-function withTimeout(step: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from the storage within ${ms} ms`)), ms);
-  });
-  return Promise.race([step, timeout]).finally(() => clearTimeout(timer));
 }
 
 function logPublishError(error: unknown): void {
