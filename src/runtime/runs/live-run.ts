@@ -179,7 +179,7 @@ export class LiveRun {
       const startedAt = this.#now();
       // A write that hangs counts as failing once it has taken the whole limit; it is not raced by a
       // second attempt (one write at a time keeps the outcome of each unambiguous).
-      const watchdog = setTimeout(() => this.#failing(startedAt), this.#outageLimitMs);
+      const watchdog = setTimeout(() => this.#failing(startedAt), Math.max(0, (this.#failingSince ?? startedAt) + this.#outageLimitMs - startedAt) + 5);
       try {
         if (operation === "append") await this.#appendNext();
         else if (operation === "save") await this.#saveRecord();
