@@ -113,7 +113,8 @@ export function followShared(
       closed = true;
       wake?.();
       await started?.catch(() => undefined);
-      await unsubscribe?.();
+      // A storage that is down cannot take the unsubscribe: the follower is gone all the same.
+      await unsubscribe?.().catch((error: unknown) => console.error("[hermes-proxy] unsubscribing a run follower failed:", error));
       return done;
     },
   };

@@ -82,7 +82,10 @@ export class RunManager {
     }
   }
 
-  /** Calls `listener` with each run this process settled for a process that died (the jobs record their fires' ends). */
+  /**
+   * Calls `listener` with each run this process settled for a process that died, or found finished
+   * under a lapsed lease (its process died before cleaning up): the jobs record their fires' ends.
+   */
   onAbandoned(listener: (record: RunRecord) => void): () => void {
     this.#abandoned.add(listener);
     return () => this.#abandoned.delete(listener);
@@ -296,7 +299,9 @@ export class RunManager {
     const { store, coordination, config } = this.#options;
     const before = await store.get(id);
     const settled = before && !isFinished(before.status) ? await settleAbandoned(store, id, this.#now, config.agent.runRetentionMs) : before;
-    if (settled && before && !isFinished(before.status)) {
+    if (settled && isFinished(settled.status)) {
+      // Its end, for followers elsewhere (also for a run that had finished: its process may have died
+      // before it published the end), and its job fire, if any, ends with it (one recorded stays).
       await coordination.publish(channels.run(id), JSON.stringify({ end: settled.eventCount }));
       for (const listener of this.#abandoned) {
         try {
