@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HermesConfig } from "./config/schema.ts";
+import { readTls, type TlsMaterial } from "./config/tls.ts";
 import type { JobClock } from "./jobs/clock.ts";
 import { JobService } from "./jobs/service.ts";
 import { setupObservability, type Observability } from "./observability/setup.ts";
@@ -13,6 +14,7 @@ import { CommandBus } from "./runtime/commands.ts";
 import type { ServerContext } from "./server/context.ts";
 import { Lifecycle } from "./runtime/lifecycle.ts";
 import { startMetricsServer } from "./server/metrics-server.ts";
+import { type Listener, listen } from "./server/listen.ts";
 import { nodeHandler } from "./server/node-handler.ts";
 import { cancelLocal, notCancellable } from "./server/routes/responses/read.ts";
 import { RunManager } from "./runtime/runs/manager.ts";
@@ -22,6 +24,7 @@ import { chooseStorage, type StorageChoice } from "./state/select-storage.ts";
 import { createStores, rebuildIndexes } from "./state/stores.ts";
 import { createUpstreamFromConfig } from "./upstream/create.ts";
 import { isRouterUpstream } from "./upstream/router/index.ts";
+import { logger, setLogLevel } from "./utils/logger.ts";
 import { version } from "./version.ts";
 
 export interface Hermes {
@@ -39,6 +42,15 @@ export interface Hermes {
   /** Where `GET /metrics` is served when `metrics.port` is set (its own listener); else undefined. */
   metricsURL: string | undefined;
   /**
+   * Listens through h3's `serve()` (srvx) on `config.server.port` and `host`, HTTPS when `server.tls`
+   * is set; `options` override them (`tls` as PEM text, already read). Close the listener after
+   * `close()`: requests that arrive while the proxy drains get a clean 503, not a refused connection.
+   *
+   * @throws {ListenError} port in use, unknown host, … (one line, for the operator)
+   * @throws {ConfigError} `server.tls` names a file that cannot be read, or a pair TLS cannot use
+   */
+  listen(options?: { port?: number; host?: string; tls?: TlsMaterial }): Promise<Listener>;
+  /**
    * Stops taking new requests (503 `server_draining`), lets in-flight ones finish within
    * `server.shutdownTimeoutMs`, ends what is left with an error frame, then closes the upstream and storage.
    */
@@ -49,13 +61,16 @@ export interface Hermes {
  * Creates the proxy from a resolved config.
  *
  * @example
- * import http from "node:http";
  * import { createHermes, resolveConfig } from "hermes-proxy";
  * const { config } = await resolveConfig({ flags: { port: 8642 } }); // or hermesConfigSchema.parse({...})
  * const hermes = await createHermes(config);
- * http.createServer(hermes.handler).on("clientError", hermes.onClientError).listen(config.server.port);
+ * const listener = await hermes.listen(); // or http.createServer(hermes.handler).on("clientError", hermes.onClientError)
+ * // on shutdown:
+ * await hermes.close();
+ * await listener.close();
  */
 export async function createHermes(config: HermesConfig, options: CreateHermesOptions = {}): Promise<Hermes> {
+  setLogLevel(config.logs.level);
   const observability = setupObservability(config, { version, writeLog: options.writeLog });
   const choice = await chooseStorage(config);
   // First, and proven usable: an unreachable storage fails the start here, with nothing else opened.
@@ -83,6 +98,13 @@ export async function createHermes(config: HermesConfig, options: CreateHermesOp
     onClientError: handleClientError,
     fetch: async (request) => app.fetch(request),
     metricsURL: metricsServer?.url,
+    listen: async (options = {}) =>
+      listen(app, {
+        port: options.port ?? config.server.port,
+        host: options.host ?? config.server.host,
+        tls: options.tls ?? readTls(config.server.tls, process.cwd()),
+        onClientError: handleClientError,
+      }),
     close: () =>
       (closing ??= (async () => {
         // First: no job fires once the drain has begun.
@@ -121,7 +143,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
   const unlisten = await stores.responses.listen();
   await commands.start();
   if (durableLocal)
-    rebuildIndexes(storage, coordination, config, stores).catch((error: unknown) => console.error("[hermes-proxy] rebuilding the eviction indexes failed:", error));
+    rebuildIndexes(storage, coordination, config, stores).catch((error: unknown) => logger.error("rebuilding the eviction indexes failed:", error));
   const upstream = createUpstreamFromConfig(config, { ...observability.upstreamOptions, now: options.now });
   const lifecycle = new Lifecycle();
   const registry = loadPlugins(config.plugins, storage, observability.observers);
@@ -179,4 +201,6 @@ export type { HermesConfig, HermesUserConfig } from "./config/schema.ts";
 export { hermesConfigSchema } from "./config/schema.ts";
 export { resolveConfig, type ResolveConfigOptions, type ResolvedConfig } from "./config/resolve.ts";
 export { ConfigError } from "./config/errors.ts";
+export { ListenError } from "./server/listen-error.ts";
+export type { Listener } from "./server/listen.ts";
 export { version } from "./version.ts";

@@ -52,6 +52,7 @@ export async function connectRedis(options: ConnectionOptions): Promise<RedisCon
     // Before the first connection the start fails with this reason; after it, ioredis reports every
     // failed reconnect, and one line per distinct problem is enough.
     const reason = describeError(error);
+    // By hand in the proxy's format: plugins import only the SDK, and a storage has no context.logger.
     if (connected && reason !== logged) console.error(`[hermes-proxy] redis ${options.label}: ${reason}`);
     logged = reason;
   });

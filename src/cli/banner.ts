@@ -1,5 +1,6 @@
 import { maskUrl } from "../config/mask.ts";
 import type { HermesConfig } from "../config/schema.ts";
+import { listeningURL } from "../server/network-urls.ts";
 
 export interface BannerInput {
   version: string;
@@ -9,6 +10,8 @@ export interface BannerInput {
   /** What the socket is bound to; the port is the real one, also when 0 was asked for. */
   host: string;
   port: number;
+  /** `https` when `server.tls` is set. @default "http" */
+  protocol?: "http" | "https";
   /** Where other machines reach the server (its address, or every interface when listening on all addresses). */
   networkURLs?: readonly string[];
   /** The config file as shown to the user, or undefined when there was none. */
@@ -19,18 +22,13 @@ export interface BannerInput {
   metricsURL?: string | undefined;
 }
 
-/** `http://[::1]:8642`: IPv6 literals take brackets in URLs. */
-export function listeningURL(host: string, port: number): string {
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-}
-
 /**
- * The startup lines. `Listening on http://HOST:PORT` is kept in that exact form: scripts and tests
- * read the port from it. Nothing here prints a secret: the upstream shows its origin only.
+ * The startup lines. `Listening on http://HOST:PORT` (`https://` with TLS) is kept in that exact
+ * form: scripts and tests read the port from it. Nothing here prints a secret: the upstream shows its origin only.
  */
 export function bannerLines(input: BannerInput): string[] {
   const { config } = input;
-  const lines = [`hermes-proxy ${input.version}`, `Listening on ${listeningURL(input.host, input.port)}`];
+  const lines = [`hermes-proxy ${input.version}`, `Listening on ${listeningURL(input.host, input.port, input.protocol)}`];
   for (const url of input.networkURLs ?? []) lines.push(`  network:  ${url}`);
   lines.push(
     `  upstream: ${describeUpstream(input.upstreamKind, config)}`,

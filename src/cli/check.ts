@@ -18,6 +18,9 @@ export async function runCheck(flags: ConfigFlags): Promise<void> {
   const { config, source } = await resolveConfig({ flags, env: process.env, cwd });
   const { errors, warnings } = checkStartup(config);
   if (errors.length > 0) throw new ConfigError(errors.join("\n"), { code: "startup_refused", problems: errors });
+  // The files `server.tls` names are read and paired here too, so that `check` passes only what `serve` can use.
+  const { readTls } = await import("../config/tls.ts");
+  readTls(config.server.tls, cwd);
   const file = source === undefined ? "none (defaults and environment)" : displayPath(source, cwd);
   process.stderr.write(`hermes-proxy: config file: ${file}\n`);
   // Which storage `serve` would open (not opened here: `check` must work without it).

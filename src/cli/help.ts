@@ -24,7 +24,8 @@ Environment:
   HERMES_MODEL_NAME, HERMES_STORAGE (memory | fs:<dir> | sqlite:<file> | redis://host:port/db),
   HERMES_HOME (the default data directory, else ./.hermes), HERMES_SYSTEM_PROMPT,
   HERMES_UPSTREAM_URL (else OPENAI_BASE_URL), HERMES_UPSTREAM_KEY (else OPENAI_API_KEY),
-  HERMES_UPSTREAM_MODEL, HERMES_UPSTREAM_API (chat | responses).
+  HERMES_UPSTREAM_MODEL, HERMES_UPSTREAM_API (chat | responses),
+  HERMES_TLS_CERT and HERMES_TLS_KEY (PEM file paths or text: serve HTTPS).
   The original server's API_SERVER_KEY, API_SERVER_PORT, API_SERVER_HOST,
   API_SERVER_CORS_ORIGINS and API_SERVER_MODEL_NAME are accepted too.
 

@@ -1,6 +1,6 @@
 import { ConfigError } from "../config/errors.ts";
 import { HermesError } from "../protocol/index.ts";
-import { ListenError } from "./listen.ts";
+import { ListenError } from "../server/listen-error.ts";
 import { UsageError } from "./usage-error.ts";
 
 export function printLines(lines: readonly string[]): void {

@@ -4,8 +4,8 @@ import { displayPath } from "../config/load.ts";
 import type { ConfigFlags } from "../config/overlay.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { version } from "../version.ts";
+import { bareHost } from "../server/listen-error.ts";
 import { bannerLines } from "./banner.ts";
-import { bareHost, listenExactly } from "./listen.ts";
 import { printError, printLines, printWarning } from "./output.ts";
 import { onShutdownSignal, withDeadline } from "./signals.ts";
 
@@ -23,31 +23,33 @@ export async function runServe(flags: ConfigFlags): Promise<void> {
   const { config, source } = await resolveConfig({ flags, env: process.env, cwd });
   const { errors, warnings } = checkStartup(config);
   if (errors.length > 0) throw new ConfigError(errors.join("\n"), { code: "startup_refused", problems: errors });
+  // Before anything opens (storage may be a remote Redis): a certificate that cannot be used is one
+  // line. Loaded here, like createHermes below, so that --help and --version do not load node:tls.
+  const { readTls } = await import("../config/tls.ts");
+  const tls = readTls(config.server.tls, cwd);
 
   // Loaded here rather than at the top so that --help, --version and check stay fast.
   const { createHermes } = await import("../index.ts");
   // The command logs one line per request unless the config or HERMES_LOG_REQUESTS says otherwise;
   // embedded (createHermes) and under test it stays quiet.
   const hermes = await createHermes({ ...config, logs: { ...config.logs, requests: config.logs.requests ?? true } });
-  let listener: Awaited<ReturnType<typeof listenExactly>>;
+  let listener: Awaited<ReturnType<typeof hermes.listen>>;
   try {
-    listener = await listenExactly(hermes.handler, { port: config.server.port, host: config.server.host });
+    listener = await hermes.listen({ tls });
   } catch (error) {
     await withDeadline(hermes.close(), shutdownMarginMs, undefined);
     throw error;
   }
 
-  listener.server.on("clientError", hermes.onClientError);
-
-  const networkURLs = listener.networkURLs();
   printLines(
     bannerLines({
       version,
       config,
       upstreamKind: hermes.upstreamKind,
       host: bareHost(config.server.host),
-      port: listener.address.port,
-      networkURLs,
+      port: listener.port,
+      protocol: listener.protocol,
+      networkURLs: listener.networkURLs(),
       source: source === undefined ? undefined : displayPath(source, cwd),
       storage: hermes.storage,
       metricsURL: hermes.metricsURL,

@@ -3,6 +3,14 @@ const secretKey = /(?:api[-_]?key|secret|token|password|passwd|authorization|coo
 /** Query parameters that commonly carry credentials in URLs. */
 const secretParameter = /^(?:api[-_]?key|key|token|access[-_]?token|secret|password|sig|signature)$/i;
 
+/**
+ * Whether a value that may hold key material reads as a file path: short, no whitespace and no long
+ * run of base64 letters (a DER key in base64 has one; `./certs/server-key.pem` does not).
+ */
+export function looksLikePath(value: string): boolean {
+  return value.length <= 1024 && !/\s/.test(value) && !/[A-Za-z0-9+=]{40}/.test(value);
+}
+
 export function isSecretKey(key: string): boolean {
   return secretKey.test(key);
 }
@@ -60,7 +68,8 @@ export function maskUrl(value: string): string {
 
 /**
  * A deep copy of a configuration that is safe to print: values of secret fields (`apiKey`, `token`, …)
- * through `maskSecret`, credentials in URLs through `maskUrl`, functions as `[function]`.
+ * through `maskSecret`, credentials in URLs through `maskUrl`, PEM text as its label
+ * (`[PEM private key]`), functions as `[function]`.
  *
  * @example
  * maskConfig({ server: { apiKey: "sk-abcdefghijklmnop" } }); // { server: { apiKey: "sk-…mnop" } }
@@ -69,8 +78,17 @@ export function maskConfig<T>(config: T): T {
   return maskValue(config, undefined) as T;
 }
 
+/** The first PEM block's label: `-----BEGIN EC PRIVATE KEY-----` → `EC PRIVATE KEY`. */
+const pemLabel = /-----BEGIN ([A-Z0-9 ]{1,40})-----/;
+
 function maskValue(value: unknown, key: string | undefined): unknown {
   if (typeof value === "string") {
+    // PEM given inline (`server.tls`) under any field name: a private key is a secret, and a
+    // certificate is many lines that tell a reader nothing; either shows as its label.
+    const pem = pemLabel.exec(value)?.[1];
+    if (pem !== undefined) return `[PEM ${pem.toLowerCase()}]`;
+    // `server.tls.key` is a file path, whose name helps a reader, unless it is key material without PEM armour.
+    if (key === "key" && !looksLikePath(value)) return "***";
     return key !== undefined && isSecretKey(key) ? maskSecret(value) : maskUrl(value);
   }
   if (typeof value === "function") return "[function]";

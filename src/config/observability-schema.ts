@@ -15,8 +15,14 @@ export const metricsConfigSchema = z.strictObject({
   processMetrics: z.boolean().default(true),
 });
 
-/** The request log: one line per request on stdout. */
+/** The request log (one line per request on stdout) and the diagnostic lines on stderr. */
 export const logsConfigSchema = z.strictObject({
+  /**
+   * The least severe diagnostic line written to stderr (`[hermes-proxy] …`: failed saves, hooks that
+   * threw, plugins' `context.logger`); one setting per process. Not the request log.
+   * @default "info"
+   */
+  level: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /**
    * One line per request: id, route, model, upstream, status, duration, time to first byte, tokens and
    * the error code; never message contents or keys.

@@ -33,6 +33,19 @@ export const serverConfigSchema = z.strictObject({
   shutdownTimeoutMs: positiveMs.default(10_000),
   /** An idle SSE stream gets a `: keepalive` comment this often. @default 15_000 */
   keepaliveMs: positiveMs.default(15_000),
+  /**
+   * Serve HTTPS (HTTP/1.1 over TLS) directly, without a reverse proxy in front. Each value is a file
+   * path (relative to the working directory) or the PEM text itself, as srvx's `tls` option takes them.
+   * Unset: plain HTTP.
+   */
+  tls: z
+    .strictObject({
+      /** The certificate chain, leaf first: `./cert.pem` or `-----BEGIN CERTIFICATE-----…`. */
+      cert: z.string().trim().min(1),
+      /** Its private key, unencrypted: `./key.pem` or `-----BEGIN PRIVATE KEY-----…`. Never printed by `check`. */
+      key: z.string().trim().min(1),
+    })
+    .optional(),
 });
 
 export const upstreamConfigSchema = z.strictObject({

@@ -8,6 +8,7 @@ import type { SessionStore } from "../state/sessions.ts";
 import type { Upstream } from "../upstream/types.ts";
 import { type FireStatus, fireOutputChars, isFireFinished, type JobFire, type JobRecord, summarize } from "./record.ts";
 import type { JobStore } from "./store.ts";
+import { logger } from "../utils/logger.ts";
 
 export interface FireRunnerOptions {
   store: JobStore;
@@ -147,7 +148,7 @@ export class FireRunner {
   }
 
   #track(work: Promise<void>): void {
-    const tracked = work.catch((error: unknown) => console.error("[hermes-proxy] recording a job fire failed:", error)).finally(() => this.#pending.delete(tracked));
+    const tracked = work.catch((error: unknown) => logger.error("recording a job fire failed:", error)).finally(() => this.#pending.delete(tracked));
     this.#pending.add(tracked);
   }
 }

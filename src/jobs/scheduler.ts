@@ -3,6 +3,7 @@ import { claimChange, planDue } from "./claim.ts";
 import type { JobClock } from "./clock.ts";
 import { type JobFire, type JobRecord, queuedFire } from "./record.ts";
 import type { JobStore } from "./store.ts";
+import { logger } from "../utils/logger.ts";
 
 export interface JobSchedulerOptions {
   store: JobStore;
@@ -81,7 +82,7 @@ export class JobScheduler {
         await this.#consider(job, now, report);
       } catch (error) {
         // One job's trouble (a storage error, a record that no longer parses) must not hold up the others.
-        console.error(`[hermes-proxy] job ${job.id}: the scheduler could not fire it:`, error);
+        logger.error(`job ${job.id}: the scheduler could not fire it:`, error);
       }
     }
     return report;
@@ -101,7 +102,7 @@ export class JobScheduler {
     // Another process claimed it first, or the job changed meanwhile: nothing to do here.
     if (!claimed || claimed.claim !== claimId) return;
     if (!plan.fire) {
-      console.warn(`[hermes-proxy] job ${job.id}: skipped the fire due at ${new Date(plan.scheduledFor).toISOString()}, older than the catch-up window`);
+      logger.warn(`job ${job.id}: skipped the fire due at ${new Date(plan.scheduledFor).toISOString()}, older than the catch-up window`);
       report.skipped.push(job.id);
       return;
     }
@@ -118,7 +119,7 @@ export class JobScheduler {
       earliest = (await this.tick()).earliest;
     } catch (error) {
       // A storage hiccup: the next poll tries again.
-      console.error("[hermes-proxy] the job scheduler's tick failed:", error);
+      logger.error("the job scheduler's tick failed:", error);
     }
     this.#arm(earliest);
   }

@@ -1,6 +1,7 @@
 import { prefixStorage, type Storage } from "unstorage";
 import type { HermesPlugin, PluginLogger } from "../plugin-api/index.ts";
 import { keys } from "../state/keys.ts";
+import { createLogger, type LogLevel } from "../utils/logger.ts";
 import type { Observers } from "./observers.ts";
 import { createRegistry, type PluginRegistry } from "./registry.ts";
 
@@ -23,14 +24,14 @@ export function loadPlugins(plugins: readonly HermesPlugin[], storage: Storage, 
   );
 }
 
-/** Console lines prefixed with the plugin's name; details as JSON on the same line, so logs stay greppable. */
+/** The proxy's logger with the plugin's name after the prefix; details as JSON on the same line, so logs stay greppable. */
 export function createPluginLogger(name: string): PluginLogger {
-  const write = (method: "debug" | "info" | "warn" | "error") => (message: string, details?: Record<string, unknown>) => {
-    const line = `[hermes-proxy] [${name}] ${message}`;
-    if (details === undefined) console[method](line);
-    else console[method](line, safeJson(details));
+  const log = createLogger(name);
+  const at = (level: LogLevel) => (message: string, details?: Record<string, unknown>) => {
+    if (details === undefined) log[level](message);
+    else log[level](message, safeJson(details));
   };
-  return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
 function safeJson(value: unknown): string {

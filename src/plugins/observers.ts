@@ -1,4 +1,5 @@
 import type { PluginHooks } from "../plugin-api/index.ts";
+import { logger } from "../utils/logger.ts";
 
 /** The hooks that observe requests, upstream calls, tool calls and storage: called, never awaited. */
 export type ObservationHooks = Pick<
@@ -49,7 +50,7 @@ export function combineObservers(sources: readonly ObserverSource[]): Observers 
 }
 
 function guarded(label: string, hook: (...args: unknown[]) => unknown): (...args: unknown[]) => void {
-  const report = (error: unknown) => console.error(`[hermes-proxy] ${label} hook failed:`, error);
+  const report = (error: unknown) => logger.error(`${label} hook failed:`, error);
   return (...args) => {
     try {
       const result = hook(...args);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { HermesError, type HermesErrorInfo } from "../protocol/index.ts";
 import { type StorageCoordination } from "../plugin-api/index.ts";
 import { channels } from "../state/keys.ts";
+import { logger } from "../utils/logger.ts";
 
 /** What one process asks the process that owns a run or a background response to do. */
 export type Command =
@@ -112,11 +113,11 @@ export class CommandBus {
       reply = { ok: true, value: (await handler(request.command)) ?? null };
     } catch (error) {
       const info = HermesError.is(error) ? error.toInfo() : new HermesError("Internal server error", { status: 500, code: "internal_error" }).toInfo();
-      if (!HermesError.is(error)) console.error("[hermes-proxy] a command failed:", error);
+      if (!HermesError.is(error)) logger.error("a command failed:", error);
       reply = { ok: false, error: info };
     }
     await this.#coordination
       .publish(channels.instance(request.from), JSON.stringify({ id: request.id, reply } satisfies Envelope))
-      .catch((error: unknown) => console.error("[hermes-proxy] replying to a command failed:", error));
+      .catch((error: unknown) => logger.error("replying to a command failed:", error));
   }
 }

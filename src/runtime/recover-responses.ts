@@ -1,5 +1,6 @@
 import type { ResponseStore } from "../state/responses.ts";
 import type { UnfinishedMarks } from "../state/unfinished.ts";
+import { logger } from "../utils/logger.ts";
 
 export const abandonedResponseError = { code: "response_abandoned", message: "The process running this background response stopped before it finished" };
 
@@ -21,6 +22,6 @@ export async function settleUnfinishedResponses(responses: ResponseStore, unfini
     }
     await unfinished.unmark("responses", id);
   }
-  if (settled > 0) console.error(`[hermes-proxy] settled ${settled} background response(s) left unfinished by the previous process as failed (response_abandoned)`);
+  if (settled > 0) logger.error(`settled ${settled} background response(s) left unfinished by the previous process as failed (response_abandoned)`);
   return settled;
 }

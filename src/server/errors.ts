@@ -1,5 +1,6 @@
 import { type H3Event, HTTPError, HTTPResponse } from "h3";
 import { HermesError, type HermesErrorInfo, toErrorInfo } from "../protocol/index.ts";
+import { logger } from "../utils/logger.ts";
 
 /** The OpenAI error envelope. This file is the only place that writes it. */
 export function errorEnvelope(info: Pick<HermesErrorInfo, "message" | "type" | "code" | "param">) {
@@ -22,7 +23,7 @@ export function errorResponse(error: unknown, event: H3Event): HTTPResponse {
     return new HTTPResponse(JSON.stringify(errorEnvelope(info)), { status: info.status, headers: jsonHeaders });
   }
   const cause = HTTPError.isError(error) ? (error.cause ?? error) : error;
-  console.error("[hermes-proxy] internal error:", cause);
+  logger.error("internal error:", cause);
   const info = toErrorInfo(cause);
   return new HTTPResponse(JSON.stringify(errorEnvelope(info)), { status: info.status, headers: jsonHeaders });
 }

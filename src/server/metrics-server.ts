@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { HermesMetrics } from "../observability/metrics/metrics.ts";
 import { errorEnvelope } from "./errors.ts";
+import { logger } from "../utils/logger.ts";
 
 export interface MetricsServer {
   /** `http://host:port`, the port being the real one when 0 was asked for. */
@@ -26,7 +27,7 @@ export async function startMetricsServer(metrics: HermesMetrics, options: { port
     metrics.render().then(
       (text) => response.writeHead(200, { "content-type": metrics.contentType }).end(request.method === "HEAD" ? undefined : text),
       (error: unknown) => {
-        console.error("[hermes-proxy] rendering metrics failed:", error);
+        logger.error("rendering metrics failed:", error);
         response.writeHead(500, { "content-type": "text/plain" }).end("metrics failed\n");
       },
     );

@@ -1,5 +1,6 @@
 import type { H3Event } from "h3";
 import { HermesError } from "../protocol/index.ts";
+import { sessionIdSchema } from "../wire/shared-schemas.ts";
 
 export const SESSION_HEADER = "x-hermes-session-id";
 
@@ -18,8 +19,7 @@ export function requestedSessionId(event: H3Event, apiKeyConfigured: boolean): s
       param: "X-Hermes-Session-Id",
     });
   const id = value.trim();
-  // biome-ignore lint: control characters are exactly what is being refused
-  if (!id || id.length > 256 || /[\u0000-\u001f\u007f]/.test(id))
+  if (!sessionIdSchema.safeParse(id).success)
     throw new HermesError("X-Hermes-Session-Id must be 1-256 printable characters", {
       status: 400,
       code: "invalid_session_id",

@@ -4,6 +4,7 @@ import { type StorageCoordination } from "../plugin-api/index.ts";
 import { indexes, keys } from "./keys.ts";
 import { expired, isObject, unreadable } from "./records.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";
+import { logger } from "../utils/logger.ts";
 
 /** A conversation name's pointer: its latest response, and the turn holding it while one runs. */
 interface ConversationRecord {
@@ -75,10 +76,12 @@ export function createConversationStore(storage: Storage, options: ConversationS
           status: 409,
           code: "conversation_conflict",
           param: "conversation",
+          // A turn holds its name for the length of one answer: worth trying again soon.
+          headers: { "retry-after": "1" },
         });
       const renewal = setInterval(() => {
         update(name, (current) => (held(current, turn) ? { ...current!, lease: { turn, until: now() + leaseMs } } : undefined)).catch(
-          (error: unknown) => console.error("[hermes-proxy] renewing a conversation lease failed:", error),
+          (error: unknown) => logger.error("renewing a conversation lease failed:", error),
         );
       }, leaseMs / 3);
       renewal.unref();
@@ -93,7 +96,7 @@ export function createConversationStore(storage: Storage, options: ConversationS
             );
             const kept = after !== null && after.lease === undefined && (responseId === null || after.responseId === responseId);
             if (kept) await retention.written(keys.conversation(name), after.expiresAt);
-            else console.warn(`[hermes-proxy] conversation "${name}": the turn lost its lease before it was stored; the name was not advanced`);
+            else logger.warn(`conversation "${name}": the turn lost its lease before it was stored; the name was not advanced`);
             return kept;
           })()),
       };

@@ -5,6 +5,7 @@ import { type StorageCoordination } from "../plugin-api/index.ts";
 import { indexes, keys } from "./keys.ts";
 import { expired, isObject } from "./records.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";
+import { logger } from "../utils/logger.ts";
 
 /** A response worth replaying: status, the JSON body and the headers the route set. */
 export interface StoredReply {
@@ -70,7 +71,7 @@ export function createIdempotencyStore(storage: Storage, options: IdempotencyOpt
     const renewal = setInterval(() => {
       coordination
         .update<IdempotencyRecord>(key, (current) => (ours(current, owner) ? { ...current!, expiresAt: now() + pendingMs } : undefined), { ttlMs: pendingMs })
-        .catch((error: unknown) => console.error("[hermes-proxy] renewing an idempotency claim failed:", error));
+        .catch((error: unknown) => logger.error("renewing an idempotency claim failed:", error));
     }, pendingMs / 3);
     renewal.unref();
     const settle = (next: IdempotencyRecord | null, ttl: number) =>

@@ -1,3 +1,5 @@
+import { logger } from "../utils/logger.ts";
+
 /**
  * unstorage's per-write `ttl` option, in whole seconds. Drivers with native expiry (Redis) drop the
  * record themselves; the others ignore it, and every store also checks its records' `expiresAt` on read.
@@ -18,6 +20,6 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 
 /** A record that does not parse (a torn write, a foreign value) reads as missing, never as data. */
 export function unreadable(key: string): null {
-  console.warn(`[hermes-proxy] ignoring an unreadable record at ${key}`);
+  logger.warn(`ignoring an unreadable record at ${key}`);
   return null;
 }

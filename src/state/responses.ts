@@ -1,5 +1,5 @@
 import type { Storage } from "unstorage";
-import type { Item, Usage } from "../protocol/index.ts";
+import { HermesError, type Item, type Usage } from "../protocol/index.ts";
 import type { StorageCoordination } from "../plugin-api/index.ts";
 import { expired, isObject, storageTtl, unreadable } from "./records.ts";
 import { channels, indexes, keys } from "./keys.ts";
@@ -74,9 +74,16 @@ const isFinal = (record: StoredResponse) => record.response.status !== "queued" 
 export function createResponseStore(storage: Storage, options: ResponseStoreOptions) {
   const { coordination } = options;
   const now = options.now ?? Date.now;
+  // Cached by storage key, which is what an eviction names.
   const cache = new RecordCache<StoredResponse>(options.cacheEntries ?? 10_000);
+  const forget = (key: string) => coordination.publish(channels.responsesDeleted(), key);
   const retention = createRetention(coordination, indexes.responses, options.retention, async (evicted) => {
-    for (const key of evicted) await storage.removeItem(key);
+    for (const key of evicted) {
+      await storage.removeItem(key);
+      cache.delete(key);
+      // Every process drops it too: a chain must read the same (broken) way on all of them.
+      await forget(key);
+    }
   });
   const live = (record: StoredResponse) => !expired(record, now());
 
@@ -85,12 +92,12 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
     if (value === null) return null;
     if (!isStoredResponse(value)) return unreadable(keys.response(id));
     if (!live(value)) return null;
-    if (isFinal(value)) cache.set(id, value);
+    if (isFinal(value)) cache.set(keys.response(id), value);
     return value;
   };
   /** A finished record from the cache, synchronously: a walk over cached ancestors never yields to the event loop. */
   const cached = (id: string) => {
-    const hit = cache.get(id);
+    const hit = cache.get(keys.response(id));
     return hit && live(hit) ? hit : undefined;
   };
 
@@ -102,20 +109,25 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
       const stored: StoredResponse = { ...record, expiresAt: now() + ttlMs };
       const key = keys.response(record.response.id);
       await retention.written(key, stored.expiresAt!, storage.setItem(key, stored, storageTtl(ttlMs)));
-      if (isFinal(stored)) cache.set(record.response.id, stored);
-      else cache.delete(record.response.id);
+      if (isFinal(stored)) cache.set(key, stored);
+      else cache.delete(key);
     },
     async remove(id: string): Promise<boolean> {
       const key = keys.response(id);
       if (!(await storage.hasItem(key))) return false;
       await storage.removeItem(key);
-      cache.delete(id);
-      await Promise.all([retention.removed(key), coordination.publish(channels.responsesDeleted(), id)]);
+      cache.delete(key);
+      await Promise.all([retention.removed(key), forget(key)]);
       return true;
     },
     /**
      * Everything the chain ending at `id` said, oldest first: each turn's input then its output. The
      * record itself comes back too (its instructions and session carry forward). Null when `id` is unknown.
+     *
+     * @throws {HermesError} 404 `previous_response_not_found` naming the missing ancestor when the chain
+     * is broken (an ancestor was deleted, expired or evicted): a model must never get a shorter history
+     * than the client built without a word. Every process reads a broken chain the same way, since
+     * deletions and evictions are broadcast to their caches.
      */
     async history(id: string): Promise<{ items: Item[]; record: StoredResponse } | null> {
       const record = await get(id);
@@ -123,7 +135,7 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
       const turns: StoredResponse[] = [record];
       for (let parent = record.parentId; parent && turns.length < MAX_CHAIN; ) {
         const ancestor = cached(parent) ?? (await get(parent));
-        if (!ancestor) break;
+        if (!ancestor) throw brokenChain(id, parent);
         turns.push(ancestor);
         parent = ancestor.parentId;
       }
@@ -134,14 +146,21 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
       }
       return { items, record };
     },
-    /** Drops responses deleted by any process from this one's cache; resolves with the unsubscriber. */
+    /** Drops responses deleted or evicted by any process from this one's cache; resolves with the unsubscriber. */
     listen(): Promise<() => Promise<void>> {
-      return coordination.subscribe(channels.responsesDeleted(), (id) => cache.delete(id));
+      return coordination.subscribe(channels.responsesDeleted(), (key) => cache.delete(key));
     },
   };
 }
 
 export type ResponseStore = ReturnType<typeof createResponseStore>;
+
+function brokenChain(id: string, missing: string): HermesError {
+  return new HermesError(
+    `The conversation behind '${id}' is incomplete: its earlier response '${missing}' was deleted or has expired, so its history cannot be rebuilt. Start a new conversation, or send the history with the request.`,
+    { status: 404, code: "previous_response_not_found", param: "previous_response_id" },
+  );
+}
 
 function isStoredResponse(value: unknown): value is StoredResponse {
   if (!isObject(value) || !isObject(value.response)) return false;

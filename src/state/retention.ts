@@ -1,4 +1,5 @@
 import type { StorageCoordination } from "../plugin-api/index.ts";
+import { logger } from "../utils/logger.ts";
 
 /** How long one store keeps a record after its last write, and how many it keeps at most. */
 export interface RetentionPolicy {
@@ -40,7 +41,7 @@ export function createRetention(
       const [evicted] = await Promise.all([coordination.track(index, key, expiresAt, policy.maxEntries), write]);
       if (evicted.length === 0) return;
       // Off the request's path: the write is done, removing old records is housekeeping.
-      evict(evicted).catch((error: unknown) => console.error(`[hermes-proxy] evicting from ${index} failed:`, error));
+      evict(evicted).catch((error: unknown) => logger.error(`evicting from ${index} failed:`, error));
     },
     async removed(key) {
       await coordination.untrack(index, key);

@@ -40,3 +40,22 @@ export function unsupportedPart<const T extends readonly [string, ...string[]]>(
 }
 
 export const reasoningEffort = z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]);
+
+/**
+ * A session id, wherever a client names one (`/api/sessions`, a run's `session_id`, the
+ * `X-Hermes-Session-Id` header): 1-256 characters that can travel in an HTTP header, since every turn
+ * answers with its session in `X-Hermes-Session-Id`. So: no control characters, nothing beyond
+ * U+00FF (an emoji or a lone surrogate would make that answer fail after the turn was stored). One
+ * rule for every route, checked before anything is written.
+ */
+// biome-ignore lint: control characters are exactly what is being refused
+export const SESSION_ID_CHARACTERS = /^[^\u0000-\u001f\u007f\u0100-\uffff]*$/;
+
+export const sessionIdSchema = z
+  .string()
+  .min(1, "Session ids are 1-256 characters")
+  .max(256, "Session ids are 1-256 characters")
+  .refine((id) => SESSION_ID_CHARACTERS.test(id), {
+    message: "Session ids must be printable and fit in an HTTP header: no control characters, nothing beyond U+00FF",
+    params: { code: "invalid_session_id" },
+  });

@@ -57,7 +57,7 @@ export function collect(child: ChildProcess, timeoutMs: number): Promise<CliResu
 
 export interface RunningCli {
   child: ChildProcess;
-  /** `http://HOST:PORT` from the `Listening on` line. */
+  /** `http://HOST:PORT` (or `https://`) from the `Listening on` line. */
   url: string;
   port: number;
   output(): { stdout: string; stderr: string };
@@ -65,7 +65,7 @@ export interface RunningCli {
   exited: Promise<CliResult>;
 }
 
-/** Starts a long-running command and waits for its `Listening on http://HOST:PORT` line. */
+/** Starts a long-running command and waits for its `Listening on http(s)://HOST:PORT` line. */
 export function startCli(
   command: string,
   args: readonly string[],
@@ -86,7 +86,7 @@ export function startCli(
       reject(new Error(`no "Listening on" line after ${options.timeoutMs ?? 15_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, options.timeoutMs ?? 15_000);
     const onData = (): void => {
-      const match = /Listening on (http:\/\/\S+):(\d+)/.exec(stdout);
+      const match = /Listening on (https?:\/\/\S+):(\d+)/.exec(stdout);
       if (match?.[1] === undefined || match[2] === undefined) return;
       finish();
       const port = Number(match[2]);

@@ -54,8 +54,19 @@ describe("hostile client-chosen ids on the fs storage", () => {
     });
   }
 
-  it("starts a run whose session id holds a lone surrogate", async () => {
-    const response = await post("/v1/runs", { input: "hi", session_id: "sess-\ud800" });
+  it("refuses a run whose session id cannot travel in a header (a lone surrogate, an emoji) before anything is written", async () => {
+    upstream.reset();
+    for (const sessionId of ["sess-\ud800", "sess-💥"]) {
+      const refused = await post("/v1/runs", { input: "hi", session_id: sessionId });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("invalid_session_id");
+    }
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it("starts a run whose session id holds Latin-1 letters", async () => {
+    upstream.reset();
+    const response = await post("/v1/runs", { input: "hi", session_id: "sess-é" });
     expect(response.status).toBe(202);
     const { run_id: id } = (await response.json()) as { run_id: string };
     const events = await (await fetch(`${proxy.url}/v1/runs/${id}/events`)).text();

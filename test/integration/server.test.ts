@@ -58,7 +58,7 @@ describe("server: routes, middleware and the error envelope", () => {
       ["no key", {}],
       ["wrong key", { authorization: "Bearer wrong-key-0123456789" }],
       ["wrong scheme", { authorization: `Basic ${KEY}` }],
-      ["lowercase scheme", { authorization: `bearer ${KEY}` }],
+      ["lowercase scheme, wrong key", { authorization: "bearer wrong-key-0123456789" }],
     ];
     for (const [, headers] of cases) {
       await expectEnvelope(await fetch(`${proxy.url}/v1/models`, { headers }), 401, "invalid_api_key");
@@ -66,6 +66,8 @@ describe("server: routes, middleware and the error envelope", () => {
     }
     await expectEnvelope(await fetch(`${proxy.url}/v1/models?api_key=${KEY}`), 401, "invalid_api_key");
     expect((await get("/v1/models")).status).toBe(200);
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    expect((await fetch(`${proxy.url}/v1/models`, { headers: { authorization: `bearer ${KEY}` } })).status).toBe(200);
   });
 
   it("sets the security headers on successes and errors", async () => {

@@ -283,6 +283,14 @@ describe("the Sessions API", () => {
     for (const bad of ["a%0Ab", "x".repeat(257)]) expect((await json("GET", `/api/sessions/${bad}`, undefined, 400)).error.code).toBe("invalid_session_id");
     for (const malformed of ["%ZZ", "%E0%A4%A"]) expect((await call("GET", `/api/sessions/${malformed}`)).status).toBe(400);
     expect((await json("POST", "/api/sessions", { id: "tab\there" }, 400)).error).toMatchObject({ code: "invalid_session_id", param: "id" });
+    // An id that could not be echoed in X-Hermes-Session-Id is refused on create and fork, and nothing is written.
+    for (const id of ["💥", "sess-\ud800"]) {
+      expect((await json("POST", "/api/sessions", { id }, 400)).error).toMatchObject({ code: "invalid_session_id", param: "id" });
+      expect((await call("GET", `/api/sessions/${encodeURIComponent("💥")}`)).status).toBe(400);
+    }
+    await json("POST", "/api/sessions", { id: "fork-source" }, 201);
+    expect((await json("POST", "/api/sessions/fork-source/fork", { id: "💥" }, 400)).error.code).toBe("invalid_session_id");
+    expect(await session("fork-source")).not.toHaveProperty("end_reason");
     await json("POST", "/api/sessions", { id: "../sessions:x" }, 201);
     expect(await session("../sessions:x")).toMatchObject({ id: "../sessions:x" });
 

@@ -1,9 +1,10 @@
-import { expect, it, vi } from "vitest";
+import { expect, it, onTestFinished } from "vitest";
 import { hermesConfigSchema } from "../../src/config/schema.ts";
 import type { Item } from "../../src/protocol/index.ts";
 import { keys } from "../../src/state/keys.ts";
 import type { StoredResponse } from "../../src/state/responses.ts";
 import { createSessionStore } from "../../src/state/sessions.ts";
+import { captureLogs } from "../../src/utils/logger.ts";
 import { sessionMessages } from "../../src/wire/sessions/index.ts";
 import { describeStorages } from "../helpers/storages.ts";
 import { useStores } from "../helpers/stores.ts";
@@ -151,7 +152,7 @@ describeStorages(
     });
 
     it("reads a torn record as missing", async () => {
-      vi.spyOn(console, "warn").mockImplementation(() => undefined);
+      onTestFinished(captureLogs().restore);
       await env.opened.storage.setItem(keys.session("torn"), { id: "torn", items: [] });
       expect(await env.stores.sessions.get("torn")).toBeNull();
       expect(await env.stores.sessions.history("torn")).toBeNull();

@@ -1,4 +1,4 @@
-import { expect, it, vi } from "vitest";
+import { expect, it, onTestFinished, vi } from "vitest";
 import { hermesConfigSchema } from "../../src/config/schema.ts";
 import type { Item } from "../../src/protocol/index.ts";
 import { createConversationStore } from "../../src/state/conversations.ts";
@@ -6,6 +6,7 @@ import { createIdempotencyStore } from "../../src/state/idempotency.ts";
 import { keys } from "../../src/state/keys.ts";
 import type { StoredResponse } from "../../src/state/responses.ts";
 import type { RunRecord } from "../../src/state/runs.ts";
+import { captureLogs } from "../../src/utils/logger.ts";
 import { describeStorages } from "../helpers/storages.ts";
 import { useStores } from "../helpers/stores.ts";
 
@@ -43,10 +44,12 @@ describeStorages("every store", (target) => {
   it("responses: a record that does not parse reads as missing", async () => {
     await env.opened.storage.setItem(keys.response("torn"), '{"response":{"id":"torn","status":"compl');
     await env.opened.storage.setItem(keys.response("foreign"), { something: "else" });
-    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const logs = captureLogs();
+    onTestFinished(logs.restore);
     expect(await env.stores.responses.get("torn")).toBeNull();
     expect(await env.stores.responses.get("foreign")).toBeNull();
     expect(await env.stores.responses.history("torn")).toBeNull();
+    expect(logs.lines()).toContain(`[hermes-proxy] ignoring an unreadable record at ${keys.response("torn")}`);
   });
 
   it("responses: keeps at most maxEntries, the oldest evicted, without listing the store", async () => {
@@ -67,7 +70,7 @@ describeStorages("every store", (target) => {
     const conversations = createConversationStore(env.opened.storage, { coordination: env.opened.coordination, retention: config.retention.conversations, leaseMs: 300 });
     const first = await conversations.claim("chat", "resp_a");
     expect(first.previous).toBeNull();
-    await expect(conversations.claim("chat", "resp_b")).rejects.toMatchObject({ status: 409, code: "conversation_conflict" });
+    await expect(conversations.claim("chat", "resp_b")).rejects.toMatchObject({ status: 409, code: "conversation_conflict", headers: { "retry-after": "1" } });
     expect(await first.finish("resp_a")).toBe(true);
     expect(await conversations.latest("chat")).toBe("resp_a");
     const second = await conversations.claim("chat", "resp_b");

@@ -10,6 +10,7 @@ import { approvalRequestPayload, cancelledPayload, RunsEventEncoder } from "../.
 import { isFinished } from "../../state/runs.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import type { LiveRun } from "./live-run.ts";
+import { logger } from "../../utils/logger.ts";
 
 export interface ExecuteOptions {
   config: HermesConfig;
@@ -69,28 +70,33 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
         });
       },
     });
-    for await (const event of events) {
-      collector.add(event);
-      if (event.type === "run.completed") await hooks.beforeCompleted?.(collector.result);
-      hooks.onEvent?.(event);
-      const payload = encoder.encode(event, live.timestamp());
-      if (payload) live.emit(payload);
-      if (event.type === "run.completed") {
-        record.output = answerOf(collector.result.output);
-        record.usage = event.usage;
-        live.finish("completed");
-      } else if (event.type === "run.failed") {
-        record.usage = event.usage ?? null;
-        // A stop aborts the run with code `cancelled`; anything else is a failure to report. One the
-        // shutdown cut short is `interrupted`: it did not fail, and it may be worth starting again.
-        if (event.error.code !== "cancelled") record.error = { message: event.error.message, code: event.error.code };
-        const interrupted = shutdown.signal.aborted && !live.stop.signal.aborted;
-        live.finish(event.error.code === "cancelled" ? "cancelled" : interrupted ? "interrupted" : "failed");
+    for await (const batch of events) {
+      for (const event of batch) {
+        collector.add(event);
+        if (event.type === "run.completed") await hooks.beforeCompleted?.(collector.result);
+        hooks.onEvent?.(event);
+        const payload = encoder.encode(event, live.timestamp());
+        if (payload) live.emit(payload);
+        if (event.type === "run.completed") {
+          record.output = answerOf(collector.result.output);
+          record.usage = event.usage;
+          live.finish("completed");
+        } else if (event.type === "run.failed") {
+          record.usage = event.usage ?? null;
+          // A run stopped or cut short keeps the answer it had streamed so far.
+          const partial = answerOf(collector.result.output);
+          if (partial) record.output = partial;
+          // A stop aborts the run with code `cancelled`; anything else is a failure to report. One the
+          // shutdown cut short is `interrupted`: it did not fail, and it may be worth starting again.
+          if (event.error.code !== "cancelled") record.error = { message: event.error.message, code: event.error.code };
+          const interrupted = shutdown.signal.aborted && !live.stop.signal.aborted;
+          live.finish(event.error.code === "cancelled" ? "cancelled" : interrupted ? "interrupted" : "failed");
+        }
       }
     }
   } catch (error) {
     // The agent loop ends every run in a terminal event; this only guards against a bug in it.
-    console.error("[hermes-proxy] run failed:", error);
+    logger.error("run failed:", error);
     if (!isFinished(record.status)) {
       record.error = { message: "Internal server error", code: "internal_error" };
       live.emit({ event: "run.failed", run_id: record.id, timestamp: live.timestamp(), error: "Internal server error", code: "internal_error" });

@@ -3,6 +3,7 @@ import { channels } from "../../state/keys.ts";
 import { type RunLogEntry, type RunStore, isFinished, isTerminalPayload } from "../../state/runs.ts";
 
 import type { RunMessage } from "./live-run.ts";
+import { logger } from "../../utils/logger.ts";
 
 const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -114,7 +115,7 @@ export function followShared(
       wake?.();
       await started?.catch(() => undefined);
       // A storage that is down cannot take the unsubscribe: the follower is gone all the same.
-      await unsubscribe?.().catch((error: unknown) => console.error("[hermes-proxy] unsubscribing a run follower failed:", error));
+      await unsubscribe?.().catch((error: unknown) => logger.error("unsubscribing a run follower failed:", error));
       return done;
     },
   };

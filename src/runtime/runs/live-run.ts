@@ -2,6 +2,7 @@ import { HermesError } from "../../protocol/index.ts";
 import { isFinished, isTerminalPayload, type RunLogEntry, type RunRecord, type RunState, type RunStore } from "../../state/runs.ts";
 import { type RunsPayload } from "../../wire/runs/index.ts";
 import { ApprovalQueue } from "./approvals.ts";
+import { logger } from "../../utils/logger.ts";
 
 /** What a live run publishes for followers on other processes: each stored event, then its end. */
 export type RunMessage = RunLogEntry | { end: number };
@@ -151,7 +152,7 @@ export class LiveRun {
       setTimeout(() => {
         if (this.done) return;
         this.#gaveUp = true;
-        console.error(`[hermes-proxy] run ${this.record.id}: the storage is unavailable; ${this.log.length - this.stored} of its events were not stored`);
+        logger.error(`run ${this.record.id}: the storage is unavailable; ${this.log.length - this.stored} of its events were not stored`);
         this.#finishWriting("abandoned");
       }, shutdownGraceMs).unref();
     };
@@ -184,13 +185,13 @@ export class LiveRun {
         if (operation === "append") await this.#appendNext();
         else if (operation === "save") await this.#saveRecord();
         else await this.#sendEnd();
-        if (this.#failingSince !== undefined) console.error(`[hermes-proxy] run ${this.record.id}: the storage answers again; its events are stored`);
+        if (this.#failingSince !== undefined) logger.error(`run ${this.record.id}: the storage answers again; its events are stored`);
         this.#failingSince = undefined;
         attempt = 0;
       } catch (error) {
         if (operation === "save") this.#dirty = true;
         if (this.#failingSince === undefined)
-          console.error(`[hermes-proxy] run ${this.record.id}: storing its events failed; retrying, for up to ${this.#outageLimitMs} ms before the run fails:`, error);
+          logger.error(`run ${this.record.id}: storing its events failed; retrying, for up to ${this.#outageLimitMs} ms before the run fails:`, error);
         this.#failing(startedAt);
         await new Promise((resolve) => setTimeout(resolve, retryDelaysMs[Math.min(attempt++, retryDelaysMs.length - 1)]).unref());
       } finally {
@@ -226,7 +227,7 @@ export class LiveRun {
       // that failed on the way back (the storage went away after applying it) — a prefix of these.
       if (!result.sealed) {
         if (result.length < first - 1) {
-          console.error(`[hermes-proxy] run ${this.record.id}: its stored log has ${result.length} events, fewer than the ${this.stored} stored before (was the storage emptied?)`);
+          logger.error(`run ${this.record.id}: its stored log has ${result.length} events, fewer than the ${this.stored} stored before (was the storage emptied?)`);
           return this.#supersede();
         }
         ours = Math.min(result.length, last);
@@ -268,7 +269,7 @@ export class LiveRun {
   #supersede(): void {
     if (this.superseded) return;
     this.superseded = true;
-    console.error(`[hermes-proxy] run ${this.record.id}: another process settled it (this one had lost its lease); it stops here`);
+    logger.error(`run ${this.record.id}: another process settled it (this one had lost its lease); it stops here`);
     this.stop.abort(new HermesError("Another process settled this run: the process running it had stopped renewing its lease", { status: 409, code: "run_abandoned" }));
     this.#wake();
   }
@@ -288,5 +289,5 @@ export class LiveRun {
 }
 
 function logPublishError(error: unknown): void {
-  console.error("[hermes-proxy] publishing a run event failed:", error);
+  logger.error("publishing a run event failed:", error);
 }

@@ -15,6 +15,7 @@ import { followLive, followStored } from "./follow.ts";
 import { followShared } from "./follow-shared.ts";
 import { LiveRun } from "./live-run.ts";
 import { settleAbandoned } from "./settle.ts";
+import { logger } from "../../utils/logger.ts";
 
 export interface RunManagerOptions {
   config: HermesConfig;
@@ -136,7 +137,7 @@ export class RunManager {
       ...(settings.jobFire !== undefined && { jobFire: settings.jobFire }),
     };
     const release = () => {
-      coordination.release(pools.runs, id).catch((error: unknown) => console.error("[hermes-proxy] releasing a run slot failed:", error));
+      coordination.release(pools.runs, id).catch((error: unknown) => logger.error("releasing a run slot failed:", error));
     };
     try {
       // The lease and the mark come first: a run stored without them could outlive its process unseen.
@@ -146,7 +147,7 @@ export class RunManager {
     } catch (error) {
       release();
       this.#forget(id);
-      console.error("[hermes-proxy] storing a new run failed:", error);
+      logger.error("storing a new run failed:", error);
       throw new HermesError("The run could not be stored: the storage is unavailable", { status: 503, code: "storage_unavailable", headers: { "retry-after": "1" } });
     }
     const publish = coordination.shared ? (message: unknown) => coordination.publish(channels.run(id), JSON.stringify(message)) : undefined;
@@ -161,7 +162,7 @@ export class RunManager {
     this.#keepLeases();
     const snapshot = { ...record };
     void executeRun(live, input, this.#options, settings.hooks)
-      .catch((error: unknown) => console.error("[hermes-proxy] run failed:", error))
+      .catch((error: unknown) => logger.error("run failed:", error))
       .finally(() => {
         this.#live.delete(id);
         // Normally released at the terminal status already; this covers a run that never got one.
@@ -172,7 +173,7 @@ export class RunManager {
         try {
           settings.onEnd?.({ ...live.record });
         } catch (error) {
-          console.error("[hermes-proxy] a run's end listener failed:", error);
+          logger.error("a run's end listener failed:", error);
         }
       });
     return snapshot;
@@ -250,7 +251,7 @@ export class RunManager {
    */
   sweep(): Promise<void> {
     return (this.#sweeping ??= this.#sweepOnce()
-      .catch((error: unknown) => console.error("[hermes-proxy] sweeping lapsed run leases failed:", error))
+      .catch((error: unknown) => logger.error("sweeping lapsed run leases failed:", error))
       .finally(() => (this.#sweeping = undefined)));
   }
 
@@ -265,7 +266,7 @@ export class RunManager {
       try {
         await this.#settle(id);
       } catch (error) {
-        console.error(`[hermes-proxy] settling run ${id}, whose process stopped, failed (the next sweep tries again):`, error);
+        logger.error(`settling run ${id}, whose process stopped, failed (the next sweep tries again):`, error);
       }
     }
   }
@@ -287,7 +288,7 @@ export class RunManager {
         settled++;
       } else await unfinished.unmark("runs", id);
     }
-    if (settled > 0) console.error(`[hermes-proxy] settled ${settled} run(s) left unfinished by the previous process as failed (run_abandoned)`);
+    if (settled > 0) logger.error(`settled ${settled} run(s) left unfinished by the previous process as failed (run_abandoned)`);
     return settled;
   }
 
@@ -307,7 +308,7 @@ export class RunManager {
         try {
           listener(settled);
         } catch (error) {
-          console.error("[hermes-proxy] a settled run's listener failed:", error);
+          logger.error("a settled run's listener failed:", error);
         }
       }
     }
@@ -322,7 +323,7 @@ export class RunManager {
     await Promise.all([
       coordination.shared ? coordination.release(pools.runLeases, id) : undefined,
       unfinished?.unmark("runs", id),
-    ]).catch((error: unknown) => console.error(`[hermes-proxy] releasing run ${id}'s lease failed:`, error));
+    ]).catch((error: unknown) => logger.error(`releasing run ${id}'s lease failed:`, error));
   }
 
   /**
@@ -340,7 +341,7 @@ export class RunManager {
         return;
       }
       const renewals = [coordination.renew(pools.runs, ids, slotLeaseMs), coordination.shared ? coordination.renew(pools.runLeases, ids, this.#leaseMs) : undefined];
-      Promise.all(renewals).catch((error: unknown) => console.error("[hermes-proxy] renewing run leases failed:", error));
+      Promise.all(renewals).catch((error: unknown) => logger.error("renewing run leases failed:", error));
     }, Math.min(this.#leaseMs, slotLeaseMs) / 3);
     this.#renewal.unref();
   }

@@ -1,6 +1,7 @@
 import type { Item } from "../../protocol/index.ts";
 import type { SessionSource, SessionStore } from "../../state/sessions.ts";
 import { outputToItems, type RunResult } from "../../protocol/index.ts";
+import { logger } from "../../utils/logger.ts";
 
 /**
  * How a run joins its session. A run on an existing session continues it: the session's history goes
@@ -30,6 +31,6 @@ export function recordRunOnSession(
     const messages = { append: [...settings.newItems, ...outputToItems(result.output)] };
     await sessions
       .recordTurn(settings.sessionId ?? result.runId, { source: settings.source, model: settings.model, usage: result.usage, messages })
-      .catch((error: unknown) => console.error("[hermes-proxy] recording a run's session failed:", error));
+      .catch((error: unknown) => logger.error("recording a run's session failed:", error));
   };
 }

@@ -1,12 +1,14 @@
 import type { Item, RunInput, RunResult } from "../../protocol/index.ts";
 import { outputToItems } from "../../protocol/index.ts";
 import { randomId } from "../../utils/index.ts";
+import { logger } from "../../utils/logger.ts";
 import type { DecodedChatRequest } from "../../wire/chat/index.ts";
 import type { RuntimeContext } from "../context.ts";
 import type { ClientWatch } from "../lifecycle.ts";
 import { chooseModel } from "../model.ts";
 import { deriveSessionId, newTurnItems } from "../session-id.ts";
 import { startRun, type StartedRun } from "../start-run.ts";
+import { restoreServerCalls } from "./server-calls.ts";
 
 /** A Chat Completions turn, resolved: its session and history, ready to run and then to be saved. */
 export interface ChatTurn {
@@ -41,6 +43,13 @@ export function createChatTurns(context: RuntimeContext) {
       history = [...((await sessions.history(continued)) ?? []), ...added];
     }
     const sessionId = continued ?? deriveSessionId(history);
+    // A derived session's request is the whole history as the client keeps it; answering tool calls,
+    // it lacks the server calls that ran beside them (a continued session's stored history has them).
+    if (!continued && history.at(-1)?.type === "function_call_output") {
+      await saving.get(sessionId);
+      const stored = await sessions.history(sessionId);
+      if (stored) history = restoreServerCalls(history, stored);
+    }
     const input: RunInput = { ...request.input, items: history, model: model.upstream };
     if (config.agent.systemPrompt) input.instructions = config.agent.systemPrompt;
 
@@ -55,7 +64,7 @@ export function createChatTurns(context: RuntimeContext) {
       const written: Promise<void> = sessions
         .recordTurn(sessionId, { source: "chat", model: model.reported, usage, messages })
         .then(() => undefined)
-        .catch((error) => console.error("[hermes-proxy] saving session failed:", error))
+        .catch((error) => logger.error("saving session failed:", error))
         .finally(() => {
           inFlight.release();
           if (saving.get(sessionId) === written) saving.delete(sessionId);

@@ -8,6 +8,7 @@ import { startRun, type StartedRun } from "../start-run.ts";
 import { resolveTurn } from "./resolve-turn.ts";
 import { ResponseFold } from "./response-fold.ts";
 import { createTurnSaver, type TurnSaver } from "./turn-saver.ts";
+import { logger } from "../../utils/logger.ts";
 
 /** A Responses turn, resolved (its chain, claimed conversation, instructions) and ready to run. */
 export interface ResponseTurn {
@@ -73,7 +74,7 @@ export async function runInBackground(context: RuntimeContext, turn: ResponseTur
       release();
       const cancelled = controller.signal.aborted;
       await saver.final(fold.response(cancelled ? { status: "cancelled", reason: "cancelled" } : undefined));
-      if (meta.settings.store) await context.unfinished?.unmark("responses", meta.id).catch((error: unknown) => console.error("[hermes-proxy] unmarking a background response failed:", error));
+      if (meta.settings.store) await context.unfinished?.unmark("responses", meta.id).catch((error: unknown) => logger.error("unmarking a background response failed:", error));
       background.finish(meta.id, running);
     }
   })();

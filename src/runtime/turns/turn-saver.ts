@@ -2,6 +2,7 @@ import type { ResponseStore, StoredResponse } from "../../state/responses.ts";
 import type { SessionStore } from "../../state/sessions.ts";
 import { type CompactResponse, compactResponse, type ResponseObject } from "../../wire/responses/index.ts";
 import type { Turn } from "./resolve-turn.ts";
+import { logger } from "../../utils/logger.ts";
 
 export interface TurnSaver {
   /** Stores a snapshot (queued, in progress); ignored once the final one is stored. */
@@ -36,7 +37,7 @@ export function createTurnSaver(
     if (!options.store) return saving;
     saving = saving
       .then(() => responses.save(record(response, compact)))
-      .catch((error: unknown) => console.error("[hermes-proxy] storing a response failed:", error));
+      .catch((error: unknown) => logger.error("storing a response failed:", error));
     return saving;
   };
   /** The session now follows this response's chain: one metadata update, its history stays in the response store. */
@@ -44,10 +45,10 @@ export function createTurnSaver(
     const chain = [...(turn.parentId ? turn.prior : []), ...turn.newItems, ...compact.output];
     await options.sessions
       ?.recordTurn(turn.sessionId, { source: "responses", model: compact.model, usage: compact.usage, messages: { head: compact.id, chain } })
-      .catch((error: unknown) => console.error("[hermes-proxy] recording a session failed:", error));
+      .catch((error: unknown) => logger.error("recording a session failed:", error));
   };
   const release = async (responseId: string | null) => {
-    await turn.claim?.finish(responseId).catch((error: unknown) => console.error("[hermes-proxy] releasing a conversation failed:", error));
+    await turn.claim?.finish(responseId).catch((error: unknown) => logger.error("releasing a conversation failed:", error));
   };
   return {
     get finished() {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { limits } from "../limits.ts";
-import { boolish, imageUrl, jsonSchema } from "../shared-schemas.ts";
+import { boolish, imageUrl, jsonSchema, sessionIdSchema } from "../shared-schemas.ts";
 
 /**
  * `POST /v1/runs` as the original server reads it, plus `tools`. Unknown fields are ignored, as the
@@ -50,19 +50,13 @@ const toolSchema = z.union([
   functionSpec.extend({ type: z.literal("function") }),
 ]);
 
-const sessionId = z
-  .string()
-  .min(1)
-  .max(256)
-  // biome-ignore lint: control characters are exactly what is being refused
-  .refine((id) => !/[\u0000-\u001f\u007f]/.test(id), { message: "Session ids must be printable", params: { code: "invalid_session_id" } });
 
 export const runRequestSchema = z.object({
   input: z.union([text, z.array(runInputItemSchema).max(limits.items)]),
   instructions: text.nullish(),
   previous_response_id: z.string().min(1).max(256).nullish(),
   conversation_history: z.array(runMessageSchema).max(limits.items).nullish(),
-  session_id: sessionId.nullish(),
+  session_id: sessionIdSchema.nullish(),
   model: z.string().min(1).max(256).nullish(),
   tools: z.array(toolSchema).max(limits.tools).nullish(),
 });

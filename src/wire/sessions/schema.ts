@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { limits } from "../limits.ts";
 import { queryInteger, queryParam } from "../query-schemas.ts";
-import { boolish, imageUrl } from "../shared-schemas.ts";
+import { boolish, imageUrl, sessionIdSchema } from "../shared-schemas.ts";
+
+export { sessionIdSchema };
 
 /**
  * The Sessions API's request shapes (`/api/sessions*`), as the original server reads them. Which
@@ -10,17 +12,6 @@ import { boolish, imageUrl } from "../shared-schemas.ts";
 
 // biome-ignore lint: control characters are exactly what is being refused
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
-
-/**
- * A session id from a client: 1-256 printable characters. Any such id is safe as a storage key
- * (`keys.ts` encodes it into one inert segment); control characters are refused before they reach
- * a log line or a header.
- */
-export const sessionIdSchema = z
-  .string()
-  .min(1, "Session ids are 1-256 characters")
-  .max(256, "Session ids are 1-256 characters")
-  .refine((id) => !controlCharacters.test(id), "Session ids must be printable (no control characters)");
 
 /** A title: up to 200 printable characters; empty or null clears it. */
 export const titleSchema = z

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseArguments } from "../../../src/cli/args.ts";
-import { bannerLines, listeningURL } from "../../../src/cli/banner.ts";
+import { bannerLines } from "../../../src/cli/banner.ts";
+import { listeningURL } from "../../../src/server/network-urls.ts";
 import { validateConfig } from "../../../src/config/validate.ts";
 
 describe("parseArguments", () => {
@@ -70,5 +71,6 @@ describe("bannerLines", () => {
 
   it("brackets IPv6 hosts in URLs", () => {
     expect(listeningURL("::1", 80)).toBe("http://[::1]:80");
+    expect(listeningURL("::1", 443, "https")).toBe("https://[::1]:443");
   });
 });

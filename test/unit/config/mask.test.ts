@@ -45,6 +45,15 @@ describe("maskConfig", () => {
     expect(config.server.apiKey).toBe("hermes-key-0123456789-WXYZ");
   });
 
+  it("prints inline PEM as its label, and a TLS key only when it reads as a file path", () => {
+    const key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
+    const cert = "-----BEGIN CERTIFICATE-----\nMIIBfjCCASWgAwIBAgIUQ\n-----END CERTIFICATE-----\n";
+    expect(maskConfig(validateConfig({ server: { tls: { cert, key } } })).server.tls).toEqual({ cert: "[PEM certificate]", key: "[PEM private key]" });
+    expect(maskConfig({ server: { tls: { cert: "./certs/a.pem", key: "./certs/a-key.pem" } } }).server.tls).toEqual({ cert: "./certs/a.pem", key: "./certs/a-key.pem" });
+    // Key material without its PEM armour is still key material.
+    expect(maskConfig({ tls: { key: "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg" } })).toEqual({ tls: { key: "***" } });
+  });
+
   it("masks secrets by field name wherever they are, and prints functions as a marker", () => {
     expect(maskConfig({ plugins: [{ name: "search", token: "tok-0123456789abcdef", run: () => 1 }] })).toEqual({
       plugins: [{ name: "search", token: "tok-…cdef", run: "[function]" }],

@@ -67,6 +67,15 @@ describe("overlayConfig: flag > environment > file > default", () => {
     }
   }
 
+  it("server.tls: HERMES_TLS_CERT and HERMES_TLS_KEY over the file; one alone leaves validation to name the other", () => {
+    const file = { server: { tls: { cert: "file-cert.pem", key: "file-key.pem" } } };
+    const { input, origins } = overlayConfig(file, { HERMES_TLS_KEY: "env-key.pem" }, {});
+    expect(validateConfig(input).server.tls).toEqual({ cert: "file-cert.pem", key: "env-key.pem" });
+    expect(origins.get("server.tls.key")).toBe("HERMES_TLS_KEY");
+    expect(validateConfig({}).server.tls).toBeUndefined();
+    expect(() => validateConfig(overlayConfig({}, { HERMES_TLS_CERT: "cert.pem" }, {}).input)).toThrow(/server\.tls\.key/);
+  });
+
   it("treats empty and blank variables as unset", () => {
     const { input } = overlayConfig({ server: { port: 1 } }, { HERMES_PORT: "", API_SERVER_PORT: "  " }, {});
     expect(input).toEqual({ server: { port: 1 } });

@@ -13,7 +13,7 @@ describe("config: upstreams, models and routing", () => {
     expect(config.models).toEqual({});
     expect(config.routing).toEqual({ fallbackOn: ["connection", "timeout", "429", "5xx"], circuitBreaker: { failures: 5, cooldownMs: 30_000 } });
     expect(config.metrics).toEqual({ enabled: false, host: "127.0.0.1", processMetrics: true });
-    expect(config.logs).toEqual({ format: "auto", contents: false });
+    expect(config.logs).toEqual({ level: "info", format: "auto", contents: false });
   });
 
   it("accepts two providers with a fallback, and named upstreams take the upstream block's fields", () => {
@@ -65,11 +65,16 @@ describe("config: upstreams, models and routing", () => {
   });
 
   it("reads the metrics and log switches from the environment", () => {
-    const { input } = overlayConfig({}, { HERMES_METRICS: "1", HERMES_METRICS_PORT: "9464", HERMES_LOG_REQUESTS: "off", HERMES_LOG_FORMAT: "json" }, {});
-    expect(validateConfig(input)).toMatchObject({ metrics: { enabled: true, port: 9464 }, logs: { requests: false, format: "json" } });
+    const env = { HERMES_METRICS: "1", HERMES_METRICS_PORT: "9464", HERMES_LOG_REQUESTS: "off", HERMES_LOG_FORMAT: "json", HERMES_LOG_LEVEL: "warn" };
+    const { input } = overlayConfig({}, env, {});
+    expect(validateConfig(input)).toMatchObject({ metrics: { enabled: true, port: 9464 }, logs: { requests: false, format: "json", level: "warn" } });
     const origins = overlayConfig({}, { HERMES_METRICS: "perhaps" }, {}).origins;
     expect(problemsOf(overlayConfig({}, { HERMES_METRICS: "perhaps" }, {}).input, origins)).toEqual([
       'metrics.enabled (from HERMES_METRICS): expected true or false, received "perhaps"',
+    ]);
+    const level = overlayConfig({}, { HERMES_LOG_LEVEL: "verbose" }, {});
+    expect(problemsOf(level.input, level.origins)).toEqual([
+      'logs.level (from HERMES_LOG_LEVEL): expected one of "debug", "info", "warn", "error", received "verbose"',
     ]);
   });
 

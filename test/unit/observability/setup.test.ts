@@ -1,8 +1,9 @@
 import memoryDriver from "unstorage/drivers/memory";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hermesConfigSchema, type HermesUserConfig } from "../../../src/config/schema.ts";
 import { setupObservability } from "../../../src/observability/setup.ts";
 import { combineObservers } from "../../../src/plugins/observers.ts";
+import { captureLogs } from "../../../src/utils/logger.ts";
 import otel from "../../../plugins/otel/index.ts";
 import { definePlugin, defineStorage } from "../../../sdk/index.ts";
 
@@ -43,7 +44,7 @@ describe("observability costs nothing when nothing observes", () => {
 describe("combineObservers", () => {
   it("calls every observer in order, and a throwing one neither stops the others nor reaches the caller", async () => {
     const seen: string[] = [];
-    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    const logs = captureLogs();
     const observers = combineObservers([
       { name: "first", hooks: { onToolCall: () => void seen.push("first") } },
       { name: "broken", hooks: { onToolCall: () => { throw new Error("boom"); } } },
@@ -55,8 +56,8 @@ describe("combineObservers", () => {
     expect(seen).toEqual(["first", "last"]);
     expect(observers?.onUpstreamEnd).toBeUndefined();
     await new Promise((resolve) => setImmediate(resolve));
-    expect(error).toHaveBeenCalledTimes(2);
-    error.mockRestore();
+    logs.restore();
+    expect(logs.lines()).toEqual(["[hermes-proxy] broken onToolCall hook failed: Error: boom", "[hermes-proxy] async onToolCall hook failed: Error: later"]);
   });
 
   it("is undefined when no source defines a hook", () => {

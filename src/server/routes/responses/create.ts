@@ -1,6 +1,5 @@
 import type { H3Event } from "h3";
 import { HTTPResponse } from "h3";
-import { FastResponse } from "srvx";
 import { HermesError, type HermesEvent } from "../../../protocol/index.ts";
 import { chooseModel } from "../../../runtime/model.ts";
 import { peekBatches } from "../../../runtime/peek-run.ts";
@@ -10,7 +9,7 @@ import { randomId } from "../../../utils/index.ts";
 import { decodeResponsesRequest, pendingResponse, ResponsesStreamEncoder } from "../../../wire/responses/index.ts";
 import { readJsonBody } from "../../body.ts";
 import { clientOf, type ServerContext } from "../../context.ts";
-import { idempotencyKey } from "../../idempotency-key.ts";
+import { idempotencyKey, idempotentJson } from "../../idempotency-key.ts";
 import { requestIdOf } from "../../request-id.ts";
 import { runFrames } from "../../run-stream.ts";
 import { sseResponse } from "../../sse-response.ts";
@@ -61,12 +60,7 @@ export function createResponsesHandler(context: ServerContext) {
       return { status: 200, body: response, headers: sessionHeaders(turn) };
     };
     const key = idempotencyKey(event);
-    const reply = key ? await context.idempotency.run("responses", key, text, complete) : { ...(await complete()), replayed: false };
-    // srvx writes a FastResponse straight to Node's response; h3's HTTPResponse would build web Headers for it.
-    return new FastResponse(JSON.stringify(reply.body), {
-      status: reply.status,
-      headers: { ...jsonHeaders, ...reply.headers, ...(reply.replayed && { "idempotency-replayed": "true" }) },
-    });
+    return idempotentJson(context.idempotency, "responses", key, text, complete);
   };
 }
 
