@@ -164,7 +164,17 @@ export class LiveRun {
   #kick(): void {
     if (this.#writing || this.done) return;
     this.#writing = true;
-    void this.#write().finally(() => (this.#writing = false));
+    let broken = false;
+    void this.#write()
+      .catch((error: unknown) => {
+        broken = true;
+        logger.error(`run ${this.record.id}: its writer failed:`, error);
+      })
+      .finally(() => {
+        this.#writing = false;
+        // Work that came while the writer was returning (a kick it did not see) starts it again.
+        if (!broken && !this.done && (this.stored < this.log.length || this.#dirty || this.ended)) this.#kick();
+      });
   }
 
   async #write(): Promise<void> {
