@@ -8,7 +8,7 @@ export type { HermesPlugin, PluginHooks, PluginOption, RunInfo } from "./plugin.
 export type { RequestInfo, RequestSummary, StorageOperationInfo, ToolCallInfo, UpstreamCall, UpstreamCallResult } from "./plugin.ts";
 export { defineTool, type ToolDefinition } from "./tool.ts";
 export type { HermesTool, JsonValue, PluginLogger, ToolContext, ToolResult } from "./tool.ts";
-export { createKeyedQueue, defineStorage, type StorageDefinition } from "./storage.ts";
+export { createKeyedQueue, defineStorage, logEntryKey, logLengthKey, type LogAppend, type StorageDefinition } from "./storage.ts";
 export type { HermesStorage, StorageCoordination } from "./storage.ts";
 export { lazyDriver } from "./lazy-driver.ts";
 export { acquireProcessLock } from "./process-lock.ts";

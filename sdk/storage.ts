@@ -3,6 +3,7 @@ import type { HermesStorage, StorageCoordination } from "../src/plugin-api/index
 
 export type { HermesStorage, StorageCoordination } from "../src/plugin-api/index.ts";
 export { createKeyedQueue } from "../src/utils/index.ts";
+export { logEntryKey, logLengthKey, type LogAppend } from "../src/plugin-api/index.ts";
 
 /** What `defineStorage` takes. */
 export interface StorageDefinition {
@@ -43,8 +44,11 @@ export function defineStorage(definition: StorageDefinition): HermesStorage {
   if (typeof driver.setItem !== "function" && typeof driver.setItemRaw !== "function")
     throw new TypeError(`defineStorage(${name}): the driver is read-only (no setItem())`);
   const { description, coordination } = definition;
-  if (coordination !== undefined && (typeof coordination.update !== "function" || typeof coordination.subscribe !== "function"))
-    throw new TypeError(`defineStorage(${name}): coordination must implement StorageCoordination`);
+  if (coordination !== undefined) {
+    const methods = ["update", "track", "untrack", "acquire", "renew", "release", "hold", "reclaim", "append", "publish", "subscribe"] as const;
+    const missing = methods.filter((method) => typeof (coordination as unknown as Record<string, unknown>)[method] !== "function");
+    if (missing.length > 0) throw new TypeError(`defineStorage(${name}): coordination must implement StorageCoordination (missing ${missing.join(", ")})`);
+  }
   return Object.freeze({
     kind: "storage",
     name,

@@ -19,6 +19,7 @@ import { listenerLimits } from "./server/listen-limits.ts";
 import { nodeHandler } from "./server/node-handler.ts";
 import { cancelLocal, notCancellable } from "./server/routes/responses/read.ts";
 import { RunManager } from "./runtime/runs/manager.ts";
+import { settleUnfinishedResponses } from "./runtime/recover-responses.ts";
 import { openStorage, type OpenStorage } from "./state/open-storage.ts";
 import { chooseStorage, type StorageChoice } from "./state/select-storage.ts";
 import { createStores, rebuildIndexes } from "./state/stores.ts";
@@ -139,16 +140,19 @@ export interface CreateHermesOptions {
 /** Stores, the message bus, the upstream and the app, on an open storage. */
 async function wire(config: HermesConfig, opened: OpenStorage, observability: Observability, options: CreateHermesOptions) {
   const { storage, coordination, definition } = opened;
-  const stores = createStores(storage, coordination, config);
+  // A durable storage one process owns (fs, SQLite): live work is marked, and the next start settles
+  // what a crash left (Redis has leases instead; memory keeps nothing across a restart).
+  const durableLocal = !coordination.shared && definition.name !== "memory";
+  const stores = createStores(storage, coordination, config, { markUnfinished: durableLocal });
   const commands = new CommandBus(coordination, randomId("proc_"));
   const unlisten = await stores.responses.listen();
   await commands.start();
-  if (!coordination.shared && definition.name !== "memory")
+  if (durableLocal)
     rebuildIndexes(storage, coordination, config, stores).catch((error: unknown) => logger.error("rebuilding the eviction indexes failed:", error));
   const upstream = createUpstreamFromConfig(config, { ...observability.upstreamOptions, now: options.now });
   const lifecycle = new Lifecycle();
   const registry = loadPlugins(config.plugins, storage, observability.observers);
-  const runs = new RunManager({ config, upstream, registry, lifecycle, store: stores.runs, coordination, commands });
+  const runs = new RunManager({ config, upstream, registry, lifecycle, store: stores.runs, coordination, commands, unfinished: stores.unfinished });
   const jobs = config.jobs.enabled ? new JobService({ storage, coordination, config, upstream, runs, sessions: stores.sessions, clock: options.jobClock }) : undefined;
   const context: ServerContext = {
     config,
@@ -160,6 +164,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     responses: stores.responses,
     conversations: stores.conversations,
     background: new BackgroundRuns(),
+    unfinished: stores.unfinished,
     storageKind: definition.name,
     coordination,
     commands,
@@ -180,6 +185,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     return null;
   });
   const stop = async () => {
+    runs.close();
     await jobs?.stop();
     // The ends of the runs jobs fired are recorded before the storage closes.
     await jobs?.settled();
@@ -187,6 +193,10 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     await unlisten();
   };
   const app = createApp(context);
+  // Runs and background responses a crash left live are settled before the server takes requests
+  // (and before the scheduler, which then sees their fires ended).
+  await runs.recover();
+  await settleUnfinishedResponses(stores.responses, stores.unfinished);
   // Fires missed while no process ran are caught up on here, before the server takes requests.
   await jobs?.start();
   return { app, upstream, lifecycle, stop, jobs };

@@ -8,6 +8,9 @@ export type ScriptedRedis = Redis & {
   hermesTrack(key: string, ...args: (string | number)[]): Promise<string[]>;
   hermesAcquire(key: string, ...args: (string | number)[]): Promise<number>;
   hermesRenew(key: string, ...args: (string | number)[]): Promise<number>;
+  hermesHold(key: string, ...args: (string | number)[]): Promise<number>;
+  hermesReclaim(key: string, ...args: (string | number)[]): Promise<string[]>;
+  hermesAppend(key: string, ...args: (string | number)[]): Promise<[number, number, number]>;
 };
 
 export interface RedisConnection {
@@ -58,6 +61,9 @@ export async function connectRedis(options: ConnectionOptions): Promise<RedisCon
   client.defineCommand("hermesTrack", { numberOfKeys: 1, lua: scripts.track });
   client.defineCommand("hermesAcquire", { numberOfKeys: 1, lua: scripts.acquire });
   client.defineCommand("hermesRenew", { numberOfKeys: 1, lua: scripts.renew });
+  client.defineCommand("hermesHold", { numberOfKeys: 1, lua: scripts.hold });
+  client.defineCommand("hermesReclaim", { numberOfKeys: 1, lua: scripts.reclaim });
+  client.defineCommand("hermesAppend", { numberOfKeys: 1, lua: scripts.append });
   try {
     await client.connect();
     connected = true;

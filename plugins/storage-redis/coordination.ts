@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { createKeyedQueue, type StorageCoordination } from "../../sdk/index.ts";
+import { createKeyedQueue, logLengthKey, type StorageCoordination } from "../../sdk/index.ts";
 import { describeError, type RedisConnection } from "./connection.ts";
 
 /** Compare-and-set attempts before an update gives up under contention. */
@@ -9,6 +9,8 @@ const maxAttempts = 50;
  * The coordination every proxy process on one Redis shares: compare-and-set in a Lua script, eviction
  * indexes and slot pools as sorted sets, messages over Redis pub/sub on a second connection. Keys use
  * the storage's prefix; indexes and pools sit under `<prefix>:_hermes:`, channels are `<prefix>:<name>`.
+ * A log append is one script that reads the log's length and writes the entries after it (the entries'
+ * keys are built in the script, so a Redis Cluster would need the log under one hash tag).
  * Updates of one key from this process go one at a time: the compare-and-set then only retries when
  * another process wrote in between, instead of every concurrent local update racing every other.
  */
@@ -73,6 +75,20 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
     },
     async release(pool, id) {
       await (await client()).zrem(poolOf(pool), id);
+    },
+    async hold(pool, ids, leaseMs) {
+      if (ids.length > 0) await (await client()).hermesHold(poolOf(pool), Math.ceil(leaseMs), ...ids);
+    },
+    async reclaim(pool, leaseMs, limit) {
+      return (await client()).hermesReclaim(poolOf(pool), Math.ceil(leaseMs), limit);
+    },
+    async append(prefix, values, options = {}) {
+      const encoded = values.map((value) => (typeof value === "string" ? value : JSON.stringify(value)));
+      const ttl = options.ttlMs === undefined ? 0 : Math.max(1, Math.ceil(options.ttlMs));
+      const [first, length, sealed] = await (
+        await client()
+      ).hermesAppend(keyOf(logLengthKey(prefix)), keyOf(prefix), options.expect ?? 0, options.seal ? "1" : "0", ttl, ...encoded);
+      return { first, length, sealed: sealed === 1 };
     },
     async publish(channel, message) {
       return (await client()).publish(channelOf(channel), message);

@@ -51,3 +51,38 @@ return 1`;
 export const renew = `${nowMs}
 for i = 2, #ARGV do redis.call("ZADD", KEYS[1], "XX", now + tonumber(ARGV[1]), ARGV[i]) end
 return 1`;
+
+/** KEYS[1] the pool; ARGV: lease ms, then the ids whose leases to hold (taken when not held). */
+export const hold = `${nowMs}
+for i = 2, #ARGV do redis.call("ZADD", KEYS[1], now + tonumber(ARGV[1]), ARGV[i]) end
+return 1`;
+
+/** KEYS[1] the pool; ARGV: lease ms, limit. Lapsed leases, each held again for the lease, returned. */
+export const reclaim = `${nowMs}
+local lapsed = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now, "LIMIT", 0, tonumber(ARGV[2]))
+for i = 1, #lapsed do redis.call("ZADD", KEYS[1], now + tonumber(ARGV[1]), lapsed[i]) end
+return lapsed`;
+
+/**
+ * KEYS[1] the log's length key (negative once sealed); ARGV: the entries' key prefix, expected first
+ * position (0: any), seal flag, ttl ms (0: none), then the values. Returns {first taken or 0, length
+ * after, sealed 1/0}. The entries' keys are built here from the length, so the script reads the
+ * length and writes the entries in one step: nothing runs in between.
+ */
+export const append = `local raw = tonumber(redis.call("GET", KEYS[1]) or "0")
+local length = math.abs(raw)
+if raw < 0 then return {0, length, 1} end
+local count = #ARGV - 4
+if count == 0 then return {0, length, 0} end
+local expect = tonumber(ARGV[2])
+if expect > 0 and expect ~= length + 1 then return {0, length, 0} end
+local ttl = tonumber(ARGV[4])
+for i = 1, count do
+  local key = ARGV[1] .. string.format("%08d", length + i)
+  if ttl > 0 then redis.call("SET", key, ARGV[4 + i], "PX", ttl) else redis.call("SET", key, ARGV[4 + i]) end
+end
+local after = length + count
+local stored = after
+if ARGV[3] == "1" then stored = -after end
+if ttl > 0 then redis.call("SET", KEYS[1], stored, "PX", ttl) else redis.call("SET", KEYS[1], stored) end
+return {length + 1, after, ARGV[3] == "1" and 1 or 0}`;

@@ -1,6 +1,6 @@
 import type { Storage } from "unstorage";
 import { expect, type TestContext } from "vitest";
-import type { StorageCoordination } from "../../src/plugin-api/index.ts";
+import { logEntryKey, type StorageCoordination } from "../../src/plugin-api/index.ts";
 
 type Test = (name: string, body: (context: TestContext) => Promise<void>) => void;
 
@@ -54,6 +54,44 @@ export function coordinationTests(test: Test, get: () => { storage: Storage; coo
     expect(await coordination.acquire("slots", "short", 3, 200)).toBe(true);
     await sleep(300);
     expect(await coordination.acquire("slots", "four", 3, 60_000)).toBe(true);
+  });
+
+  test("coordination: a lease pool hands each lapsed lease to one reclaimer, and renewed ones to none", async () => {
+    const { coordination } = get();
+    await coordination.hold("leases", ["kept", "lapsing", "released"], 200);
+    await coordination.release("leases", "released");
+    await sleep(100);
+    await coordination.renew("leases", ["kept"], 60_000);
+    await sleep(200);
+    const reclaimers = await Promise.all(Array.from({ length: 5 }, () => coordination.reclaim("leases", 60_000, 10)));
+    expect(reclaimers.flat()).toEqual(["lapsing"]);
+    // Held again by its reclaimer: it lapses once more only if that one stops renewing it too.
+    expect(await coordination.reclaim("leases", 60_000, 10)).toEqual([]);
+    await coordination.hold("leases", ["lapsing"], 1);
+    await sleep(20);
+    expect(await coordination.reclaim("leases", 60_000, 10)).toEqual(["lapsing"]);
+    await coordination.release("leases", "lapsing");
+    await coordination.release("leases", "kept");
+  });
+
+  test("coordination: a log takes each position once, whatever the appenders read before, and stays sealed", async () => {
+    const { storage, coordination } = get();
+    expect(await coordination.append("log:a:", [])).toEqual({ first: 0, length: 0, sealed: false });
+    // 100 appenders at once, none expecting a position: 100 distinct positions, no entry overwritten.
+    const taken = await Promise.all(Array.from({ length: 100 }, (_, index) => coordination.append("log:a:", [{ index }])));
+    expect(taken.map((result) => result.first).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, index) => index + 1));
+    for (const result of taken.slice(0, 5)) expect(await storage.getItem(logEntryKey("log:a:", result.first))).toEqual({ index: taken.indexOf(result) });
+    // A writer numbering its own entries: only the position it expects.
+    expect(await coordination.append("log:a:", [{ late: true }], { expect: 100 })).toEqual({ first: 0, length: 100, sealed: false });
+    expect(await coordination.append("log:a:", [{ n: 101 }, { n: 102 }], { expect: 101 })).toEqual({ first: 101, length: 102, sealed: false });
+    expect(await coordination.append("log:a:", [{ end: true }], { seal: true })).toEqual({ first: 103, length: 103, sealed: true });
+    expect(await coordination.append("log:a:", [{ after: true }])).toEqual({ first: 0, length: 103, sealed: true });
+    expect(await coordination.append("log:a:", [{ after: true }], { expect: 104 })).toEqual({ first: 0, length: 103, sealed: true });
+    expect(await storage.getItem(logEntryKey("log:a:", 103))).toEqual({ end: true });
+    expect(await storage.hasItem(logEntryKey("log:a:", 104))).toBe(false);
+    // Racing sealers: one seals, the other is refused.
+    const sealers = await Promise.all([coordination.append("log:b:", [{ who: 1 }], { seal: true }), coordination.append("log:b:", [{ who: 2 }], { seal: true })]);
+    expect(sealers.map((result) => result.first).sort()).toEqual([0, 1]);
   });
 
   test("coordination: messages reach subscribers until they unsubscribe", async () => {

@@ -126,6 +126,12 @@ export const agentConfigSchema = z.strictObject({
   maxConcurrentRuns: z.number().int().positive().default(10),
   /** How long a finished run and its event log stay readable (`GET /v1/runs/{id}`, replay). @default 3_600_000 (1 hour) */
   runRetentionMs: positiveMs.default(3_600_000),
+  /**
+   * A live run's lease: its process renews it every third of this; when the process dies, another one
+   * on the same Redis settles the run as `failed` (`run_abandoned`) within 4/3 of it. Also how long a
+   * run's events may wait for a storage that is down before the run fails. @default 15_000
+   */
+  runLeaseMs: positiveMs.min(300).default(15_000),
   /** The upstream model's context, in tokens: `truncation: "auto"` drops the oldest turns to fit it. @default 128_000 */
   contextTokens: z.number().int().positive().default(128_000),
 });

@@ -3,7 +3,7 @@ import { type RunInput, toErrorInfo } from "../protocol/index.ts";
 import { chooseModel } from "../runtime/model.ts";
 import type { RunManager } from "../runtime/runs/manager.ts";
 import { recordRunOnSession } from "../runtime/runs/run-session.ts";
-import type { RunRecord } from "../state/runs.ts";
+import { isFinished, type RunRecord } from "../state/runs.ts";
 import type { SessionStore } from "../state/sessions.ts";
 import type { Upstream } from "../upstream/types.ts";
 import { type FireStatus, fireOutputChars, isFireFinished, type JobFire, type JobRecord, summarize } from "./record.ts";
@@ -12,11 +12,13 @@ import { logger } from "../utils/logger.ts";
 
 export interface FireRunnerOptions {
   store: JobStore;
-  runs: Pick<RunManager, "start">;
+  runs: Pick<RunManager, "start"> & Partial<Pick<RunManager, "get">>;
   sessions: SessionStore;
   config: HermesConfig;
   upstream: Upstream;
   now: () => number;
+  /** A fire still `queued` this long after it was claimed lost its process before its run started. @default 60_000 */
+  staleAfterMs?: number;
 }
 
 /** How a launch went: the run started, or it was refused (the fire is then recorded as failed). */
@@ -54,6 +56,7 @@ export class FireRunner {
       const run = await runs.start(input, {
         sessionId: undefined,
         model: model.reported,
+        jobFire: { jobId: fire.jobId, sequence: fire.sequence },
         hooks: { beforeCompleted },
         onEnd: (record) => this.#track(this.#ended(fire, record)),
       });
@@ -64,6 +67,50 @@ export class FireRunner {
       await this.#record(fire, (current) => ({ ...current, status: "failed", error: { message, code }, completedAt: now() }));
       return { error };
     }
+  }
+
+  /**
+   * A run another process settled after its owner died: when a job fired it, its fire ends the same
+   * way (`failed`, `run_abandoned`). There is no retry policy: the next scheduled fire runs as usual.
+   */
+  abandoned(run: RunRecord): void {
+    const ref = run.jobFire;
+    if (!ref) return;
+    this.#track(
+      (async () => {
+        const fire = await this.#options.store.getFire(ref.jobId, ref.sequence);
+        if (fire && !isFireFinished(fire.status)) await this.#ended(fire, run);
+      })(),
+    );
+  }
+
+  /**
+   * The scheduler's safety net, once per job and tick: a last fire still `running` whose run has ended
+   * (its end was recorded by no one: the process died between the two) or is gone gets the run's end;
+   * one still `queued` long after its claim, with no run, lost its process before the run started and
+   * is recorded as `failed` (`fire_abandoned`).
+   */
+  async reconcile(job: JobRecord): Promise<void> {
+    const { store, runs, now } = this.#options;
+    const last = job.lastFire;
+    if (!last || isFireFinished(last.status) || !runs.get) return;
+    const fire = await store.getFire(job.id, last.sequence);
+    if (!fire || isFireFinished(fire.status)) return;
+    if (fire.runId) {
+      const run = await runs.get(fire.runId);
+      if (run && !isFinished(run.status)) return;
+      if (run) return this.#ended(fire, run);
+      await this.#record(fire, (current) =>
+        isFireFinished(current.status) ? undefined : { ...current, status: "failed", error: { message: "The fire's run is gone", code: "run_abandoned" }, completedAt: now() },
+      );
+      return;
+    }
+    if (now() - fire.firedAt < (this.#options.staleAfterMs ?? 60_000)) return;
+    await this.#record(fire, (current) =>
+      current.status !== "queued" || current.runId !== null
+        ? undefined
+        : { ...current, status: "failed", error: { message: "The process that claimed this fire stopped before its run started", code: "fire_abandoned" }, completedAt: now() },
+    );
   }
 
   /** Resolves once every run end seen so far is recorded. */

@@ -14,6 +14,8 @@ export interface JobSchedulerOptions {
   catchUpWindowMs: number;
   /** Runs a fire this process claimed; resolves once its run started (or its failure is recorded). */
   launch: (job: JobRecord, fire: JobFire) => Promise<unknown>;
+  /** Looks at each job once per tick (a last fire whose process died is settled here). */
+  inspect?: (job: JobRecord) => Promise<unknown>;
 }
 
 /** What one tick did. */
@@ -76,6 +78,7 @@ export class JobScheduler {
     const now = clock.now();
     for (const job of await store.list()) {
       try {
+        await this.#options.inspect?.(job);
         await this.#consider(job, now, report);
       } catch (error) {
         // One job's trouble (a storage error, a record that no longer parses) must not hold up the others.

@@ -22,7 +22,8 @@ export interface JobServiceOptions {
   coordination: StorageCoordination;
   config: HermesConfig;
   upstream: Upstream;
-  runs: Pick<RunManager, "start">;
+  /** The run engine; with `get` and `onAbandoned`, fires whose process died are settled too. */
+  runs: Pick<RunManager, "start"> & Partial<Pick<RunManager, "get" | "onAbandoned">>;
   /** Where each fire's conversation is recorded (a session named after its run). */
   sessions: SessionStore;
   /** @default the system clock */
@@ -51,13 +52,24 @@ export class JobService {
     this.#upstream = options.upstream;
     this.#store = createJobStore(options.storage, options.coordination);
     const now = () => this.#clock.now();
-    this.#runner = new FireRunner({ store: this.#store, runs: options.runs, sessions: options.sessions, config, upstream: options.upstream, now });
+    this.#runner = new FireRunner({
+      store: this.#store,
+      runs: options.runs,
+      sessions: options.sessions,
+      config,
+      upstream: options.upstream,
+      now,
+      staleAfterMs: 2 * config.agent.runLeaseMs,
+    });
+    // A fire's run settled here for a process that died: the fire ends with it.
+    options.runs.onAbandoned?.((run) => this.#runner.abandoned(run));
     this.#scheduler = new JobScheduler({
       store: this.#store,
       clock: this.#clock,
       pollIntervalMs: config.jobs.pollIntervalMs,
       catchUpWindowMs: config.jobs.catchUpWindowMs,
       launch: (job, fire) => this.#runner.launch(job, fire),
+      inspect: (job) => this.#runner.reconcile(job),
     });
   }
 

@@ -76,6 +76,10 @@ export function createJobStore(storage: Storage, coordination: StorageCoordinati
       await storage.setItem(keys.jobFire(fire.jobId, fire.sequence), fire as never);
       if (fire.sequence > firesKept) await storage.removeItem(keys.jobFire(fire.jobId, fire.sequence - firesKept));
     },
+    async getFire(jobId: string, sequence: number): Promise<JobFire | null> {
+      const key = keys.jobFire(jobId, sequence);
+      return readFire(key, await storage.getItem(key));
+    },
     /** Atomic change of a stored fire; one already deleted (with its job) stays deleted. */
     updateFire(jobId: string, sequence: number, change: (current: JobFire) => JobFire | undefined): Promise<JobFire | null> {
       return coordination.update<JobFire>(keys.jobFire(jobId, sequence), (current) => (current ? change(current) : undefined));

@@ -1,3 +1,20 @@
+/** What `StorageCoordination.append` did: the first position taken (0 when none), the length after, sealed or not. */
+export interface LogAppend {
+  first: number;
+  length: number;
+  sealed: boolean;
+}
+
+/** The key of a log entry, as `StorageCoordination.append` writes it. */
+export function logEntryKey(prefix: string, position: number): string {
+  return `${prefix}${String(position).padStart(8, "0")}`;
+}
+
+/** The key holding a log's length (negative once sealed), as `StorageCoordination.append` keeps it. */
+export function logLengthKey(prefix: string): string {
+  return `${prefix}length`;
+}
+
 /**
  * What several proxy processes on one storage need beyond get/set: atomic updates, eviction indexes,
  * leased slots and a message bus. A storage plugin that can share these between processes (Redis)
@@ -33,6 +50,30 @@ export interface StorageCoordination {
   /** Extends held slots' leases; slots no longer held are ignored. */
   renew(pool: string, ids: readonly string[], leaseMs: number): Promise<void>;
   release(pool: string, id: string): Promise<void>;
+  /**
+   * Holds the leases of `ids` in `pool` until `leaseMs` from now, taking those not held yet: a pool of
+   * leases with no limit (see `acquire` for a bounded one), whose lapsed leases `reclaim` hands out.
+   */
+  hold(pool: string, ids: readonly string[], leaseMs: number): Promise<void>;
+  /**
+   * Takes over up to `limit` leases of `pool` that lapsed (their holder stopped renewing them): each is
+   * held again for `leaseMs` and returned, atomically, so that of several callers one gets each. The
+   * caller deals with what the lease stood for, then releases it (or lets it lapse for another to retry).
+   */
+  reclaim(pool: string, leaseMs: number, limit: number): Promise<string[]>;
+  /**
+   * Appends `values` to the append-only log at `prefix`, in one atomic step: they take the positions
+   * after the log's length (kept under `<prefix>length`), each stored as JSON under `<prefix><position>`
+   * (eight digits, zero-padded; positions count from 1). Positions never collide and are never
+   * rewritten: two appenders get different positions, whatever either read before.
+   *
+   * `expect`: append only if the first value would take this position (a writer numbering its own
+   * entries). `seal`: nothing is appended after these values (a terminal entry). `ttlMs` applies to the
+   * entries and the length. With no values it only reads the length. Resolves with the first position
+   * taken (0 when nothing was: the log is sealed, or `expect` did not match), the length afterwards,
+   * and whether the log is sealed.
+   */
+  append(prefix: string, values: readonly unknown[], options?: { expect?: number; seal?: boolean; ttlMs?: number }): Promise<LogAppend>;
   /** Sends `message` to the channel's current subscribers; resolves with how many received it. */
   publish(channel: string, message: string): Promise<number>;
   /** Listens on a channel; resolves once subscribed, with a function that stops listening. */

@@ -5,6 +5,7 @@ import type { ConversationStore } from "../state/conversations.ts";
 import type { IdempotencyStore } from "../state/idempotency.ts";
 import type { ResponseStore } from "../state/responses.ts";
 import type { SessionStore } from "../state/sessions.ts";
+import type { UnfinishedMarks } from "../state/unfinished.ts";
 import type { Upstream } from "../upstream/types.ts";
 import type { BackgroundRuns } from "./background.ts";
 import type { CommandBus } from "./commands.ts";
@@ -25,6 +26,8 @@ export interface RuntimeContext {
   conversations: ConversationStore;
   /** Background responses running in this process. */
   background: BackgroundRuns;
+  /** On fs and SQLite: marks of live work, for the next start to settle what a crash cut off. */
+  unfinished?: UnfinishedMarks | undefined;
   /** Storage driver name for `/health/detailed`. */
   storageKind: string;
   /** The storage's coordination: `shared` when several processes on it behave as one (Redis). */

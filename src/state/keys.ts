@@ -55,6 +55,12 @@ export const keys = {
   /** The same keys from a run record's key, for eviction: a segment cannot always be decoded (long ids are hashed). */
   runEventAt: (runKey: string, sequence: number) => `run-events:${runKey.slice("runs:".length)}:${String(sequence).padStart(8, "0")}`,
   runEventsAt: (runKey: string) => `run-events:${runKey.slice("runs:".length)}:`,
+  /**
+   * A mark per run or background response this process has live, on a storage one process owns (fs,
+   * SQLite): what is still marked at the next start was cut off by a crash and is settled then.
+   */
+  unfinished: (kind: "runs" | "responses", id: string) => `unfinished:${kind}:${keySegment(id)}`,
+  unfinishedOf: (kind: "runs" | "responses") => `unfinished:${kind}:`,
   /** A scheduled job (`/api/jobs`). */
   job: (id: string) => `jobs:${keySegment(id)}`,
   /** Every job, for the scheduler's scan and the list. */
@@ -78,6 +84,8 @@ export type StoreName = keyof typeof indexes;
 export const pools = {
   /** Live Runs API runs, for `agent.maxConcurrentRuns`. */
   runs: "runs:live",
+  /** Live runs' leases, renewed by the process running each; a lapsed one is settled by another process. */
+  runLeases: "runs:leases",
 } as const;
 
 /** Message channels. */

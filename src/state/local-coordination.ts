@@ -1,12 +1,14 @@
 import type { Storage } from "unstorage";
 import { createKeyedQueue } from "../utils/index.ts";
-import { type StorageCoordination } from "../plugin-api/index.ts";
+import { type LogAppend, logEntryKey, logLengthKey, type StorageCoordination } from "../plugin-api/index.ts";
 import { storageTtl } from "./records.ts";
 
 /**
  * Coordination inside one process, for storages without their own (memory, fs, SQLite): updates are
  * serialised per key, indexes, slots and channels live in memory. Two processes on one fs directory or
  * SQLite file still read each other's records, but do not share these; run Redis to share them.
+ * A log's length is kept in the storage (it survives a restart); its entries are written before the
+ * length that counts them, so a crash between the two leaves entries no reader counts, never a gap.
  */
 export function createLocalCoordination(storage: Storage, now: () => number = Date.now): StorageCoordination {
   const inOrder = createKeyedQueue();
@@ -63,6 +65,36 @@ export function createLocalCoordination(storage: Storage, now: () => number = Da
     },
     async release(pool, id) {
       pools.get(pool)?.delete(id);
+    },
+    async hold(pool, ids, leaseMs) {
+      const slots = mapOf(pools, pool);
+      for (const id of ids) slots.set(id, now() + leaseMs);
+    },
+    async reclaim(pool, leaseMs, limit) {
+      const slots = pools.get(pool);
+      const taken: string[] = [];
+      const time = now();
+      for (const [id, expiry] of slots ?? []) {
+        if (taken.length >= limit) break;
+        if (expiry > time) continue;
+        slots!.set(id, time + leaseMs);
+        taken.push(id);
+      }
+      return taken;
+    },
+    append(prefix, values, options = {}) {
+      const lengthKey = logLengthKey(prefix);
+      return inOrder(lengthKey, async (): Promise<LogAppend> => {
+        const raw = Number((await storage.getItem(lengthKey)) ?? 0);
+        const sealed = raw < 0;
+        const length = Math.abs(raw);
+        if (values.length === 0 || sealed || (options.expect !== undefined && options.expect !== length + 1)) return { first: 0, length, sealed };
+        const ttl = storageTtl(options.ttlMs);
+        await Promise.all(values.map((value, index) => storage.setItem(logEntryKey(prefix, length + 1 + index), value as never, ttl)));
+        const after = length + values.length;
+        await storage.setItem(lengthKey, options.seal ? -after : after, ttl);
+        return { first: length + 1, length: after, sealed: options.seal === true };
+      });
     },
     async publish(channel, message) {
       const listeners = [...(channels.get(channel) ?? [])];

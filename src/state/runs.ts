@@ -1,8 +1,8 @@
 import type { Storage } from "unstorage";
-import type { StorageCoordination } from "../plugin-api/index.ts";
+import { type LogAppend, logLengthKey, type StorageCoordination } from "../plugin-api/index.ts";
 import type { HermesErrorInfo, Usage } from "../protocol/index.ts";
 import { indexes, keys } from "./keys.ts";
-import { isObject, storageTtl, unreadable } from "./records.ts";
+import { isObject, unreadable } from "./records.ts";
 import { createRetention } from "./retention.ts";
 
 /**
@@ -52,6 +52,8 @@ export interface RunRecord {
   owner?: string;
   /** The `X-Request-Id` of the `POST /v1/runs` that started it: sent upstream with each of its calls. */
   requestId?: string;
+  /** The job fire that started it: whoever settles the run records the fire's end too. */
+  jobFire?: { jobId: string; sequence: number };
 }
 
 /** One entry of a run's event log: the frame id and the payload, as streamed. */
@@ -72,14 +74,23 @@ export interface RunStoreOptions {
   now?: () => number;
 }
 
+/** The payloads that end a run's log: nothing is logged after one. */
+export function isTerminalPayload(payload: Record<string, unknown>): boolean {
+  return payload.event === "run.completed" || payload.event === "run.failed" || payload.event === "run.cancelled";
+}
+
 /**
  * Runs and their event logs in the shared storage. A record under `runs:<id>`, each event under its
- * own key (`run-events:<id>:<sequence>`): appending is one write, never a rewrite of the whole log,
- * and any process on the same storage can replay or follow a run. A finished run expires
- * `retentionMs` after its end, a live one a day after its last update (its process is gone); the
- * eviction index removes both, events included, without scanning.
+ * own key (`run-events:<id>:<sequence>`), appended through the coordination's log (`append`): the
+ * positions come from an atomic counter in the storage (`run-events:<id>:length`), so two processes
+ * writing one run's log — its owner, and another settling it after the owner died — never write the
+ * same position, and once a terminal event sealed the log nothing follows it. Any process on the same
+ * storage can replay or follow a run. A finished run expires `retentionMs` after its end, a live one a
+ * day after its last update (its process is gone); the eviction index removes both, events included,
+ * without scanning.
  */
 export function createRunStore(storage: Storage, options: RunStoreOptions) {
+  const { coordination } = options;
   const now = options.now ?? Date.now;
   const { retentionMs } = options;
   const live = (record: RunRecord) =>
@@ -96,33 +107,68 @@ export function createRunStore(storage: Storage, options: RunStoreOptions) {
     const record = await readAt(key);
     // The record says how long the log is; without it (unreadable), list what is there.
     const eventKeys = record
-      ? Array.from({ length: record.eventCount }, (_, index) => keys.runEventAt(key, index + 1))
+      ? [...Array.from({ length: record.eventCount }, (_, index) => keys.runEventAt(key, index + 1)), logLengthKey(keys.runEventsAt(key))]
       : await storage.getKeys(keys.runEventsAt(key));
     await Promise.all(eventKeys.map((eventKey) => storage.removeItem(eventKey)));
-    await storage.removeItem(key);
+    // Unindexed before the record goes: what is seen gone is gone from the index too. (A crash in
+    // between leaves a record that Redis expires, and that the next start's rebuild indexes again.)
     await retention.removed(key);
+    await storage.removeItem(key);
   };
   const retention = createRetention(options.coordination, indexes.runs, { ttlMs: retentionMs, maxEntries: options.maxEntries }, async (evicted) => {
     for (const key of evicted) await removeAt(key);
   });
+
+  /**
+   * Atomic read-modify-write of the record (see `StorageCoordination.update`): `change` returns the
+   * record to store, which expires at `expiresAt` (null: a live run's day), or undefined to leave it.
+   */
+  const update = async (id: string, expiresAt: number | null, change: (current: RunRecord | null) => RunRecord | undefined): Promise<RunRecord | null> => {
+    const key = keys.run(id);
+    const until = expiresAt ?? now() + abandonedAfterMs;
+    let written = false;
+    const stored = await coordination.update<RunRecord>(
+      key,
+      (current) => {
+        const next = change(current);
+        written = next !== undefined;
+        return next;
+      },
+      { ttlMs: Math.max(1, until - now()) },
+    );
+    if (written) await retention.written(key, until);
+    return stored;
+  };
 
   return {
     async get(id: string): Promise<RunRecord | null> {
       const record = await readAt(keys.run(id));
       return record && live(record) ? record : null;
     },
-    async save(record: RunRecord): Promise<void> {
-      const expiresAt = record.expiresAt ?? now() + abandonedAfterMs;
-      const key = keys.run(record.id);
-      await retention.written(key, expiresAt, storage.setItem(key, record, storageTtl(Math.max(1, expiresAt - now()))));
+    /**
+     * Stores the record, unless the stored one is finished and this one is not: a write of the owner's
+     * that lands after another process settled the run never brings it back to life. One atomic
+     * update. Resolves with the record stored afterwards.
+     */
+    async save(record: RunRecord): Promise<RunRecord | null> {
+      return update(record.id, record.expiresAt, (current) => (current && isFinished(current.status) && !isFinished(record.status) ? undefined : record));
     },
-    async append(id: string, entry: RunLogEntry): Promise<void> {
+    /**
+     * Appends entries numbered from `entries[0].sequence` on, only if that is the next position of the
+     * log (see `StorageCoordination.append`); `seal` ends the log with them. Resolves with what the log
+     * did: `first` is 0 when nothing was appended (another writer took the position, or sealed the log).
+     */
+    append(id: string, entries: readonly RunLogEntry[], options: { seal?: boolean } = {}): Promise<LogAppend> {
       // Events outlive any record of their run; Redis drops them itself, other drivers with the record.
-      await storage.setItem(keys.runEvent(id, entry.sequence), entry, storageTtl(abandonedAfterMs + retentionMs));
+      return coordination.append(keys.runEvents(id), entries, { expect: entries[0]?.sequence ?? 1, seal: options.seal === true, ttlMs: abandonedAfterMs + retentionMs });
+    },
+    /** The log's length and whether a terminal event sealed it, from the log's own counter. */
+    length(id: string): Promise<LogAppend> {
+      return coordination.append(keys.runEvents(id), []);
     },
     /**
      * The log after `afterSequence` up to `throughSequence`, in order, stopping at the first entry not
-     * (yet) stored: a follower never skips an event.
+     * (yet) stored: a follower never skips an event. A terminal event is the last one read.
      */
     async events(id: string, afterSequence: number, throughSequence: number): Promise<RunLogEntry[]> {
       const wanted: string[] = [];
@@ -132,9 +178,15 @@ export function createRunStore(storage: Storage, options: RunStoreOptions) {
       for (const { value } of await storage.getItems<RunLogEntry | null>(wanted))
         if (isObject(value) && typeof value.sequence === "number") found.set(value.sequence, value);
       const entries: RunLogEntry[] = [];
-      for (let sequence = afterSequence + 1; found.has(sequence); sequence++) entries.push(found.get(sequence) as RunLogEntry);
+      for (let sequence = afterSequence + 1; found.has(sequence); sequence++) {
+        const entry = found.get(sequence) as RunLogEntry;
+        entries.push(entry);
+        // Anything after it is not the log's: left by a crash between writing entries and counting them.
+        if (isObject(entry.payload) && isTerminalPayload(entry.payload)) break;
+      }
       return entries;
     },
+    update,
     remove: (id: string) => removeAt(keys.run(id)),
     removeAt,
   };

@@ -8,9 +8,13 @@ import { isObject } from "./records.ts";
 import { createResponseStore } from "./responses.ts";
 import { abandonedAfterMs, createRunStore } from "./runs.ts";
 import { createSessionStore } from "./sessions.ts";
+import { createUnfinishedMarks } from "./unfinished.ts";
 
-/** Every store, on one storage and one coordination. */
-export function createStores(storage: Storage, coordination: StorageCoordination, config: HermesConfig) {
+/**
+ * Every store, on one storage and one coordination. `markUnfinished`: the storage is durable and one
+ * process owns it (fs, SQLite), so live work is marked for the next start to settle (`unfinished.ts`).
+ */
+export function createStores(storage: Storage, coordination: StorageCoordination, config: HermesConfig, options: { markUnfinished?: boolean } = {}) {
   const { retention } = config;
   const responses = createResponseStore(storage, { coordination, retention: retention.responses });
   return {
@@ -19,6 +23,7 @@ export function createStores(storage: Storage, coordination: StorageCoordination
     sessions: createSessionStore(storage, { coordination, retention: retention.sessions, responses }),
     idempotency: createIdempotencyStore(storage, { coordination, retention: retention.idempotency }),
     runs: createRunStore(storage, { coordination, retentionMs: config.agent.runRetentionMs, maxEntries: retention.runs.maxEntries }),
+    unfinished: createUnfinishedMarks(storage, options.markUnfinished === true),
   };
 }
 

@@ -120,13 +120,22 @@ describeStorages("every store", (target) => {
       eventCount: 3,
       expiresAt: Date.now() + 60_000,
     };
-    for (let sequence = 1; sequence <= 3; sequence++) await env.stores.runs.append("run_1", { sequence, payload: { event: "e", sequence } });
+    for (let sequence = 1; sequence <= 2; sequence++) await env.stores.runs.append("run_1", [{ sequence, payload: { event: "e", sequence } }]);
+    // A position already taken is refused, whatever the writer believed: nothing is overwritten.
+    expect(await env.stores.runs.append("run_1", [{ sequence: 2, payload: { event: "late" } }])).toEqual({ first: 0, length: 2, sealed: false });
+    expect(await env.stores.runs.append("run_1", [{ sequence: 3, payload: { event: "run.completed" } }], { seal: true })).toEqual({ first: 3, length: 3, sealed: true });
+    expect(await env.stores.runs.append("run_1", [{ sequence: 4, payload: { event: "after" } }])).toMatchObject({ first: 0, sealed: true });
+    expect(await env.stores.runs.length("run_1")).toEqual({ first: 0, length: 3, sealed: true });
     await env.stores.runs.save(record);
     expect(await env.stores.runs.get("run_1")).toMatchObject({ status: "completed", eventCount: 3 });
+    // A late write of a live snapshot never brings a finished run back.
+    expect(await env.stores.runs.save({ ...record, status: "running", expiresAt: null })).toMatchObject({ status: "completed" });
+    expect(await env.stores.runs.get("run_1")).toMatchObject({ status: "completed" });
     expect((await env.stores.runs.events("run_1", 1, 3)).map((entry) => entry.sequence)).toEqual([2, 3]);
     await env.stores.runs.remove("run_1");
     expect(await env.stores.runs.get("run_1")).toBeNull();
     expect(await env.stores.runs.events("run_1", 0, 3)).toEqual([]);
+    expect(await env.stores.runs.length("run_1")).toEqual({ first: 0, length: 0, sealed: false });
     await env.stores.runs.save({ ...record, id: "run_2", expiresAt: Date.now() - 1 });
     expect(await env.stores.runs.get("run_2")).toBeNull();
     // Already past its expiry when written: the index gives it up at once.

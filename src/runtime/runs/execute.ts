@@ -106,8 +106,9 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
     }
   } finally {
     live.close();
-    // Released only once stored: shutdown waits for this before it closes the storage.
-    await live.persisted;
+    // Released only once stored: shutdown waits for this before it closes the storage (and gives up
+    // on a storage that stays down a second after the drain aborted the run).
+    await live.flushed(shutdown.signal);
     shutdown.release();
   }
 }

@@ -1,15 +1,16 @@
 import type { StorageCoordination } from "../../plugin-api/index.ts";
 import { channels } from "../../state/keys.ts";
-import { type RunLogEntry, type RunRecord, type RunStore, isFinished } from "../../state/runs.ts";
+import { type RunLogEntry, type RunStore, isFinished, isTerminalPayload } from "../../state/runs.ts";
 
 import type { RunMessage } from "./live-run.ts";
+import { logger } from "../../utils/logger.ts";
 
 const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /**
- * A follower with no message for this long re-reads the run's record once and checks that its process
- * still listens: a safety net for a message lost while the bus reconnected, or a process killed
- * mid-run — not the way events arrive.
+ * A follower with no message for this long re-reads the run's record once: a safety net for a message
+ * lost while the bus reconnected — not the way events arrive. A run whose process died is settled by
+ * the lease sweep (`RunManager`), which publishes its end like an owner would.
  */
 const idleCheckMs = 15_000;
 
@@ -17,20 +18,21 @@ const idleCheckMs = 15_000;
  * A run another process executes, over a shared storage: subscribes to the run's channel first, then
  * reads the stored log from `afterSequence` on, then takes each event as its owner publishes it. Every
  * published event is already stored, so a gap (a message lost, or published before the subscription
- * took) is filled from storage; the owner's end message says how many events there are in all.
+ * took) is filled from storage; the end message (the owner's, or that of the process that settled the
+ * run after its owner died) says how many events there are in all, and nothing follows a terminal event.
  */
 export function followShared(
   store: RunStore,
   coordination: StorageCoordination,
   id: string,
   afterSequence: number,
-  settleAbandoned: (record: RunRecord) => Promise<RunRecord>,
 ): AsyncIterator<RunLogEntry> {
   let cursor = Math.max(0, afterSequence);
   let buffered: RunLogEntry[] = [];
   const received: RunLogEntry[] = [];
   let endAt: number | undefined;
   let closed = false;
+  let ended = false;
   let started: Promise<void> | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
   let wake: (() => void) | undefined;
@@ -50,16 +52,21 @@ export function followShared(
     if (!record || isFinished(record.status)) endAt = record?.eventCount ?? cursor;
     return record;
   };
-  /** After a silence: a run whose process no longer listens on its channel is settled, so its followers end. */
-  const checkOwner = async () => {
-    const record = await checkRecord();
-    if (!record || endAt !== undefined || !record.owner) return;
-    if ((await coordination.publish(channels.instance(record.owner), "ping")) === 0) endAt = (await settleAbandoned(record)).eventCount;
+  /** What the log holds past the cursor, by the log's own counter (the record's count lags behind it). */
+  const catchUp = async () => {
+    const { length } = await store.length(id);
+    if (length > cursor) buffered = await store.events(id, cursor, length);
   };
   const start = async () => {
     unsubscribe = await coordination.subscribe(channels.run(id), onMessage);
-    const record = await checkRecord();
-    buffered = await store.events(id, cursor, record?.eventCount ?? cursor);
+    await checkRecord();
+    await catchUp();
+  };
+  /** Hands out the next entry; after a terminal one, nothing. */
+  const take = (entry: RunLogEntry): IteratorResult<RunLogEntry> => {
+    cursor = entry.sequence;
+    if (isTerminalPayload(entry.payload)) ended = true;
+    return { done: false, value: entry };
   };
   const idle = () =>
     new Promise<boolean>((resolve) => {
@@ -75,18 +82,17 @@ export function followShared(
       await (started ??= start());
       for (;;) {
         if (closed) return done;
+        if (ended) return done;
         const entry = buffered.shift();
         if (entry) {
           if (entry.sequence !== cursor + 1) continue;
-          cursor = entry.sequence;
-          return { done: false, value: entry };
+          return take(entry);
         }
         while (received.length > 0 && received[0]!.sequence <= cursor) received.shift();
         const first = received[0];
         if (first?.sequence === cursor + 1) {
           received.shift();
-          cursor = first.sequence;
-          return { done: false, value: first };
+          return take(first);
         }
         if (first) {
           buffered = await store.events(id, cursor, first.sequence - 1);
@@ -98,14 +104,18 @@ export function followShared(
           if (buffered.length === 0) return done;
           continue;
         }
-        if (await idle()) await checkOwner();
+        if (await idle()) {
+          await checkRecord();
+          if (endAt === undefined) await catchUp();
+        }
       }
     },
     async return() {
       closed = true;
       wake?.();
       await started?.catch(() => undefined);
-      await unsubscribe?.();
+      // A storage that is down cannot take the unsubscribe: the follower is gone all the same.
+      await unsubscribe?.().catch((error: unknown) => logger.error("unsubscribing a run follower failed:", error));
       return done;
     },
   };

@@ -1,4 +1,4 @@
-import { type RunLogEntry, type RunStore, isFinished } from "../../state/runs.ts";
+import { type RunLogEntry, type RunStore, isFinished, isTerminalPayload } from "../../state/runs.ts";
 
 import type { LiveRun } from "./live-run.ts";
 
@@ -10,24 +10,32 @@ const pollMs = 250;
 const batch = 100;
 
 /**
- * A live run's log from `afterSequence` on, then each new entry as it is logged, until the run ends.
+ * A live run's log from `afterSequence` on, then each new entry once it is stored, until the run ends.
  * Every follower reads the one shared log: each gets every event, and one that is slow or gone holds
- * nothing up. `return()` detaches at once, even while waiting for the next event.
+ * nothing up. Only stored entries are given out, so an id a client saw means the same on every
+ * process and after any crash. If another process settled the run (this one lost its lease), the rest
+ * comes from storage. `return()` detaches at once, even while waiting for the next event.
  */
-export function followLive(live: LiveRun, afterSequence: number): AsyncIterator<RunLogEntry> {
+export function followLive(live: LiveRun, afterSequence: number, store: RunStore): AsyncIterator<RunLogEntry> {
   let next = Math.max(0, afterSequence);
   let closed = false;
   let wake: (() => void) | undefined;
+  let stored: AsyncIterator<RunLogEntry> | undefined;
   return {
     async next() {
       for (;;) {
         if (closed) return done;
-        const entry = live.log[next];
-        if (entry) {
+        if (stored) return stored.next();
+        if (next < live.stored) {
+          const entry = live.log[next]!;
           next++;
           return { done: false, value: entry };
         }
-        if (live.ended) return done;
+        if (live.superseded) {
+          stored = followStored(store, live.record.id, next);
+          continue;
+        }
+        if (live.done) return done;
         await new Promise<void>((resolve) => {
           wake = resolve;
           live.waiters.add(resolve);
@@ -41,6 +49,7 @@ export function followLive(live: LiveRun, afterSequence: number): AsyncIterator<
         live.waiters.delete(wake);
         wake();
       }
+      await stored?.return?.();
       return done;
     },
   };
@@ -70,12 +79,19 @@ export function followStored(store: RunStore, id: string, afterSequence: number)
         const entry = buffered.shift();
         if (entry) {
           cursor = entry.sequence;
+          // Nothing follows a terminal event.
+          if (isTerminalPayload(entry.payload)) {
+            finished = true;
+            buffered = [];
+          }
           return { done: false, value: entry };
         }
         if (finished) return done;
         // Read the record first: events are stored before the record that says the run ended.
         const record = await store.get(id);
-        buffered = await store.events(id, cursor, cursor + batch);
+        // A finished record counts its log: nothing past it is the run's.
+        const through = record && isFinished(record.status) ? Math.min(record.eventCount, cursor + batch) : cursor + batch;
+        buffered = await store.events(id, cursor, through);
         if (buffered.length > 0) continue;
         if (!record || isFinished(record.status)) {
           finished = true;

@@ -8,6 +8,7 @@ import { startRun, type StartedRun } from "../start-run.ts";
 import { resolveTurn } from "./resolve-turn.ts";
 import { ResponseFold } from "./response-fold.ts";
 import { createTurnSaver, type TurnSaver } from "./turn-saver.ts";
+import { logger } from "../../utils/logger.ts";
 
 /** A Responses turn, resolved (its chain, claimed conversation, instructions) and ready to run. */
 export interface ResponseTurn {
@@ -56,6 +57,8 @@ export async function runInBackground(context: RuntimeContext, turn: ResponseTur
   const { meta, saver } = turn;
   const controller = new AbortController();
   const queued = pendingResponse(meta, "queued");
+  // Marked before it is stored (fs, SQLite): if a crash cuts it off, the next start settles it.
+  if (meta.settings.store) await context.unfinished?.mark("responses", meta.id);
   await saver.progress(queued);
   const running = background.start(meta.id, controller);
   const { batches, release, fold } = turn.start(controller.signal);
@@ -71,6 +74,7 @@ export async function runInBackground(context: RuntimeContext, turn: ResponseTur
       release();
       const cancelled = controller.signal.aborted;
       await saver.final(fold.response(cancelled ? { status: "cancelled", reason: "cancelled" } : undefined));
+      if (meta.settings.store) await context.unfinished?.unmark("responses", meta.id).catch((error: unknown) => logger.error("unmarking a background response failed:", error));
       background.finish(meta.id, running);
     }
   })();
