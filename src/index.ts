@@ -133,7 +133,7 @@ export interface CreateHermesOptions {
 
 /** Stores, the message bus, the upstream and the app, on an open storage. */
 async function wire(config: HermesConfig, opened: OpenStorage, observability: Observability, options: CreateHermesOptions) {
-  const { storage, coordination, definition } = opened;
+  const { storage, coordination, definition, health } = opened;
   const stores = createStores(storage, coordination, config);
   const commands = new CommandBus(coordination, randomId("proc_"));
   const unlisten = await stores.responses.listen();
@@ -156,6 +156,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     conversations: stores.conversations,
     background: new BackgroundRuns(),
     storageKind: definition.name,
+    storageHealth: health,
     coordination,
     commands,
     version,

@@ -113,7 +113,11 @@ export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
     highWaterMark: maxPendingChars,
     read() {
       paused = false;
-      void pump();
+      // A frame or an error frame that throws ends the body rather than the process.
+      pump().catch((error: unknown) => {
+        logger.error("stream failed:", error);
+        body.destroy();
+      });
     },
   });
   body.once("close", () => finish("client_closed"));

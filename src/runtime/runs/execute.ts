@@ -2,7 +2,7 @@ import { approvalChoices } from "../../agent/approval.ts";
 import { runAgent } from "../../agent/loop.ts";
 import type { HermesConfig } from "../../config/schema.ts";
 import type { PluginRegistry } from "../../plugins/registry.ts";
-import type { HermesEvent, RunInput } from "../../protocol/index.ts";
+import { type HermesEvent, type RunInput, toErrorInfo } from "../../protocol/index.ts";
 import type { Upstream } from "../../upstream/types.ts";
 import { answerOf, type RunResult } from "../../protocol/index.ts";
 import { RunCollector } from "../collect.ts";
@@ -70,17 +70,28 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
         });
       },
     });
-    for await (const event of events) {
+    for await (const agentEvent of events) {
+      let event: HermesEvent = agentEvent;
       collector.add(event);
-      if (event.type === "run.completed") await hooks.beforeCompleted?.(collector.result);
+      if (event.type === "run.completed") {
+        // A completion is stored (the session's turn, the log, the finished record) before anyone here
+        // or elsewhere sees it; what cannot be stored ends the run failed instead.
+        const { usage } = event;
+        try {
+          await hooks.beforeCompleted?.(collector.result);
+          await live.conclude(encoder.encode(event, live.timestamp())!, "completed", { output: answerOf(collector.result.output), usage });
+          hooks.onEvent?.(event);
+          continue;
+        } catch (error) {
+          logger.error(`run ${record.id} finished but could not be stored; it ends failed:`, error);
+          event = { type: "run.failed", error: toErrorInfo(error), usage };
+          collector.add(event);
+        }
+      }
       hooks.onEvent?.(event);
       const payload = encoder.encode(event, live.timestamp());
       if (payload) live.emit(payload);
-      if (event.type === "run.completed") {
-        record.output = answerOf(collector.result.output);
-        record.usage = event.usage;
-        live.finish("completed");
-      } else if (event.type === "run.failed") {
+      if (event.type === "run.failed") {
         record.usage = event.usage ?? null;
         // A stop aborts the run with code `cancelled`; anything else is a failure to report. One the
         // shutdown cut short is `interrupted`: it did not fail, and it may be worth starting again.

@@ -35,6 +35,8 @@ export class LiveRun {
   readonly #retentionMs: number;
   readonly #publish: ((message: RunMessage) => Promise<unknown>) | undefined;
   #onFinish: (() => void) | undefined;
+  /** The first write that did not land: the stored log or record is behind what followers here saw. */
+  #unstored: unknown;
 
   constructor(record: RunRecord, store: RunStore, options: LiveRunOptions) {
     this.record = record;
@@ -61,10 +63,8 @@ export class LiveRun {
     // Published only once stored: a follower elsewhere that sees event N can read 1…N-1 from storage.
     this.persisted = this.persisted
       .then(() => this.#store.append(id, entry))
-      .then(async () => {
-        await this.#publish?.(entry);
-      })
-      .catch(logPersistError);
+      .then(() => this.#announce(entry))
+      .catch(this.#persistFailed);
     this.#wake();
   }
 
@@ -102,23 +102,60 @@ export class LiveRun {
     this.save();
     const eventCount = this.record.eventCount;
     this.persisted = this.persisted
-      .then(async () => {
-        await this.#publish?.({ end: eventCount });
-      })
-      .catch(logPersistError);
+      .then(() => this.#announce({ end: eventCount }))
+      .catch(this.#persistFailed);
   }
 
   save(): void {
     const snapshot = { ...this.record, updatedAt: Math.floor(this.#now() / 1000) };
-    this.persisted = this.persisted.then(() => this.#store.save(snapshot)).catch(logPersistError);
+    this.persisted = this.persisted.then(() => this.#store.save(snapshot)).catch(this.#persistFailed);
   }
+
+  /**
+   * The run's successful end, stored before anyone sees it: every earlier write, then the terminal
+   * event, then the finished record; only then is the event logged here, published and the run
+   * finished. Rejects, showing nothing, when any of them could not be stored (an earlier event lost in
+   * a storage outage included: a log with a gap must not end in `run.completed`); the caller then
+   * ends the run failed instead.
+   */
+  async conclude(payload: RunsPayload, status: "completed", fields: Pick<RunRecord, "output" | "usage">): Promise<void> {
+    await this.persisted;
+    if (this.#unstored !== undefined) throw this.#unstored;
+    const entry: RunLogEntry = { sequence: this.log.length + 1, payload };
+    const now = this.#now();
+    const finished: RunRecord = {
+      ...this.record,
+      ...fields,
+      status,
+      approval: null,
+      eventCount: entry.sequence,
+      lastEvent: payload.event,
+      updatedAt: Math.floor(now / 1000),
+      expiresAt: now + this.#retentionMs,
+    };
+    await this.#store.append(this.record.id, entry);
+    await this.#store.save(finished);
+    this.log.push(entry);
+    Object.assign(this.record, finished);
+    this.persisted = this.persisted.then(() => this.#announce(entry));
+    this.#wake();
+    const onFinish = this.#onFinish;
+    this.#onFinish = undefined;
+    onFinish?.();
+  }
+
+  /** Tells followers elsewhere; a lost message is not a lost write (they fill gaps from storage). */
+  async #announce(message: RunMessage): Promise<void> {
+    await this.#publish?.(message)?.catch((error: unknown) => logger.error("publishing a run event failed:", error));
+  }
+
+  readonly #persistFailed = (error: unknown): void => {
+    this.#unstored ??= error;
+    logger.error("saving a run failed:", error);
+  };
 
   #wake(): void {
     for (const wake of this.waiters) wake();
     this.waiters.clear();
   }
-}
-
-function logPersistError(error: unknown): void {
-  logger.error("saving a run failed:", error);
 }

@@ -104,8 +104,14 @@ export class RunManager {
     this.#live.set(id, live);
     this.#keepSlots();
     const snapshot = { ...record };
-    live.save();
-    await live.persisted;
+    try {
+      // Stored before the client is told the run exists (its 202 names it).
+      await store.save(snapshot);
+    } catch (error) {
+      this.#live.delete(id);
+      release();
+      throw error;
+    }
     void executeRun(live, input, this.#options, settings.hooks)
       .catch((error: unknown) => logger.error("run failed:", error))
       .finally(() => {

@@ -7,6 +7,8 @@ import type { ModelChoice } from "../model.ts";
 import { startRun, type StartedRun } from "../start-run.ts";
 import { resolveTurn } from "./resolve-turn.ts";
 import { ResponseFold } from "./response-fold.ts";
+import { logger } from "../../utils/logger.ts";
+import { storeBeforeEnd } from "./store-before-end.ts";
 import { createTurnSaver, type TurnSaver } from "./turn-saver.ts";
 
 /** A Responses turn, resolved (its chain, claimed conversation, instructions) and ready to run. */
@@ -39,6 +41,7 @@ export async function beginResponseTurn(
     ...(settings.background && { owner: context.commands.instanceId }),
     requestId,
     sessions: context.sessions,
+    settleLater: (label, task) => context.storageHealth.whenBack(label, task),
   });
   const start = (client: ClientWatch | AbortSignal) => {
     const run = startRun(context, input, { runId: meta.id, model: meta.model, createdAt: meta.createdAt, sessionId: turn.sessionId, requestId }, client);
@@ -56,23 +59,32 @@ export async function runInBackground(context: RuntimeContext, turn: ResponseTur
   const { meta, saver } = turn;
   const controller = new AbortController();
   const queued = pendingResponse(meta, "queued");
-  await saver.progress(queued);
+  try {
+    // The reply names the response: it must be stored before the client is told it exists.
+    await saver.progress(queued);
+  } catch (error) {
+    await saver.abandon();
+    throw error;
+  }
   const running = background.start(meta.id, controller);
   const { batches, release, fold } = turn.start(controller.signal);
   const encoder = new ResponsesStreamEncoder(meta, () => fold.response());
-  void (async () => {
+  // Every end is stored (nothing is answered as an HTTP error any more); a completion that cannot be
+  // stored ends `response.failed` for the clients re-attached to the stream.
+  const final = () => fold.response(controller.signal.aborted ? { status: "cancelled", reason: "cancelled" } : undefined);
+  const held = storeBeforeEnd(batches, fold, () => saver.final(final()));
+  held.commit();
+  const consume = async () => {
     try {
-      for await (const batch of batches)
-        for (const runEvent of batch) {
-          fold.collector.add(runEvent);
-          background.push(running, encoder.encode(runEvent));
-        }
+      for (let next = await held.iterator.next(); !next.done; next = await held.iterator.next())
+        for (const runEvent of next.value) background.push(running, encoder.encode(runEvent));
     } finally {
       release();
-      const cancelled = controller.signal.aborted;
-      await saver.final(fold.response(cancelled ? { status: "cancelled", reason: "cancelled" } : undefined));
+      // Already stored when the run reached its end; one cut short is stored here.
+      await saver.final(final()).catch(() => undefined);
       background.finish(meta.id, running);
     }
-  })();
+  };
+  consume().catch((error: unknown) => logger.error(`background response ${meta.id} failed:`, error));
   return queued;
 }
