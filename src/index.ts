@@ -134,7 +134,8 @@ export interface CreateHermesOptions {
 /** Stores, the message bus, the upstream and the app, on an open storage. */
 async function wire(config: HermesConfig, opened: OpenStorage, observability: Observability, options: CreateHermesOptions) {
   const { storage, coordination, definition, health } = opened;
-  const stores = createStores(storage, coordination, config);
+  const settleLater = (label: string, task: () => Promise<void>) => health.whenBack(label, task);
+  const stores = createStores(storage, coordination, config, { settleLater });
   const commands = new CommandBus(coordination, randomId("proc_"));
   const unlisten = await stores.responses.listen();
   await commands.start();
@@ -143,7 +144,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
   const upstream = createUpstreamFromConfig(config, { ...observability.upstreamOptions, now: options.now });
   const lifecycle = new Lifecycle();
   const registry = loadPlugins(config.plugins, storage, observability.observers);
-  const runs = new RunManager({ config, upstream, registry, lifecycle, store: stores.runs, coordination, commands });
+  const runs = new RunManager({ config, upstream, registry, lifecycle, store: stores.runs, coordination, commands, settleLater });
   const jobs = config.jobs.enabled ? new JobService({ storage, coordination, config, upstream, runs, sessions: stores.sessions, clock: options.jobClock }) : undefined;
   const context: ServerContext = {
     config,

@@ -9,15 +9,20 @@ import { createResponseStore } from "./responses.ts";
 import { abandonedAfterMs, createRunStore } from "./runs.ts";
 import { createSessionStore } from "./sessions.ts";
 
-/** Every store, on one storage and one coordination. */
-export function createStores(storage: Storage, coordination: StorageCoordination, config: HermesConfig) {
+/** Every store, on one storage and one coordination. `settleLater` retries a write once the storage is back. */
+export function createStores(
+  storage: Storage,
+  coordination: StorageCoordination,
+  config: HermesConfig,
+  options: { settleLater?: (label: string, task: () => Promise<void>) => void } = {},
+) {
   const { retention } = config;
   const responses = createResponseStore(storage, { coordination, retention: retention.responses });
   return {
     responses,
     conversations: createConversationStore(storage, { coordination, retention: retention.conversations }),
     sessions: createSessionStore(storage, { coordination, retention: retention.sessions, responses }),
-    idempotency: createIdempotencyStore(storage, { coordination, retention: retention.idempotency }),
+    idempotency: createIdempotencyStore(storage, { coordination, retention: retention.idempotency, settleLater: options.settleLater }),
     runs: createRunStore(storage, { coordination, retentionMs: config.agent.runRetentionMs, maxEntries: retention.runs.maxEntries }),
   };
 }

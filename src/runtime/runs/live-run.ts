@@ -144,6 +144,11 @@ export class LiveRun {
     onFinish?.();
   }
 
+  /** True once a write did not land: the stored record (and maybe the log) is behind this one. */
+  get unstored(): boolean {
+    return this.#unstored !== undefined;
+  }
+
   /** Tells followers elsewhere; a lost message is not a lost write (they fill gaps from storage). */
   async #announce(message: RunMessage): Promise<void> {
     await this.#publish?.(message)?.catch((error: unknown) => logger.error("publishing a run event failed:", error));

@@ -25,6 +25,8 @@ export interface RunManagerOptions {
   coordination: StorageCoordination;
   commands: CommandBus;
   now?: () => number;
+  /** Retries a write once the storage is back (`StorageHealth.whenBack`). */
+  settleLater?: (label: string, task: () => Promise<void>) => void;
 }
 
 export interface RunStartSettings {
@@ -116,6 +118,12 @@ export class RunManager {
       .catch((error: unknown) => logger.error("run failed:", error))
       .finally(() => {
         this.#live.delete(id);
+        // Its end did not reach the storage (an outage): the record says how it ended once the storage is
+        // back, rather than `running` until someone notices. (The events lost meanwhile stay lost.)
+        if (live.unstored) {
+          const ended = { ...live.record };
+          this.#options.settleLater?.(`storing the end of run ${id}`, () => store.save(ended));
+        }
         // Normally released at the terminal status already; this covers a run that never got one.
         release();
         try {

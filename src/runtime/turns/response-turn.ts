@@ -7,6 +7,7 @@ import type { ModelChoice } from "../model.ts";
 import { startRun, type StartedRun } from "../start-run.ts";
 import { resolveTurn } from "./resolve-turn.ts";
 import { ResponseFold } from "./response-fold.ts";
+import { storageUnavailable } from "../../state/storage-guard.ts";
 import { logger } from "../../utils/logger.ts";
 import { storeBeforeEnd } from "./store-before-end.ts";
 import { createTurnSaver, type TurnSaver } from "./turn-saver.ts";
@@ -27,7 +28,11 @@ export async function beginResponseTurn(
   model: ModelChoice,
   requestId: string | undefined,
 ): Promise<ResponseTurn> {
-  const { config } = context;
+  const { config, storageHealth } = context;
+  // A turn to be stored, while the storage is known to be down (and a fresh probe agrees): 503 now,
+  // before the model is paid for an answer that could not be kept.
+  if (request.settings.store && storageHealth.down && (await storageHealth.check()).status === "down")
+    throw storageUnavailable(storageHealth.state.error);
   const id = randomId("resp_");
   const turn = await resolveTurn(context, request, id, model.contextTokens);
   const { settings } = request;

@@ -85,9 +85,17 @@ export function createTurnSaver(responses: ResponseStore, turn: Turn, options: T
       // Bookkeeping for `/api/sessions`: the chain itself is stored, and `previous_response_id` reads it.
       .catch((error: unknown) => logger.error("recording a session failed:", error));
   };
-  /** Lets the conversation go without moving it; a failure only delays the next turn until the lease lapses. */
+  /**
+   * Lets the conversation go without moving it. One the storage did not take is let go once it is back
+   * (or when its lease lapses, whichever comes first): the next turn is not refused for longer.
+   */
   const release = async () => {
-    await turn.claim?.finish(null).catch((error: unknown) => logger.error("releasing a conversation failed:", error));
+    const claim = turn.claim;
+    if (!claim) return;
+    await claim.finish(null).catch((error: unknown) => {
+      logger.error("releasing a conversation failed:", error);
+      options.settleLater?.(`releasing conversation "${options.conversation}"`, async () => void (await claim.finish(null)));
+    });
   };
   const final = async (response: ResponseObject) => {
     const compact = compactResponse(response);
