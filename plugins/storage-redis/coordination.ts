@@ -21,6 +21,9 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
   const inOrder = createKeyedQueue();
 
   const listeners = new Map<string, Set<(message: string) => void>>();
+  /** Told when the subscription connection drops: what is published until it is back is lost. */
+  const interruptions = new Set<() => void>();
+  let subscriberUp = false;
   const subscriptions = new Map<string, Promise<unknown>>();
   let subscriber: Promise<Redis> | undefined;
   let loggedSubscriberError = "";
@@ -39,7 +42,21 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
         if (reason !== loggedSubscriberError) console.error(`[hermes-proxy] redis ${label} (subscriber): ${reason}`);
         loggedSubscriberError = reason;
       });
-      connection.on("ready", () => (loggedSubscriberError = ""));
+      connection.on("ready", () => {
+        loggedSubscriberError = "";
+        subscriberUp = true;
+      });
+      connection.on("close", () => {
+        if (!subscriberUp) return;
+        subscriberUp = false;
+        for (const interrupted of [...interruptions]) {
+          try {
+            interrupted();
+          } catch (error) {
+            console.error(`[hermes-proxy] redis ${label} (subscriber): a listener failed on an interruption: ${describeError(error)}`);
+          }
+        }
+      });
       connection.on("message", (channel: string, message: string) => {
         for (const listener of listeners.get(channel) ?? []) listener(message);
       });
@@ -102,7 +119,7 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
     async publish(channel, message) {
       return (await client()).publish(channelOf(channel), message);
     },
-    async subscribe(channel, listener) {
+    async subscribe(channel, listener, onInterrupted) {
       const name = channelOf(channel);
       let set = listeners.get(name);
       if (!set) listeners.set(name, (set = new Set()));
@@ -110,6 +127,7 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
       if (!subscribed) subscriptions.set(name, (subscribed = getSubscriber().then((connection) => connection.subscribe(name))));
       set.add(listener);
       const forget = () => {
+        if (onInterrupted) interruptions.delete(onInterrupted);
         set.delete(listener);
         if (set.size > 0 || listeners.get(name) !== set) return false;
         listeners.delete(name);
@@ -119,6 +137,7 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
       try {
         // Resolved only once Redis confirmed the subscription: a message published after this is received.
         await subscribed;
+        if (onInterrupted) interruptions.add(onInterrupted);
       } catch (error) {
         // Nothing is left behind: the next subscription to this channel subscribes afresh.
         if (subscriptions.get(name) === subscribed) subscriptions.delete(name);

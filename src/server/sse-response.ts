@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { HTTPResponse } from "h3";
 import { commentFrame } from "../wire/sse.ts";
+import { loggable } from "../state/storage-guard.ts";
 import { logger } from "../utils/logger.ts";
 
 export interface SseResponseOptions<T> {
@@ -102,7 +103,7 @@ export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
         add(next.value);
       }
     } catch (error) {
-      logger.error("stream failed:", error);
+      logger.error("stream failed:", loggable(error));
       if (!done) end(options.failed?.(error));
     } finally {
       pulling = false;

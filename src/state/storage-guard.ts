@@ -4,12 +4,13 @@ import type { StorageCoordination } from "../plugin-api/index.ts";
 import { logger } from "../utils/logger.ts";
 
 /**
- * How long a failing storage call is retried before it fails: attempts at 0, 25, 100 and 300 ms, and
- * none started past `retryBudgetMs`. A blip (Redis reconnecting, SQLite busy) is absorbed; an outage
- * answers 503 `storage_unavailable` within about a second (Redis commands also time out after 1 s).
- * Once the storage is known to be down, calls fail on their first attempt until one succeeds again.
+ * How a failing storage call is retried before it fails: again 25, 100 and 300 ms after it started, and
+ * not at all once `retryBudgetMs` have passed (a call that hung until its timeout is not tried again).
+ * A blip (Redis reconnecting, SQLite busy) is absorbed; an outage answers 503 `storage_unavailable`
+ * within about a second (Redis commands also time out after 1 s). Once the storage is known to be down,
+ * calls fail on their first attempt until one succeeds again.
  */
-export const retryDelaysMs = [25, 75, 200] as const;
+export const retryAtMs = [25, 100, 300] as const;
 export const retryBudgetMs = 300;
 
 /** What a client is told when the storage cannot be used: 503 with `Retry-After`, the cause kept for the log. */
@@ -59,14 +60,14 @@ export async function guarded<T>(
       return value;
     } catch (error) {
       if (HermesError.is(error)) throw error;
-      const delay = retryDelaysMs[attempt];
-      const retry =
-        delay !== undefined && !health?.down && (idempotent || !mayHaveRun(error)) && performance.now() - started + delay <= retryBudgetMs;
+      const at = retryAtMs[attempt];
+      const elapsed = performance.now() - started;
+      const retry = at !== undefined && !health?.down && (idempotent || !mayHaveRun(error)) && elapsed < retryBudgetMs;
       if (!retry) {
         health?.failed(error);
         throw storageUnavailable(error);
       }
-      await sleep(delay);
+      await sleep(Math.max(0, at - elapsed));
     }
   }
 }
@@ -120,14 +121,19 @@ export function guardCoordination(coordination: StorageCoordination, health?: St
     renew: (pool, ids, leaseMs) => guarded(() => coordination.renew(pool, ids, leaseMs), write),
     release: (pool, id) => guarded(() => coordination.release(pool, id), write),
     publish: (channel, message) => guarded(() => coordination.publish(channel, message), { ...read, idempotent: false }),
-    async subscribe(channel, listener) {
-      const unsubscribe = await guarded(() => coordination.subscribe(channel, listener), read);
+    async subscribe(channel, listener, onInterrupted) {
+      const unsubscribe = await guarded(() => coordination.subscribe(channel, listener, onInterrupted), read);
       return async () => {
         await unsubscribe().catch((error: unknown) => logger.error(`unsubscribing from ${channel} failed:`, describeError(error)));
       };
     },
     ...(coordination.dispose && { dispose: () => coordination.dispose!() }),
   };
+}
+
+/** What to log for an error: one line for the storage being unavailable (it is expected, and frequent in an outage), else the error itself. */
+export function loggable(error: unknown): unknown {
+  return isStorageUnavailable(error) ? describeError(error) : error;
 }
 
 /** One line for a storage error: its message, else its code or name (Node's AggregateError has no message). */

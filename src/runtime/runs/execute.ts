@@ -10,6 +10,7 @@ import { approvalRequestPayload, cancelledPayload, RunsEventEncoder } from "../.
 import { isFinished } from "../../state/runs.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import type { LiveRun } from "./live-run.ts";
+import { loggable } from "../../state/storage-guard.ts";
 import { logger } from "../../utils/logger.ts";
 
 export interface ExecuteOptions {
@@ -83,7 +84,7 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
           hooks.onEvent?.(event);
           continue;
         } catch (error) {
-          logger.error(`run ${record.id} finished but could not be stored; it ends failed:`, error);
+          logger.error(`run ${record.id} finished but could not be stored; it ends failed:`, loggable(error));
           event = { type: "run.failed", error: toErrorInfo(error), usage };
           collector.add(event);
         }

@@ -34,6 +34,8 @@ export function followShared(
   let started: Promise<void> | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
   let wake: (() => void) | undefined;
+  /** Ends the wait at once and checks the stored record (the bus dropped: messages may be lost). */
+  let checkNow: (() => void) | undefined;
 
   const onMessage = (text: string) => {
     try {
@@ -57,7 +59,7 @@ export function followShared(
     if ((await coordination.publish(channels.instance(record.owner), "ping")) === 0) endAt = (await settleAbandoned(record)).eventCount;
   };
   const start = async () => {
-    unsubscribe = await coordination.subscribe(channels.run(id), onMessage);
+    unsubscribe = await coordination.subscribe(channels.run(id), onMessage, () => checkNow?.());
     const record = await checkRecord();
     buffered = await store.events(id, cursor, record?.eventCount ?? cursor);
   };
@@ -68,7 +70,11 @@ export function followShared(
         clearTimeout(timer);
         resolve(false);
       };
-    }).finally(() => (wake = undefined));
+      checkNow = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    }).finally(() => (wake = checkNow = undefined));
 
   return {
     async next() {

@@ -1,6 +1,7 @@
 import { type RunLogEntry, type RunRecord, type RunStore, isFinished, type RunState } from "../../state/runs.ts";
 import { type RunsPayload } from "../../wire/runs/index.ts";
 import { ApprovalQueue } from "./approvals.ts";
+import { loggable } from "../../state/storage-guard.ts";
 import { logger } from "../../utils/logger.ts";
 
 /** What a live run publishes for followers on other processes: each stored event, then its end. */
@@ -151,12 +152,12 @@ export class LiveRun {
 
   /** Tells followers elsewhere; a lost message is not a lost write (they fill gaps from storage). */
   async #announce(message: RunMessage): Promise<void> {
-    await this.#publish?.(message)?.catch((error: unknown) => logger.error("publishing a run event failed:", error));
+    await this.#publish?.(message)?.catch((error: unknown) => logger.error("publishing a run event failed:", loggable(error)));
   }
 
   readonly #persistFailed = (error: unknown): void => {
     this.#unstored ??= error;
-    logger.error("saving a run failed:", error);
+    logger.error("saving a run failed:", loggable(error));
   };
 
   #wake(): void {

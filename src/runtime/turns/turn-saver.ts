@@ -1,7 +1,7 @@
 import { HermesError } from "../../protocol/index.ts";
 import type { ResponseStore, StoredResponse } from "../../state/responses.ts";
 import type { SessionStore } from "../../state/sessions.ts";
-import { describeError, storageUnavailable } from "../../state/storage-guard.ts";
+import { describeError, loggable, storageUnavailable } from "../../state/storage-guard.ts";
 import { type CompactResponse, compactResponse, type ResponseObject } from "../../wire/responses/index.ts";
 import type { Turn } from "./resolve-turn.ts";
 import { logger } from "../../utils/logger.ts";
@@ -75,7 +75,7 @@ export function createTurnSaver(responses: ResponseStore, turn: Turn, options: T
     const stored = record(failed, compactResponse(failed));
     const task = () => responses.save(stored);
     if (options.settleLater) options.settleLater(`storing response ${response.id} as failed`, task);
-    else task().catch((error: unknown) => logger.error(`storing response ${response.id} as failed failed:`, error));
+    else task().catch((error: unknown) => logger.error(`storing response ${response.id} as failed failed:`, loggable(error)));
   };
   /** The session now follows this response's chain: one metadata update, its history stays in the response store. */
   const recordSession = async (compact: CompactResponse) => {
@@ -83,7 +83,7 @@ export function createTurnSaver(responses: ResponseStore, turn: Turn, options: T
     await options.sessions
       ?.recordTurn(turn.sessionId, { source: "responses", model: compact.model, usage: compact.usage, messages: { head: compact.id, chain } })
       // Bookkeeping for `/api/sessions`: the chain itself is stored, and `previous_response_id` reads it.
-      .catch((error: unknown) => logger.error("recording a session failed:", error));
+      .catch((error: unknown) => logger.error("recording a session failed:", loggable(error)));
   };
   /**
    * Lets the conversation go without moving it. One the storage did not take is let go once it is back
@@ -93,7 +93,7 @@ export function createTurnSaver(responses: ResponseStore, turn: Turn, options: T
     const claim = turn.claim;
     if (!claim) return;
     await claim.finish(null).catch((error: unknown) => {
-      logger.error("releasing a conversation failed:", error);
+      logger.error("releasing a conversation failed:", loggable(error));
       options.settleLater?.(`releasing conversation "${options.conversation}"`, async () => void (await claim.finish(null)));
     });
   };
