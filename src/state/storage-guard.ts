@@ -13,6 +13,22 @@ import { logger } from "../utils/logger.ts";
 export const retryAtMs = [25, 100, 300] as const;
 export const retryBudgetMs = 300;
 
+/**
+ * The longest one storage call may take, whatever the driver: a Redis that stopped answering, a hung
+ * network file system. Bulk calls (listing keys, reading many records) get longer. A call past it fails
+ * (and may still run later: it is not retried when that matters).
+ */
+export const callTimeoutMs = 1_000;
+export const bulkTimeoutMs = 10_000;
+
+/** A storage call that did not answer in time; it may still have run. */
+export class StorageTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = "StorageTimeoutError";
+  }
+}
+
 /** What a client is told when the storage cannot be used: 503 with `Retry-After`, the cause kept for the log. */
 export function storageUnavailable(cause?: unknown): HermesError {
   return new HermesError("The storage is unavailable; nothing was stored. Retry shortly", {
@@ -38,24 +54,40 @@ export interface StorageHealthReporter {
 /** Errors after which a command may still have run on the server: a non-idempotent call is not retried. */
 function mayHaveRun(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  return error.message === "Command timed out" || error.name === "MaxRetriesPerRequestError";
+  return error instanceof StorageTimeoutError || error.message === "Command timed out" || error.name === "MaxRetriesPerRequestError";
+}
+
+/** `call()`, failed with a StorageTimeoutError after `ms`; a late outcome of the call is dropped. */
+async function within<T>(call: () => Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return call();
+  const running = call();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StorageTimeoutError(ms)), ms);
+  });
+  try {
+    return await Promise.race([running, timeout]);
+  } finally {
+    clearTimeout(timer);
+    running.catch(() => undefined);
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
- * Runs one storage call with the bounded retry, and turns its final failure into 503
- * `storage_unavailable`. A HermesError from inside (a store's own decision) passes through untouched.
+ * Runs one storage call, cut short after `timeoutMs`, with the bounded retry, and turns its final
+ * failure into 503 `storage_unavailable`. A HermesError from inside (a store's own decision) passes through untouched.
  */
 export async function guarded<T>(
   call: () => Promise<T>,
-  options: { health?: StorageHealthReporter | undefined; kind: "read" | "write"; idempotent?: boolean },
+  options: { health?: StorageHealthReporter | undefined; kind: "read" | "write"; idempotent?: boolean; timeoutMs?: number | undefined },
 ): Promise<T> {
-  const { health, kind, idempotent = true } = options;
+  const { health, kind, idempotent = true, timeoutMs } = options;
   const started = performance.now();
   for (let attempt = 0; ; attempt++) {
     try {
-      const value = await call();
+      const value = await within(call, timeoutMs);
       health?.succeeded(kind);
       return value;
     } catch (error) {
@@ -72,19 +104,19 @@ export async function guarded<T>(
   }
 }
 
-/** The driver methods that touch data, and whether they write. */
+/** The driver methods that touch data: whether they write, and how long they may take. */
 const driverMethods = {
-  hasItem: "read",
-  getItem: "read",
-  getItems: "read",
-  getItemRaw: "read",
-  getMeta: "read",
-  getKeys: "read",
-  setItem: "write",
-  setItems: "write",
-  setItemRaw: "write",
-  removeItem: "write",
-  clear: "write",
+  hasItem: ["read", callTimeoutMs],
+  getItem: ["read", callTimeoutMs],
+  getItems: ["read", bulkTimeoutMs],
+  getItemRaw: ["read", callTimeoutMs],
+  getMeta: ["read", callTimeoutMs],
+  getKeys: ["read", bulkTimeoutMs],
+  setItem: ["write", callTimeoutMs],
+  setItems: ["write", bulkTimeoutMs],
+  setItemRaw: ["write", callTimeoutMs],
+  removeItem: ["write", callTimeoutMs],
+  clear: ["write", bulkTimeoutMs],
 } as const;
 
 /**
@@ -94,11 +126,11 @@ const driverMethods = {
  */
 export function guardDriver(driver: Driver, health?: StorageHealthReporter): Driver {
   const wrapped: Driver = Object.create(driver);
-  for (const [name, kind] of Object.entries(driverMethods)) {
+  for (const [name, [kind, timeoutMs]] of Object.entries(driverMethods)) {
     const method = (driver as unknown as Record<string, unknown>)[name];
     if (typeof method !== "function") continue;
     (wrapped as unknown as Record<string, unknown>)[name] = (...args: unknown[]) =>
-      guarded(async () => (method as (...args: unknown[]) => unknown).apply(driver, args), { health, kind });
+      guarded(async () => (method as (...args: unknown[]) => unknown).apply(driver, args), { health, kind, timeoutMs });
   }
   return wrapped;
 }
@@ -110,8 +142,8 @@ export function guardDriver(driver: Driver, health?: StorageHealthReporter): Dri
  * belonged to is torn down or resubscribes by itself).
  */
 export function guardCoordination(coordination: StorageCoordination, health?: StorageHealthReporter): StorageCoordination {
-  const read = { health, kind: "read" } as const;
-  const write = { health, kind: "write" } as const;
+  const read = { health, kind: "read", timeoutMs: callTimeoutMs } as const;
+  const write = { health, kind: "write", timeoutMs: callTimeoutMs } as const;
   return {
     shared: coordination.shared,
     update: (key, change, options) => guarded(() => coordination.update(key, change, options), { ...write, idempotent: false }),
@@ -122,7 +154,8 @@ export function guardCoordination(coordination: StorageCoordination, health?: St
     release: (pool, id) => guarded(() => coordination.release(pool, id), write),
     publish: (channel, message) => guarded(() => coordination.publish(channel, message), { ...read, idempotent: false }),
     async subscribe(channel, listener, onInterrupted) {
-      const unsubscribe = await guarded(() => coordination.subscribe(channel, listener, onInterrupted), read);
+      // Not cut short: a subscription that completed after its caller gave up would stay behind.
+      const unsubscribe = await guarded(() => coordination.subscribe(channel, listener, onInterrupted), { health, kind: "read" });
       return async () => {
         await unsubscribe().catch((error: unknown) => logger.error(`unsubscribing from ${channel} failed:`, describeError(error)));
       };

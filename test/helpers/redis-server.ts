@@ -22,6 +22,10 @@ export interface OwnRedis {
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and data, and waits until it answers. */
   start(): Promise<void>;
+  /** Freezes it (`SIGSTOP`): connections stay open, nothing is answered — a hung server. */
+  pause(): void;
+  /** Lets a paused server go on (`SIGCONT`); what it was sent meanwhile runs then. */
+  resume(): void;
   /** Stops it for good and deletes its data. */
   close(): Promise<void>;
 }
@@ -90,7 +94,10 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     },
     stop,
     start,
+    pause: () => void child?.kill("SIGSTOP"),
+    resume: () => void child?.kill("SIGCONT"),
     async close() {
+      child?.kill("SIGCONT");
       await stop();
       await rm(dir, { recursive: true, force: true });
     },

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { captureLogs, type CapturedLogs } from "../../../src/utils/logger.ts";
 import { type FakeUpstream, startFakeUpstream } from "../../helpers/fake-upstream.ts";
@@ -136,6 +137,35 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
     },
   };
 
+  /** Every response record in Redis, read directly: what the storage holds, whatever the proxies say. */
+  async function storedResponses(): Promise<{ id: string; status: string }[]> {
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    try {
+      const records: { id: string; status: string }[] = [];
+      let cursor = "0";
+      do {
+        const [next, keys] = await client.scan(cursor, "MATCH", "outage:responses:*", "COUNT", 500);
+        cursor = next;
+        for (const value of keys.length > 0 ? await client.mget(...keys) : []) {
+          const record = JSON.parse(value!) as { response: { id: string; status: string } };
+          records.push({ id: record.response.id, status: record.response.status });
+        }
+      } while (cursor !== "0");
+      return records;
+    } finally {
+      client.disconnect();
+    }
+  }
+  /** Completed responses in storage whose id no client was given; waits for the settling writes (every second). */
+  async function eventuallyNoneCompleted(told: Set<string>): Promise<string[]> {
+    let stray: string[] = [];
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline; await delay(250)) {
+      stray = (await storedResponses()).filter((record) => record.status === "completed" && !told.has(record.id)).map((record) => record.id);
+      if (stray.length === 0) break;
+    }
+    return stray;
+  }
+
   /** What each worker sends, in turn; they alternate between the instances. */
   const workers: Kind[][] = [["chat", "chat-stream"], ["stored", "stored-stream"], ["stored-stream"], ["unstored"], ["conversation"], ["conversation"], ["run"], ["stored"]];
 
@@ -270,13 +300,20 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
         .toBe("failed");
     }
     // Each conversation holds exactly its acknowledged turns, in order: the next turn is sent them all.
+    const checks: string[] = [];
     for (const conversation of new Set(outcomes.flatMap((outcome) => outcome.conversation ?? []))) {
       const turns = outcomes.filter((outcome) => outcome.conversation === conversation).sort((x, y) => x.start - y.start);
       const acknowledged = turns.filter((outcome) => outcome.acknowledged).map((outcome) => outcome.input!);
-      await expect.poll(async () => (await post(a, "/v1/responses", { model: "m", input: "check", conversation })).status, { timeout: 5_000 }).toBe(200);
+      let check: Response | undefined;
+      await expect.poll(async () => (check = await post(a, "/v1/responses", { model: "m", input: "check", conversation })).status, { timeout: 5_000 }).toBe(200);
+      checks.push(((await check!.json()) as { id: string }).id);
       const sent = upstream.requests.at(-1)!.body.messages.map((message: { content: string }) => message.content) as string[];
       expect(sent, conversation).toEqual([...acknowledged.flatMap((input) => [input, input]), "check"]);
     }
+    // And storage holds no completed response that a client was not told about.
+    const told = new Set([...acknowledgedResponses.map((outcome) => outcome.id!), ...checks]);
+    const unacknowledgedCompleted = await eventuallyNoneCompleted(told);
+    expect(unacknowledgedCompleted).toEqual([]);
     // Every run has ended in storage; one its follower saw complete is completed, one it saw fail is failed.
     const runs = outcomes.filter((outcome) => outcome.kind === "run" && outcome.id);
     const runStatus: Record<string, number> = {};
@@ -313,4 +350,53 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
       ].join("\n"),
     );
   });
+
+  it("a Redis that stops answering (SIGSTOP) is a 503 within about a second, not a hang; what it ran late is settled", { timeout: 60_000 }, async () => {
+    const before = new Set((await storedResponses()).map((record) => record.id));
+    redis.pause();
+    const paused = performance.now();
+    try {
+      // The first request meets the silence: its storage calls time out after 1 s.
+      const first = await timedRequest(() => post(a, "/v1/responses", { model: "m", input: "into the silence" }));
+      expect(first.response.status).toBe(503);
+      expect(first.response.headers.get("retry-after")).toBe("1");
+      expect(((await first.response.json()) as { error: { code: string } }).error.code).toBe("storage_unavailable");
+      expect(first.ms).toBeLessThan(2_000);
+      // Known down now: the next ones are refused at once, on the first try of a probe that times out.
+      const second = await timedRequest(() => post(b, "/v1/responses", { model: "m", input: "still silent" }));
+      expect(second.response.status).toBe(503);
+      await second.response.body?.cancel();
+      const ready = await timedRequest(() => fetch(`${a.url}/health/ready`));
+      expect(ready.response.status).toBe(503);
+      await ready.response.body?.cancel();
+      expect(ready.ms).toBeLessThan(1_500);
+      // Stateless requests go on.
+      const chat = await post(b, "/v1/chat/completions", { model: "m", messages: [{ role: "user", content: "still here" }] });
+      expect(chat.status).toBe(200);
+      await chat.body?.cancel();
+      console.log(
+        `hung Redis (SIGSTOP): first 503 after ${Math.round(first.ms)} ms, the next after ${Math.round(second.ms)} ms, readiness 503 after ${Math.round(ready.ms)} ms`,
+      );
+    } finally {
+      redis.resume();
+    }
+    const resumed = performance.now();
+    await expect.poll(async () => (await fetch(`${a.url}/health/ready`)).status, { timeout: 10_000, interval: 50 }).toBe(200);
+    await expect.poll(async () => (await fetch(`${b.url}/health/ready`)).status, { timeout: 10_000, interval: 50 }).toBe(200);
+    const readyAfter = performance.now() - resumed;
+    // Redis ran the writes it had been sent once it went on: none of them may read as completed.
+    expect(await eventuallyNoneCompleted(before)).toEqual([]);
+    const late = (await storedResponses()).filter((record) => !before.has(record.id));
+    console.log(`  ready again ${Math.round(readyAfter)} ms after SIGCONT (paused ${Math.round(resumed - paused)} ms); stored meanwhile: ${JSON.stringify(late)}`);
+    const after = await post(a, "/v1/responses", { model: "m", input: "answered again" });
+    expect(after.status).toBe(200);
+    await after.body?.cancel();
+    expect(unhandled).toEqual([]);
+  });
+
+  async function timedRequest(send: () => Promise<Response>) {
+    const started = performance.now();
+    const response = await send();
+    return { response, ms: performance.now() - started };
+  }
 });

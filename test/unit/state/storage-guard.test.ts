@@ -67,6 +67,22 @@ describe("the storage guard", () => {
     expect(calls).toBe(4);
   });
 
+  it("cuts a call that does not answer short after its timeout (a hung storage), and does not retry it past the bound", async () => {
+    let calls = 0;
+    const started = performance.now();
+    await expect(
+      guarded(
+        () => {
+          calls++;
+          return new Promise<never>(() => undefined);
+        },
+        { kind: "write", timeoutMs: retryBudgetMs + 100 },
+      ),
+    ).rejects.toMatchObject({ code: "storage_unavailable", cause: { name: "StorageTimeoutError" } });
+    expect(calls).toBe(1);
+    expect(performance.now() - started).toBeLessThan(retryBudgetMs + 300);
+  });
+
   it("lets a HermesError from inside through untouched", async () => {
     const own = new HermesError("taken", { status: 409, code: "session_exists" });
     await expect(guarded(async () => Promise.reject(own), { kind: "write" })).rejects.toBe(own);
