@@ -62,6 +62,11 @@ export class StorageHealth implements StorageHealthReporter {
       const downFor = this.#now() - this.#state.since;
       this.#state = { ...this.#state, status: "ok", since: this.#now(), error: null };
       this.#log.info(`storage is available again (down for ${(downFor / 1000).toFixed(1)} s)`);
+      // What waits for the storage goes now, not at its next tick: a name or key let go at once.
+      for (const [wake, timer] of [...this.#wakeups]) {
+        clearTimeout(timer);
+        wake();
+      }
     }
   }
 
@@ -75,8 +80,8 @@ export class StorageHealth implements StorageHealthReporter {
 
   /**
    * Runs `task` (a write that must land eventually: a record that says what the client was told) now
-   * and, while it fails, again every `everyMs` for up to `forMs`; then gives up with one log line.
-   * Owned here: never a rejection, and dropped at `close()`.
+   * and, while it fails, again every `everyMs` (and as soon as a write succeeds again) for up to
+   * `forMs`; then gives up with one log line. Owned here: never a rejection, and dropped at `close()`.
    */
   whenBack(label: string, task: () => Promise<void>, options: { everyMs?: number; forMs?: number } = {}): void {
     const everyMs = options.everyMs ?? 1_000;
