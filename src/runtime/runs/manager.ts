@@ -114,9 +114,9 @@ export class RunManager {
       release();
       throw error;
     }
-    void executeRun(live, input, this.#options, settings.hooks)
+    executeRun(live, input, this.#options, settings.hooks)
       .catch((error: unknown) => logger.error("run failed:", error))
-      .finally(() => {
+      .then(() => {
         this.#live.delete(id);
         // Its end did not reach the storage (an outage): the record says how it ended once the storage is
         // back, rather than `running` until someone notices. (The events lost meanwhile stay lost.)
@@ -131,7 +131,8 @@ export class RunManager {
         } catch (error) {
           logger.error("a run's end listener failed:", error);
         }
-      });
+      })
+      .catch((error: unknown) => logger.error("cleaning up after a run failed:", error));
     return snapshot;
   }
 
