@@ -28,6 +28,12 @@ export interface ConversationClaim {
   readonly previous: string | null;
   /** Points the name at `responseId` (null: leave it where it was) and releases it. False when the lease was lost. */
   finish(responseId: string | null): Promise<boolean>;
+  /**
+   * After a `finish(responseId)` that failed but may have landed (its reply was lost): points the name
+   * back at `previous` if it still points at `responseId`, so a turn the client was told failed does not
+   * stay in the conversation.
+   */
+  undo(responseId: string): Promise<void>;
 }
 
 /**
@@ -86,6 +92,10 @@ export function createConversationStore(storage: Storage, options: ConversationS
       let finished: Promise<boolean> | undefined;
       return {
         previous: claimed?.responseId ?? null,
+        undo: async (responseId) => {
+          const previous = claimed?.responseId ?? null;
+          await update(name, (current) => (current?.responseId === responseId ? { ...current, responseId: previous, expiresAt: now() + ttlMs } : undefined));
+        },
         finish: (responseId) => {
           const attempt = (finished ??= (async () => {
             clearInterval(renewal);

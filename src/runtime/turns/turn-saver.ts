@@ -64,7 +64,7 @@ export function createTurnSaver(responses: ResponseStore, turn: Turn, options: T
    * What the client was told instead (503, `response.failed`), stored once the storage is back: a
    * snapshot or a final record that did land must not say `in_progress` or `completed` for ever.
    */
-  const settleAsFailed = (response: ResponseObject) => {
+  const settleAsFailed = (response: ResponseObject, first?: () => Promise<void>) => {
     if (!options.store) return;
     const failed: ResponseObject = {
       ...response,
@@ -73,7 +73,10 @@ export function createTurnSaver(responses: ResponseStore, turn: Turn, options: T
       incomplete_details: null,
     };
     const stored = record(failed, compactResponse(failed));
-    const task = () => responses.save(stored);
+    const task = async () => {
+      await first?.();
+      await responses.save(stored);
+    };
     if (options.settleLater) options.settleLater(`storing response ${response.id} as failed`, task);
     else task().catch((error: unknown) => logger.error(`storing response ${response.id} as failed failed:`, loggable(error)));
   };
@@ -112,10 +115,12 @@ export function createTurnSaver(responses: ResponseStore, turn: Turn, options: T
     await recordSession(compact);
     if (!turn.claim) return;
     let kept: boolean;
+    const claim = turn.claim;
     try {
-      kept = await turn.claim.finish(response.id);
+      kept = await claim.finish(response.id);
     } catch (error) {
-      settleAsFailed(response);
+      // The name may have moved all the same (a reply lost, not the write): moved back first.
+      settleAsFailed(response, () => claim.undo(response.id));
       throw HermesError.is(error) ? error : storageUnavailable(error);
     }
     if (!kept) {

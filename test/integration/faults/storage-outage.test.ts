@@ -240,7 +240,7 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
     const recovered = (instance: "a" | "b") =>
       outcomes.find((outcome) => outcome.instance === instance && outcome.kind === "stored" && outcome.start >= restarted && outcome.result === "ok");
     for (const deadline = now() + 20_000; !(recovered("a") && recovered("b")) && now() < deadline; ) await delay(50);
-    await delay(2_000);
+    await delay(3_000);
     stopping = true;
     await Promise.all(loops);
     probing = false;
