@@ -19,6 +19,8 @@ export interface ScenarioResult {
   title: string;
   /** Why it did not run (the route is not there yet). */
   skipped?: string;
+  /** The config file under bench/ hermes (and the variants) ran with in this scenario; none: no config file. */
+  hermesConfig?: string;
   /** By target label: `hermes`, `pipe`, `direct`, or a variant's label. */
   targets: Record<string, Measurement | undefined>;
 }

@@ -75,17 +75,33 @@ async function main(options: BenchOptions): Promise<number> {
     console.log(`\nrun ${index} of ${options.runs} (${order.join(", then ")})`);
     const profileDir = options.profile ? join(resultsDir, "profiles", `${stamp}-run${index}`) : undefined;
     const storage = storageSpec(options.storage, `${stamp}-run${index}`);
-    const servers = await startTargets(entry, options.variants, upstream, serverCore, profileDir, options.nodeFlags, storage);
-    const targets: Record<string, Target> = { direct };
-    for (const [label, server] of Object.entries(servers))
-      targets[label] = { name: label === "pipe" ? "pipe" : "hermes", label, url: server.url, pid: server.pid };
+    const start = (config?: string) =>
+      startHermes({ entry, variants: options.variants, upstream, core: serverCore, profileDir, nodeFlags: options.nodeFlags, storage, config });
+    const servers: Record<string, Server> = { pipe: await startPipe(upstream, serverCore), ...(await start()) };
+    const targets: Record<string, Target> = { direct, ...targetsOf(servers) };
     // Idle: started, nothing served yet; a moment first for start-up garbage to settle.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const rss = () => Object.fromEntries(Object.entries(servers).map(([label, server]) => [label, rssMiB(server.pid)]));
     const run: RunResult = { index, order, idleRssMiB: rss(), afterRssMiB: {}, scenarios: {} };
+    // A second hermes (and variants) for the scenarios with a config file, started when the first of
+    // them comes and stopped when the config changes or the run ends; the pipe proxy stays the same.
+    let configured: { file: string; servers: Record<string, Server> } | undefined;
     for (const scenario of scenarios) {
-      run.scenarios[scenario.name] = await runScenario(scenario, context, targets, order, failures);
+      if (configured && configured.file !== scenario.hermesConfig) {
+        await Promise.all(Object.values(configured.servers).map((server) => server.stop()));
+        configured = undefined;
+      }
+      if (scenario.hermesConfig !== undefined && !configured) {
+        console.log(`  (hermes with bench/${scenario.hermesConfig})`);
+        configured = { file: scenario.hermesConfig, servers: await start(scenario.hermesConfig) };
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+      const scenarioTargets = configured ? { ...targets, ...targetsOf(configured.servers) } : targets;
+      const result = await runScenario(scenario, context, scenarioTargets, order, failures);
+      if (scenario.hermesConfig !== undefined) result.hermesConfig = scenario.hermesConfig;
+      run.scenarios[scenario.name] = result;
     }
+    if (configured) await Promise.all(Object.values(configured.servers).map((server) => server.stop()));
     run.afterRssMiB = rss();
     if (options.soak > 0) {
       run.soak = {};
@@ -152,36 +168,57 @@ function storageSpec(storage: string, run: string): (label: string) => string {
   };
 }
 
-async function startTargets(
-  entry: string,
-  variants: Record<string, string>,
-  upstream: Server,
-  core: number | undefined,
-  profileDir: string | undefined,
-  nodeFlags: string[],
-  storage: (label: string) => string,
-): Promise<Record<string, Server>> {
-  const servers: Record<string, Server> = {};
-  servers.pipe = await startServer({
+function targetsOf(servers: Record<string, Server>): Record<string, Target> {
+  return Object.fromEntries(
+    Object.entries(servers).map(([label, server]) => [label, { name: label === "pipe" ? "pipe" : "hermes", label, url: server.url, pid: server.pid }]),
+  );
+}
+
+async function startPipe(upstream: Server, core: number | undefined): Promise<Server> {
+  return startServer({
     name: "pipe",
     argv: [process.execPath, ...jitiArgs, join(root, "bench/pipe-proxy.ts")],
     core,
     cwd: root,
     env: { ...process.env, BENCH_UPSTREAM: upstream.url },
   });
-  for (const [label, cli] of Object.entries({ hermes: entry, ...variants })) {
+}
+
+interface HermesStart {
+  entry: string;
+  variants: Record<string, string>;
+  upstream: Server;
+  core: number | undefined;
+  profileDir: string | undefined;
+  nodeFlags: string[];
+  storage: (label: string) => string;
+  /** A config file under bench/ (`--config`); none: no config file at all. */
+  config?: string | undefined;
+}
+
+/** Hermes and every variant, by label; with `config`, their logs, profiles and storage are kept apart from the bare ones'. */
+async function startHermes(options: HermesStart): Promise<Record<string, Server>> {
+  const servers: Record<string, Server> = {};
+  const suffix = options.config === undefined ? "" : `.${options.config.replace(/\.config\.[cm]?[jt]s$/, "")}`;
+  const config = options.config === undefined ? [] : ["--config", join(root, "bench", options.config)];
+  for (const [label, cli] of Object.entries({ hermes: options.entry, ...options.variants })) {
     const port = await freePort();
-    const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", join(profileDir, label)] : [];
+    const profile = options.profileDir ? ["--cpu-prof", "--cpu-prof-dir", join(options.profileDir, label + suffix)] : [];
     servers[label] = await startServer({
-      name: label,
-      argv: [process.execPath, ...nodeFlags, ...profile, cli, "--port", String(port), "--host", "127.0.0.1"],
-      core,
+      name: label + suffix,
+      argv: [process.execPath, ...options.nodeFlags, ...profile, cli, "--port", String(port), "--host", "127.0.0.1", ...config],
+      core: options.core,
       port,
       readyPath: "/health",
-      stdoutFile: join(resultsDir, "logs", `${label}.log`),
-      // No config file is found here, and only what the bench sets reaches the process.
+      stdoutFile: join(resultsDir, "logs", `${label}${suffix}.log`),
+      // No config file is found here (one is given only by --config), and only what the bench sets reaches the process.
       cwd: resultsDir,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, HERMES_UPSTREAM_URL: `${upstream.url}/v1`, HERMES_STORAGE: storage(label) },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        HERMES_UPSTREAM_URL: `${options.upstream.url}/v1`,
+        HERMES_STORAGE: options.storage(label + suffix),
+      },
     });
   }
   return servers;

@@ -78,6 +78,12 @@ export interface Scenario {
   memory?: boolean;
   /** A route that may not exist yet: a 404 from hermes skips the scenario instead of failing it. */
   optional?: boolean;
+  /**
+   * A config file under `bench/` for hermes (and each `--variant`): such scenarios are measured against
+   * a second hermes process started with `--config` (the pipe proxy is the same). Unset: the bare hermes,
+   * no config file.
+   */
+  hermesConfig?: string;
   request(target: TargetName): BenchRequest;
   measure(context: BenchContext, target: Target, request: BenchRequest): Promise<Measurement>;
   rows: Row[];

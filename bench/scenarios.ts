@@ -1,6 +1,7 @@
 import { checkJson, checkStream } from "./checks.ts";
 import { checkResponsesJson, checkResponsesStream } from "./checks-responses.ts";
 import { JSON_CHUNKS } from "./replies.ts";
+import { routedName } from "./routed.ts";
 import { chatBody, responsesBody } from "./requests.ts";
 import { type BenchRequest, clientScenario, loadScenario, type Row, type Scenario, type TargetName } from "./scenario.ts";
 
@@ -13,25 +14,34 @@ import { type BenchRequest, clientScenario, loadScenario, type Row, type Scenari
 
 const BURST = 64;
 
+/** `hermesModel`: the name hermes is sent (a routed name, see `routed.ts`); the reference hops get `model`. */
 const chat =
-  (model: string, stream: boolean, chunks: number) =>
-  (): BenchRequest => ({
+  (model: string, stream: boolean, chunks: number, hermesModel = model) =>
+  (target: TargetName): BenchRequest => ({
     path: "/v1/chat/completions",
-    body: chatBody(model, stream),
+    body: chatBody(target === "hermes" ? hermesModel : model, stream),
     check: (text) => (stream ? checkStream(text, chunks) : checkJson(text, chunks)),
   });
 
 /** Hermes gets the Responses request; the pipe proxy and the direct hop pass the same answer through as Chat. */
 const responses =
-  (model: string, stream: boolean, chunks: number) =>
+  (model: string, stream: boolean, chunks: number, hermesModel = model) =>
   (target: TargetName): BenchRequest =>
     target === "hermes"
       ? {
           path: "/v1/responses",
-          body: responsesBody(model, stream),
+          body: responsesBody(hermesModel, stream),
           check: (text) => (stream ? checkResponsesStream(text, chunks) : checkResponsesJson(text, chunks)),
         }
-      : chat(model, stream, chunks)();
+      : chat(model, stream, chunks)(target);
+
+/**
+ * Hermes with a `models` table (three routes, each with a fallback) and a plugin with run hooks
+ * (`hermes-models-hooks.config.ts`): the configured proxy, measured in the `*-models-hooks` scenarios
+ * against the same pipe proxy as the bare one.
+ */
+const MODELS_HOOKS = "hermes-models-hooks.config.ts";
+const modelsHooksTitle = "with a models table (3 routes, fallbacks) and an onEvent/onRunEnd hook plugin";
 
 const throughput = (unit: string, goal?: Row["goal"]): Row => ({ label: `throughput (${unit}/s)`, figure: "rps", digits: 0, ...(goal && { goal }) });
 const latency: Row[] = [
@@ -39,6 +49,20 @@ const latency: Row[] = [
   { label: "latency p99 (ms)", figure: "p99Ms", digits: 2 },
 ];
 const cpu = (unit: string, goal?: Row["goal"]): Row => ({ label: `CPU per ${unit} (ms)`, figure: "cpuMsPerRequest", digits: 3, ...(goal && { goal }) });
+
+/** The 64-chunk burst at 50 connections: the rows of every burst scenario. */
+const burstRows: Row[] = [
+  throughput("stream", { text: "≥ 0.45× pipe", of: "ratio", min: 0.45 }),
+  cpu("stream", { text: "≤ 1.6 ms", of: "value", max: 1.6 }),
+  ...latency,
+];
+
+/** 64 chunks 1 ms apart, 10 at a time: the rows of every such scenario (issue 6's goals for Chat). */
+const pacedRows: Row[] = [
+  { label: "first byte p50 added to direct (ms)", figure: "ttfbP50Ms", digits: 2, added: true, goal: { text: "≤ +5 ms", of: "value", max: 5 } },
+  { label: "first byte p99 added to direct (ms)", figure: "ttfbP99Ms", digits: 2, added: true, goal: { text: "≤ +15 ms", of: "value", max: 15 } },
+  { label: "CPU per chunk (µs)", figure: "cpuUsPerChunk", digits: 1, goal: { text: "≤ 1.5× pipe", of: "ratio", max: 1.5 } },
+];
 
 export const scenarios: Scenario[] = [
   loadScenario({
@@ -80,11 +104,7 @@ export const scenarios: Scenario[] = [
     connections: 50,
     memory: true,
     request: chat(`bench-burst-${BURST}`, true, BURST),
-    rows: [
-      throughput("stream", { text: "≥ 0.45× pipe", of: "ratio", min: 0.45 }),
-      cpu("stream", { text: "≤ 1.6 ms", of: "value", max: 1.6 }),
-      ...latency,
-    ],
+    rows: burstRows,
   }),
   clientScenario({
     name: "chat-paced64-10",
@@ -93,11 +113,7 @@ export const scenarios: Scenario[] = [
     chunks: BURST,
     direct: true,
     request: chat(`bench-paced-${BURST}`, true, BURST),
-    rows: [
-      { label: "first byte p50 added to direct (ms)", figure: "ttfbP50Ms", digits: 2, added: true, goal: { text: "≤ +5 ms", of: "value", max: 5 } },
-      { label: "first byte p99 added to direct (ms)", figure: "ttfbP99Ms", digits: 2, added: true, goal: { text: "≤ +15 ms", of: "value", max: 15 } },
-      { label: "CPU per chunk (µs)", figure: "cpuUsPerChunk", digits: 1, goal: { text: "≤ 1.5× pipe", of: "ratio", max: 1.5 } },
-    ],
+    rows: pacedRows,
   }),
   clientScenario({
     name: "chat-paced64-512",
@@ -131,10 +147,56 @@ export const scenarios: Scenario[] = [
     connections: 50,
     optional: true,
     request: responses(`bench-burst-${BURST}`, true, BURST),
-    rows: [
-      throughput("stream", { text: "≥ 0.45× pipe", of: "ratio", min: 0.45 }),
-      cpu("stream", { text: "≤ 1.6 ms", of: "value", max: 1.6 }),
-      ...latency,
-    ],
+    rows: burstRows,
+  }),
+  clientScenario({
+    name: "responses-paced64-10",
+    title: `Responses stream over a Chat upstream, ${BURST} chunks 1 ms apart, 10 at a time (reference hops: Chat)`,
+    concurrency: 10,
+    chunks: BURST,
+    direct: true,
+    optional: true,
+    request: responses(`bench-paced-${BURST}`, true, BURST),
+    rows: pacedRows,
+  }),
+  // The configured proxy: the same streams through a second hermes started with MODELS_HOOKS. Kept
+  // together at the end, so that it runs (and sits idle on the server core) only while they run.
+  loadScenario({
+    name: "chat-burst64-50-models-hooks",
+    title: `Chat stream, ${BURST} chunks in one burst, 50 connections, ${modelsHooksTitle}`,
+    connections: 50,
+    hermesConfig: MODELS_HOOKS,
+    request: chat(`bench-burst-${BURST}`, true, BURST, routedName(`bench-burst-${BURST}`)),
+    rows: burstRows,
+  }),
+  clientScenario({
+    name: "chat-paced64-10-models-hooks",
+    title: `Chat stream, ${BURST} chunks 1 ms apart, 10 at a time, ${modelsHooksTitle}`,
+    concurrency: 10,
+    chunks: BURST,
+    direct: true,
+    hermesConfig: MODELS_HOOKS,
+    request: chat(`bench-paced-${BURST}`, true, BURST, routedName(`bench-paced-${BURST}`)),
+    rows: pacedRows,
+  }),
+  loadScenario({
+    name: "responses-burst64-50-models-hooks",
+    title: `Responses stream over a Chat upstream, ${BURST} chunks in one burst, 50 connections, ${modelsHooksTitle}`,
+    connections: 50,
+    optional: true,
+    hermesConfig: MODELS_HOOKS,
+    request: responses(`bench-burst-${BURST}`, true, BURST, routedName(`bench-burst-${BURST}`)),
+    rows: burstRows,
+  }),
+  clientScenario({
+    name: "responses-paced64-10-models-hooks",
+    title: `Responses stream over a Chat upstream, ${BURST} chunks 1 ms apart, 10 at a time, ${modelsHooksTitle}`,
+    concurrency: 10,
+    chunks: BURST,
+    direct: true,
+    optional: true,
+    hermesConfig: MODELS_HOOKS,
+    request: responses(`bench-paced-${BURST}`, true, BURST, routedName(`bench-paced-${BURST}`)),
+    rows: pacedRows,
   }),
 ];

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Driver } from "unstorage";
-import { defineStorage, type HermesStorage, lazyDriver } from "../../sdk/index.ts";
+import { acquireProcessLock, defineStorage, type HermesStorage, lazyDriver } from "../../sdk/index.ts";
 import { preparedOnce } from "./prepared-once.ts";
 
 export interface SqliteStorageOptions {
@@ -14,8 +14,10 @@ export interface SqliteStorageOptions {
  * `storage-sqlite`: every record a row of one table in a SQLite file, through unstorage's db0 driver
  * and db0's better-sqlite3 connector, in WAL mode: a committed write survives kill -9, and a row is
  * written whole or not at all. Needs `better-sqlite3` installed (`npm install better-sqlite3`; it
- * builds from source where no prebuilt binary fits). One process per file: other processes can read
- * it, but only Redis shares conversation claims, idempotency claims and run limits.
+ * builds from source where no prebuilt binary fits). One process per file, enforced: the file is
+ * locked (`<file>.lock`) while a proxy has it open, a second process refuses to start with an error
+ * naming the first, and a lock left by a process that died is taken over. Several processes on shared
+ * state need Redis, which shares conversation claims, idempotency claims, run limits and job claims.
  *
  * @example
  * import sqliteStorage from "./plugins/storage-sqlite/index.ts";
@@ -29,6 +31,16 @@ export default function sqliteStorage(options: SqliteStorageOptions): HermesStor
 }
 
 async function openSqlite(path: string, tableName: string): Promise<Driver> {
+  const release = acquireProcessLock(`${path}.lock`, `storage-sqlite: ${path}`);
+  try {
+    return await openLocked(path, tableName, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+async function openLocked(path: string, tableName: string, release: () => void): Promise<Driver> {
   const [{ createDatabase }, { default: betterSqlite3 }, { default: db0Driver }] = await Promise.all([
     import("db0"),
     import("db0/connectors/better-sqlite3"),
@@ -49,5 +61,11 @@ async function openSqlite(path: string, tableName: string): Promise<Driver> {
   // testStorage here, so the warning would only be noise in the proxy's log.
   (globalThis as Record<string, unknown>).__unstorage_db0_experimental_warning__ = true;
   const driver = db0Driver({ database, tableName });
-  return { ...driver, dispose: () => database.dispose() };
+  return {
+    ...driver,
+    dispose: async () => {
+      await database.dispose();
+      release();
+    },
+  };
 }

@@ -3,10 +3,9 @@ import { type NewId, randomId } from "../utils/index.ts";
 import { type RunInfo } from "../plugin-api/index.ts";
 import { emptyRegistry, type PluginRegistry } from "../plugins/registry.ts";
 import type { Upstream } from "../upstream/types.ts";
-import { batchesOf, eventsOf } from "../upstream/batches.ts";
 import type { ApprovalHandler } from "./approval.ts";
 import { dispatchToolCalls } from "./dispatch.ts";
-import { observeRun } from "./hooks.ts";
+import { RunObserver } from "./hooks.ts";
 import { agentLimits } from "./limits.ts";
 import { sideOf, toolsForRun } from "./tools.ts";
 
@@ -34,27 +33,16 @@ export interface RunOptions {
 }
 
 /**
- * A run: the agent loop, wrapped in the plugins' hooks only when some plugin has them (a proxy
- * without hooks pays nothing for them).
+ * A run: the agent loop, its events in batches as the upstream delivered them (one network read's
+ * worth), so that the async hand-over between the loop and its consumer is paid per read and not per
+ * event. `run.started` comes alone, before the upstream is called. A batch is never empty; the
+ * consumer may keep it. The plugins' hooks see every event before its batch goes out, only when some
+ * plugin has hooks (a proxy without them pays nothing for them).
  */
-export function runAgent(input: RunInput, options: RunOptions): AsyncGenerator<HermesEvent, void, undefined> {
+export function runAgent(input: RunInput, options: RunOptions): AsyncGenerator<HermesEvent[], void, undefined> {
   const run = runInfo(input, options);
-  const events = eventsOf(agentLoop(input, options, run));
   const hooks = options.registry?.hooks;
-  if (!hooks) return events;
-  return observeRun(events, hooks, run);
-}
-
-/**
- * The same run as `runAgent`, its events in batches as the upstream delivered them (one network read's
- * worth): for the routes that stream or collect a run, so that the async hand-over between the loop
- * and its consumer is paid per read and not per event. `run.started` comes alone, before the upstream
- * is called. A batch is never empty; the consumer may keep it.
- */
-export function runAgentBatches(input: RunInput, options: RunOptions): AsyncGenerator<HermesEvent[], void, undefined> {
-  const hooks = options.registry?.hooks;
-  if (!hooks) return agentLoop(input, options, runInfo(input, options));
-  return batchesOf(runAgent(input, options));
+  return agentLoop(input, options, run, hooks ? new RunObserver(hooks, run) : undefined);
 }
 
 function runInfo(input: RunInput, options: RunOptions): RunInfo {
@@ -70,8 +58,21 @@ function runInfo(input: RunInput, options: RunOptions): RunInfo {
  * (`incomplete`). It speaks only protocol events and knows no wire format. Every run ends in exactly
  * one terminal event, `run.completed` or `run.failed`; nothing is thrown past it.
  */
-async function* agentLoop(input: RunInput, options: RunOptions, run: RunInfo): AsyncGenerator<HermesEvent[], void, undefined> {
-  yield [{ type: "run.started", runId: options.runId, model: options.model, createdAt: options.createdAt }];
+async function* agentLoop(
+  input: RunInput,
+  options: RunOptions,
+  run: RunInfo,
+  observer: RunObserver | undefined,
+): AsyncGenerator<HermesEvent[], void, undefined> {
+  /** Every batch goes out through this: the hooks see its events first. */
+  const see = observer ? (batch: HermesEvent[]) => observer.see(batch) : (batch: HermesEvent[]) => batch;
+  const started: HermesEvent[] = [{ type: "run.started", runId: options.runId, model: options.model, createdAt: options.createdAt }];
+  const refused = observer ? await observer.start() : undefined;
+  yield see(started);
+  if (refused) {
+    yield see([refused]);
+    return;
+  }
   const registry = options.registry ?? emptyRegistry;
   let usage = emptyUsage();
   try {
@@ -90,7 +91,7 @@ async function* agentLoop(input: RunInput, options: RunOptions, run: RunInfo): A
       else stepInput.toolChoice = toolChoice;
       const callOptions = { signal: options.signal, newId: options.newId ?? randomId, requestId: options.requestId, run };
       const { upstream } = options;
-      const batches = upstream.streamBatches ? upstream.streamBatches(stepInput, callOptions) : batchesOf(upstream.stream(stepInput, callOptions));
+      const batches = upstream.stream(stepInput, callOptions);
       /** Notes what the step produced; runs on every event before its batch goes on. */
       const inspect = (event: HermesEvent): void => {
         switch (event.type) {
@@ -117,7 +118,7 @@ async function* agentLoop(input: RunInput, options: RunOptions, run: RunInfo): A
       };
       for await (const batch of batches) {
         for (const event of batch) inspect(event);
-        yield batch;
+        yield see(batch);
       }
       if (options.signal.aborted) throw abortError(options.signal);
       history.push(...said);
@@ -135,21 +136,21 @@ async function* agentLoop(input: RunInput, options: RunOptions, run: RunInfo): A
           run,
         });
         let next = await dispatch.next();
-        for (; !next.done; next = await dispatch.next()) yield [next.value];
+        for (; !next.done; next = await dispatch.next()) yield see([next.value]);
         history.push(...next.value);
       }
       if (clientCalls > 0 || serverCalls.length === 0) {
-        yield [completion(finishReason, clientCalls > 0, usage)];
+        yield see([completion(finishReason, clientCalls > 0, usage)]);
         return;
       }
       // A forced call ("required", or one named tool) was made: forcing it again would loop until
       // maxIterations, so the model chooses freely from here on.
       if (toolChoice !== undefined && toolChoice !== "auto" && toolChoice !== "none") toolChoice = "auto";
     }
-    yield [{ type: "run.completed", status: "incomplete", finishReason: "length", incompleteReason: "max_iterations", usage }];
+    yield see([{ type: "run.completed", status: "incomplete", finishReason: "length", incompleteReason: "max_iterations", usage }]);
   } catch (error) {
     const failure = options.signal.aborted && !HermesError.is(error) ? abortError(options.signal) : error;
-    yield [{ type: "run.failed", error: toErrorInfo(failure), usage }];
+    yield see([{ type: "run.failed", error: toErrorInfo(failure), usage }]);
   }
 }
 

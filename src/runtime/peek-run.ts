@@ -1,7 +1,7 @@
 import { HermesError, type HermesEvent } from "../protocol/index.ts";
 
 /**
- * Pulls a run's batches of events (`runAgentBatches`) up to the one holding its first piece of output,
+ * Pulls a run's batches of events (`runAgent`) up to the one holding its first piece of output,
  * and returns every event pulled, in order: a route can still answer a failure that happened before
  * anything was produced (upstream down, a 4xx from the model API) with a real HTTP status instead of
  * a 200 stream holding an error frame.

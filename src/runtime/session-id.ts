@@ -22,7 +22,8 @@ export function deriveSessionId(items: readonly Item[]): string {
   if (id === undefined) {
     id = `api-${createHash("sha256").update(opening).digest("hex").slice(0, 16)}`;
     // Every turn of a conversation hashes the same opening: remember the recent ones (the hash and its
-    // Hash object cost more than the rest of the route's bookkeeping). Cleared, not evicted: cheap and bounded.
+    // Hash object cost more than the rest of the route's bookkeeping: 1.5 % → 0.2 % of `chat-json-50`'s
+    // profile). Cleared, not evicted: cheap and bounded.
     if (remember) {
       if (derivedIds.size >= maxDerivedIds) derivedIds.clear();
       derivedIds.set(opening, id);

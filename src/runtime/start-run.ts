@@ -1,4 +1,4 @@
-import { runAgentBatches } from "../agent/loop.ts";
+import { runAgent } from "../agent/loop.ts";
 import type { HermesEvent, RunInput } from "../protocol/index.ts";
 import type { RuntimeContext } from "./context.ts";
 import type { ClientWatch } from "./lifecycle.ts";
@@ -23,7 +23,7 @@ export interface StartedRun {
 export function startRun(context: RuntimeContext, input: RunInput, settings: RunSettings, client: ClientWatch | AbortSignal): StartedRun {
   const { config, upstream, registry, lifecycle } = context;
   const run = lifecycle.runSignal(client);
-  const batches = runAgentBatches(input, {
+  const batches = runAgent(input, {
     upstream,
     registry,
     signal: run.signal,

@@ -4,7 +4,8 @@ import type { H3Event } from "h3";
  * Calls `onGone` once when the client goes away before its response is complete, and returns the
  * function that stops watching. Under Node it listens to the response's `close` directly, as srvx's
  * `request.signal` does (same condition, same reason: the request's error, else none): reading that
- * signal makes srvx build an AbortController per request, and a run already has its own. The web
+ * signal makes srvx build an AbortController per request, and a run already has its own (measured in
+ * `chat-json-50`, docs/performance.md round 1). The web
  * fetch handler, and a caller holding only a signal, watch the signal.
  */
 export function watchClient(client: H3Event | AbortSignal, onGone: (reason?: unknown) => void): () => void {

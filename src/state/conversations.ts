@@ -82,6 +82,8 @@ export function createConversationStore(storage: Storage, options: ConversationS
           status: 409,
           code: "conversation_conflict",
           param: "conversation",
+          // A turn holds its name for the length of one answer: worth trying again soon.
+          headers: { "retry-after": "1" },
         });
       const renewal = setInterval(() => {
         update(name, (current) => (held(current, turn) ? { ...current!, lease: { turn, until: now() + leaseMs } } : undefined)).catch(

@@ -1,4 +1,3 @@
-import { defaultUpstreamName } from "../config/routing-schema.ts";
 import type { HermesConfig } from "../config/schema.ts";
 import type { Observers } from "../plugins/observers.ts";
 import type { RunInfo } from "../plugin-api/index.ts";
@@ -6,7 +5,7 @@ import { createChatUpstream } from "./chat/index.ts";
 import { createEchoUpstream } from "./echo/index.ts";
 import { observeUpstream } from "./observed.ts";
 import { createResponsesUpstream } from "./responses/index.ts";
-import { buildRoutes, createRouterUpstream, type FallbackEvent, usedUpstreams } from "./router/index.ts";
+import { createRouterUpstream, type FallbackEvent, modelRoutes, usedUpstreams } from "./router/index.ts";
 import type { Upstream } from "./types.ts";
 
 export interface CreateUpstreamOptions {
@@ -21,9 +20,10 @@ export interface CreateUpstreamOptions {
 }
 
 /**
- * The upstream the agent loop calls. Without a `models` table: the `upstream` block's (the embedded echo
- * upstream when it has no `baseURL`), exactly as before routing existed. With one: a router over every
- * upstream the table names, `default` being the `upstream` block.
+ * The upstream the agent loop calls: always the router, over every upstream the route table names
+ * (`default` being the `upstream` block). Without a `models` table the table is the `upstream` block's
+ * one route, and the router shows that upstream (the embedded echo upstream when it has no `baseURL`)
+ * as its own: one path for every config.
  */
 export function createUpstreamFromConfig(config: HermesConfig, options: CreateUpstreamOptions = {}): Upstream {
   const observe = (upstream: Upstream, name: string) =>
@@ -31,9 +31,7 @@ export function createUpstreamFromConfig(config: HermesConfig, options: CreateUp
       ? observeUpstream(upstream, { name, observers: options.observers ?? {}, onOutputText: options.onOutputText })
       : upstream;
 
-  if (Object.keys(config.models).length === 0) return observe(createSingleUpstream(config.upstream), defaultUpstreamName);
-
-  const routes = buildRoutes(config.models);
+  const { routes, defaultRoute, implicit } = modelRoutes(config);
   const upstreams = new Map<string, Upstream>();
   for (const name of usedUpstreams(routes)) {
     const settings = Object.hasOwn(config.upstreams, name) ? config.upstreams[name]! : config.upstream;
@@ -41,6 +39,8 @@ export function createUpstreamFromConfig(config: HermesConfig, options: CreateUp
   }
   return createRouterUpstream({
     routes,
+    defaultRoute,
+    transparent: implicit,
     upstreams,
     fallbackOn: config.routing.fallbackOn,
     circuitBreaker: config.routing.circuitBreaker,

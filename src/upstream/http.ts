@@ -39,17 +39,34 @@ export interface UpstreamRequest {
   headers?: Readonly<Record<string, string>> | undefined;
 }
 
+/**
+ * What reads a streamed body: told of each network read as it arrives, synchronously (the transport
+ * adds no async hand-over of its own), then of the body's end or its failure.
+ */
+export interface BodySink {
+  data(chunk: Uint8Array): void;
+  end(): void;
+  /** A HermesError (idle timeout, reset, truncation), or the signal's reason on abort. */
+  error(error: unknown): void;
+}
+
 /** A 2xx answer whose body has not been read yet. */
 export interface UpstreamResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   /** The media type, lower-cased and without parameters, such as `text/event-stream`. */
   readonly contentType: string;
+  /** Starts delivering the body to `sink`, one `data` call per network read. */
+  read(sink: BodySink): void;
+  /** Holds the body back (no `data` until `resume`): the reader's consumer is busy. */
+  pause(): void;
+  resume(): void;
   /**
-   * The body as it arrives. Idle timeouts, resets and truncation reject with a HermesError, an abort
-   * with the signal's reason. Leaving the loop early closes the connection.
+   * The reader needs no more of the body (the answer is whole) but the upstream has not ended it: the
+   * rest is read and dropped in the background, so that the connection goes back to the pool once the
+   * upstream ends the body, and is closed if it does not within the idle timeout. `sink` hears nothing more.
    */
-  chunks(): AsyncGenerator<Uint8Array, void, undefined>;
+  release(): void;
   /** The whole body as text, with the same error mapping. */
   text(): Promise<string>;
   /** Drops the body and closes the connection; for callers that stop before the end. */
@@ -166,16 +183,30 @@ function wrapResponse(
 ): UpstreamResponse {
   const fail = (error: unknown): unknown => (signal?.aborted ? signal.reason : transportError(error, timeouts));
   const contentType = (first(headers["content-type"]) ?? "").split(";", 1)[0]!.trim().toLowerCase();
+  let listeners: { data: (chunk: Uint8Array) => void; end: () => void; error: (error: unknown) => void } | undefined;
+  const unlisten = () => {
+    if (listeners === undefined) return;
+    body.off("data", listeners.data).off("end", listeners.end).off("error", listeners.error);
+    listeners = undefined;
+  };
   return {
     status,
     headers,
     contentType,
-    async *chunks() {
-      try {
-        for await (const chunk of body) yield chunk as Uint8Array;
-      } catch (error) {
-        throw fail(error);
-      }
+    read(sink) {
+      listeners = { data: (chunk) => sink.data(chunk), end: () => sink.end(), error: (error) => sink.error(fail(error)) };
+      body.on("data", listeners.data).on("end", listeners.end).on("error", listeners.error);
+    },
+    pause() {
+      body.pause();
+    },
+    resume() {
+      body.resume();
+    },
+    release() {
+      unlisten();
+      // undici's own drain: reads up to 128 KiB more and resolves when the body closes, however it does.
+      body.dump().catch(() => undefined);
     },
     async text() {
       // undici's own reader gathers the buffers and decodes once: an async iterator and a streaming
@@ -187,6 +218,9 @@ function wrapResponse(
       }
     },
     cancel() {
+      unlisten();
+      // Whatever the destroy raises has no reader left.
+      body.on("error", () => undefined);
       body.destroy();
     },
   };

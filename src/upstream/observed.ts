@@ -1,7 +1,7 @@
 import type { Observers } from "../plugins/observers.ts";
-import { type HermesEvent, type RunInput, toErrorInfo } from "../protocol/index.ts";
+import { type HermesEvent, toErrorInfo } from "../protocol/index.ts";
 import { type RunInfo, type UpstreamCall, type UpstreamCallResult } from "../plugin-api/index.ts";
-import type { Upstream, UpstreamCallOptions } from "./types.ts";
+import type { Upstream } from "./types.ts";
 
 export interface ObserveUpstreamOptions {
   /** The upstream's configured name: a key of `upstreams`, or `default`. */
@@ -22,26 +22,17 @@ export function observeUpstream(inner: Upstream, options: ObserveUpstreamOptions
   if (!onUpstreamStart && !onUpstreamEnd && !onOutputText) return inner;
   const origin = originOf(inner.baseURL);
 
-  /** The inner call, observed: `open` makes it (events one by one, or in batches). */
-  const observe = <T extends HermesEvent | HermesEvent[]>(
-    input: RunInput,
-    callOptions: UpstreamCallOptions,
-    open: (input: RunInput, options: UpstreamCallOptions) => AsyncIterable<T>,
-  ): AsyncIterable<T> => {
-    const { run } = callOptions;
-    // Hooks describe a call within a run; a bare call (tests, tools of our own) is not observed.
-    if (run === undefined) return open(input, callOptions);
-    const call: UpstreamCall = { upstream: name, api: inner.kind, model: input.model, origin, attempt: callOptions.attempt ?? 0, startedAt: Date.now() };
-    onUpstreamStart?.(call, run);
-    return new ObservedCall(open(input, callOptions)[Symbol.asyncIterator](), { call, run, signal: callOptions.signal, onUpstreamEnd, onOutputText });
-  };
-  const streamBatches = inner.streamBatches?.bind(inner);
-
   return {
     kind: inner.kind,
     ...(inner.baseURL !== undefined && { baseURL: inner.baseURL }),
-    stream: (input, callOptions) => observe(input, callOptions, (i, o) => inner.stream(i, o)),
-    ...(streamBatches && { streamBatches: (input: RunInput, callOptions: UpstreamCallOptions) => observe(input, callOptions, streamBatches) }),
+    stream(input, callOptions) {
+      const { run } = callOptions;
+      // Hooks describe a call within a run; a bare call (tests, tools of our own) is not observed.
+      if (run === undefined) return inner.stream(input, callOptions);
+      const call: UpstreamCall = { upstream: name, api: inner.kind, model: input.model, origin, attempt: callOptions.attempt ?? 0, startedAt: Date.now() };
+      onUpstreamStart?.(call, run);
+      return new ObservedCall(inner.stream(input, callOptions)[Symbol.asyncIterator](), { call, run, signal: callOptions.signal, onUpstreamEnd, onOutputText });
+    },
     ...(inner.listModels && { listModels: inner.listModels.bind(inner) }),
     close: () => inner.close(),
   };
@@ -56,19 +47,19 @@ interface CallWatch {
 }
 
 /**
- * One observed call's events (or batches of them): the upstream's own, passed through one `then` each.
- * A hand-written iterator rather than an async generator: this sits on every streamed read whenever
- * anything observes (the command's request log does), and a generator's extra layer costs about twice as much.
+ * One observed call's batches: the upstream's own, passed through one `then` each. A hand-written
+ * iterator rather than an async generator: this sits on every streamed read whenever anything observes
+ * (the command's request log does), and a generator's extra layer costs about twice as much.
  */
-class ObservedCall<T extends HermesEvent | HermesEvent[]> implements AsyncIterableIterator<T> {
-  readonly #events: AsyncIterator<T>;
+class ObservedCall implements AsyncIterableIterator<HermesEvent[]> {
+  readonly #batches: AsyncIterator<HermesEvent[]>;
   readonly #watch: CallWatch;
   readonly #started = performance.now();
   readonly #result: UpstreamCallResult = { outcome: "aborted", durationMs: 0, firstByteMs: undefined, usage: undefined, finishReason: undefined, error: undefined };
   #ended = false;
 
-  constructor(events: AsyncIterator<T>, watch: CallWatch) {
-    this.#events = events;
+  constructor(batches: AsyncIterator<HermesEvent[]>, watch: CallWatch) {
+    this.#batches = batches;
     this.#watch = watch;
   }
 
@@ -76,12 +67,11 @@ class ObservedCall<T extends HermesEvent | HermesEvent[]> implements AsyncIterab
     return this;
   }
 
-  next(): Promise<IteratorResult<T>> {
-    return this.#events.next().then(
+  next(): Promise<IteratorResult<HermesEvent[]>> {
+    return this.#batches.next().then(
       (next) => {
         if (next.done) this.#end("ok", undefined);
-        else if (Array.isArray(next.value)) for (const event of next.value) this.#see(event);
-        else this.#see(next.value as HermesEvent);
+        else this.#see(next.value);
         return next;
       },
       (error: unknown) => {
@@ -92,18 +82,20 @@ class ObservedCall<T extends HermesEvent | HermesEvent[]> implements AsyncIterab
   }
 
   /** The consumer stopped early (the client went away, or a step ended the loop). */
-  return(value?: unknown): Promise<IteratorResult<T>> {
+  return(value?: unknown): Promise<IteratorResult<HermesEvent[]>> {
     this.#end("aborted", undefined);
-    return this.#events.return?.(value) ?? Promise.resolve({ done: true, value: undefined });
+    return this.#batches.return?.(value) ?? Promise.resolve({ done: true, value: undefined });
   }
 
-  #see(event: HermesEvent): void {
+  #see(batch: HermesEvent[]): void {
     const result = this.#result;
     result.firstByteMs ??= performance.now() - this.#started;
-    if (event.type === "step.completed") {
-      result.usage = event.usage;
-      result.finishReason = event.finishReason;
-    } else if (event.type === "message.completed") this.#watch.onOutputText?.(this.#watch.run, event.text);
+    for (const event of batch) {
+      if (event.type === "step.completed") {
+        result.usage = event.usage;
+        result.finishReason = event.finishReason;
+      } else if (event.type === "message.completed") this.#watch.onOutputText?.(this.#watch.run, event.text);
+    }
   }
 
   #end(outcome: UpstreamCallResult["outcome"], error: unknown): void {

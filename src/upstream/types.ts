@@ -16,22 +16,18 @@ export interface UpstreamCallOptions {
 
 /**
  * A model API behind the proxy. `stream` makes one upstream call (one agent step) and yields its
- * events: `message.*`, `reasoning.*`, `tool.call.*`, then exactly one `step.completed`. A failure
- * before the first event is thrown as a HermesError (the route can still answer with a status);
- * a failure after it is thrown too, and the agent loop turns it into `run.failed`.
+ * events in batches, as they became available (the events of one network read together), so that the
+ * async hand-over is paid per read and not per event: `message.*`, `reasoning.*`, `tool.call.*`, then
+ * exactly one `step.completed`. A batch is never empty and is not touched again once handed over. A
+ * failure before the first batch is thrown as a HermesError (the route can still answer with a
+ * status); a failure after it is thrown too, and the agent loop turns it into `run.failed`.
  */
 export interface Upstream {
   /** `chat`, `responses` or `echo`: shown by `/health/detailed` and the start banner. */
   readonly kind: string;
   /** The upstream base URL, when there is one. */
   readonly baseURL?: string;
-  stream(input: RunInput, options: UpstreamCallOptions): AsyncIterable<HermesEvent>;
-  /**
-   * The same call and events as `stream`, grouped as they became available (the events of one network
-   * read together); the agent loop uses it when present, so that the async hand-over is paid per read
-   * and not per event. A batch is never empty and is not touched again once handed over.
-   */
-  streamBatches?(input: RunInput, options: UpstreamCallOptions): AsyncIterable<HermesEvent[]>;
+  stream(input: RunInput, options: UpstreamCallOptions): AsyncIterable<HermesEvent[]>;
   /** The model ids the upstream offers, for `/v1/models`. */
   listModels?(signal?: AbortSignal): Promise<string[]>;
   close(): Promise<void>;

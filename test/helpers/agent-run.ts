@@ -46,7 +46,7 @@ export function runOptions(upstream: ScriptedUpstream, settings: RunSettings = {
 /** Runs the loop to its end; every run must be well formed (one terminal event, last; blocks tied). */
 export async function runToEnd(upstream: ScriptedUpstream, settings: RunSettings = {}): Promise<HermesEvent[]> {
   const events: HermesEvent[] = [];
-  for await (const event of runAgent(settings.input ?? userInput(), runOptions(upstream, settings))) events.push(event);
+  for await (const batch of runAgent(settings.input ?? userInput(), runOptions(upstream, settings))) events.push(...batch);
   expectWellFormedRun(events);
   return events;
 }

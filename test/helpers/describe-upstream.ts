@@ -40,6 +40,8 @@ export interface UpstreamTarget {
     errorMidStream: string[];
     /** Text, then a frame whose data is not JSON. */
     notJson: string[];
+    /** "Hi" and the API's terminal event, then a frame the upstream never sends: the body stays open after the end. */
+    heldOpen: { sse: string[]; stallAfter: number };
   };
   skip?: readonly SuiteSkip[];
 }
@@ -373,6 +375,15 @@ export function describeUpstream(target: UpstreamTarget, harness: UpstreamHarnes
       const { error } = await fail(harness.open());
       expect(error).toMatchObject({ status: 502, code: "upstream_error" });
       expect(requests()).toHaveLength(1);
+    });
+
+    test("ends at the terminal event at once, even when the upstream keeps the body open", async () => {
+      enqueue(target.broken.heldOpen);
+      const started = performance.now();
+      const events = await collect(harness.open({ idleTimeoutMs: 10_000 }));
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(textOf(events)).toMatchObject({ text: "Hi" });
+      expect(events.at(-1)).toMatchObject({ type: "step.completed", finishReason: "stop" });
     });
 
     test("keeps an answer whose connection breaks after the terminal event", async () => {

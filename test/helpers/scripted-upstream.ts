@@ -1,6 +1,5 @@
 import { type FinishReason, type HermesEvent, type RunInput, type Usage } from "../../src/protocol/index.ts";
 import { randomId } from "../../src/utils/index.ts";
-import { eventsOf } from "../../src/upstream/batches.ts";
 import type { Upstream, UpstreamCallOptions } from "../../src/upstream/types.ts";
 
 /**
@@ -40,8 +39,8 @@ export function scriptedUpstream(...steps: ScriptedStep[]): ScriptedUpstream {
 }
 
 /**
- * The one place the scripted upstream meets the `Upstream` interface: should `stream` and
- * `streamBatches` become one batched method, only this function changes.
+ * The one place the scripted upstream meets the `Upstream` interface (`stream`, yielding batches):
+ * should it change, only this function changes.
  */
 function asUpstream(
   calls: ScriptedCall[],
@@ -50,8 +49,7 @@ function asUpstream(
   return {
     kind: "scripted",
     calls,
-    stream: (input, options) => eventsOf(call(input, options)),
-    streamBatches: call,
+    stream: call,
     close: async () => {},
   };
 }

@@ -5,10 +5,10 @@ import type { Upstream, UpstreamCallOptions } from "../../src/upstream/types.ts"
 /**
  * The one place tests call an `Upstream`: everything else (the shared upstream suite, the agent's
  * scripted upstream checks) goes through `upstreamEvents`, so a change to the upstream interface
- * (say `stream` yielding batches) is a change to this function alone.
+ * (`stream` yields batches: the events of one network read) is a change to this function alone.
  */
-export function upstreamEvents(upstream: Upstream, input: RunInput, options: UpstreamCallOptions): AsyncIterable<HermesEvent> {
-  return upstream.stream(input, options);
+export async function* upstreamEvents(upstream: Upstream, input: RunInput, options: UpstreamCallOptions): AsyncGenerator<HermesEvent, void, undefined> {
+  for await (const batch of upstream.stream(input, options)) yield* batch;
 }
 
 /** Deterministic ids: `msg_1`, `rs_2`, … */

@@ -233,6 +233,36 @@ describe("the agent loop runs server tools (through Chat Completions)", () => {
     expect(upstream.requests[0]?.body.tools.map((tool: { function: { name: string } }) => tool.function.name)).toContain("get_weather");
   });
 
+  it("keeps the server call's result when the client answers its own call of the same step", async () => {
+    const tools = [{ type: "function" as const, function: { name: "get_weather", parameters: { type: "object" } } }];
+    const opening = { role: "user" as const, content: "both, then answer" };
+    upstream.enqueue({
+      toolCalls: [
+        { id: "call_server_2", name: "add", arguments: { a: 2, b: 3 } },
+        { id: "call_client_2", name: "get_weather", arguments: { city: "Bergen" } },
+      ],
+    });
+    const first = await proxy.client.chat.completions.create({ model: "hermes-agent", messages: [opening], tools });
+    const handedBack = first.choices[0]!.message;
+    expect(handedBack.tool_calls?.map((call) => call.id)).toEqual(["call_client_2"]);
+
+    // The client resends the history it keeps, with its own call answered: no trace of the server's call.
+    upstream.enqueue({ text: "Rain, and the sum is 5." });
+    const second = await proxy.client.chat.completions.create({
+      model: "hermes-agent",
+      messages: [opening, handedBack, { role: "tool", tool_call_id: "call_client_2", content: "rain" }],
+      tools,
+    });
+    expect(second.choices[0]?.message.content).toBe("Rain, and the sum is 5.");
+    const sent = upstream.requests[1]!.body.messages as { role: string; tool_calls?: { id: string }[]; tool_call_id?: string; content?: string }[];
+    expect(sent.map((message) => message.role)).toEqual(["user", "assistant", "tool", "tool"]);
+    expect(sent[1]!.tool_calls!.map((call) => call.id)).toEqual(["call_client_2", "call_server_2"]);
+    expect(sent.slice(2).map((message) => [message.tool_call_id, message.content])).toEqual([
+      ["call_server_2", '{"sum":5}'],
+      ["call_client_2", "rain"],
+    ]);
+  });
+
   it("forces a tool call only on the first step, so a required call cannot loop", async () => {
     upstream.enqueue({ toolCalls: [{ id: "call_req", name: "add", arguments: { a: 1, b: 1 } }] }, { text: "Done." });
     const completion = await ask("add please", { tool_choice: "required" });

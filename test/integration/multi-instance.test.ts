@@ -83,6 +83,7 @@ describeRedis("two proxy processes on one Redis", ({ prefix }) => {
     const statuses = [onA.status, onB.status].sort();
     expect(statuses).toEqual([200, 409]);
     const loser = onA.status === 409 ? onA : onB;
+    expect(loser.headers.get("retry-after")).toBe("1");
     expect(((await loser.json()) as { error: { code: string; param: string } }).error).toMatchObject({ code: "conversation_conflict", param: "conversation" });
     const winner = onA.status === 200 ? "from A" : "from B";
     upstream.script(undefined);

@@ -172,6 +172,17 @@ describe("the Runs API", () => {
     expect(await again.json()).toEqual({ run_id: runId, status: "cancelled" });
   });
 
+  it("keeps the answer streamed before a stop in the status object", async () => {
+    upstream.enqueue({ text: "one two three four", stallAfter: 3 });
+    const runId = await startRun({ input: "count" });
+    await readUntil(runId, (payload) => payload.event === "message.delta" && payload.delta === " two");
+    await post(`/v1/runs/${runId}/stop`, {});
+    const events = payloads(await allEvents(runId));
+    expect(events.at(-1)?.event).toBe("run.cancelled");
+    const status = (await (await get(`/v1/runs/${runId}`)).json()) as { status: string; output: string | null };
+    expect(status).toMatchObject({ status: "cancelled", output: "one two" });
+  });
+
   it("stops a running tool through its signal", async () => {
     upstream.enqueue({ toolCalls: [{ id: "call_wait", name: "wait", arguments: {} }] });
     const runId = await startRun({ input: "wait" });

@@ -48,6 +48,10 @@ const responsesTarget: UpstreamTarget = {
     truncatedMessage: /ended before the response completed/,
     errorMidStream: [...textFrames("Hi"), frame({ type: "error", code: "server_error", message: "overloaded", param: null })],
     notJson: [...textFrames("Hi"), "event: response.output_text.delta\ndata: {not json\n\n"],
+    heldOpen: {
+      sse: [...textFrames("Hi"), frame({ type: "response.completed", response: { id: "resp_1", status: "completed", output: [] } }), ": never sent\n\n"],
+      stallAfter: textFrames("Hi").length + 1,
+    },
   },
   skip: [
     {

@@ -70,7 +70,7 @@ describeStorages("every store", (target) => {
     const conversations = createConversationStore(env.opened.storage, { coordination: env.opened.coordination, retention: config.retention.conversations, leaseMs: 300 });
     const first = await conversations.claim("chat", "resp_a");
     expect(first.previous).toBeNull();
-    await expect(conversations.claim("chat", "resp_b")).rejects.toMatchObject({ status: 409, code: "conversation_conflict" });
+    await expect(conversations.claim("chat", "resp_b")).rejects.toMatchObject({ status: 409, code: "conversation_conflict", headers: { "retry-after": "1" } });
     expect(await first.finish("resp_a")).toBe(true);
     expect(await conversations.latest("chat")).toBe("resp_a");
     const second = await conversations.claim("chat", "resp_b");

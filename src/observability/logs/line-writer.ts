@@ -9,7 +9,8 @@ export interface LineWriter {
 
 /**
  * Writes log lines to a stream, gathered per turn of the event loop: stdout to a pipe or a file is
- * synchronous on Linux, so under load one write per request would be one system call per request.
+ * synchronous on Linux, so under load one write per request would be one system call per request
+ * (the request log is on by default: `chat-json-50`, docs/performance.md round 2).
  *
  * @example
  * const log = createLineWriter(process.stdout);

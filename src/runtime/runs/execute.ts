@@ -71,34 +71,39 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
         });
       },
     });
-    for await (const agentEvent of events) {
-      let event: HermesEvent = agentEvent;
-      collector.add(event);
-      if (event.type === "run.completed") {
-        // A completion is stored (the session's turn, the log, the finished record) before anyone here
-        // or elsewhere sees it; what cannot be stored ends the run failed instead.
-        const { usage } = event;
-        try {
-          await hooks.beforeCompleted?.(collector.result);
-          await live.conclude(encoder.encode(event, live.timestamp())!, "completed", { output: answerOf(collector.result.output), usage });
-          hooks.onEvent?.(event);
-          continue;
-        } catch (error) {
-          logger.error(`run ${record.id} finished but could not be stored; it ends failed:`, loggable(error));
-          event = { type: "run.failed", error: toErrorInfo(error), usage };
-          collector.add(event);
+    for await (const batch of events) {
+      for (const agentEvent of batch) {
+        let event: HermesEvent = agentEvent;
+        collector.add(event);
+        if (event.type === "run.completed") {
+          // A completion is stored (the session's turn, the log, the finished record) before anyone here
+          // or elsewhere sees it; what cannot be stored ends the run failed instead.
+          const { usage } = event;
+          try {
+            await hooks.beforeCompleted?.(collector.result);
+            await live.conclude(encoder.encode(event, live.timestamp())!, "completed", { output: answerOf(collector.result.output), usage });
+            hooks.onEvent?.(event);
+            continue;
+          } catch (error) {
+            logger.error(`run ${record.id} finished but could not be stored; it ends failed:`, loggable(error));
+            event = { type: "run.failed", error: toErrorInfo(error), usage };
+            collector.add(event);
+          }
         }
-      }
-      hooks.onEvent?.(event);
-      const payload = encoder.encode(event, live.timestamp());
-      if (payload) live.emit(payload);
-      if (event.type === "run.failed") {
-        record.usage = event.usage ?? null;
-        // A stop aborts the run with code `cancelled`; anything else is a failure to report. One the
-        // shutdown cut short is `interrupted`: it did not fail, and it may be worth starting again.
-        if (event.error.code !== "cancelled") record.error = { message: event.error.message, code: event.error.code };
-        const interrupted = shutdown.signal.aborted && !live.stop.signal.aborted;
-        live.finish(event.error.code === "cancelled" ? "cancelled" : interrupted ? "interrupted" : "failed");
+        hooks.onEvent?.(event);
+        const payload = encoder.encode(event, live.timestamp());
+        if (payload) live.emit(payload);
+        if (event.type === "run.failed") {
+          record.usage = event.usage ?? null;
+          // A run stopped or cut short keeps the answer it had streamed so far.
+          const partial = answerOf(collector.result.output);
+          if (partial) record.output = partial;
+          // A stop aborts the run with code `cancelled`; anything else is a failure to report. One the
+          // shutdown cut short is `interrupted`: it did not fail, and it may be worth starting again.
+          if (event.error.code !== "cancelled") record.error = { message: event.error.message, code: event.error.code };
+          const interrupted = shutdown.signal.aborted && !live.stop.signal.aborted;
+          live.finish(event.error.code === "cancelled" ? "cancelled" : interrupted ? "interrupted" : "failed");
+        }
       }
     }
   } catch (error) {

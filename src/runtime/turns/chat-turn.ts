@@ -9,6 +9,7 @@ import type { ClientWatch } from "../lifecycle.ts";
 import { chooseModel } from "../model.ts";
 import { deriveSessionId, newTurnItems } from "../session-id.ts";
 import { startRun, type StartedRun } from "../start-run.ts";
+import { restoreServerCalls } from "./server-calls.ts";
 
 /** A Chat Completions turn, resolved: its session and history, ready to run and then to be saved. */
 export interface ChatTurn {
@@ -43,6 +44,13 @@ export function createChatTurns(context: RuntimeContext) {
       history = [...((await sessions.history(continued)) ?? []), ...added];
     }
     const sessionId = continued ?? deriveSessionId(history);
+    // A derived session's request is the whole history as the client keeps it; answering tool calls,
+    // it lacks the server calls that ran beside them (a continued session's stored history has them).
+    if (!continued && history.at(-1)?.type === "function_call_output") {
+      await saving.get(sessionId);
+      const stored = await sessions.history(sessionId);
+      if (stored) history = restoreServerCalls(history, stored);
+    }
     const input: RunInput = { ...request.input, items: history, model: model.upstream };
     if (config.agent.systemPrompt) input.instructions = config.agent.systemPrompt;
 

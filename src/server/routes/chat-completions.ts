@@ -1,19 +1,16 @@
 import type { H3Event } from "h3";
-import { FastResponse } from "srvx";
 import { RunCollector } from "../../runtime/collect.ts";
 import { peekBatches } from "../../runtime/peek-run.ts";
 import { createChatTurns } from "../../runtime/turns/chat-turn.ts";
 import { ChatStreamEncoder, decodeChatRequest, encodeChatCompletion } from "../../wire/chat/index.ts";
 import { readJsonBody } from "../body.ts";
 import { clientOf, type ServerContext } from "../context.ts";
-import { idempotencyKey } from "../idempotency-key.ts";
+import { idempotencyKey, idempotentJson } from "../idempotency-key.ts";
 import { requestIdOf } from "../request-id.ts";
 import { requestedSessionId } from "../session-id.ts";
 import { runFrames } from "../run-stream.ts";
 import { sseResponse } from "../sse-response.ts";
-import { logger } from "../../utils/logger.ts";
 
-const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 
 /** `POST /v1/chat/completions`: decode → a turn on its session (runtime) → encode, streamed or as one body. */
 export function createChatCompletionsHandler(context: ServerContext) {
@@ -70,11 +67,6 @@ export function createChatCompletionsHandler(context: ServerContext) {
     };
 
     const key = idempotencyKey(event);
-    const reply = key ? await context.idempotency.run("chat", key, text, complete) : { ...(await complete()), replayed: false };
-    // srvx writes a FastResponse straight to Node's response; h3's HTTPResponse would build web Headers for it.
-    return new FastResponse(JSON.stringify(reply.body), {
-      status: reply.status,
-      headers: { ...jsonHeaders, ...reply.headers, ...(reply.replayed && { "idempotency-replayed": "true" }) },
-    });
+    return idempotentJson(context.idempotency, "chat", key, text, complete);
   };
 }

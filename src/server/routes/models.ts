@@ -1,5 +1,5 @@
 import type { ServerContext } from "../context.ts";
-import { hasModelTable } from "../../runtime/model-route.ts";
+import { modelRoutes } from "../../upstream/router/index.ts";
 
 const LIST_TTL_MS = 60_000;
 
@@ -23,8 +23,8 @@ export function createModelsHandler(context: ServerContext) {
   return async () => {
     const created = Math.floor(context.startedAt / 1000);
     // With a models table, its advertised names are the whole list: never an upstream or its credentials.
-    if (hasModelTable(config))
-      return { object: "list", data: Object.keys(config.models).map((id) => ({ id, object: "model", created, owned_by: "hermes" })) };
+    const { routes, implicit } = modelRoutes(config);
+    if (!implicit) return { object: "list", data: [...routes.keys()].map((id) => ({ id, object: "model", created, owned_by: "hermes" })) };
     const ours = [config.model.name, ...config.model.aliases];
     const data = ours.map((id) => ({ id, object: "model", created, owned_by: "hermes" }));
     for (const id of await upstreamModels()) if (!ours.includes(id)) data.push({ id, object: "model", created, owned_by: "upstream" });

@@ -1,16 +1,15 @@
 import type { H3Event } from "h3";
-import { getRouterParam, HTTPResponse } from "h3";
+import { getRouterParam } from "h3";
 import { HermesError, toErrorInfo } from "../../protocol/index.ts";
 import { decodeApprovalRequest, decodeRunRequest, encodeRunStatus, runEventFrame, STREAM_CLOSED_FRAME, streamInterruptedFrame } from "../../wire/runs/index.ts";
 import { readJsonBody } from "../body.ts";
 import type { ServerContext } from "../context.ts";
-import { idempotencyKey } from "../idempotency-key.ts";
+import { idempotencyKey, idempotentJson } from "../idempotency-key.ts";
 import { prepareApiRun } from "../../runtime/turns/api-run.ts";
 import { requestIdOf } from "../request-id.ts";
 import { sseResponse } from "../sse-response.ts";
 import type { RunLogEntry } from "../../state/runs.ts";
 
-const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 
 const notFound = (id: string) => new HermesError(`Run not found: ${id}`, { status: 404, code: "run_not_found", param: "run_id" });
 
@@ -27,11 +26,7 @@ export function createStartRunHandler(context: ServerContext) {
       const record = await startRun();
       return { status: 202, body: { run_id: record.id, status: record.status }, headers: { location: `/v1/runs/${record.id}` } };
     };
-    const reply = key ? await context.idempotency.run("runs", key, text, start) : { ...(await start()), replayed: false };
-    return new HTTPResponse(JSON.stringify(reply.body), {
-      status: reply.status,
-      headers: { ...jsonHeaders, ...reply.headers, ...(reply.replayed && { "idempotency-replayed": "true" }) },
-    });
+    return idempotentJson(context.idempotency, "runs", key, text, start);
   };
 }
 

@@ -2,9 +2,11 @@
  * Parses the `data` of Chat Completions stream chunks, re-parsing only the part that changes. The
  * chunks of one stream repeat the same envelope (id, object, created, model, fingerprint, choice
  * index, `logprobs`, `finish_reason: null`) around a small `delta`; parsing that envelope again for
- * every token costs several times the delta itself. So the first ordinary chunk is parsed whole and
+ * every token costs several times the delta itself (per chunk in `chat-burst64-50` and
+ * `chat-paced64-10`, docs/performance.md). So the first ordinary chunk is parsed whole and
  * its text split around the delta value; a later chunk with the same text before and after is read
- * by parsing its delta alone and putting it in the envelope learnt.
+ * by parsing its delta alone (`delta`), which the decoder takes as it is: no chunk object is rebuilt
+ * around it only to be taken apart again.
  *
  * That is exact, not a guess: the split is checked by parsing the envelope around a probe value
  * (which proves the span holds the very `delta` a full parse reads, whatever duplicate keys or
@@ -20,23 +22,34 @@ export class ChatChunkParser {
   /** Envelopes learnt so far: a stream whose layout keeps changing stops trying. */
   #learnt = 0;
 
-  /** Parses one chunk's `data`; throws a SyntaxError as `JSON.parse` does. */
-  parse(data: string): unknown {
-    if (this.#known) {
-      const prefix = this.#prefix;
-      const suffix = this.#suffix;
-      const end = data.length - suffix.length;
-      // Slices compared with ===, not startsWith: V8 falls back to a slow path for startsWith on the
-      // sliced strings an SSE parser hands out, and it costs more than the parse it saves.
-      if (end > prefix.length && data.slice(0, prefix.length) === prefix && data.slice(end) === suffix) {
-        const delta = parseObject(data.slice(prefix.length, end));
-        // The same shape `JSON.parse` gives for this envelope: one choice, no finish, no usage, no error.
-        if (delta !== undefined) return { choices: [{ delta, finish_reason: null }], usage: null };
-      }
-    }
+  /**
+   * The `delta` of a chunk in the envelope learnt, parsed alone; `undefined` when the chunk has to be
+   * parsed whole (`chunk`). A delta read here comes from a chunk with one choice, no finish reason, no
+   * usage and no error: the decoder needs nothing else of it, so no chunk object is built around it.
+   */
+  delta(data: string): object | undefined {
+    if (!this.#known) return undefined;
+    const prefix = this.#prefix;
+    const suffix = this.#suffix;
+    const end = data.length - suffix.length;
+    // Slices compared with ===, not startsWith: V8 falls back to a slow path for startsWith on the
+    // sliced strings an SSE parser hands out, and it costs more than the parse it saves.
+    if (end > prefix.length && data.slice(0, prefix.length) === prefix && data.slice(end) === suffix) return parseObject(data.slice(prefix.length, end));
+    return undefined;
+  }
+
+  /** Parses a whole chunk, learning its envelope when it is an ordinary one; throws a SyntaxError as `JSON.parse` does. */
+  chunk(data: string): unknown {
     const chunk: unknown = JSON.parse(data);
     if (this.#learnt < maxEnvelopes && isOrdinary(chunk)) this.#learn(data);
     return chunk;
+  }
+
+  /** One chunk as the decoder reads it (`delta` rebuilt into the shape `JSON.parse` gives, else `chunk`). */
+  parse(data: string): unknown {
+    const delta = this.delta(data);
+    if (delta !== undefined) return { choices: [{ delta, finish_reason: null }], usage: null };
+    return this.chunk(data);
   }
 
   #learn(data: string): void {

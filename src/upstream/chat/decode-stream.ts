@@ -2,8 +2,10 @@ import { randomId } from "../../utils/index.ts";
 import type { HermesEvent, Usage } from "../../protocol/index.ts";
 import type { NewId } from "../../utils/index.ts";
 import { upstreamError } from "../http-errors.ts";
+import type { StreamDecoder } from "../sse.ts";
+import { ChatChunkParser } from "./chunk-parser.ts";
 import { mapFinishReason } from "./finish-reason.ts";
-import { type ChatChunkDelta, type ChatToolCallDelta, chatChunkSchema } from "./schema.ts";
+import { type ChatChunkDelta, type ChatToolCallDelta, chatChunkDeltaSchema, chatChunkSchema } from "./schema.ts";
 import { mapChatUsage } from "./usage.ts";
 
 interface TextBlock {
@@ -24,9 +26,10 @@ interface ToolCallState {
 }
 
 /**
- * Turns parsed Chat Completions chunks into protocol events: `push` each chunk, then `end` once the
- * stream is over. Pure and synchronous; events are appended to a caller-owned array so that the hot
- * path allocates nothing but the events themselves.
+ * Turns Chat Completions chunks into protocol events: `pushEvent` each SSE event's data (or `push` a
+ * chunk already parsed), then `end` once the stream is over; `[DONE]` is the terminal event. Pure and
+ * synchronous; events are appended to a caller-owned array so that the hot path allocates nothing but
+ * the events themselves (a chunk in a known envelope is read from its delta alone: `ChatChunkParser`).
  *
  * Blocks are sequential, as OpenAI streams them: reasoning and text close each other, a tool call
  * closes the text and reasoning before it, and a call with a new index (or, Gemini-style, a new id at
@@ -40,8 +43,10 @@ interface ToolCallState {
  * for (const chunk of chunks) decoder.push(chunk, events);
  * decoder.end(events); // throws when the stream never finished
  */
-export class ChatStreamDecoder {
+export class ChatStreamDecoder implements StreamDecoder {
   private readonly newId: NewId;
+  private readonly parser = new ChatChunkParser();
+  private sawDone = false;
   private message: TextBlock | undefined;
   private reasoning: TextBlock | undefined;
   private readonly calls: ToolCallState[] = [];
@@ -57,6 +62,34 @@ export class ChatStreamDecoder {
   /** Whether a finish reason has arrived: the answer is whole even if the stream breaks after it. */
   get finished(): boolean {
     return this.finishReason !== undefined;
+  }
+
+  /** Whether `[DONE]` has come: nothing after it is read. */
+  get done(): boolean {
+    return this.sawDone;
+  }
+
+  /** One SSE event: a chunk's JSON, or `[DONE]`. */
+  pushEvent(_event: string | undefined, data: string, out: HermesEvent[]): void {
+    if (data === "[DONE]") {
+      this.sawDone = true;
+      return;
+    }
+    let delta: object | undefined;
+    let chunk: unknown;
+    try {
+      delta = this.parser.delta(data);
+      if (delta === undefined) chunk = this.parser.chunk(data);
+    } catch (error) {
+      throw upstreamError("The upstream sent a stream chunk that is not JSON", error);
+    }
+    // A delta read alone comes from a chunk with one choice and nothing else: what `push` reads of it,
+    // checked by the same schema.
+    if (delta === undefined) return this.push(chunk, out);
+    if (this.finishReason !== undefined) return;
+    const parsed = chatChunkDeltaSchema.safeParse(delta);
+    if (!parsed.success) throw upstreamError("The upstream sent a malformed stream chunk", parsed.error);
+    this.pushDelta(parsed.data, out);
   }
 
   /** Decodes one parsed chunk (the JSON of one SSE `data`); a chunk the schema refuses is a 502. */

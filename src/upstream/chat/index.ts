@@ -2,19 +2,14 @@ import type { HermesConfig } from "../../config/schema.ts";
 import { HermesError } from "../../protocol/index.ts";
 import { randomId } from "../../utils/index.ts";
 import type { HermesEvent, RunInput } from "../../protocol/index.ts";
-import type { NewId } from "../../utils/index.ts";
 import { createUpstreamHttp } from "../http.ts";
-import type { UpstreamResponse } from "../http.ts";
-import { scrubError, upstreamError } from "../http-errors.ts";
+import { listUpstreamModels } from "../models.ts";
 import { requestHeaders } from "../request-headers.ts";
-import { readSseBatches } from "../sse.ts";
-import { eventsOf } from "../batches.ts";
+import { type OpenedCall, readUpstream, type UpstreamCodec } from "../sse.ts";
 import type { Upstream, UpstreamCallOptions } from "../types.ts";
-import { ChatChunkParser } from "./chunk-parser.ts";
 import { decodeChatJson } from "./decode-json.ts";
 import { ChatStreamDecoder } from "./decode-stream.ts";
 import { encodeChatRequest } from "./encode-request.ts";
-import { isJson, listUpstreamModels } from "../models.ts";
 
 export { ChatStreamDecoder } from "./decode-stream.ts";
 export { decodeChatJson } from "./decode-json.ts";
@@ -23,6 +18,13 @@ export type { ChatRequestBody, EncodeChatRequestOptions } from "./encode-request
 
 /** Models whose upstream refused to stream are remembered, up to this many, to skip the wasted call. */
 const maxRememberedRefusals = 100;
+
+/** How Chat Completions answers are read (see `sse.ts`): chunks until `[DONE]`, or a `chat.completion`. */
+export const chatCodec: UpstreamCodec = {
+  stream: (newId) => new ChatStreamDecoder(newId),
+  json: decodeChatJson,
+  noun: "completion",
+};
 
 /**
  * The Chat Completions upstream (`POST {baseURL}/chat/completions`), the default.
@@ -35,7 +37,7 @@ const maxRememberedRefusals = 100;
  *
  * @example
  * const upstream = createChatUpstream(config.upstream);
- * for await (const event of upstream.stream(input, { signal })) console.log(event.type);
+ * for await (const batch of upstream.stream(input, { signal })) for (const event of batch) console.log(event.type);
  */
 export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
   const { baseURL } = config;
@@ -43,14 +45,13 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
   const http = createUpstreamHttp({ ...config, baseURL });
   const refusedStreaming = new Set<string>();
 
-  async function* streamBatches(input: RunInput, options: UpstreamCallOptions): AsyncGenerator<HermesEvent[], void, undefined> {
-    const newId = options.newId ?? randomId;
+  /** The step's request: streamed, unless this model refused to stream (now or before). */
+  async function open(input: RunInput, options: UpstreamCallOptions): Promise<OpenedCall> {
     const { signal } = options;
     const headers = requestHeaders(options.requestId);
     if (!refusedStreaming.has(input.model)) {
-      let response: UpstreamResponse | undefined;
       try {
-        response = await http.request({
+        const response = await http.request({
           method: "POST",
           path: "/chat/completions",
           body: encodeChatRequest(input),
@@ -58,95 +59,25 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
           signal,
           headers,
         });
+        return { response };
       } catch (error) {
         if (!refusesStreaming(error)) throw error;
         if (refusedStreaming.size >= maxRememberedRefusals) refusedStreaming.clear();
         refusedStreaming.add(input.model);
       }
-      if (response !== undefined) {
-        // Errors decoded from the body carry the upstream's own text, which may echo its key.
-        try {
-          if (isJson(response.contentType)) yield await decodeJsonResponse(response, newId);
-          else yield* decodeSseResponse(response, newId);
-        } catch (error) {
-          throw scrubError(error, config.apiKey);
-        }
-        return;
-      }
     }
-    const response = await http.request({
-      method: "POST",
-      path: "/chat/completions",
-      body: encodeChatRequest(input, { stream: false }),
-      signal,
-      headers,
-    });
-    try {
-      yield await decodeJsonResponse(response, newId);
-    } catch (error) {
-      throw scrubError(error, config.apiKey);
-    }
+    const response = await http.request({ method: "POST", path: "/chat/completions", body: encodeChatRequest(input, { stream: false }), signal, headers });
+    return { response, json: true };
   }
 
   return {
     kind: "chat",
     baseURL,
-    stream: (input, options) => eventsOf(streamBatches(input, options)),
-    streamBatches,
+    stream: (input, options): AsyncIterable<HermesEvent[]> =>
+      readUpstream(() => open(input, options), chatCodec, { newId: options.newId ?? randomId, apiKey: config.apiKey }),
     listModels: (signal) => listUpstreamModels(http, signal),
     close: () => http.close(),
   };
-}
-
-/** The events of an SSE body, one batch per network read. */
-async function* decodeSseResponse(response: UpstreamResponse, newId: NewId): AsyncGenerator<HermesEvent[], void, undefined> {
-  const decoder = new ChatStreamDecoder(newId);
-  const parser = new ChatChunkParser();
-  let events: HermesEvent[] = [];
-  let done = false;
-  try {
-    // Read to the end even after `[DONE]`: leaving early would close the socket instead of returning
-    // it to the keep-alive pool.
-    for await (const batch of readSseBatches(response)) {
-      if (done) continue;
-      for (const message of batch) {
-        if (message.data === "[DONE]") {
-          done = true;
-          break;
-        }
-        decoder.push(parseChunk(parser, message.data), events);
-      }
-      if (events.length > 0) {
-        yield events;
-        events = [];
-      }
-    }
-  } catch (error) {
-    // After `[DONE]` the answer and its usage are whole: a connection that fails to close cleanly
-    // changes nothing the client needs.
-    if (!done) throw error;
-  }
-  decoder.end(events);
-  yield events;
-}
-
-async function decodeJsonResponse(response: UpstreamResponse, newId: NewId): Promise<HermesEvent[]> {
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    throw upstreamError("The upstream sent a completion that is not JSON", error);
-  }
-  return decodeChatJson(body, newId);
-}
-
-function parseChunk(parser: ChatChunkParser, data: string): unknown {
-  try {
-    return parser.parse(data);
-  } catch (error) {
-    throw upstreamError("The upstream sent a stream chunk that is not JSON", error);
-  }
 }
 
 /** A 400 about streaming, from an upstream (or model) that cannot stream. */

@@ -44,11 +44,14 @@ const deltaFields = {
   refusal: z.string().nullish(),
 };
 
+/** A chunk's `delta`; checked alone when the chunk parser reads the delta without the rest of the chunk. */
+export const chatChunkDeltaSchema = z.object({ ...deltaFields, tool_calls: z.array(chatToolCallDeltaSchema).nullish() });
+
 export const chatChunkSchema = z.object({
   choices: z
     .array(
       z.object({
-        delta: z.object({ ...deltaFields, tool_calls: z.array(chatToolCallDeltaSchema).nullish() }).nullish(),
+        delta: chatChunkDeltaSchema.nullish(),
         finish_reason: z.string().nullish(),
       }),
     )

@@ -9,24 +9,24 @@ import type { Upstream, UpstreamCallOptions } from "../types.ts";
 export function createEchoUpstream(): Upstream {
   return {
     kind: "echo",
-    async *stream(input: RunInput, options: UpstreamCallOptions): AsyncGenerator<HermesEvent> {
+    async *stream(input: RunInput, options: UpstreamCallOptions): AsyncGenerator<HermesEvent[]> {
+      if (options.signal.aborted) return;
       const newId = options.newId ?? randomId;
       const text = lastUserText(input) || "(echo upstream: send a user message and it comes back)";
       const itemId = newId("msg_");
-      yield { type: "message.started", itemId };
       const pieces = text.match(/\s*\S+/g) ?? [text];
-      for (const piece of pieces) {
-        if (options.signal.aborted) return;
-        yield { type: "text.delta", itemId, delta: piece };
-      }
-      yield { type: "message.completed", itemId, text };
+      // One batch: there is no network read to wait for between the words.
+      const events: HermesEvent[] = [{ type: "message.started", itemId }];
+      for (const piece of pieces) events.push({ type: "text.delta", itemId, delta: piece });
+      events.push({ type: "message.completed", itemId, text });
       const inputTokens = input.items.reduce((sum, item) => sum + (item.type === "message" ? countWords(textOf(item.content)) : 0), 0);
       const outputTokens = pieces.length;
-      yield {
+      events.push({
         type: "step.completed",
         finishReason: "stop",
         usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
-      };
+      });
+      yield events;
     },
     async listModels() {
       return [];

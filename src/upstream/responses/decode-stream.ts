@@ -2,6 +2,7 @@ import { randomId } from "../../utils/index.ts";
 import type { HermesEvent } from "../../protocol/index.ts";
 import type { NewId } from "../../utils/index.ts";
 import { upstreamError } from "../http-errors.ts";
+import type { StreamDecoder } from "../sse.ts";
 import { mapTerminal } from "./finish-reason.ts";
 import type { ResponsesOutputItem, ResponsesResponse, ResponsesStreamEvent } from "./schema.ts";
 import { mapResponsesUsage } from "./usage.ts";
@@ -45,7 +46,7 @@ interface ItemRef {
 
 /**
  * Events whose content the decoder never reads: lifecycle noise, and the `.done` twins of deltas whose
- * totals come again on `response.output_item.done`. `index.ts` skips even parsing them when the SSE
+ * totals come again on `response.output_item.done`. `pushEvent` skips even parsing them when the SSE
  * `event:` line names them: `response.created` alone repeats the whole request's tools.
  */
 export const ignoredEventTypes: ReadonlySet<string> = new Set([
@@ -67,8 +68,8 @@ export const ignoredEventTypes: ReadonlySet<string> = new Set([
 const partSeparator = "\n\n";
 
 /**
- * Turns parsed Responses API stream events into protocol events: `push` each event, then `end` once
- * the stream is over. Pure and synchronous; events are appended to a caller-owned array so that the
+ * Turns Responses API stream events into protocol events: `pushEvent` each SSE event (or `push` an
+ * event already parsed), then `end` once the stream is over. Pure and synchronous; events are appended to a caller-owned array so that the
  * hot path allocates nothing but the events themselves.
  *
  * Output items are tracked by the upstream's item id, else its `output_index`, and get our own ids
@@ -85,13 +86,13 @@ const partSeparator = "\n\n";
  * for (const event of parsedEvents) decoder.push(event, events);
  * decoder.end(); // throws when the stream never reached response.completed / .incomplete
  */
-export class ResponsesStreamDecoder {
+export class ResponsesStreamDecoder implements StreamDecoder {
   private readonly newId: NewId;
   private readonly blocks: Block[] = [];
   private readonly byId = new Map<string, Block>();
   private readonly byIndex = new Map<number, Block>();
   private calls = 0;
-  private done = false;
+  private terminal = false;
 
   constructor(newId: NewId = randomId) {
     this.newId = newId;
@@ -99,12 +100,32 @@ export class ResponsesStreamDecoder {
 
   /** Whether the terminal event has arrived: the answer is whole even if the stream breaks after it. */
   get finished(): boolean {
-    return this.done;
+    return this.terminal;
+  }
+
+  /** The terminal event has come (`finished`): nothing after it is read. */
+  get done(): boolean {
+    return this.terminal;
+  }
+
+  /** One SSE event: its `event` name and its JSON `data`. */
+  pushEvent(name: string | undefined, data: string, out: HermesEvent[]): void {
+    // Named events we never read are not even parsed; `response.created` repeats every tool schema.
+    if (name !== undefined && ignoredEventTypes.has(name)) return;
+    // The API sends no `[DONE]`, but OpenAI-compatible servers that reuse their chat framing do.
+    if (data === "[DONE]") return;
+    let event: unknown;
+    try {
+      event = JSON.parse(data);
+    } catch (error) {
+      throw upstreamError("The upstream sent a stream event that is not JSON", error);
+    }
+    this.push(event, out);
   }
 
   push(event: unknown, out: HermesEvent[]): void {
     if (typeof event !== "object" || event === null) throw upstreamError("The upstream sent a malformed stream event");
-    if (this.done) return;
+    if (this.terminal) return;
     const e = event as ResponsesStreamEvent;
     const delta = e.delta;
     // Hot cases first: a switch compares in order.
@@ -144,9 +165,12 @@ export class ResponsesStreamDecoder {
     }
   }
 
-  /** Throws when the stream ended without a terminal event: a cut stream must not pass for a short answer. */
-  end(): void {
-    if (!this.done) throw upstreamError("The upstream stream ended before the response completed");
+  /**
+   * Throws when the stream ended without a terminal event: a cut stream must not pass for a short
+   * answer. Adds nothing to `out`: the terminal event closed every block and gave `step.completed`.
+   */
+  end(_out?: HermesEvent[]): void {
+    if (!this.terminal) throw upstreamError("The upstream stream ended before the response completed");
   }
 
   private textDelta(ref: ItemRef, delta: string, out: HermesEvent[]): void {
@@ -243,7 +267,7 @@ export class ResponsesStreamDecoder {
     }
     const finishReason = mapTerminal(type, response, this.calls > 0);
     for (const block of this.blocks) if (block.open) this.close(block, out);
-    this.done = true;
+    this.terminal = true;
     const usage = response.usage;
     out.push(isObject(usage) ? { type: "step.completed", finishReason, usage: mapResponsesUsage(usage) } : { type: "step.completed", finishReason });
   }

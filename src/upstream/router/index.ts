@@ -5,7 +5,7 @@ import { CircuitBreaker, type CircuitState } from "./circuit-breaker.ts";
 import { failureReason } from "./failure.ts";
 import { type Route, type RouteTarget, withDefaults } from "./route-table.ts";
 
-export { buildRoutes, usedUpstreams, withDefaults, type Route, type RouteTarget } from "./route-table.ts";
+export { buildRoutes, modelRoutes, usedUpstreams, withDefaults, type ModelRoutes, type Route, type RouteTarget } from "./route-table.ts";
 export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from "./circuit-breaker.ts";
 export { failureReason } from "./failure.ts";
 
@@ -20,6 +20,13 @@ export interface FallbackEvent {
 
 export interface RouterOptions {
   routes: ReadonlyMap<string, Route>;
+  /** The route for a model `routes` does not list; without one such a call is a 404. */
+  defaultRoute?: Route | undefined;
+  /**
+   * The router over the single `upstream` block (a one-route table): it shows that upstream's kind,
+   * address and model list as its own, and no per-upstream states, as if it were not there.
+   */
+  transparent?: boolean;
   /** Every upstream the routes name, by name. */
   upstreams: ReadonlyMap<string, Upstream>;
   /** Failures before the first byte that move on to the next target (`routing.fallbackOn`). */
@@ -63,14 +70,17 @@ export function isRouterUpstream(upstream: Upstream): upstream is RouterUpstream
  * @example
  * const router = createRouterUpstream({ routes: buildRoutes(config.models), upstreams, fallbackOn: ["5xx"], circuitBreaker: { failures: 5, cooldownMs: 30_000 } });
  */
-export function createRouterUpstream(options: RouterOptions): RouterUpstream {
+export function createRouterUpstream(options: RouterOptions & { transparent?: false }): RouterUpstream;
+export function createRouterUpstream(options: RouterOptions): Upstream;
+export function createRouterUpstream(options: RouterOptions): Upstream {
   const { routes, upstreams } = options;
   const fallbackOn = new Set(options.fallbackOn);
   const breakers = new Map<string, CircuitBreaker>();
   for (const name of upstreams.keys()) breakers.set(name, new CircuitBreaker({ ...options.circuitBreaker, now: options.now }));
 
-  async function* stream(input: RunInput, callOptions: UpstreamCallOptions): AsyncGenerator<HermesEvent, void, undefined> {
-    const route = routes.get(input.model);
+  /** The call's first batch: the route's targets in order, past the failures `fallbackOn` lists. */
+  async function open(input: RunInput, callOptions: UpstreamCallOptions): Promise<Opened> {
+    const route = routes.get(input.model) ?? options.defaultRoute;
     if (!route) throw new HermesError(`No route for the model '${input.model}'`, { status: 404, code: "model_not_found", param: "model" });
     const routed = withDefaults(input, route.defaults);
     let lastError: unknown;
@@ -83,11 +93,12 @@ export function createRouterUpstream(options: RouterOptions): RouterUpstream {
       if (!breaker.allow()) continue;
       if (previous && previousReason) options.onFallback?.({ model: route.name, from: previous, to: target, reason: previousReason });
       const upstream = upstreams.get(target.upstream)!;
-      const events = upstream.stream({ ...routed, model: target.model }, { ...callOptions, attempt })[Symbol.asyncIterator]();
-
-      let first: IteratorResult<HermesEvent, unknown>;
+      const model = target.model ?? input.model;
+      const batches = upstream.stream(model === routed.model ? routed : { ...routed, model }, { ...callOptions, attempt })[Symbol.asyncIterator]();
       try {
-        first = await events.next();
+        const first = await batches.next();
+        breaker.succeeded();
+        return { batches, breaker, first };
       } catch (error) {
         if (callOptions.signal.aborted) {
           breaker.released();
@@ -100,32 +111,25 @@ export function createRouterUpstream(options: RouterOptions): RouterUpstream {
         lastError = error;
         previous = target;
         previousReason = reason;
-        continue;
-      }
-
-      breaker.succeeded();
-      // From here on the answer has begun: whatever happens, it is this upstream's or none.
-      try {
-        if (first.done) return;
-        yield first.value;
-        for (;;) {
-          const next = await events.next();
-          if (next.done) return;
-          yield next.value;
-        }
-      } catch (error) {
-        if (!callOptions.signal.aborted && failureReason(error) !== undefined) breaker.failed();
-        throw error;
-      } finally {
-        // The consumer stopped early (client gone): close the upstream call too.
-        await events.return?.(undefined);
       }
     }
     if (lastError !== undefined) throw lastError;
     throw unavailable(route, breakers);
   }
 
-  return {
+  const stream = (input: RunInput, callOptions: UpstreamCallOptions) => new RoutedCall(() => open(input, callOptions), callOptions.signal);
+  if (options.transparent) {
+    const [only] = upstreams.values();
+    if (!only || upstreams.size !== 1) throw new Error("A transparent router has exactly one upstream");
+    return {
+      kind: only.kind,
+      ...(only.baseURL !== undefined && { baseURL: only.baseURL }),
+      stream,
+      ...(only.listModels && { listModels: only.listModels.bind(only) }),
+      close: () => only.close(),
+    };
+  }
+  const router: RouterUpstream = {
     kind: "router",
     stream,
     async listModels() {
@@ -136,6 +140,58 @@ export function createRouterUpstream(options: RouterOptions): RouterUpstream {
     async close() {
       await Promise.all([...upstreams.values()].map((upstream) => upstream.close()));
     },
+  };
+  return router;
+}
+
+interface Opened {
+  batches: AsyncIterator<HermesEvent[]>;
+  breaker: CircuitBreaker;
+  first: IteratorResult<HermesEvent[]>;
+}
+
+/**
+ * One routed call: the first `next` opens it (`open`, with its fallbacks), every later one is the chosen
+ * upstream's own, passed through one `then` that tells its circuit breaker about a failure. From the
+ * first batch on the answer has begun: whatever happens, it is this upstream's or none. A hand-written
+ * iterator: an async generator here would be one more layer on every network read.
+ */
+class RoutedCall implements AsyncIterableIterator<HermesEvent[]> {
+  #open: (() => Promise<Opened>) | undefined;
+  #opened: Opened | undefined;
+  readonly #signal: AbortSignal;
+
+  constructor(open: () => Promise<Opened>, signal: AbortSignal) {
+    this.#open = open;
+    this.#signal = signal;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<HermesEvent[]>> {
+    const opened = this.#opened;
+    if (opened !== undefined) return opened.batches.next().then(undefined, this.#failed);
+    const open = this.#open;
+    if (open === undefined) return Promise.resolve({ done: true, value: undefined });
+    this.#open = undefined;
+    return open().then((result) => {
+      this.#opened = result;
+      return result.first;
+    });
+  }
+
+  /** The consumer stopped early (client gone): close the upstream call too. */
+  async return(value?: unknown): Promise<IteratorResult<HermesEvent[]>> {
+    this.#open = undefined;
+    await this.#opened?.batches.return?.(value);
+    return { done: true, value: undefined };
+  }
+
+  readonly #failed = (error: unknown): never => {
+    if (!this.#signal.aborted && failureReason(error) !== undefined) this.#opened!.breaker.failed();
+    throw error;
   };
 }
 

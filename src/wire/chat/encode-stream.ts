@@ -11,7 +11,8 @@ export interface ChatStreamOptions {
 
 /**
  * Run events → `chat.completion.chunk` frames. Chunks are written as strings around a prefix built
- * once per stream: a text delta costs one `JSON.stringify` of the delta and no objects.
+ * once per stream: a text delta costs one `JSON.stringify` of the delta and no objects (per chunk, in
+ * every `chat-*` stream scenario of `npm run bench`).
  * Server-side tool activity goes out as `event: hermes.tool.progress`, never in `delta.content`:
  * frontends store content, and a model that sees tool markers in its history learns to fake them.
  */

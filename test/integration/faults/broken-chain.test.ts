@@ -13,27 +13,36 @@ import { describeRedis, redisSpec } from "../../helpers/redis.ts";
 
 const KEY = "broken-chain-key-0123456789abcdef";
 
+/** Two proxies on one Redis prefix with a response retention bound of `maxEntries`, and the fake upstream behind them. */
+function twoInstances(storagePrefix: string, maxEntries: number) {
+  let upstream: FakeUpstream;
+  let proxies: [TestProxy, TestProxy];
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    const config = { server: { apiKey: KEY }, upstream: { baseURL: upstream.url, model: "fake-model" }, storage: redisSpec(storagePrefix), retention: { responses: { maxEntries } } };
+    proxies = await Promise.all([startProxy(config), startProxy(config)]);
+  });
+  afterAll(async () => {
+    await Promise.all(proxies?.map((proxy) => proxy.close()) ?? []);
+    await upstream?.close();
+  });
+  return {
+    sdk: (proxy: TestProxy) => new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: KEY, maxRetries: 0 }),
+    upstream: () => upstream,
+    instances: () => proxies,
+  };
+}
+
 describeRedis("a broken chain, on two instances", ({ prefix }) => {
+  const { sdk, upstream: fake, instances } = twoInstances(`${prefix}:deleted`, 1000);
   let upstream: FakeUpstream;
   let a: TestProxy;
   let b: TestProxy;
-  const sdk = (proxy: TestProxy) => new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: KEY, maxRetries: 0 });
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    const config = (name: string, maxEntries: number) => ({
-      server: { apiKey: KEY },
-      upstream: { baseURL: upstream.url, model: "fake-model" },
-      storage: redisSpec(`${prefix}:${name}`),
-      retention: { responses: { maxEntries } },
-    });
-    [a, b] = await Promise.all([startProxy(config("deleted", 1000)), startProxy(config("deleted", 1000))]);
+  beforeAll(() => {
+    upstream = fake();
+    [a, b] = instances();
   });
   afterEach(() => upstream.reset());
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await upstream.close();
-  });
 
   /** Three turns on `a`, each chained to the one before; `b` chains a fourth so it holds the chain in its cache. */
   async function chainOfThree() {
@@ -85,19 +94,13 @@ describeRedis("a broken chain, on two instances", ({ prefix }) => {
 });
 
 describeRedis("a chain past the retention bound, on two instances", ({ prefix }) => {
+  const { sdk, upstream: fake, instances } = twoInstances(`${prefix}:evicted`, 4);
   let upstream: FakeUpstream;
   let a: TestProxy;
   let b: TestProxy;
-  const sdk = (proxy: TestProxy) => new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: KEY, maxRetries: 0 });
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    const config = { server: { apiKey: KEY }, upstream: { baseURL: upstream.url, model: "fake-model" }, storage: redisSpec(`${prefix}:evicted`), retention: { responses: { maxEntries: 4 } } };
-    [a, b] = await Promise.all([startProxy(config), startProxy(config)]);
-  });
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await upstream.close();
+  beforeAll(() => {
+    upstream = fake();
+    [a, b] = instances();
   });
 
   it("says which ancestor was evicted instead of sending a shorter history, alike on both", async () => {

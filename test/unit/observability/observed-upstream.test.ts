@@ -17,8 +17,8 @@ function watch(upstream: Upstream) {
   return { observed, seen };
 }
 
-async function drain(events: AsyncIterable<HermesEvent>) {
-  for await (const _event of events);
+async function drain(batches: AsyncIterable<HermesEvent[]>) {
+  for await (const _batch of batches);
 }
 
 describe("observeUpstream", () => {

@@ -1,6 +1,5 @@
 import type { H3Event } from "h3";
 import { HTTPResponse } from "h3";
-import { FastResponse } from "srvx";
 import { HermesError, type HermesEvent } from "../../../protocol/index.ts";
 import { chooseModel } from "../../../runtime/model.ts";
 import { peekBatches } from "../../../runtime/peek-run.ts";
@@ -10,10 +9,11 @@ import { randomId } from "../../../utils/index.ts";
 import { decodeResponsesRequest, pendingResponse, ResponsesStreamEncoder } from "../../../wire/responses/index.ts";
 import { readJsonBody } from "../../body.ts";
 import { clientOf, type ServerContext } from "../../context.ts";
-import { idempotencyKey } from "../../idempotency-key.ts";
+import { idempotencyKey, idempotentJson } from "../../idempotency-key.ts";
 import { requestIdOf } from "../../request-id.ts";
 import { runFrames } from "../../run-stream.ts";
 import { sseResponse } from "../../sse-response.ts";
+import { loggable } from "../../../state/storage-guard.ts";
 import { logger } from "../../../utils/logger.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
@@ -62,12 +62,7 @@ export function createResponsesHandler(context: ServerContext) {
       return { status: 200, body: response, headers: sessionHeaders(turn) };
     };
     const key = idempotencyKey(event);
-    const reply = key ? await context.idempotency.run("responses", key, text, complete) : { ...(await complete()), replayed: false };
-    // srvx writes a FastResponse straight to Node's response; h3's HTTPResponse would build web Headers for it.
-    return new FastResponse(JSON.stringify(reply.body), {
-      status: reply.status,
-      headers: { ...jsonHeaders, ...reply.headers, ...(reply.replayed && { "idempotency-replayed": "true" }) },
-    });
+    return idempotentJson(context.idempotency, "responses", key, text, complete);
   };
 }
 
@@ -86,7 +81,7 @@ async function stream(context: ServerContext, turn: ResponseTurn, event: H3Event
   }
   held.commit();
   // Not acknowledged by itself (the stream is): a snapshot that cannot be stored is only logged.
-  saver.progress(pendingResponse(meta, "in_progress")).catch((error: unknown) => logger.error("storing an in-progress snapshot failed:", error));
+  saver.progress(pendingResponse(meta, "in_progress")).catch((error: unknown) => logger.error("storing an in-progress snapshot failed:", loggable(error)));
   return sseResponse({
     buffered,
     source: held.iterator,

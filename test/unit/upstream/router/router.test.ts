@@ -16,11 +16,13 @@ function scripted(kind: string, behaviours: Behaviour[]) {
       calls.push(input);
       const behaviour = behaviours.shift() ?? "answer";
       if (behaviour instanceof HermesError) throw behaviour;
-      yield { type: "message.started", itemId: "msg_1" };
+      yield [{ type: "message.started", itemId: "msg_1" }];
       if (typeof behaviour === "object") throw behaviour.failAfterFirst;
-      yield { type: "text.delta", itemId: "msg_1", delta: `from ${kind}` };
-      yield { type: "message.completed", itemId: "msg_1", text: `from ${kind}` };
-      yield { type: "step.completed", finishReason: "stop", usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 } };
+      yield [
+        { type: "text.delta", itemId: "msg_1", delta: `from ${kind}` },
+        { type: "message.completed", itemId: "msg_1", text: `from ${kind}` },
+        { type: "step.completed", finishReason: "stop", usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 } },
+      ];
     },
     async close() {},
   };
@@ -32,9 +34,9 @@ const signal = new AbortController().signal;
 const serverError = () => statusError(500, "", undefined, undefined);
 const refused = () => transportError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }), { connectTimeoutMs: 1, headersTimeoutMs: 1, idleTimeoutMs: 1 });
 
-async function collect(events: AsyncIterable<HermesEvent>): Promise<HermesEvent[]> {
+async function collect(batches: AsyncIterable<HermesEvent[]>): Promise<HermesEvent[]> {
   const seen: HermesEvent[] = [];
-  for await (const event of events) seen.push(event);
+  for await (const batch of batches) seen.push(...batch);
   return seen;
 }
 
@@ -97,7 +99,7 @@ describe("the router", () => {
     const seen: HermesEvent[] = [];
     await expect(
       (async () => {
-        for await (const event of router.stream(input("smart"), { signal })) seen.push(event);
+        for await (const batch of router.stream(input("smart"), { signal })) seen.push(...batch);
       })(),
     ).rejects.toMatchObject({ status: 502, code: "upstream_error" });
     expect(seen.map((event) => event.type)).toEqual(["message.started"]);
