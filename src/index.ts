@@ -139,11 +139,12 @@ export interface CreateHermesOptions {
 
 /** Stores, the message bus, the upstream and the app, on an open storage. */
 async function wire(config: HermesConfig, opened: OpenStorage, observability: Observability, options: CreateHermesOptions) {
-  const { storage, coordination, definition } = opened;
+  const { storage, coordination, definition, health } = opened;
   // A durable storage one process owns (fs, SQLite): live work is marked, and the next start settles
   // what a crash left (Redis has leases instead; memory keeps nothing across a restart).
   const durableLocal = !coordination.shared && definition.name !== "memory";
-  const stores = createStores(storage, coordination, config, { markUnfinished: durableLocal });
+  const settleLater = (label: string, task: () => Promise<void>) => health.whenBack(label, task);
+  const stores = createStores(storage, coordination, config, { markUnfinished: durableLocal, settleLater });
   const commands = new CommandBus(coordination, randomId("proc_"));
   const unlisten = await stores.responses.listen();
   await commands.start();
@@ -166,6 +167,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     background: new BackgroundRuns(),
     unfinished: stores.unfinished,
     storageKind: definition.name,
+    storageHealth: health,
     coordination,
     commands,
     version,

@@ -24,23 +24,47 @@ export interface ConnectionOptions {
   /** The URL with its credentials masked, for messages. */
   label: string;
   connectTimeoutMs: number;
+  /** A command with no reply after this long fails. @default 1_000 */
+  commandTimeoutMs?: number;
+  /** Longest wait between reconnection attempts. @default 1_000 */
+  reconnectMaxMs?: number;
 }
+
+/**
+ * How the connections behave when Redis goes away (ioredis options):
+ *
+ * - `enableOfflineQueue: false`: while disconnected a command fails at once ("Stream isn't writeable")
+ *   instead of waiting in a queue for a reconnection that may take minutes. The proxy's storage guard
+ *   retries it briefly, then answers 503 `storage_unavailable`.
+ * - `maxRetriesPerRequest: 0`: a command already sent when the connection drops fails at once too,
+ *   and is never sent again on the next connection (it may have run; a late write must not land after
+ *   the client was told it failed).
+ * - `commandTimeout`: a Redis that accepts connections but does not answer (paused, overloaded, a
+ *   network that drops packets) fails a command after `commandTimeoutMs` instead of hanging a request.
+ * - `retryStrategy`: reconnect after 100 ms, 200 ms, … at most every `reconnectMaxMs`, forever: an
+ *   instance recovers on its own within that long of Redis returning.
+ */
+export const connectionDefaults = { commandTimeoutMs: 1_000, reconnectMaxMs: 1_000 } as const;
 
 /**
  * Opens unstorage's Redis driver and takes its ioredis client for the coordination too, so the proxy
  * holds one command connection (plus one for subscriptions). The first connection is awaited: an
- * unreachable Redis fails the start with its reason, instead of commands queueing forever. After that
- * ioredis reconnects on its own, and a command fails after two retries rather than hanging a request.
+ * unreachable Redis fails the start with its reason. After that ioredis reconnects on its own, and
+ * commands fail fast while it is away (see `connectionDefaults`).
  */
 export async function connectRedis(options: ConnectionOptions): Promise<RedisConnection> {
   const { default: redisDriver } = await import("unstorage/drivers/redis");
+  const commandTimeoutMs = options.commandTimeoutMs ?? connectionDefaults.commandTimeoutMs;
+  const reconnectMaxMs = options.reconnectMaxMs ?? connectionDefaults.reconnectMaxMs;
   const driver = redisDriver({
     url: options.url,
     base: options.prefix,
     lazyConnect: true,
     connectTimeout: options.connectTimeoutMs,
-    maxRetriesPerRequest: 2,
-    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+    commandTimeout: commandTimeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt: number) => Math.min(attempt * 100, reconnectMaxMs),
     enableAutoPipelining: true,
   });
   const client = driver.getInstance!() as ScriptedRedis;

@@ -23,17 +23,59 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
   const inOrder = createKeyedQueue();
 
   const listeners = new Map<string, Set<(message: string) => void>>();
+  /** Told when the subscription connection drops: what is published until it is back is lost. */
+  const interruptions = new Set<() => void>();
+  let subscriberUp = false;
   const subscriptions = new Map<string, Promise<unknown>>();
   let subscriber: Promise<Redis> | undefined;
-  const getSubscriber = () =>
-    (subscriber ??= client().then((commands) => {
+  let loggedSubscriberError = "";
+  /**
+   * The subscription connection, connected before its first SUBSCRIBE (commands are not queued while
+   * disconnected). ioredis resubscribes its channels by itself after a reconnection; a connection that
+   * could not be opened is not kept, so the next subscription tries again.
+   */
+  const getSubscriber = () => {
+    if (subscriber) return subscriber;
+    const opening = client().then(async (commands) => {
       const connection = commands.duplicate();
-      connection.on("error", (error: Error) => console.error(`[hermes-proxy] redis ${label} (subscriber): ${describeError(error)}`));
+      connection.on("error", (error: Error) => {
+        // ioredis reports every failed reconnection: one line per distinct problem is enough.
+        const reason = describeError(error);
+        if (reason !== loggedSubscriberError) console.error(`[hermes-proxy] redis ${label} (subscriber): ${reason}`);
+        loggedSubscriberError = reason;
+      });
+      connection.on("ready", () => {
+        loggedSubscriberError = "";
+        subscriberUp = true;
+      });
+      connection.on("close", () => {
+        if (!subscriberUp) return;
+        subscriberUp = false;
+        for (const interrupted of [...interruptions]) {
+          try {
+            interrupted();
+          } catch (error) {
+            console.error(`[hermes-proxy] redis ${label} (subscriber): a listener failed on an interruption: ${describeError(error)}`);
+          }
+        }
+      });
       connection.on("message", (channel: string, message: string) => {
         for (const listener of listeners.get(channel) ?? []) listener(message);
       });
+      try {
+        await connection.connect();
+      } catch (error) {
+        connection.disconnect();
+        throw error;
+      }
       return connection;
-    }));
+    });
+    subscriber = opening;
+    opening.catch(() => {
+      if (subscriber === opening) subscriber = undefined;
+    });
+    return opening;
+  };
 
   const compareAndSet = async <T>(key: string, change: (current: T | null) => T | null | undefined, ttlMs: number | undefined): Promise<T | null> => {
     const redis = await client();
@@ -93,26 +135,39 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
     async publish(channel, message) {
       return (await client()).publish(channelOf(channel), message);
     },
-    async subscribe(channel, listener) {
+    async subscribe(channel, listener, onInterrupted) {
       const name = channelOf(channel);
       let set = listeners.get(name);
-      if (!set) {
-        listeners.set(name, (set = new Set()));
-        subscriptions.set(name, getSubscriber().then((connection) => connection.subscribe(name)));
-      }
+      if (!set) listeners.set(name, (set = new Set()));
+      let subscribed = subscriptions.get(name);
+      if (!subscribed) subscriptions.set(name, (subscribed = getSubscriber().then((connection) => connection.subscribe(name))));
       set.add(listener);
-      // Resolved only once Redis confirmed the subscription: a message published after this is received.
-      await subscriptions.get(name);
-      return async () => {
+      const forget = () => {
+        if (onInterrupted) interruptions.delete(onInterrupted);
         set.delete(listener);
-        if (set.size > 0 || listeners.get(name) !== set) return;
+        if (set.size > 0 || listeners.get(name) !== set) return false;
         listeners.delete(name);
         subscriptions.delete(name);
-        await (await getSubscriber()).unsubscribe(name);
+        return true;
+      };
+      try {
+        // Resolved only once Redis confirmed the subscription: a message published after this is received.
+        await subscribed;
+        if (onInterrupted) interruptions.add(onInterrupted);
+      } catch (error) {
+        // Nothing is left behind: the next subscription to this channel subscribes afresh.
+        if (subscriptions.get(name) === subscribed) subscriptions.delete(name);
+        set.delete(listener);
+        if (set.size === 0 && listeners.get(name) === set) listeners.delete(name);
+        throw error;
+      }
+      return async () => {
+        if (forget()) await (await getSubscriber()).unsubscribe(name);
       };
     },
     async dispose() {
-      if (subscriber) (await subscriber).disconnect();
+      const opened = await subscriber?.catch(() => undefined);
+      opened?.disconnect();
     },
   };
 }

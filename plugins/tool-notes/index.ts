@@ -44,9 +44,10 @@ export default function notes(options: NotesOptions = {}): HermesPlugin {
     });
     const settled = run.catch(() => {});
     queues.set(key, settled);
-    void settled.then(() => {
+    const forget = () => {
       if (queues.get(key) === settled) queues.delete(key);
-    });
+    };
+    settled.then(forget, forget);
     return run;
   };
 

@@ -76,8 +76,13 @@ export interface StorageCoordination {
   append(prefix: string, values: readonly unknown[], options?: { expect?: number; seal?: boolean; ttlMs?: number }): Promise<LogAppend>;
   /** Sends `message` to the channel's current subscribers; resolves with how many received it. */
   publish(channel: string, message: string): Promise<number>;
-  /** Listens on a channel; resolves once subscribed, with a function that stops listening. */
-  subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Listens on a channel; resolves once subscribed, with a function that stops listening. A bus that can
+   * lose its connection calls `onInterrupted` when it does: messages published until it is back are
+   * lost (the subscription itself resumes by itself), so a listener that must not miss one re-reads
+   * what they would have said from storage.
+   */
+  subscribe(channel: string, listener: (message: string) => void, onInterrupted?: () => void): Promise<() => Promise<void>>;
   /** Closes connections the coordination opened itself (not the driver's). */
   dispose?(): Promise<void>;
 }

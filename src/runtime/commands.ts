@@ -102,7 +102,7 @@ export class CommandBus {
       }
       return;
     }
-    void this.#answer(envelope);
+    this.#answer(envelope).catch((error: unknown) => logger.error("answering a command failed:", error));
   }
 
   async #answer(request: { id: string; from: string; command: Command }): Promise<void> {

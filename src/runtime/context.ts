@@ -6,6 +6,7 @@ import type { IdempotencyStore } from "../state/idempotency.ts";
 import type { ResponseStore } from "../state/responses.ts";
 import type { SessionStore } from "../state/sessions.ts";
 import type { UnfinishedMarks } from "../state/unfinished.ts";
+import type { StorageHealth } from "../state/storage-health.ts";
 import type { Upstream } from "../upstream/types.ts";
 import type { BackgroundRuns } from "./background.ts";
 import type { CommandBus } from "./commands.ts";
@@ -30,6 +31,8 @@ export interface RuntimeContext {
   unfinished?: UnfinishedMarks | undefined;
   /** Storage driver name for `/health/detailed`. */
   storageKind: string;
+  /** Whether the storage is up (the readiness probe), and writes to retry once it is back. */
+  storageHealth: StorageHealth;
   /** The storage's coordination: `shared` when several processes on it behave as one (Redis). */
   coordination: StorageCoordination;
   /** Commands to and from the other processes on the storage (this process's id is `commands.instanceId`). */

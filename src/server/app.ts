@@ -9,7 +9,7 @@ import { createRequestObserver } from "./middleware/request-observer.ts";
 import { securityHeadersMiddleware } from "./middleware/security-headers.ts";
 import { createCapabilitiesHandler } from "./routes/capabilities.ts";
 import { createChatCompletionsHandler } from "./routes/chat-completions.ts";
-import { createDetailedHealthHandler, createHealthHandler } from "./routes/health.ts";
+import { createDetailedHealthHandler, createHealthHandler, createReadyHandler } from "./routes/health.ts";
 import { createJobsHandlers } from "./routes/jobs/handlers.ts";
 import { createMetricsHandler } from "./routes/metrics.ts";
 import { createModelsHandler } from "./routes/models.ts";
@@ -50,7 +50,8 @@ export function createApp(context: ServerContext): H3 {
   app.use(securityHeadersMiddleware);
   app.use(createCorsMiddleware(config.server.cors.origins));
   app.use((event: H3Event) => {
-    if (lifecycle.draining && !event.url.pathname.endsWith("/health"))
+    // The probes answer for themselves: liveness stays 200, readiness says `draining` with its 503.
+    if (lifecycle.draining && !event.url.pathname.endsWith("/health") && event.url.pathname !== "/health/ready")
       throw new HermesError("The server is shutting down; retry shortly", {
         status: 503,
         code: "server_draining",
@@ -69,6 +70,7 @@ export function createApp(context: ServerContext): H3 {
   const routes: RouteTable = {
     "/health": { GET: health },
     "/v1/health": { GET: health },
+    "/health/ready": { GET: createReadyHandler(context) },
     "/health/detailed": { GET: createDetailedHealthHandler(context) },
     "/v1/models": { GET: createModelsHandler(context) },
     "/v1/chat/completions": { POST: createChatCompletionsHandler(context) },

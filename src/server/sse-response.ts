@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { HTTPResponse } from "h3";
 import { commentFrame } from "../wire/sse.ts";
+import { loggable } from "../state/storage-guard.ts";
 import { logger } from "../utils/logger.ts";
 
 export interface SseResponseOptions<T> {
@@ -103,7 +104,7 @@ export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
         add(next.value);
       }
     } catch (error) {
-      logger.error("stream failed:", error);
+      logger.error("stream failed:", loggable(error));
       if (!done) end(options.failed?.(error));
     } finally {
       pulling = false;
@@ -114,7 +115,11 @@ export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
     highWaterMark: maxPendingChars,
     read() {
       paused = false;
-      void pump();
+      // A frame or an error frame that throws ends the body rather than the process.
+      pump().catch((error: unknown) => {
+        logger.error("stream failed:", error);
+        body.destroy();
+      });
     },
   });
   body.once("close", () => finish("client_closed"));

@@ -28,6 +28,12 @@ export interface ConversationClaim {
   readonly previous: string | null;
   /** Points the name at `responseId` (null: leave it where it was) and releases it. False when the lease was lost. */
   finish(responseId: string | null): Promise<boolean>;
+  /**
+   * After a `finish(responseId)` that failed but may have landed (its reply was lost): points the name
+   * back at `previous` if it still points at `responseId`, so a turn the client was told failed does not
+   * stay in the conversation.
+   */
+  undo(responseId: string): Promise<void>;
 }
 
 /**
@@ -88,17 +94,29 @@ export function createConversationStore(storage: Storage, options: ConversationS
       let finished: Promise<boolean> | undefined;
       return {
         previous: claimed?.responseId ?? null,
-        finish: (responseId) =>
-          (finished ??= (async () => {
+        undo: async (responseId) => {
+          const previous = claimed?.responseId ?? null;
+          await update(name, (current) => (current?.responseId === responseId ? { ...current, responseId: previous, expiresAt: now() + ttlMs } : undefined));
+        },
+        finish: (responseId) => {
+          const attempt = (finished ??= (async () => {
             clearInterval(renewal);
             const after = await update(name, (current) =>
               held(current, turn) ? { responseId: responseId ?? current!.responseId, expiresAt: now() + ttlMs } : undefined,
             );
             const kept = after !== null && after.lease === undefined && (responseId === null || after.responseId === responseId);
-            if (kept) await retention.written(keys.conversation(name), after.expiresAt);
-            else logger.warn(`conversation "${name}": the turn lost its lease before it was stored; the name was not advanced`);
+            // The name has moved: indexing it for eviction is housekeeping, not part of the turn.
+            if (kept)
+              await retention.written(keys.conversation(name), after.expiresAt).catch((error: unknown) => logger.error(`indexing conversation "${name}" failed:`, error));
+            else if (responseId !== null) logger.warn(`conversation "${name}": the turn lost its lease before it was stored; the name was not advanced`);
             return kept;
-          })()),
+          })());
+          // One the storage did not take may be tried again (meanwhile its lease lapses by itself).
+          attempt.catch(() => {
+            if (finished === attempt) finished = undefined;
+          });
+          return attempt;
+        },
       };
     },
 

@@ -25,6 +25,8 @@ export interface IdempotencyOptions {
   retention: RetentionPolicy;
   /** How long a computation holds its key without renewing. @default 60_000 */
   pendingMs?: number;
+  /** Retries a write once the storage is back (`StorageHealth.whenBack`): a claim the storage did not let go of. */
+  settleLater?: (label: string, task: () => Promise<void>) => void;
   now?: () => number;
 }
 
@@ -79,13 +81,18 @@ export function createIdempotencyStore(storage: Storage, options: IdempotencyOpt
     try {
       const reply = await compute();
       if (reply.status < 300) {
+        // Stored before the reply goes out: a retry must replay it, never compute it again. When the
+        // storage does not take it, the client gets the storage's 503 instead of the reply.
         const expiresAt = now() + ttlMs;
         const stored = await settle({ state: "done", fingerprint, reply, expiresAt }, ttlMs);
-        if (stored?.state === "done") await retention.written(key, expiresAt);
+        if (stored?.state === "done")
+          await retention.written(key, expiresAt).catch((error: unknown) => logger.error("indexing an idempotency record failed:", error));
       } else await settle(null, pendingMs);
       return { ...reply, replayed: false };
     } catch (error) {
-      await settle(null, pendingMs).catch(() => undefined);
+      // Let the key go, so a retry computes it; one the storage did not let go of is let go once it is
+      // back, not held until its claim lapses (a retry meanwhile gets 409 idempotency_key_in_use).
+      await settle(null, pendingMs).catch(() => options.settleLater?.("releasing an Idempotency-Key", async () => void (await settle(null, pendingMs))));
       throw error;
     } finally {
       clearInterval(renewal);

@@ -67,6 +67,8 @@ export const keys = {
   jobs: () => "jobs:",
   /** One fire of a job; zero-padded like run events so that key order is fire order. */
   jobFire: (jobId: string, sequence: number) => `job-fires:${keySegment(jobId)}:${String(sequence).padStart(8, "0")}`,
+  /** What one process's readiness probe writes, reads back and deletes. */
+  healthProbe: (instance: string) => `health-probe:${keySegment(instance)}`,
 } as const;
 
 /** Eviction indexes, one per store (see `retention.ts`). */

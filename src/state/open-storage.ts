@@ -3,12 +3,17 @@ import { createStorage, type Storage } from "unstorage";
 import { HermesError } from "../protocol/index.ts";
 import { type HermesStorage, type StorageCoordination } from "../plugin-api/index.ts";
 import { createLocalCoordination } from "./local-coordination.ts";
+import { guardCoordination, guardDriver } from "./storage-guard.ts";
+import { StorageHealth } from "./storage-health.ts";
 
 /** A storage ready for the stores: the unstorage instance and its coordination. */
 export interface OpenStorage {
   definition: HermesStorage;
+  /** Every call retried briefly, then failed as 503 `storage_unavailable` (see `storage-guard.ts`). */
   storage: Storage;
   coordination: StorageCoordination;
+  /** Up or down, from the calls made and from `check()` (the readiness probe). */
+  health: StorageHealth;
   /** Closes the driver's connections and the coordination's. */
   close(): Promise<void>;
 }
@@ -19,20 +24,24 @@ export interface OpenStorage {
  * which and why (`createHermes` rejects, the CLI prints it and exits 1), not on the first request.
  */
 export async function openStorage(definition: HermesStorage, options: { timeoutMs?: number } = {}): Promise<OpenStorage> {
-  const storage = createStorage({ driver: definition.driver });
-  const coordination = definition.coordination ?? createLocalCoordination(storage);
+  // The unguarded storage only probes: at start (so a failure names its real reason) and for readiness.
+  const raw = createStorage({ driver: definition.driver });
+  const health = new StorageHealth(raw, randomUUID());
+  const storage = createStorage({ driver: guardDriver(definition.driver, health) });
+  const coordination = definition.coordination ? guardCoordination(definition.coordination, health) : createLocalCoordination(storage);
   const close = async () => {
+    health.close();
     await Promise.allSettled([storage.dispose(), coordination.dispose?.()]);
   };
   const where = definition.description ?? definition.name;
   try {
-    await withTimeout(probe(storage), options.timeoutMs ?? 10_000);
+    await withTimeout(probe(raw), options.timeoutMs ?? 10_000);
   } catch (error) {
     await close();
     const reason = error instanceof Error ? error.message : String(error);
     throw new HermesError(`storage ${where} is not usable: ${reason}`, { status: 503, code: "storage_unavailable" });
   }
-  return { definition, storage, coordination, close };
+  return { definition, storage, coordination, health, close };
 }
 
 async function probe(storage: Storage): Promise<void> {

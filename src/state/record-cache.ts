@@ -33,4 +33,8 @@ export class RecordCache<T> {
   delete(key: string): void {
     this.#entries.delete(key);
   }
+
+  clear(): void {
+    this.#entries.clear();
+  }
 }

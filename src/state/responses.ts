@@ -148,7 +148,8 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
     },
     /** Drops responses deleted or evicted by any process from this one's cache; resolves with the unsubscriber. */
     listen(): Promise<() => Promise<void>> {
-      return coordination.subscribe(channels.responsesDeleted(), (key) => cache.delete(key));
+      // Deletions announced while the bus was down are lost: forget everything, the cache refills on reads.
+      return coordination.subscribe(channels.responsesDeleted(), (key) => cache.delete(key), () => cache.clear());
     },
   };
 }

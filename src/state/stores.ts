@@ -13,15 +13,21 @@ import { createUnfinishedMarks } from "./unfinished.ts";
 /**
  * Every store, on one storage and one coordination. `markUnfinished`: the storage is durable and one
  * process owns it (fs, SQLite), so live work is marked for the next start to settle (`unfinished.ts`).
+ * `settleLater` retries a write once the storage is back.
  */
-export function createStores(storage: Storage, coordination: StorageCoordination, config: HermesConfig, options: { markUnfinished?: boolean } = {}) {
+export function createStores(
+  storage: Storage,
+  coordination: StorageCoordination,
+  config: HermesConfig,
+  options: { markUnfinished?: boolean; settleLater?: (label: string, task: () => Promise<void>) => void } = {},
+) {
   const { retention } = config;
   const responses = createResponseStore(storage, { coordination, retention: retention.responses });
   return {
     responses,
     conversations: createConversationStore(storage, { coordination, retention: retention.conversations }),
     sessions: createSessionStore(storage, { coordination, retention: retention.sessions, responses }),
-    idempotency: createIdempotencyStore(storage, { coordination, retention: retention.idempotency }),
+    idempotency: createIdempotencyStore(storage, { coordination, retention: retention.idempotency, settleLater: options.settleLater }),
     runs: createRunStore(storage, { coordination, retentionMs: config.agent.runRetentionMs, maxEntries: retention.runs.maxEntries }),
     unfinished: createUnfinishedMarks(storage, options.markUnfinished === true),
   };

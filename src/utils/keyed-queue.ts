@@ -14,7 +14,8 @@ export function createKeyedQueue(): <T>(key: string, task: () => Promise<T>) => 
     const run = (queues.get(key) ?? Promise.resolve()).then(task, task);
     const settled = run.catch(() => undefined);
     queues.set(key, settled);
-    void settled.then(() => queues.get(key) === settled && queues.delete(key));
+    const forget = () => queues.get(key) === settled && queues.delete(key);
+    settled.then(forget, forget);
     return run;
   };
 }

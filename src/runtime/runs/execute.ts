@@ -4,7 +4,7 @@ import type { HermesConfig } from "../../config/schema.ts";
 import type { PluginRegistry } from "../../plugins/registry.ts";
 import type { HermesEvent, RunInput } from "../../protocol/index.ts";
 import type { Upstream } from "../../upstream/types.ts";
-import { answerOf, type RunResult } from "../../protocol/index.ts";
+import { answerOf, type RunResult, toErrorInfo } from "../../protocol/index.ts";
 import { RunCollector } from "../collect.ts";
 import { approvalRequestPayload, cancelledPayload, RunsEventEncoder } from "../../wire/runs/index.ts";
 import { isFinished } from "../../state/runs.ts";
@@ -71,9 +71,19 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
       },
     });
     for await (const batch of events) {
-      for (const event of batch) {
+      for (const agentEvent of batch) {
+        let event: HermesEvent = agentEvent;
         collector.add(event);
-        if (event.type === "run.completed") await hooks.beforeCompleted?.(collector.result);
+        if (event.type === "run.completed" && hooks.beforeCompleted) {
+          try {
+            await hooks.beforeCompleted(collector.result);
+          } catch (error) {
+            // The end could not be recorded (its session turn): the run is not reported complete.
+            logger.error(`run ${record.id} finished but could not be recorded; it ends failed:`, error);
+            event = { type: "run.failed", error: toErrorInfo(error), usage: event.usage };
+            collector.add(event);
+          }
+        }
         hooks.onEvent?.(event);
         const payload = encoder.encode(event, live.timestamp());
         if (payload) live.emit(payload);

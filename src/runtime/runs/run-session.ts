@@ -1,7 +1,6 @@
 import type { Item } from "../../protocol/index.ts";
 import type { SessionSource, SessionStore } from "../../state/sessions.ts";
 import { outputToItems, type RunResult } from "../../protocol/index.ts";
-import { logger } from "../../utils/logger.ts";
 
 /**
  * How a run joins its session. A run on an existing session continues it: the session's history goes
@@ -22,6 +21,8 @@ export async function joinSession(
 /**
  * Records a completed run on its session (the run's id when it named none) before its terminal event
  * goes out, so a client that sees `run.completed` and starts the next run on the session finds it.
+ * Rejects when the session cannot be written: the run then ends failed (`storage_unavailable`), not
+ * completed with a turn its session never got.
  */
 export function recordRunOnSession(
   sessions: SessionStore,
@@ -29,8 +30,6 @@ export function recordRunOnSession(
 ): (result: RunResult) => Promise<void> {
   return async (result) => {
     const messages = { append: [...settings.newItems, ...outputToItems(result.output)] };
-    await sessions
-      .recordTurn(settings.sessionId ?? result.runId, { source: settings.source, model: settings.model, usage: result.usage, messages })
-      .catch((error: unknown) => logger.error("recording a run's session failed:", error));
+    await sessions.recordTurn(settings.sessionId ?? result.runId, { source: settings.source, model: settings.model, usage: result.usage, messages });
   };
 }

@@ -1,6 +1,7 @@
 import type { Item, RunInput, RunResult } from "../../protocol/index.ts";
 import { outputToItems } from "../../protocol/index.ts";
 import { randomId } from "../../utils/index.ts";
+import { loggable } from "../../state/storage-guard.ts";
 import { logger } from "../../utils/logger.ts";
 import type { DecodedChatRequest } from "../../wire/chat/index.ts";
 import type { RuntimeContext } from "../context.ts";
@@ -64,7 +65,8 @@ export function createChatTurns(context: RuntimeContext) {
       const written: Promise<void> = sessions
         .recordTurn(sessionId, { source: "chat", model: model.reported, usage, messages })
         .then(() => undefined)
-        .catch((error) => logger.error("saving session failed:", error))
+        // Already answered: a session write the storage does not take is logged, the answer stands.
+        .catch((error) => logger.error(`saving session ${sessionId} failed; the turn is not in it:`, loggable(error)))
         .finally(() => {
           inFlight.release();
           if (saving.get(sessionId) === written) saving.delete(sessionId);

@@ -1,3 +1,4 @@
+import type { HermesErrorInfo, RunFailedEvent } from "../../protocol/index.ts";
 import { encodeResponse, type ResponseMeta, type ResponseObject } from "../../wire/responses/index.ts";
 import { RunCollector } from "../collect.ts";
 
@@ -21,6 +22,17 @@ export class ResponseFold {
    * The response as it stands; once the run is over, the one final object. A `cut` (the client left,
    * the run was cancelled) overrides a run that had not finished or failed because of it.
    */
+  /**
+   * A run that finished but whose response could not be stored: it ends failed with `error` after all.
+   * Returns the terminal event to send in place of `run.completed`.
+   */
+  fail(error: HermesErrorInfo): RunFailedEvent {
+    const failed = { type: "run.failed", error, usage: this.collector.result.usage } as const;
+    this.collector.add(failed);
+    this.#final = undefined;
+    return failed;
+  }
+
   response(cut?: Cut): ResponseObject {
     const { result } = this.collector;
     const overridden = cut !== undefined && (result.status === "in_progress" || result.status === "failed");

@@ -7,8 +7,10 @@ import type { ModelChoice } from "../model.ts";
 import { startRun, type StartedRun } from "../start-run.ts";
 import { resolveTurn } from "./resolve-turn.ts";
 import { ResponseFold } from "./response-fold.ts";
-import { createTurnSaver, type TurnSaver } from "./turn-saver.ts";
+import { storageUnavailable } from "../../state/storage-guard.ts";
 import { logger } from "../../utils/logger.ts";
+import { storeBeforeEnd } from "./store-before-end.ts";
+import { createTurnSaver, type TurnSaver } from "./turn-saver.ts";
 
 /** A Responses turn, resolved (its chain, claimed conversation, instructions) and ready to run. */
 export interface ResponseTurn {
@@ -26,7 +28,11 @@ export async function beginResponseTurn(
   model: ModelChoice,
   requestId: string | undefined,
 ): Promise<ResponseTurn> {
-  const { config } = context;
+  const { config, storageHealth } = context;
+  // A turn to be stored, while the storage is known to be down (and a fresh probe agrees): 503 now,
+  // before the model is paid for an answer that could not be kept.
+  if (request.settings.store && storageHealth.down && (await storageHealth.check()).status === "down")
+    throw storageUnavailable(storageHealth.state.error);
   const id = randomId("resp_");
   const turn = await resolveTurn(context, request, id, model.contextTokens);
   const { settings } = request;
@@ -40,6 +46,7 @@ export async function beginResponseTurn(
     ...(settings.background && { owner: context.commands.instanceId }),
     requestId,
     sessions: context.sessions,
+    settleLater: (label, task) => context.storageHealth.whenBack(label, task),
   });
   const start = (client: ClientWatch | AbortSignal) => {
     const run = startRun(context, input, { runId: meta.id, model: meta.model, createdAt: meta.createdAt, sessionId: turn.sessionId, requestId }, client);
@@ -59,24 +66,38 @@ export async function runInBackground(context: RuntimeContext, turn: ResponseTur
   const queued = pendingResponse(meta, "queued");
   // Marked before it is stored (fs, SQLite): if a crash cuts it off, the next start settles it.
   if (meta.settings.store) await context.unfinished?.mark("responses", meta.id);
-  await saver.progress(queued);
+  try {
+    // The reply names the response: it must be stored before the client is told it exists.
+    await saver.progress(queued);
+  } catch (error) {
+    await saver.abandon();
+    throw error;
+  }
   const running = background.start(meta.id, controller);
   const { batches, release, fold } = turn.start(controller.signal);
   const encoder = new ResponsesStreamEncoder(meta, () => fold.response());
-  void (async () => {
+  // Every end is stored (nothing is answered as an HTTP error any more); a completion that cannot be
+  // stored ends `response.failed` for the clients re-attached to the stream.
+  const final = () => fold.response(controller.signal.aborted ? { status: "cancelled", reason: "cancelled" } : undefined);
+  const held = storeBeforeEnd(batches, fold, () => saver.final(final()));
+  held.commit();
+  const consume = async () => {
     try {
-      for await (const batch of batches)
-        for (const runEvent of batch) {
-          fold.collector.add(runEvent);
-          background.push(running, encoder.encode(runEvent));
-        }
+      for (let next = await held.iterator.next(); !next.done; next = await held.iterator.next())
+        for (const runEvent of next.value) background.push(running, encoder.encode(runEvent));
     } finally {
       release();
-      const cancelled = controller.signal.aborted;
-      await saver.final(fold.response(cancelled ? { status: "cancelled", reason: "cancelled" } : undefined));
-      if (meta.settings.store) await context.unfinished?.unmark("responses", meta.id).catch((error: unknown) => logger.error("unmarking a background response failed:", error));
+      // Already stored when the run reached its end; one cut short is stored here. The mark goes only
+      // once the end is stored: a restart still settles one the storage never took.
+      const stored = await saver.final(final()).then(
+        () => true,
+        () => false,
+      );
+      if (stored && meta.settings.store)
+        await context.unfinished?.unmark("responses", meta.id).catch((error: unknown) => logger.error("unmarking a background response failed:", error));
       background.finish(meta.id, running);
     }
-  })();
+  };
+  consume().catch((error: unknown) => logger.error(`background response ${meta.id} failed:`, error));
   return queued;
 }

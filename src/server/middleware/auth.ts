@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { H3Event } from "h3";
 import { HermesError } from "../../protocol/index.ts";
 
-/** Routes a load balancer or a liveness probe calls without a key. */
-const PUBLIC_PATHS = new Set(["/health", "/v1/health"]);
+/** Routes a load balancer or a liveness or readiness probe calls without a key. */
+const PUBLIC_PATHS = new Set(["/health", "/v1/health", "/health/ready"]);
 
 /**
  * Bearer auth on every route but health. Both sides are hashed before the constant-time compare so

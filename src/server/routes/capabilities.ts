@@ -7,6 +7,7 @@ export type ServedRoutes = Readonly<Record<string, Readonly<Partial<Record<strin
 /** Every endpoint discovery may list, under the original server's names. */
 const knownEndpoints: readonly { name: string; method: string; path: string }[] = [
   { name: "health", method: "GET", path: "/health" },
+  { name: "health_ready", method: "GET", path: "/health/ready" },
   { name: "health_detailed", method: "GET", path: "/health/detailed" },
   { name: "models", method: "GET", path: "/v1/models" },
   { name: "capabilities", method: "GET", path: "/v1/capabilities" },

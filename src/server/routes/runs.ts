@@ -1,7 +1,7 @@
 import type { H3Event } from "h3";
 import { getRouterParam } from "h3";
-import { HermesError } from "../../protocol/index.ts";
-import { decodeApprovalRequest, decodeRunRequest, encodeRunStatus, runEventFrame, STREAM_CLOSED_FRAME } from "../../wire/runs/index.ts";
+import { HermesError, toErrorInfo } from "../../protocol/index.ts";
+import { decodeApprovalRequest, decodeRunRequest, encodeRunStatus, runEventFrame, STREAM_CLOSED_FRAME, streamInterruptedFrame } from "../../wire/runs/index.ts";
 import { readJsonBody } from "../body.ts";
 import type { ServerContext } from "../context.ts";
 import { idempotencyKey, idempotentJson } from "../idempotency-key.ts";
@@ -54,6 +54,7 @@ export function createRunEventsHandler(context: ServerContext) {
       source: entries,
       frame: (entry: RunLogEntry) => runEventFrame(entry.sequence, JSON.stringify(entry.payload)),
       closing: STREAM_CLOSED_FRAME,
+      failed: (error) => streamInterruptedFrame(toErrorInfo(error).code),
       keepaliveMs: context.config.server.keepaliveMs,
     });
   };

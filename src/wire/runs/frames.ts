@@ -8,3 +8,11 @@ export function runEventFrame(sequence: number, json: string): string {
 
 /** The comment the original server writes before ending a run's stream. */
 export const STREAM_CLOSED_FRAME = ": stream closed\n\n";
+
+/**
+ * Ends a run's stream that could not go on (the storage it reads went away) instead of
+ * `: stream closed`: the run may still be going, and `Last-Event-ID` resumes it where it stopped.
+ */
+export function streamInterruptedFrame(code: string | null): string {
+  return `: stream interrupted (${code ?? "internal_error"}); reconnect with Last-Event-ID to resume\n\n`;
+}

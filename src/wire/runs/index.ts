@@ -8,5 +8,5 @@ export {
   runsUsage,
 } from "./encode-events.ts";
 export { encodeRunStatus, type RunSnapshot } from "./encode-status.ts";
-export { runEventFrame, STREAM_CLOSED_FRAME } from "./frames.ts";
+export { runEventFrame, STREAM_CLOSED_FRAME, streamInterruptedFrame } from "./frames.ts";
 export { runRequestSchema, type RunRequest } from "./schema.ts";

@@ -31,4 +31,4 @@ export function concretePath(pattern: string): string {
 }
 
 /** Routes a load balancer calls without a key. */
-export const publicPaths = new Set(["/health", "/v1/health"]);
+export const publicPaths = new Set(["/health", "/v1/health", "/health/ready"]);

@@ -13,6 +13,8 @@ import { idempotencyKey, idempotentJson } from "../../idempotency-key.ts";
 import { requestIdOf } from "../../request-id.ts";
 import { runFrames } from "../../run-stream.ts";
 import { sseResponse } from "../../sse-response.ts";
+import { loggable } from "../../../state/storage-guard.ts";
+import { logger } from "../../../utils/logger.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 const sessionHeaders = (turn: ResponseTurn) => ({ "x-hermes-session-id": turn.sessionId });
@@ -68,7 +70,7 @@ export function createResponsesHandler(context: ServerContext) {
 async function stream(context: ServerContext, turn: ResponseTurn, event: H3Event): Promise<HTTPResponse> {
   const { meta, saver } = turn;
   const { batches, release, fold } = turn.start(clientOf(event));
-  const held = storeBeforeEnd(batches, fold.collector, () => saver.final(fold.response()));
+  const held = storeBeforeEnd(batches, fold, () => saver.final(fold.response()));
   let buffered: HermesEvent[];
   try {
     buffered = await peekBatches(held.iterator);
@@ -78,7 +80,8 @@ async function stream(context: ServerContext, turn: ResponseTurn, event: H3Event
     throw error;
   }
   held.commit();
-  void saver.progress(pendingResponse(meta, "in_progress"));
+  // Not acknowledged by itself (the stream is): a snapshot that cannot be stored is only logged.
+  saver.progress(pendingResponse(meta, "in_progress")).catch((error: unknown) => logger.error("storing an in-progress snapshot failed:", loggable(error)));
   return sseResponse({
     buffered,
     source: held.iterator,
@@ -87,8 +90,9 @@ async function stream(context: ServerContext, turn: ResponseTurn, event: H3Event
     keepaliveMs: context.config.server.keepaliveMs,
     onClose: (reason) => {
       release();
-      // A client that went away still leaves what it was sent, marked incomplete.
-      void saver.final(fold.response(reason === "client_closed" ? { status: "incomplete", reason: "client_disconnected" } : undefined));
+      // A client that went away still leaves what it was sent, marked incomplete. A failure is the
+      // saver's to log and settle; the stream already ended as it could.
+      saver.final(fold.response(reason === "client_closed" ? { status: "incomplete", reason: "client_disconnected" } : undefined)).catch(() => undefined);
     },
   });
 }
