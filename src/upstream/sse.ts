@@ -3,7 +3,7 @@ import { createParser } from "eventsource-parser";
 import type { EventSourceParser } from "eventsource-parser";
 import type { HermesEvent } from "../protocol/index.ts";
 import type { NewId } from "../utils/index.ts";
-import { scrubError, upstreamError } from "./http-errors.ts";
+import { scrubError, upstreamError, upstreamTimeout } from "./http-errors.ts";
 import type { BodySink, UpstreamResponse } from "./http.ts";
 import { isJson } from "./models.ts";
 
@@ -54,6 +54,12 @@ export interface ReadUpstreamOptions {
   newId: NewId;
   /** Scrubbed from every error the body produces. */
   apiKey: string | undefined;
+  /**
+   * A stream with no event for this long fails with 504 `upstream_timeout`. Comments do not count: an
+   * upstream that only sends `: keep-alive` would otherwise hold the call forever (the transport's
+   * own idle timeout sees bytes, not events).
+   */
+  idleTimeoutMs?: number | undefined;
 }
 
 /**
@@ -98,6 +104,8 @@ class UpstreamCall implements AsyncIterableIterator<HermesEvent[]>, BodySink {
   /** No more reads: the answer is whole, the body ended, or the call failed or was left. */
   #over = false;
   #waiter: { resolve: (result: IteratorResult<HermesEvent[]>) => void; reject: (error: unknown) => void } | undefined;
+  /** Fails the call when no SSE event came for `idleTimeoutMs`; re-armed by each event. */
+  #idle: NodeJS.Timeout | undefined;
 
   constructor(open: () => Promise<OpenedCall>, codec: UpstreamCodec, options: ReadUpstreamOptions) {
     this.#open = open;
@@ -168,6 +176,13 @@ class UpstreamCall implements AsyncIterableIterator<HermesEvent[]>, BodySink {
     }
     this.#decoder = this.#codec.stream(newId);
     this.#parser = new SseParser(this.#decoder);
+    const { idleTimeoutMs } = this.#options;
+    if (idleTimeoutMs !== undefined) {
+      this.#idle = setTimeout(() => {
+        if (!this.#over) this.#fail(upstreamTimeout(`The upstream sent no event for ${idleTimeoutMs} ms`));
+      }, idleTimeoutMs);
+      this.#idle.unref();
+    }
     const first = new Promise<IteratorResult<HermesEvent[]>>((resolve, reject) => (this.#waiter = { resolve, reject }));
     response.read(this);
     return first;
@@ -178,8 +193,11 @@ class UpstreamCall implements AsyncIterableIterator<HermesEvent[]>, BodySink {
     if (this.#over) return;
     const events: HermesEvent[] = [];
     const decoder = this.#decoder!;
+    const parser = this.#parser!;
+    const seen = parser.events;
     try {
-      this.#parser!.feed(chunk, events);
+      parser.feed(chunk, events);
+      if (parser.events !== seen) this.#idle?.refresh();
       if (decoder.done) {
         this.#over = true;
         decoder.end(events);
@@ -215,6 +233,7 @@ class UpstreamCall implements AsyncIterableIterator<HermesEvent[]>, BodySink {
 
   /** Hands a read's events to the waiting `next`, or keeps them (and pauses the body) until it comes. */
   #hand(events: HermesEvent[]): void {
+    if (this.#over) clearTimeout(this.#idle);
     const waiter = this.#waiter;
     if (waiter !== undefined) {
       this.#waiter = undefined;
@@ -229,6 +248,7 @@ class UpstreamCall implements AsyncIterableIterator<HermesEvent[]>, BodySink {
 
   /** The call is over without a last batch: a waiting `next` gets the end. */
   #finish(): void {
+    clearTimeout(this.#idle);
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.resolve(done);
@@ -236,6 +256,7 @@ class UpstreamCall implements AsyncIterableIterator<HermesEvent[]>, BodySink {
 
   #fail(error: unknown): void {
     this.#over = true;
+    clearTimeout(this.#idle);
     const scrubbed = scrubError(error, this.#options.apiKey);
     // A decoding failure leaves the body unread: close the connection (a no-op when the body failed or ended).
     this.#response!.cancel();
@@ -271,10 +292,13 @@ export class SseParser {
   #overflow = false;
   /** Where the events of the current `feed` go. */
   #out: HermesEvent[] = [];
+  /** SSE events read so far (comments are not events). */
+  events = 0;
 
   constructor(decoder: Pick<StreamDecoder, "pushEvent" | "done">) {
     this.#parser = createParser({
       onEvent: (message) => {
+        this.events++;
         // Nothing after the terminal event is read, even within the same network read.
         if (!decoder.done) decoder.pushEvent(message.event, message.data, this.#out);
       },

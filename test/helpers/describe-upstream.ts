@@ -370,6 +370,15 @@ export function describeUpstream(target: UpstreamTarget, harness: UpstreamHarnes
       expect(events.some((event) => event.type === "text.delta")).toBe(true);
     });
 
+    test("times out when the stream sends only keep-alive comments", async () => {
+      // One real event, then a comment every 100 ms for 3 s: bytes keep coming, events do not.
+      enqueue({ sse: [target.broken.notJson[0]!, ...Array.from({ length: 30 }, () => ": keep-alive\n\n")], delayMs: 100 });
+      const started = performance.now();
+      const { error } = await fail(harness.open({ idleTimeoutMs: 400 }));
+      expect(error).toMatchObject({ status: 504, code: "upstream_timeout" });
+      expect(performance.now() - started).toBeLessThan(2_000);
+    });
+
     test("fails (never succeeds) when the connection is reset midway", async () => {
       enqueue({ text: "one two three four five six", resetAfter: target.midTextFrame });
       const { error } = await fail(harness.open());

@@ -75,7 +75,7 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
     kind: "chat",
     baseURL,
     stream: (input, options): AsyncIterable<HermesEvent[]> =>
-      readUpstream(() => open(input, options), chatCodec, { newId: options.newId ?? randomId, apiKey: config.apiKey }),
+      readUpstream(() => open(input, options), chatCodec, { newId: options.newId ?? randomId, apiKey: config.apiKey, idleTimeoutMs: config.idleTimeoutMs }),
     listModels: (signal) => listUpstreamModels(http, signal),
     close: () => http.close(),
   };

@@ -56,7 +56,7 @@ export function createResponsesUpstream(config: HermesConfig["upstream"]): Upstr
           }),
         }),
         responsesCodec,
-        { newId: options.newId ?? randomId, apiKey: config.apiKey },
+        { newId: options.newId ?? randomId, apiKey: config.apiKey, idleTimeoutMs: config.idleTimeoutMs },
       ),
     listModels: (signal) => listUpstreamModels(http, signal),
     close: () => http.close(),
