@@ -49,7 +49,10 @@ async function openLocked(path: string, tableName: string, release: () => void):
   const database = createDatabase(preparedOnce(betterSqlite3({ path })));
   try {
     // WAL: readers never block the writer, and a commit is durable once it returns (for a process crash).
-    await database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    // busy_timeout short: better-sqlite3 is synchronous, so a wait for another connection's lock
+    // blocks the whole process; one process owns the file (the lock above), so only an outside
+    // connection can hold it, and then a quick 503 beats a frozen proxy.
+    await database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 200;");
   } catch (error) {
     await database.dispose().catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
