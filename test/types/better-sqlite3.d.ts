@@ -1,4 +1,4 @@
-// better-sqlite3 ships no types; the durability test only opens a file and runs one statement.
+// better-sqlite3 ships no types; tests open a file, run statements and hold a lock.
 declare module "better-sqlite3" {
   interface Statement {
     run(...params: unknown[]): unknown;
@@ -6,6 +6,8 @@ declare module "better-sqlite3" {
   export default class Database {
     constructor(path: string);
     prepare(sql: string): Statement;
+    exec(sql: string): this;
+    pragma(source: string): unknown;
     close(): void;
   }
 }

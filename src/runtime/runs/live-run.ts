@@ -174,7 +174,8 @@ export class LiveRun {
         this.#writing = false;
         // Work that came while the writer was returning (a kick it did not see) starts it again.
         if (!broken && !this.done && (this.stored < this.log.length || this.#dirty || this.ended)) this.#kick();
-      });
+      })
+      .catch((error: unknown) => logger.error(`run ${this.record.id}: restarting its writer failed:`, error));
   }
 
   async #write(): Promise<void> {

@@ -78,7 +78,8 @@ export class RunManager {
     options.commands.handle("runs.stop", ({ runId }) => this.stop(runId));
     options.commands.handle("runs.approval", ({ runId, choice, all }) => this.respond(runId, choice, all));
     if (options.coordination.shared) {
-      this.#sweeper = setInterval(() => void this.sweep(), this.#leaseMs / 3);
+      // `sweep` handles its own failures (it logs them); the catch only satisfies the no-dropped-promise rule.
+      this.#sweeper = setInterval(() => this.sweep().catch(() => undefined), this.#leaseMs / 3);
       this.#sweeper.unref();
     }
   }
@@ -146,7 +147,8 @@ export class RunManager {
       await store.save(record);
     } catch (error) {
       release();
-      this.#forget(id);
+      // `#forget` logs its own failures.
+      this.#forget(id).catch(() => undefined);
       logger.error("storing a new run failed:", error);
       throw new HermesError("The run could not be stored: the storage is unavailable", { status: 503, code: "storage_unavailable", headers: { "retry-after": "1" } });
     }
@@ -161,7 +163,7 @@ export class RunManager {
     this.#live.set(id, live);
     this.#keepLeases();
     const snapshot = { ...record };
-    void executeRun(live, input, this.#options, settings.hooks)
+    executeRun(live, input, this.#options, settings.hooks)
       .catch((error: unknown) => logger.error("run failed:", error))
       .finally(() => {
         this.#live.delete(id);
@@ -169,13 +171,14 @@ export class RunManager {
         release();
         // A run whose writes gave up (shutdown while the storage was down) keeps its lease and mark:
         // another process, or the next start, settles it.
-        if (live.outcome !== "abandoned") this.#forget(id);
+        if (live.outcome !== "abandoned") this.#forget(id).catch(() => undefined);
         try {
           settings.onEnd?.({ ...live.record });
         } catch (error) {
           logger.error("a run's end listener failed:", error);
         }
-      });
+      })
+      .catch((error: unknown) => logger.error("cleaning up after a run failed:", error));
     return snapshot;
   }
 
