@@ -79,7 +79,8 @@ describe("storage failures: what the client sees and what is stored", () => {
   beforeEach(async () => {
     logs = captureLogs();
     flaky = flakyStorage();
-    proxy = await startProxy({ server: { apiKey: KEY }, upstream: { baseURL: upstream.url, model: "fake-model" }, plugins: [flaky.storage] });
+    // A short run lease: a run whose writes keep failing gives up after it (see the runs test below).
+    proxy = await startProxy({ server: { apiKey: KEY }, upstream: { baseURL: upstream.url, model: "fake-model" }, agent: { runLeaseMs: 1_500 }, plugins: [flaky.storage] });
   });
   afterEach(async () => {
     flaky.down = false;
@@ -258,14 +259,17 @@ describe("storage failures: what the client sees and what is stored", () => {
     const started = await post("/v1/runs", { input: "cut off" });
     expect(started.status).toBe(202);
     const { run_id: runId } = (await started.json()) as { run_id: string };
-    // Followed on the instance running it: the events come from memory, the end only once stored.
-    const events = (await frames(await get(`/v1/runs/${runId}/events`))).map(json);
+    // A follower is handed only what is stored: while the storage is down it waits. The run keeps its
+    // events in memory and gives up once its writes have failed for a run lease (1.5 s here).
+    const following = get(`/v1/runs/${runId}/events`).then(frames);
+    await delay(2_500);
+    flaky.down = false;
+    upstream.script(undefined);
+    const events = (await following).map(json);
     const names = events.map((event) => event.event);
     expect(names).not.toContain("run.completed");
     expect(events.at(-1)).toMatchObject({ event: "run.failed", code: "storage_unavailable" });
 
-    flaky.down = false;
-    upstream.script(undefined);
     // What storage holds, once back: the run's end as the client saw it, never `completed`.
     const stored = await eventually(
       async () => (await flaky.contents.getItem(`runs:${runId}`)) as { status: string; error: { code: string } | null },
