@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import type { Writable } from "node:stream";
 import { HTTPResponse } from "h3";
 import { commentFrame } from "../wire/sse.ts";
 import { loggable } from "../state/storage-guard.ts";
@@ -62,21 +62,26 @@ export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
     options.onClose?.(reason);
   };
 
-  /** Pushes what is pending; false when the socket wants no more for now. */
+  /** The socket, once srvx hands it over (`pipe`). */
+  let destination: Writable | undefined;
+  const closed = () => destination === undefined || destination.destroyed || destination.writableEnded;
+
+  /** Writes what is pending; false when the socket wants no more for now. */
   const flush = (): boolean => {
     if (flushTimer) clearImmediate(flushTimer);
     flushTimer = undefined;
-    if (!pending || body.destroyed) return true;
+    if (!pending || closed()) return true;
     const text = pending;
     pending = "";
     keepalive.refresh();
-    if (!body.push(text)) paused = true;
+    if (!destination!.write(text)) paused = true;
     return !paused;
   };
 
   const write = (text: string) => {
     if (!text) return;
     pending += text;
+    if (!destination) return;
     if (pending.length >= maxPendingChars) flush();
     else flushTimer ??= setImmediate(flush);
   };
@@ -89,7 +94,7 @@ export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
   const end = (closing = options.closing) => {
     if (closing) write(closing);
     flush();
-    body.push(null);
+    if (!closed()) destination!.end();
     finish("end");
   };
 
@@ -97,7 +102,7 @@ export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
     if (pulling || done) return;
     pulling = true;
     try {
-      while (!done && !paused) {
+      while (!done && !paused && destination) {
         const next = await source.next();
         if (done) return;
         if (next.done) return end();
@@ -111,20 +116,36 @@ export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
     }
   };
 
-  const body = new Readable({
-    highWaterMark: maxPendingChars,
-    read() {
-      paused = false;
-      // A frame or an error frame that throws ends the body rather than the process.
-      pump().catch((error: unknown) => {
-        logger.error("stream failed:", error);
-        body.destroy();
+  const pumpSafely = () =>
+    pump().catch((error: unknown) => {
+      // A frame or an error frame that throws ends the stream rather than the process.
+      logger.error("stream failed:", error);
+      destination?.destroy();
+    });
+  /**
+   * The body: srvx's Node adapter pipes a body that has `pipe` but is no stream (no `on`, `destroy`)
+   * with `body.pipe(response)` (`pipeBody` in srvx/adapters/node), so frames go straight to the
+   * socket. A Node `Readable` costs srvx a `readable` wait and a `pipeline` per stream, and a copy per
+   * flush: 15–60 % more CPU per stream in `chat-burst64-50` / `responses-burst64-50` (docs/performance.md).
+   * `destroy` and `abort` are srvx's and the web adapter's ways of saying the client is gone.
+   */
+  const body = {
+    pipe<W extends Writable>(target: W): W {
+      destination = target;
+      target.on("drain", () => {
+        paused = false;
+        pumpSafely();
       });
+      target.once("close", () => finish("client_closed"));
+      // A socket error closes the response too; without a listener it would crash the process.
+      target.on("error", () => finish("client_closed"));
+      flush();
+      pumpSafely();
+      return target;
     },
-  });
-  body.once("close", () => finish("client_closed"));
-  // A socket error closes the body too; without a listener it would crash the process.
-  body.on("error", () => finish("client_closed"));
+    destroy: () => finish("client_closed"),
+    abort: () => finish("client_closed"),
+  };
 
   const keepalive = setTimeout(function beat() {
     write(commentFrame("keepalive"));
@@ -136,6 +157,6 @@ export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
   // After the timer exists: what was pulled before the answer (a whole burst read) may fill a flush.
   for (const item of options.buffered ?? []) write(frame(item));
 
-  // srvx pipes a Node Readable body into the socket; the typings only know web bodies.
+  // srvx pipes the body into the socket; the typings only know web bodies.
   return new HTTPResponse(body as unknown as BodyInit, { status: 200, headers: { ...sseHeaders, ...options.headers } });
 }

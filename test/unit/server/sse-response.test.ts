@@ -1,12 +1,14 @@
-import type { Readable } from "node:stream";
+import { PassThrough, type Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { sseResponse } from "../../../src/server/sse-response.ts";
 import { AsyncQueue } from "../../../src/utils/index.ts";
 
-/** The body srvx would pipe into the socket, read to its end. */
+/** The body piped as srvx pipes it into the socket, read to its end. */
 async function text(response: { body: unknown }): Promise<string> {
+  const socket = new PassThrough();
+  (response.body as { pipe(target: Writable): Writable }).pipe(socket);
   let all = "";
-  for await (const chunk of response.body as unknown as Readable) all += String(chunk);
+  for await (const chunk of socket) all += String(chunk);
   return all;
 }
 
