@@ -116,12 +116,13 @@ export function sseResponse<T>(options: SseResponseOptions<T>): HTTPResponse {
     }
   };
 
-  const pumpSafely = () =>
+  const pumpSafely = (): void => {
     pump().catch((error: unknown) => {
       // A frame or an error frame that throws ends the stream rather than the process.
       logger.error("stream failed:", error);
       destination?.destroy();
     });
+  };
   /**
    * The body: srvx's Node adapter pipes a body that has `pipe` but is no stream (no `on`, `destroy`)
    * with `body.pipe(response)` (`pipeBody` in srvx/adapters/node), so frames go straight to the
