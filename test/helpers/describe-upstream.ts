@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type SuiteSkip, skipReason } from "../../sdk/testing/skips.ts";
 import { type HermesConfig, upstreamConfigSchema } from "../../src/config/schema.ts";
 import { HermesError, type HermesEvent, type RunInput } from "../../src/protocol/index.ts";
 import type { Upstream } from "../../src/upstream/types.ts";
@@ -43,7 +42,11 @@ export interface UpstreamTarget {
     /** "Hi" and the API's terminal event, then a frame the upstream never sends: the body stays open after the end. */
     heldOpen: { sse: string[]; stallAfter: number };
   };
-  skip?: readonly SuiteSkip[];
+  /**
+   * What the upstream does when the server refuses `stream: true`: Chat retries without streaming
+   * (and remembers it); every Responses API server streams, so the refusal reaches the caller.
+   */
+  onStreamRefused: "retry" | "fail";
 }
 
 /** The fake upstream a test file shares, and upstreams pointed at it (closed after each test). */
@@ -122,11 +125,7 @@ const longText = () => Array.from({ length: 40 }, (_, index) => `w${index}`).joi
  * one `step.completed`, last). Per-API extras stay in the API's own test file.
  */
 export function describeUpstream(target: UpstreamTarget, harness: UpstreamHarness): void {
-  const test = (name: string, body: () => Promise<void>) => {
-    const reason = skipReason(target.skip, name);
-    if (reason === undefined) it(name, body);
-    else it.skip(`${name} (skipped: ${reason})`, body);
-  };
+  const test = (name: string, body: () => Promise<void>) => it(name, body);
   const enqueue = (...replies: FakeReply[]) => harness.fake.enqueue(...replies);
   const requests = () => harness.fake.requests;
   /** A call that must succeed, checked against the step rules. */
@@ -248,18 +247,26 @@ export function describeUpstream(target: UpstreamTarget, harness: UpstreamHarnes
       expect(requests()).toHaveLength(1);
     });
 
-    test("retries without streaming when the upstream refuses to stream, and remembers it", async () => {
-      enqueue({ text: "No streaming here", refuseStream: true });
-      const upstream = harness.open();
-      expect(textOf(await collect(upstream))).toMatchObject({ text: "No streaming here" });
-      expect(requests().map((request) => request.body.stream)).toEqual([true, undefined]);
-      expect(requests()[1]!.body).not.toHaveProperty("stream_options");
+    if (target.onStreamRefused === "retry")
+      test("retries without streaming when the upstream refuses to stream, and remembers it", async () => {
+        enqueue({ text: "No streaming here", refuseStream: true });
+        const upstream = harness.open();
+        expect(textOf(await collect(upstream))).toMatchObject({ text: "No streaming here" });
+        expect(requests().map((request) => request.body.stream)).toEqual([true, undefined]);
+        expect(requests()[1]!.body).not.toHaveProperty("stream_options");
 
-      enqueue({ text: "Again" });
-      expect(textOf(await collect(upstream))).toMatchObject({ text: "Again" });
-      expect(requests()).toHaveLength(3);
-      expect(requests()[2]!.body).not.toHaveProperty("stream");
-    });
+        enqueue({ text: "Again" });
+        expect(textOf(await collect(upstream))).toMatchObject({ text: "Again" });
+        expect(requests()).toHaveLength(3);
+        expect(requests()[2]!.body).not.toHaveProperty("stream");
+      });
+    else
+      test("passes a refusal to stream on as the upstream's 400, with no second call", async () => {
+        enqueue({ text: "No streaming here", refuseStream: true });
+        const { error } = await fail(harness.open());
+        expect(error).toMatchObject({ status: 400 });
+        expect(requests().map((request) => request.body.stream)).toEqual([true]);
+      });
 
     test("lists the upstream's models", async () => {
       harness.fake.models = ["gpt-a", "gpt-b"];

@@ -1,4 +1,3 @@
-import type { SuiteSkip } from "../../sdk/testing/skips.ts";
 import type { HermesEvent } from "../../src/protocol/index.ts";
 import { RunCollector } from "../../src/runtime/collect.ts";
 import { ResponseFold } from "../../src/runtime/turns/response-fold.ts";
@@ -62,8 +61,8 @@ export interface StreamFormat {
   reported?: { scope: "run" | "answer"; text(frames: Frame[]): string | undefined };
   /** The client tool calls the stream hands back, when the format can. */
   clientCalls?(frames: Frame[]): ClientCall[];
-  /** By scenario name, by test title, or by `scenario › title`. */
-  skip?: readonly SuiteSkip[];
+  /** Runs that cannot reach this format, by scenario name (a session chat turn takes no client tools). */
+  cannotCarry?: readonly string[];
 }
 
 export function framesOf(sse: string): Frame[] {
@@ -266,9 +265,7 @@ export const sessionsStream: StreamFormat = {
   streamedText: (frames) => frames.filter((frame) => frame.event === "assistant.delta").map((frame) => frame.data.delta).join(""),
   messageSeparator: "",
   reported: { scope: "answer", text: (frames) => frames.find((frame) => frame.event === "assistant.completed")?.data.content },
-  skip: [
-    { reason: "a session chat turn takes no client tools, so it never hands calls back", tests: ["client-tool-calls"] },
-  ],
+  cannotCarry: ["client-tool-calls"],
 };
 
 export const streamFormats: StreamFormat[] = [chatStream, responsesStream, runsStream, sessionsStream];

@@ -31,7 +31,8 @@ function makeCertificate(dir: string, name: string): { certPath: string; keyPath
 
 const chatBody = (content: string, stream = false) => JSON.stringify({ model: "hermes-agent", stream, messages: [{ role: "user", content }] });
 
-describe.skipIf(!hasOpenssl)("server.tls: HTTPS on the listener", () => {
+// Without openssl the certificate cannot be made: skipped on a developer machine, a failure under CI=true.
+describe.skipIf(!hasOpenssl && process.env.CI !== "true")("server.tls: HTTPS on the listener", () => {
   let dir: string;
   let pair: ReturnType<typeof makeCertificate>;
   let other: ReturnType<typeof makeCertificate>;

@@ -28,6 +28,7 @@ const chatTarget: UpstreamTarget = {
     stream_options: { include_usage: true },
   },
   maxTokensField: "max_completion_tokens",
+  onStreamRefused: "retry",
   reasoningStyles: { reasoning_content: { reasoningField: "reasoning_content" }, reasoning: { reasoningField: "reasoning" } },
   // The role chunk, then a chunk per word.
   midTextFrame: 3,
@@ -44,6 +45,5 @@ const chatTarget: UpstreamTarget = {
 };
 
 // Everything the chat upstream does is shared with the other upstreams; its own extra (the
-// non-stream retry when the upstream refuses to stream) is in the suite too, skipped for the APIs
-// that lack it.
+// non-stream retry when the upstream refuses to stream) is in the suite too, as `onStreamRefused`.
 describeUpstream(chatTarget, useFakeUpstream(chatTarget, "sk-upstream-secret-1234"));

@@ -53,12 +53,7 @@ const responsesTarget: UpstreamTarget = {
       stallAfter: textFrames("Hi").length + 1,
     },
   },
-  skip: [
-    {
-      reason: "the Responses upstream has no non-stream retry (every Responses API server streams)",
-      tests: ["retries without streaming when the upstream refuses to stream, and remembers it"],
-    },
-  ],
+  onStreamRefused: "fail",
 };
 
 const harness = useFakeUpstream(responsesTarget, API_KEY);
