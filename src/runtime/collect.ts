@@ -88,16 +88,6 @@ export class RunCollector {
     }
   }
 
-  /** The assistant text of the whole run. */
-  get text(): string {
-    let text = "";
-    for (const item of this.result.output) {
-      if (item.type !== "message") continue;
-      for (const part of item.content) if (part.type !== "input_image") text += part.text;
-    }
-    return text;
-  }
-
   #openBlock(itemId: string, item: OutputItem): void {
     this.#open.set(itemId, { text: "", index: this.result.output.length });
     this.result.output.push(item);

@@ -27,7 +27,9 @@ export async function openStorage(definition: HermesStorage, options: { timeoutM
   // The unguarded storage only probes: at start (so a failure names its real reason) and for readiness.
   const raw = createStorage({ driver: definition.driver });
   const health = new StorageHealth(raw, randomUUID());
-  const storage = createStorage({ driver: guardDriver(definition.driver, health) });
+  // The in-process map cannot be out of reach: guarding it would only cost each call a timer.
+  const inProcess = definition.name === "memory";
+  const storage = inProcess ? raw : createStorage({ driver: guardDriver(definition.driver, health) });
   const coordination = definition.coordination ? guardCoordination(definition.coordination, health) : createLocalCoordination(storage);
   const close = async () => {
     health.close();
