@@ -17,7 +17,7 @@ import { startMetricsServer } from "./server/metrics-server.ts";
 import { type Listener, listen } from "./server/listen.ts";
 import { listenerLimits } from "./server/listen-limits.ts";
 import { nodeHandler } from "./server/node-handler.ts";
-import { cancelLocal, notCancellable } from "./server/routes/responses/read.ts";
+import { cancelLocal, notCancellable } from "./runtime/background-cancel.ts";
 import { RunManager } from "./runtime/runs/manager.ts";
 import { settleUnfinishedResponses } from "./runtime/recover-responses.ts";
 import { openStorage, type OpenStorage } from "./state/open-storage.ts";

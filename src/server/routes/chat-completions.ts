@@ -38,11 +38,7 @@ export function createChatCompletionsHandler(context: ServerContext) {
         buffered,
         source: batches,
         // The route's one fold of the run: what the session records once the stream is over.
-        frame: (runEvent) => {
-          collector.add(runEvent);
-          return encoder.encode(runEvent);
-        },
-        failed: runFrames(encoder).failed,
+        ...runFrames(encoder, collector),
         headers,
         keepaliveMs: config.server.keepaliveMs,
         onClose: () => {

@@ -1,7 +1,7 @@
 import type { H3Event } from "h3";
 import { getRouterParam } from "h3";
 import { HermesError } from "../../../protocol/index.ts";
-import { OwnerGoneError } from "../../../runtime/commands.ts";
+import { cancelLocal, cancelRemote } from "../../../runtime/background-cancel.ts";
 import type { StoredResponse } from "../../../state/responses.ts";
 import { expandResponse, inputItemsQuerySchema, itemToWire, retrieveResponseQuerySchema } from "../../../wire/responses/index.ts";
 import type { ServerContext } from "../../context.ts";
@@ -9,9 +9,6 @@ import { validatedQuery } from "../../query.ts";
 import { sseResponse } from "../../sse-response.ts";
 
 const notFound = (id: string) => new HermesError(`Response not found: ${id}`, { status: 404, code: "response_not_found", param: "response_id" });
-/** Also what another process answers when asked to cancel a response it no longer runs. */
-export const notCancellable = () =>
-  new HermesError("Only a background response that is still running can be cancelled", { status: 400, code: "not_cancellable" });
 
 async function stored(context: ServerContext, event: H3Event): Promise<StoredResponse> {
   const id = getRouterParam(event, "id") ?? "";
@@ -57,33 +54,6 @@ export function createCancelResponseHandler(context: ServerContext) {
     const settled = (await context.responses.get(id)) ?? record;
     return expandResponse(settled.response);
   };
-}
-
-/** Cancels a background response running in this process and waits for it to settle; false when it does not run here. */
-export async function cancelLocal(context: ServerContext, id: string): Promise<boolean> {
-  const running = context.background.get(id);
-  if (!running) return false;
-  if (!running.done) {
-    running.controller.abort(new HermesError("The response was cancelled", { status: 499, code: "cancelled" }));
-    await new Promise<void>((resolve) => {
-      if (running.done) return resolve();
-      running.listeners.add((frame) => frame === null && resolve());
-    });
-  }
-  return true;
-}
-
-async function cancelRemote(context: ServerContext, record: StoredResponse): Promise<void> {
-  const { owner, response } = record;
-  const active = response.status === "queued" || response.status === "in_progress";
-  if (!active || !owner || owner === context.commands.instanceId || !context.coordination.shared) throw notCancellable();
-  try {
-    await context.commands.send(owner, { type: "responses.cancel", responseId: response.id });
-  } catch (error) {
-    if (!(error instanceof OwnerGoneError)) throw error;
-    const { owner: _gone, ...rest } = record;
-    await context.responses.save({ ...rest, response: { ...response, status: "cancelled" } });
-  }
 }
 
 /** `GET /v1/responses/{id}/input_items`: the turn's own input, as the list object with `after`, `limit`, `order`. */
