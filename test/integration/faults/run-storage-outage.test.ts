@@ -4,10 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { describe } from "vitest";
 import { binPath, cleanEnv, type RunningCli, startCli } from "../../helpers/cli.ts";
 import { type FakeUpstream, startFakeUpstream } from "../../helpers/fake-upstream.ts";
-import { type OwnRedis, startOwnRedis } from "../../helpers/own-redis.ts";
+import { describeOwnRedis, type OwnRedis, startOwnRedis } from "../../helpers/redis-server.ts";
 import { expectConsecutiveIds, expectSealedLog, readStoredRun } from "../../helpers/run-log.ts";
 import { parseSse, readSse, type SseFrame } from "../../helpers/sse.ts";
 
@@ -19,7 +18,7 @@ const words = (count: number) => Array.from({ length: count }, (_, i) => `w${i}`
  * back, so the log has no gap; past `agent.runLeaseMs` the run fails (`storage_unavailable`) and the
  * log ends with that, never with `run.completed` after a hole.
  */
-describe("a run through a storage outage", () => {
+describeOwnRedis("a run through a storage outage", () => {
   let redis: OwnRedis;
   let upstream: FakeUpstream;
   let cwd: string;
@@ -71,7 +70,7 @@ describe("a run through a storage outage", () => {
   it("an outage shorter than the lease: the events wait and are written in order; the run completes, its log whole", async () => {
     const proxy = await launch(8_000);
     const { runId, frames, done } = await startFollowed(proxy, 120, 25);
-    await redis.stop();
+    await redis.stop("SIGTERM");
     const downAt = Date.now();
     await delay(1_500);
     await redis.start();
@@ -99,7 +98,7 @@ describe("a run through a storage outage", () => {
     const leaseMs = 1_500;
     const proxy = await launch(leaseMs);
     const { runId, frames, done } = await startFollowed(proxy, 400, 25);
-    await redis.stop();
+    await redis.stop("SIGTERM");
     const downAt = Date.now();
     let abortedAfter = -1;
     void upstream.waitForAbort(leaseMs + 2_500).then(() => (abortedAfter = Date.now() - downAt), () => undefined);
