@@ -30,6 +30,11 @@ export interface RunOptions {
   approve?: ApprovalHandler;
   /** The id of the request that started the run: sent upstream as `X-Request-Id`, handed to hooks. */
   requestId?: string | undefined;
+  /**
+   * Whether the run's consumer needs each step's progress as it comes (a streaming client, a run
+   * others follow). `false` lets the upstream answer each step as one JSON body. @default true
+   */
+  stream?: boolean | undefined;
 }
 
 /**
@@ -89,7 +94,7 @@ async function* agentLoop(
       const stepInput: RunInput = { ...input, items: history, tools };
       if (toolChoice === undefined) delete stepInput.toolChoice;
       else stepInput.toolChoice = toolChoice;
-      const callOptions = { signal: options.signal, newId: options.newId ?? randomId, requestId: options.requestId, run };
+      const callOptions = { signal: options.signal, newId: options.newId ?? randomId, requestId: options.requestId, run, stream: options.stream };
       const { upstream } = options;
       const batches = upstream.stream(stepInput, callOptions);
       /** Notes what the step produced; runs on every event before its batch goes on. */

@@ -90,6 +90,12 @@ export const upstreamConfigSchema = z.strictObject({
   /** Longest silence allowed between two pieces of a response body. @default 120_000 */
   idleTimeoutMs: positiveMs.default(120_000),
   /**
+   * Time a call asked for without streaming (for a client that did not stream) has to answer: such an
+   * upstream sends its headers only once the whole answer is generated, so this is the longest
+   * generation a non-stream client can get. @default 600_000
+   */
+  generationTimeoutMs: positiveMs.default(600_000),
+  /**
    * Largest upstream response body in bytes: a JSON answer, or the whole of a stream. Past it the call
    * fails with 502 `upstream_response_too_large` and the connection is closed; a model answer is a
    * small fraction of this. @default 33_554_432 (32 MiB)

@@ -11,6 +11,8 @@ export interface RunSettings {
   createdAt: number;
   sessionId: string;
   requestId: string | undefined;
+  /** The client reads the run as it goes; `false` lets the upstream answer each step whole. */
+  stream: boolean;
 }
 
 export interface StartedRun {

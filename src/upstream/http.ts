@@ -38,6 +38,8 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
   /** Extra headers for this request alone, such as `x-request-id`. */
   headers?: Readonly<Record<string, string>> | undefined;
+  /** Time to the response headers for this request alone. @default the upstream's `headersTimeoutMs` */
+  headersTimeoutMs?: number | undefined;
 }
 
 /**
@@ -116,7 +118,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     headersTimeout: options.headersTimeoutMs,
     bodyTimeout: options.idleTimeoutMs,
   });
-  const timeouts: TransportTimeouts = options;
+  const baseTimeouts: TransportTimeouts = options;
   const baseHeaders: Record<string, string> = { "user-agent": "hermes-proxy" };
   if (options.apiKey) baseHeaders.authorization = `Bearer ${options.apiKey}`;
   for (const [name, value] of Object.entries(options.headers ?? {})) baseHeaders[name.toLowerCase()] = value;
@@ -131,11 +133,12 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     }
     // Query parameters of the base URL (Azure's `api-version`) ride along on every path.
     const path = basePath + init.path + url.search;
+    const timeouts = init.headersTimeoutMs === undefined ? baseTimeouts : { ...baseTimeouts, headersTimeoutMs: init.headersTimeoutMs };
 
     for (let attempt = 0; ; attempt++) {
       let response;
       try {
-        response = await poolRequest.call(pool, { method: init.method, path, headers, body, signal });
+        response = await poolRequest.call(pool, { method: init.method, path, headers, body, signal, headersTimeout: timeouts.headersTimeoutMs });
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         if (attempt < options.maxRetries && isRetryableTransportError(error)) {

@@ -46,7 +46,10 @@ export interface UpstreamCodec {
 /** A call's answer, its body unread. */
 export interface OpenedCall {
   response: UpstreamResponse;
-  /** Asked for without streaming: the body is JSON whatever its media type says. */
+  /**
+   * Asked for without streaming: the body is JSON whatever its media type says, unless it says
+   * `text/event-stream` (an upstream that streams whatever it is asked is read as the stream it is).
+   */
   json?: boolean;
 }
 
@@ -166,7 +169,7 @@ class UpstreamCall implements AsyncIterableIterator<HermesEvent[]>, BodySink {
       return done;
     }
     this.#response = response;
-    if (opened.json === true || isJson(response.contentType)) {
+    if ((opened.json === true && response.contentType !== "text/event-stream") || isJson(response.contentType)) {
       this.#over = true;
       try {
         return { done: false, value: this.#codec.json(await readJson(response, this.#codec.noun), newId) };

@@ -12,6 +12,13 @@ export interface UpstreamCallOptions {
   run?: RunInfo | undefined;
   /** Set by the router: 0 for a route's first choice, 1 and up for its fallbacks. */
   attempt?: number | undefined;
+  /**
+   * `false` when nothing on the path needs the step's progress (a client that did not ask to stream,
+   * and no server tool run whose progress it would see): the upstream is asked for one JSON answer,
+   * which costs both sides less than a stream parsed back into one answer, and is given
+   * `upstream.generationTimeoutMs` to send it. @default true
+   */
+  stream?: boolean | undefined;
 }
 
 /**

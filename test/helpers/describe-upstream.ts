@@ -286,6 +286,51 @@ export function describeUpstream(target: UpstreamTarget, harness: UpstreamHarnes
     });
   });
 
+  describe(`${target.name}: a call nobody streams (shared upstream suite)`, () => {
+    const whole = { stream: false } as const;
+
+    test("asks for one JSON answer and yields the same step as a stream would", async () => {
+      enqueue({ text: "Hello world", usage: { inputTokens: 12, outputTokens: 2 } });
+      const events = await collectEvents(harness.open(), input(), undefined, whole);
+      expectWellFormedStep(events);
+      expect(textOf(events)).toMatchObject({ text: "Hello world" });
+      expect(events.at(-1)).toMatchObject({ type: "step.completed", finishReason: "stop", usage: { inputTokens: 12, outputTokens: 2 } });
+      const [request] = requests();
+      expect(request!.headers.accept).toBe("application/json");
+      expect(request!.body.stream ?? false).toBe(false);
+      expect(request!.body).not.toHaveProperty("stream_options");
+    });
+
+    test("hands back tool calls whole", async () => {
+      enqueue({ toolCalls: [{ id: "call_w", name: "get_weather", arguments: { city: "Paris" } }] });
+      const events = await collectEvents(harness.open(), input({ tools: [weatherTool] }), undefined, whole);
+      expectWellFormedStep(events);
+      expect(events.find((event) => event.type === "tool.call.completed")).toMatchObject({ callId: "call_w", name: "get_weather", arguments: '{"city":"Paris"}' });
+      expect(events.at(-1)).toMatchObject({ finishReason: "tool_calls" });
+    });
+
+    test("waits generationTimeoutMs for the answer, not headersTimeoutMs: a whole answer's headers come last", async () => {
+      enqueue({ text: "took a while", headersDelayMs: 400 });
+      const upstream = harness.open({ headersTimeoutMs: 100, generationTimeoutMs: 5_000 });
+      expect(textOf(await collectEvents(upstream, input(), undefined, whole))).toMatchObject({ text: "took a while" });
+    });
+
+    test("fails with 504 upstream_timeout naming generationTimeoutMs when the answer takes longer", async () => {
+      enqueue({ text: "too late", headersDelayMs: 1_500 });
+      const { error } = await collectFailure(harness.open({ generationTimeoutMs: 200, maxRetries: 0 }), input(), undefined, whole);
+      expect(error).toMatchObject({ status: 504, code: "upstream_timeout" });
+      expect(error.message).toContain("200 ms");
+    });
+
+    test("reads an upstream that streams although asked for JSON as the stream it is", async () => {
+      enqueue({ text: "streamed anyway", alwaysStream: true });
+      const events = await collectEvents(harness.open(), input(), undefined, whole);
+      expectWellFormedStep(events);
+      expect(textOf(events)).toMatchObject({ text: "streamed anyway" });
+      expect(events.filter((event) => event.type === "text.delta").length).toBeGreaterThan(1);
+    });
+  });
+
   describe(`${target.name}: HTTP errors and retries (shared upstream suite)`, () => {
     test("retries a 500 and succeeds", async () => {
       enqueue({ status: 500 }, { text: "recovered" });

@@ -22,9 +22,9 @@ import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { chatCompletionBody, chatStreamFrames, modelList } from "./fake-upstream/chat.ts";
-import { lastUserText, resolveCompletion } from "./fake-upstream/render.ts";
+import { lastUserText, type ResolvedCompletion, resolveCompletion } from "./fake-upstream/render.ts";
 import { responseObject, responsesStreamFrames } from "./fake-upstream/responses.ts";
-import type { FakeDelivery, FakeReply, FakeScript, RecordedRequest } from "./fake-upstream/types.ts";
+import type { FakeCompletion, FakeDelivery, FakeReply, FakeScript, RecordedRequest } from "./fake-upstream/types.ts";
 
 export type * from "./fake-upstream/types.ts";
 
@@ -222,19 +222,30 @@ class FakeUpstreamServer implements FakeUpstream {
     const completion = resolveCompletion(reply, record, lastUserText(record.body) || "Hello from the fake upstream");
     const reasoningField = reply.reasoningField ?? "reasoning_content";
     const reasoningStyle = reply.responsesReasoning ?? "summary";
-    if (!streaming || reply.ignoreStream) {
+    if ((!streaming && !reply.alwaysStream) || reply.ignoreStream) {
       const body =
         api === "chat"
           ? chatCompletionBody(completion, reasoningField)
           : responseObject(completion, record.body ?? {}, reasoningStyle, true);
-      return sendJson(response, 200, body, reply.headers);
+      if (reply.headersDelayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, reply.headersDelayMs));
+      if (response.destroyed) return;
+      const { delayMs, resetAfter, stallAfter } = reply;
+      if (delayMs === undefined && resetAfter === undefined && stallAfter === undefined) return sendJson(response, 200, body, reply.headers);
+      // Paced or faulted: the JSON body goes out in as many pieces as the stream would have frames,
+      // so that `resetAfter`, `stallAfter` and `delayFrom` cut or slow it at the same point.
+      const pieces = splitEvenly(JSON.stringify(body), this.frames(api, completion, record, reply).length);
+      response.writeHead(200, { "content-type": "application/json", ...reply.headers });
+      return this.writeFrames(response, pieces, reply, markReset);
     }
-    const frames =
-      api === "chat"
-        ? chatStreamFrames(completion, record.body?.stream_options?.include_usage === true, reasoningField)
-        : responsesStreamFrames(completion, record.body ?? {}, reasoningStyle);
     response.writeHead(200, { ...sseHeaders, ...reply.headers });
-    return this.writeFrames(response, frames, reply, markReset);
+    return this.writeFrames(response, this.frames(api, completion, record, reply), reply, markReset);
+  }
+
+  /** The answer as the stream frames of `api`. */
+  private frames(api: "chat" | "responses", completion: ResolvedCompletion, record: RecordedRequest, reply: FakeCompletion): string[] {
+    return api === "chat"
+      ? chatStreamFrames(completion, record.body?.stream_options?.include_usage === true, reply.reasoningField ?? "reasoning_content")
+      : responsesStreamFrames(completion, record.body ?? {}, reply.responsesReasoning ?? "summary");
   }
 
   /** Writes frames one by one, paced and faulted as the delivery options say. */
@@ -301,4 +312,12 @@ function defaultErrorBody(status: number): unknown {
   if (status === 404) return envelope("The model does not exist or you do not have access to it.", "invalid_request_error", "model_not_found");
   if (status >= 500) return envelope("The server had an error while processing your request. Sorry about that!", "server_error");
   return envelope("Invalid request.", "invalid_request_error");
+}
+
+/** `text` cut into `count` pieces of about the same length (at least one character each). */
+function splitEvenly(text: string, count: number): string[] {
+  const size = Math.max(1, Math.ceil(text.length / Math.max(1, count)));
+  const pieces: string[] = [];
+  for (let start = 0; start < text.length; start += size) pieces.push(text.slice(start, start + size));
+  return pieces;
 }

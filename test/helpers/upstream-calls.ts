@@ -22,9 +22,10 @@ export async function collectEvents(
   upstream: Upstream,
   input: RunInput,
   signal: AbortSignal = AbortSignal.timeout(10_000),
+  options: Partial<UpstreamCallOptions> = {},
 ): Promise<HermesEvent[]> {
   const events: HermesEvent[] = [];
-  for await (const event of upstreamEvents(upstream, input, { signal, newId: sequentialIds() })) events.push(event);
+  for await (const event of upstreamEvents(upstream, input, { signal, newId: sequentialIds(), ...options })) events.push(event);
   return events;
 }
 
@@ -33,10 +34,11 @@ export async function collectFailure(
   upstream: Upstream,
   input: RunInput,
   signal: AbortSignal = AbortSignal.timeout(10_000),
+  options: Partial<UpstreamCallOptions> = {},
 ): Promise<{ events: HermesEvent[]; error: HermesError }> {
   const events: HermesEvent[] = [];
   try {
-    for await (const event of upstreamEvents(upstream, input, { signal, newId: sequentialIds() })) events.push(event);
+    for await (const event of upstreamEvents(upstream, input, { signal, newId: sequentialIds(), ...options })) events.push(event);
   } catch (error) {
     return { events, error: error as HermesError };
   }

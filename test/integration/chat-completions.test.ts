@@ -60,8 +60,6 @@ describe("Chat Completions against an OpenAI-compatible upstream", () => {
     expect(sent?.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
     expect(sent?.body).toMatchObject({
       model: "fake-model",
-      stream: true,
-      stream_options: { include_usage: true },
       messages: [
         { role: "system", content: "You are Hermes." },
         { role: "system", content: "Answer in English." },
@@ -76,6 +74,9 @@ describe("Chat Completions against an OpenAI-compatible upstream", () => {
       response_format: { type: "json_object" },
       reasoning_effort: "low",
     });
+    // The client did not stream, so neither does the upstream: one JSON answer, no stream parsed back into one.
+    expect(sent?.body).not.toHaveProperty("stream");
+    expect(sent?.body).not.toHaveProperty("stream_options");
   });
 
   it("streams through the SDK, with usage when asked", async () => {

@@ -75,6 +75,8 @@ describe("Responses API over a Chat Completions upstream", () => {
       reasoning_effort: "low",
       response_format: { type: "json_schema", json_schema: { name: "greeting", strict: true, schema: { type: "object", properties: { text: { type: "string" } } } } },
     });
+    // A client that did not stream: the upstream answers whole, as JSON.
+    expect(upstream.requests[0]?.body).not.toHaveProperty("stream");
   });
 
   it("streams the full event set with strictly increasing sequence numbers and stable item ids", async () => {
@@ -318,6 +320,8 @@ describe("Responses API over a Chat Completions upstream", () => {
       polled = await proxy.client.responses.retrieve(queued.id);
     }
     expect(polled.output_text).toBe("background answer done");
+    // Followed while it runs, so its steps stream even though nobody streamed the create call.
+    expect(upstream.requests.at(-1)?.body).toMatchObject({ stream: true });
 
     const replay = await fetch(`${proxy.url}/v1/responses/${queued.id}?stream=true&starting_after=2`);
     const sequences: number[] = [];

@@ -113,7 +113,7 @@ describe("a Chat Completions client served by a Responses upstream", () => {
         { type: "message", role: "user", content: [{ type: "input_text", text: "Say hello" }] },
       ],
       max_output_tokens: 40,
-      stream: true,
+      stream: false,
       store: false,
     });
   });
@@ -134,7 +134,7 @@ describe("a Chat Completions client served by a Responses upstream", () => {
       tools: [{ type: "function", name: "get_weather", description: "Weather now", parameters: tools[0]!.function.parameters, strict: false }],
       tool_choice: "auto",
       store: false,
-      stream: true,
+      stream: false,
     });
 
     harness.fake.enqueue({ text: "It is 18C in Paris." });
@@ -153,7 +153,7 @@ describe("a Chat Completions client served by a Responses upstream", () => {
       { type: "function_call", call_id: "call_w", name: "get_weather", arguments: '{"city":"Paris"}' },
       { type: "function_call_output", call_id: "call_w", output: "18C" },
     ]);
-    expect(harness.fake.requests[1]?.body).toMatchObject({ store: false, stream: true });
+    expect(harness.fake.requests[1]?.body).toMatchObject({ store: false, stream: false });
   });
 
   it("streams reasoning, text and tool calls as chat chunks", async () => {

@@ -49,7 +49,15 @@ export async function beginResponseTurn(
     settleLater: (label, task) => context.storageHealth.whenBack(label, task),
   });
   const start = (client: ClientWatch | AbortSignal) => {
-    const run = startRun(context, input, { runId: meta.id, model: meta.model, createdAt: meta.createdAt, sessionId: turn.sessionId, requestId }, client);
+    const run = startRun(context, input, {
+      runId: meta.id,
+      model: meta.model,
+      createdAt: meta.createdAt,
+      sessionId: turn.sessionId,
+      requestId,
+      // A background response is followed (re-attached to) while it runs: its steps stream.
+      stream: request.stream || settings.background,
+    }, client);
     return { ...run, fold: new ResponseFold(meta) };
   };
   return { meta, saver, start, sessionId: turn.sessionId };

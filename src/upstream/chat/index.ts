@@ -46,11 +46,11 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
   const http = createUpstreamHttp({ ...config, baseURL });
   const refusedStreaming = new Set<string>();
 
-  /** The step's request: streamed, unless this model refused to stream (now or before). */
+  /** The step's request: streamed, unless nobody needs the stream or this model refused to stream (now or before). */
   async function open(input: RunInput, options: UpstreamCallOptions): Promise<OpenedCall> {
     const { signal } = options;
     const headers = requestHeaders(options.requestId);
-    if (!refusedStreaming.has(input.model)) {
+    if (options.stream !== false && !refusedStreaming.has(input.model)) {
       try {
         const response = await http.request({
           method: "POST",
@@ -67,7 +67,14 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
         refusedStreaming.add(input.model);
       }
     }
-    const response = await http.request({ method: "POST", path: "/chat/completions", body: encodeChatRequest(input, { stream: false }), signal, headers });
+    const response = await http.request({
+      method: "POST",
+      path: "/chat/completions",
+      body: encodeChatRequest(input, { stream: false }),
+      signal,
+      headers,
+      headersTimeoutMs: config.generationTimeoutMs,
+    });
     return { response, json: true };
   }
 

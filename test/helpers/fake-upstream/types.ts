@@ -53,6 +53,10 @@ export interface FakeCompletion extends FakeDelivery {
   refuseStream?: boolean;
   /** Answer with the whole JSON body even when the request asked to stream. */
   ignoreStream?: boolean;
+  /** Stream even when the request asked for one JSON answer. */
+  alwaysStream?: boolean;
+  /** Wait this long before a JSON answer's headers: a model generating the whole answer before it replies. */
+  headersDelayMs?: number;
 }
 
 /** An error answer. `body` defaults to an OpenAI envelope that fits the status. */

@@ -20,7 +20,7 @@ export interface FaultScenario {
 }
 
 /** The timeouts the fault rigs run with: small, so a timeout case costs about a second. */
-export const faultTimeouts = { connectTimeoutMs: 1_000, headersTimeoutMs: 300, idleTimeoutMs: 300, maxRetries: 2, retryDelayMs: 5 };
+export const faultTimeouts = { connectTimeoutMs: 1_000, headersTimeoutMs: 300, generationTimeoutMs: 300, idleTimeoutMs: 300, maxRetries: 2, retryDelayMs: 5 };
 
 /** Ten words: several frames of text arrive before a mid-stream fault. */
 export const answer = "alpha beta gamma delta epsilon zeta eta theta iota kappa";
@@ -65,7 +65,7 @@ export const faultScenarios: FaultScenario[] = [
   },
   {
     id: "no-headers",
-    title: "no response headers within `headersTimeoutMs`",
+    title: "no response headers within `headersTimeoutMs` (`generationTimeoutMs` for a call asked for JSON)",
     replies: () => [{ hang: true }],
     attempts: 1,
     expect: { phase: "before", status: 504, code: "upstream_timeout" },
