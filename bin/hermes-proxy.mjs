@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// A git checkout runs the TypeScript sources through jiti, so `npm start` works on a fresh clone
-// without a build step; the published package (no src/) runs the compiled CLI.
-import { existsSync } from "node:fs";
+// Runs the compiled CLI. In a git checkout, dist/ is built first when it is missing or older than
+// the sources (bin/ensure-built.mjs): a fresh clone's `npm start` runs compiled JavaScript too.
+import { ensureBuilt } from "./ensure-built.mjs";
 
-const sources = new URL("../src/cli.ts", import.meta.url);
-if (existsSync(sources)) {
-  const { createJiti } = await import("jiti");
-  await createJiti(import.meta.url).import(sources.href);
-} else {
-  await import(new URL("../dist/src/cli.js", import.meta.url).href);
+try {
+  await ensureBuilt();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
 }
+await import(new URL("../dist/src/cli.js", import.meta.url).href);
