@@ -19,6 +19,13 @@ export interface StorageDefinition {
    * then coordinates in process.
    */
   coordination?: StorageCoordination;
+  /**
+   * True while the storage holds more than its bound: each write to one of the proxy's retained stores
+   * (stored responses, sessions, conversations, idempotency records, finished runs) then gives up that
+   * store's oldest records, a few at a time, until it is false. Scheduled jobs and live runs are never
+   * given up. Only for a storage without `coordination`. @example overBudget: () => bytesHeld > maxBytes
+   */
+  overBudget?: () => boolean;
 }
 
 /**
@@ -43,7 +50,10 @@ export function defineStorage(definition: StorageDefinition): HermesStorage {
     if (typeof driver[method] !== "function") throw new TypeError(`defineStorage(${name}): the driver has no ${method}()`);
   if (typeof driver.setItem !== "function" && typeof driver.setItemRaw !== "function")
     throw new TypeError(`defineStorage(${name}): the driver is read-only (no setItem())`);
-  const { description, coordination } = definition;
+  const { description, coordination, overBudget } = definition;
+  if (overBudget !== undefined && typeof overBudget !== "function") throw new TypeError(`defineStorage(${name}): overBudget must be a function`);
+  if (overBudget !== undefined && coordination !== undefined)
+    throw new TypeError(`defineStorage(${name}): overBudget is for a storage the proxy coordinates in process; a coordination bounds its own storage`);
   if (coordination !== undefined) {
     const methods = ["update", "track", "untrack", "acquire", "renew", "release", "hold", "reclaim", "append", "publish", "subscribe"] as const;
     const missing = methods.filter((method) => typeof (coordination as unknown as Record<string, unknown>)[method] !== "function");
@@ -55,5 +65,6 @@ export function defineStorage(definition: StorageDefinition): HermesStorage {
     driver,
     ...(description !== undefined && { description }),
     ...(coordination !== undefined && { coordination }),
+    ...(overBudget !== undefined && { overBudget }),
   });
 }

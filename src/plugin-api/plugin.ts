@@ -111,6 +111,12 @@ export interface HermesStorage {
   readonly description?: string | undefined;
   /** Cross-process coordination (atomic updates, eviction indexes, slots, messages); absent: in process only. */
   readonly coordination?: StorageCoordination | undefined;
+  /**
+   * True while the storage holds more than its bound (the memory storage's `maxBytes`): each write to
+   * a retained store then gives up that store's oldest records. Only for a storage without its own
+   * coordination (a shared one bounds itself, e.g. Redis's `maxmemory`).
+   */
+  readonly overBudget?: (() => boolean) | undefined;
 }
 
 /**

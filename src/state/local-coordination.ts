@@ -3,14 +3,27 @@ import { createKeyedQueue } from "../utils/index.ts";
 import { type LogAppend, logEntryKey, logLengthKey, type StorageCoordination } from "../plugin-api/index.ts";
 import { storageTtl } from "./records.ts";
 
+/** Records a write to an index gives up beyond its limits while the storage is over its bound. */
+const shedPerWrite = 4;
+
 /**
  * Coordination inside one process, for storages without their own (memory, fs, SQLite): updates are
  * serialised per key, indexes, slots and channels live in memory. Two processes on one fs directory or
  * SQLite file still read each other's records, but do not share these; run Redis to share them.
  * A log's length is kept in the storage (it survives a restart); its entries are written before the
  * length that counts them, so a crash between the two leaves entries no reader counts, never a gap.
+ *
+ * A storage over its bound (`overBudget`, the memory storage's `maxBytes`) gives up the oldest entries
+ * of a `sheddable` index each write to it tracks, `shedPerWrite` of them beyond its own limits: as
+ * records keep coming, the store shrinks until it is back under its bound, and no write waits for a
+ * scan. An index left out (runs: a live run is tracked there too) keeps to its own limits.
  */
-export function createLocalCoordination(storage: Storage, now: () => number = Date.now): StorageCoordination {
+export function createLocalCoordination(
+  storage: Storage,
+  options: { overBudget?: (() => boolean) | undefined; sheddable?: readonly string[]; now?: () => number } = {},
+): StorageCoordination {
+  const { overBudget, now = Date.now } = options;
+  const sheddable = new Set(options.sheddable);
   const inOrder = createKeyedQueue();
   const indexes = new Map<string, Map<string, number>>();
   const pools = new Map<string, Map<string, number>>();
@@ -41,8 +54,13 @@ export function createLocalCoordination(storage: Storage, now: () => number = Da
       entries.set(key, expiresAt);
       const evicted: string[] = [];
       const time = now();
+      let shed = sheddable.has(index) && overBudget?.() ? shedPerWrite : 0;
       for (const [candidate, expiry] of entries) {
-        if (entries.size <= maxEntries && expiry > time) break;
+        if (entries.size <= maxEntries && expiry > time) {
+          // Shedding stops at the record just written: it is the one a client was told about.
+          if (shed === 0 || candidate === key) break;
+          shed--;
+        }
         entries.delete(candidate);
         evicted.push(candidate);
       }

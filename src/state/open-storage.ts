@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createStorage, type Storage } from "unstorage";
 import { HermesError } from "../protocol/index.ts";
 import { type HermesStorage, type StorageCoordination } from "../plugin-api/index.ts";
+import { indexes } from "./keys.ts";
 import { createLocalCoordination } from "./local-coordination.ts";
 import { guardCoordination, guardDriver } from "./storage-guard.ts";
 import { StorageHealth } from "./storage-health.ts";
@@ -18,6 +19,9 @@ export interface OpenStorage {
   close(): Promise<void>;
 }
 
+/** What a storage over its bound may give up: finished work a client can ask for again or do without. */
+const sheddableIndexes = [indexes.responses, indexes.sessions, indexes.conversations, indexes.idempotency];
+
 /**
  * Opens a storage and proves it works before the proxy takes a request: one write, read and delete
  * of a probe key. A storage that cannot be reached, opened or written fails here with one line saying
@@ -30,7 +34,7 @@ export async function openStorage(definition: HermesStorage, options: { timeoutM
   // The in-process map cannot be out of reach: guarding it would only cost each call a timer.
   const inProcess = definition.name === "memory";
   const storage = inProcess ? raw : createStorage({ driver: guardDriver(definition.driver, health) });
-  const coordination = definition.coordination ? guardCoordination(definition.coordination, health) : createLocalCoordination(storage);
+  const coordination = definition.coordination ? guardCoordination(definition.coordination, health) : createLocalCoordination(storage, { overBudget: definition.overBudget, sheddable: sheddableIndexes });
   const close = async () => {
     health.close();
     await Promise.allSettled([storage.dispose(), coordination.dispose?.()]);
