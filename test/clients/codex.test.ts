@@ -34,7 +34,7 @@ describe.each(["chat", "responses"] as const)("Codex CLI over a %s upstream", (a
   it("answers a text turn, with every tool Codex offers reaching the model", async () => {
     setup.upstream.enqueue({ text: `Hello from the ${api} upstream.` });
 
-    const run = await runCodex({ baseURL: setup.baseURL, model: "hermes-agent", prompt: "Say hello." });
+    const run = await runCodex({ baseURL: setup.baseURL, apiKey: setup.apiKey, model: "hermes-agent", prompt: "Say hello." });
 
     expect(run.exitCode, transcript(run)).toBe(0);
     expect(run.lastMessage.trim(), transcript(run)).toBe(`Hello from the ${api} upstream.`);
@@ -68,7 +68,7 @@ describe.each(["chat", "responses"] as const)("Codex CLI over a %s upstream", (a
       { text: "The command printed hermes-42." },
     );
 
-    const run = await runCodex({ baseURL: setup.baseURL, model: "hermes-agent", prompt: "Run the echo command." });
+    const run = await runCodex({ baseURL: setup.baseURL, apiKey: setup.apiKey, model: "hermes-agent", prompt: "Run the echo command." });
 
     expect(run.exitCode, transcript(run)).toBe(0);
     const executed = run.events.find((event) => event.type === "item.completed" && event.item?.type === "command_execution");
@@ -98,7 +98,7 @@ describe.each(["chat", "responses"] as const)("Codex CLI over a %s upstream", (a
   it("answers a text turn with Codex's own default model (its tools in an additional_tools input item)", async () => {
     setup.upstream.enqueue({ text: "Default model, fine." });
 
-    const run = await runCodex({ baseURL: setup.baseURL, prompt: "Say hello." });
+    const run = await runCodex({ baseURL: setup.baseURL, apiKey: setup.apiKey, prompt: "Say hello." });
 
     expect(run.exitCode, transcript(run)).toBe(0);
     expect(run.lastMessage.trim(), transcript(run)).toBe("Default model, fine.");

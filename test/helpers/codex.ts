@@ -117,6 +117,8 @@ export interface CodexRun {
 export interface CodexOptions {
   /** The provider's base URL, such as `http://127.0.0.1:PORT/v1`. */
   baseURL: string;
+  /** The key Codex sends (through `env_key`). */
+  apiKey: string;
   prompt: string;
   /** `model` in config.toml; `undefined` leaves Codex's own default model. */
   model?: string;
@@ -125,7 +127,7 @@ export interface CodexOptions {
 
 /**
  * Runs `codex exec --json` once, as a user with a custom provider would: a temporary `CODEX_HOME` whose
- * config.toml names the provider (`wire_api = "responses"`, `env_key` for a dummy key), a temporary
+ * config.toml names the provider (`wire_api = "responses"`, `env_key` naming the variable with the proxy's key), a temporary
  * working folder outside any git repository (`--skip-git-repo-check`), Codex's default features and
  * sandbox (read-only, which runs `echo` here), no retries (a failure shows at once).
  *
@@ -166,7 +168,7 @@ export async function runCodex(options: CodexOptions): Promise<CodexRun> {
       PATH: process.env.PATH,
       HOME: home,
       CODEX_HOME: home,
-      HERMES_TEST_CODEX_KEY: "sk-hermes-test-dummy",
+      HERMES_TEST_CODEX_KEY: options.apiKey,
       HTTPS_PROXY: proxyVariable,
       HTTP_PROXY: proxyVariable,
       ALL_PROXY: proxyVariable,
