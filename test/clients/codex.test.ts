@@ -22,6 +22,9 @@ function toolNames(request: RecordedRequest): string[] {
   return tools.flatMap((tool) => (tool.function ? [tool.function.name] : tool.tools ? tool.tools.map((inner) => `${tool.name}/${inner.name}`) : tool.name ? [tool.name] : []));
 }
 
+/** One Codex run takes 1-3 s here; the limit leaves room for a loaded machine. */
+const CODEX_TEST_TIMEOUT = 90_000;
+
 beforeAll(async () => {
   // The first run installs Codex (about 420 MB from npm); `.ci/run` does it before the suite.
   await ensureCodex();
@@ -60,7 +63,7 @@ describe.each(["chat", "responses"] as const)("Codex CLI over a %s upstream", (a
     }
     // `store: false`: the proxy keeps no response.
     expect(await setup.storedKeys("responses:")).toEqual([]);
-  });
+  }, CODEX_TEST_TIMEOUT);
 
   it("runs a shell command the model asks for and sends its output back", async () => {
     setup.upstream.enqueue(
@@ -93,7 +96,7 @@ describe.each(["chat", "responses"] as const)("Codex CLI over a %s upstream", (a
       expect(JSON.stringify(output?.output)).toContain("hermes-42");
     }
     expect(await setup.storedKeys("responses:")).toEqual([]);
-  });
+  }, CODEX_TEST_TIMEOUT);
 
   it("answers a text turn with Codex's own default model (its tools in an additional_tools input item)", async () => {
     setup.upstream.enqueue({ text: "Default model, fine." });
@@ -105,5 +108,5 @@ describe.each(["chat", "responses"] as const)("Codex CLI over a %s upstream", (a
     expect(setup.upstream.requests.map((request) => request.path)).toEqual([path]);
     // The proxy routes any model name to its upstream model.
     expect(setup.upstream.requests[0]!.body.model).toBe("fake-model");
-  });
+  }, CODEX_TEST_TIMEOUT);
 });

@@ -123,6 +123,8 @@ export interface CodexOptions {
   /** `model` in config.toml; `undefined` leaves Codex's own default model. */
   model?: string;
   timeoutMs?: number;
+  /** More `codex exec` options, before the prompt (`--disable FEATURE`, `-c key=value`). */
+  args?: string[];
 }
 
 /**
@@ -178,7 +180,7 @@ export async function runCodex(options: CodexOptions): Promise<CodexRun> {
       NO_PROXY: "127.0.0.1,localhost,::1",
       no_proxy: "127.0.0.1,localhost,::1",
     };
-    const args = [entry, "exec", "--json", "--skip-git-repo-check", "--color", "never", "-C", work, "-o", lastMessageFile, options.prompt];
+    const args = [entry, "exec", "--json", "--skip-git-repo-check", "--color", "never", "-C", work, "-o", lastMessageFile, ...(options.args ?? []), options.prompt];
     const result = await runCapturing(process.execPath, args, { cwd: work, env, timeoutMs: options.timeoutMs ?? 60_000 });
     const events = result.stdout
       .split("\n")
