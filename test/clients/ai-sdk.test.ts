@@ -13,7 +13,13 @@ import { requestsFor, toolOutputsOf, useClientProxy } from "../helpers/client-pr
  */
 describe.each(["responses", "chat"] as const)("the AI SDK's OpenAI Responses provider, over a %s upstream", (api) => {
   const setup = useClientProxy(api);
-  const provider = () => createOpenAI({ baseURL: setup.baseURL, apiKey: setup.apiKey });
+  /** What the SDK sent the proxy, to show the test exercises what it says it does. */
+  const sentBodies: Record<string, unknown>[] = [];
+  const recordingFetch: typeof fetch = async (input, init) => {
+    if (typeof init?.body === "string") sentBodies.push(JSON.parse(init.body) as Record<string, unknown>);
+    return fetch(input, init);
+  };
+  const provider = () => createOpenAI({ baseURL: setup.baseURL, apiKey: setup.apiKey, fetch: recordingFetch });
 
   it("holds a multi-turn chat with store on (its second turn references the first answer by id)", async () => {
     const marker = `I am Ada (${api}).`;
@@ -25,6 +31,10 @@ describe.each(["responses", "chat"] as const)("the AI SDK's OpenAI Responses pro
     messages.push(...first.response.messages, { role: "user", content: "What is my name?" });
     const second = await generateText({ model: provider().responses("hermes-agent"), messages });
 
+    // The SDK sent the first answer as a reference, without previous_response_id.
+    const sentSecond = sentBodies.at(-1)!;
+    expect(sentSecond.previous_response_id).toBeUndefined();
+    expect(sentSecond.input).toContainEqual({ type: "item_reference", id: expect.stringMatching(/^msg_/) });
     expect(second.text).toBe("Your name is Ada.");
     const requests = requestsFor(setup.upstream, marker);
     expect(requests).toHaveLength(2);
