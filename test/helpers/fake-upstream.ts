@@ -4,7 +4,7 @@
  * Speaks Chat Completions (`POST /v1/chat/completions`), the Responses API (`POST /v1/responses`),
  * both streamed (as the request's `stream` asks) and not, and `GET /v1/models`. Every POST takes the
  * next queued reply, else the `script` function's, else the default: echo the last user text. A reply
- * is a model answer (`{ text, reasoning, toolCalls, usage, finishReason }`, rendered in the request's
+ * is a model answer (`{ text, reasoning, toolCalls, hostedItems, usage, finishReason }`, rendered in the request's
  * API and mode) or a fault: `{ status, body?, headers? }`, `{ sse: [...frames] }`, `{ hang: true }`,
  * `resetAfter` / `stallAfter` / `delayMs` (from frame `delayFrom` on) on any streamed reply,
  * `refuseStream` (400 to `stream: true`, then the answer for the non-stream retry), `ignoreStream`

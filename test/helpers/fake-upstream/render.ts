@@ -9,7 +9,8 @@ export interface ResolvedCompletion {
   textPieces: string[];
   reasoning: string | undefined;
   reasoningPieces: string[];
-  toolCalls: { id: string; name: string; arguments: string; pieces: string[] }[];
+  toolCalls: { id: string; name: string; arguments: string; pieces: string[]; namespace?: string }[];
+  hostedItems: Record<string, unknown>[];
   finishReason: "stop" | "length" | "tool_calls" | "content_filter";
   usage: Required<Omit<FakeUsage, "reasoningTokens" | "cachedTokens">> & Pick<FakeUsage, "reasoningTokens" | "cachedTokens">;
   /** `false` when the reply asked for no usage. */
@@ -26,7 +27,7 @@ export function resolveCompletion(reply: FakeCompletion, request: RecordedReques
   const reasoningPieces = reply.reasoning === undefined ? [] : split(reply.reasoning);
   const toolCalls = (reply.toolCalls ?? []).map((call, index) => {
     const args = typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments ?? {});
-    return { id: call.id ?? `call_fake${n}_${index}`, name: call.name, arguments: args, pieces: splitEvery(args, 8) };
+    return { id: call.id ?? `call_fake${n}_${index}`, name: call.name, arguments: args, pieces: splitEvery(args, 8), ...(call.namespace !== undefined && { namespace: call.namespace }) };
   });
   const outputTokens =
     textPieces.length + reasoningPieces.length + toolCalls.reduce((sum, call) => sum + call.pieces.length + 1, 0);
@@ -50,6 +51,7 @@ export function resolveCompletion(reply: FakeCompletion, request: RecordedReques
     reasoning: reply.reasoning,
     reasoningPieces,
     toolCalls,
+    hostedItems: reply.hostedItems ?? [],
     finishReason: reply.finishReason ?? (toolCalls.length > 0 ? "tool_calls" : "stop"),
     usage,
     hasUsage: reply.usage !== null,

@@ -43,6 +43,8 @@ export function responsesStreamFrames(
       for (const delta of completion.textPieces) emit("response.output_text.delta", { ...at, content_index: 0, delta, logprobs: [] });
       emit("response.output_text.done", { ...at, content_index: 0, text: completion.text, logprobs: [] });
       emit("response.content_part.done", { ...at, content_index: 0, part: { ...part, text: completion.text } });
+    } else if (item.type !== "function_call") {
+      emit("response.output_item.added", { output_index: outputIndex, item: { ...item, status: "in_progress" } });
     } else {
       const call = completion.toolCalls.find((candidate) => candidate.id === item.call_id)!;
       emit("response.output_item.added", { output_index: outputIndex, item: { ...item, status: "in_progress", arguments: "" } });
@@ -102,6 +104,7 @@ function outputItems(completion: ResolvedCompletion, reasoningStyle: "summary" |
         : { id: `rs_fake${completion.id}`, type: "reasoning", summary: [], content: [{ type: "reasoning_text", text: completion.reasoning }] },
     );
   }
+  items.push(...completion.hostedItems);
   if (completion.text !== undefined) {
     items.push({
       id: `msg_fake${completion.id}`,
@@ -117,6 +120,7 @@ function outputItems(completion: ResolvedCompletion, reasoningStyle: "summary" |
       type: "function_call",
       status: "completed",
       call_id: call.id,
+      ...(call.namespace !== undefined && { namespace: call.namespace }),
       name: call.name,
       arguments: call.arguments,
     });

@@ -6,6 +6,8 @@ export interface FakeToolCall {
   id?: string;
   name: string;
   arguments?: string | Record<string, unknown>;
+  /** Responses only: the `namespace` of a call to a tool inside a namespace tool. */
+  namespace?: string;
 }
 
 /** Token counts in the protocol's naming; anything left out is made up from the text. */
@@ -43,6 +45,11 @@ export interface FakeCompletion extends FakeDelivery {
   /** How Responses streams carry reasoning: OpenAI's summaries or open models' reasoning text. @default "summary" */
   responsesReasoning?: "summary" | "text";
   toolCalls?: FakeToolCall[];
+  /**
+   * Responses only: output items of hosted tools (`web_search_call`, …), sent as given before the
+   * message (streamed as `output_item.added` and `.done`). Chat has no such items and ignores them.
+   */
+  hostedItems?: Record<string, unknown>[];
   /** @default "tool_calls" with tool calls, else "stop" */
   finishReason?: "stop" | "length" | "tool_calls" | "content_filter";
   /** `null` sends no usage at all. */

@@ -32,3 +32,24 @@ describe("query-string schema pieces", () => {
     expect(refusal({ flag: "maybe" })).toMatchObject({ status: 400, code: "invalid_request", param: "flag", message: "Expected true, 1, false or 0 at 'flag'" });
   });
 });
+
+describe("toRequestError on a union", () => {
+  const item = z.union([z.object({ type: z.literal("message"), content: z.string() }), z.object({ type: z.literal("function_call"), name: z.string() })]);
+  const body = z.object({ input: z.union([z.string(), z.array(item)]) });
+  const errorOf = (value: unknown) => toRequestError(body.safeParse(value).error!);
+
+  it("names where the branch that got furthest failed, not the union", () => {
+    expect(errorOf({ input: [{ type: "message", content: "hi" }, { type: "additional_tools" }] }).toInfo()).toMatchObject({
+      status: 400,
+      code: "invalid_request",
+      param: "input[1].type",
+    });
+    expect(errorOf({ input: [{ type: "function_call", name: 3 }] }).toInfo()).toMatchObject({ param: "input[0].name" });
+  });
+
+  it("keeps the union's own place when no branch got into the value, and a message the schema names", () => {
+    expect(errorOf({ input: 42 }).toInfo()).toMatchObject({ param: "input", message: "Invalid input at 'input'" });
+    const named = z.object({ input: z.union([z.string(), z.number()], { error: "input is text or a number" }) });
+    expect(toRequestError(named.safeParse({ input: [1] }).error!).toInfo()).toMatchObject({ param: "input", message: "input is text or a number at 'input'" });
+  });
+});
