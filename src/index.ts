@@ -164,6 +164,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     idempotency: stores.idempotency,
     responses: stores.responses,
     conversations: stores.conversations,
+    items: stores.items,
     background: new BackgroundRuns(),
     unfinished: stores.unfinished,
     storageKind: definition.name,

@@ -66,25 +66,65 @@ describeStorages("every store", (target) => {
     expect(await env.stores.sessions.get("s1", Date.now() + 500)).toBeNull();
   });
 
-  it("conversations: one turn at a time holds a name; the loser gets 409 conversation_conflict", async () => {
-    const conversations = createConversationStore(env.opened.storage, { coordination: env.opened.coordination, retention: config.retention.conversations, leaseMs: 300 });
-    const first = await conversations.claim("chat", "resp_a");
-    expect(first.previous).toBeNull();
-    await expect(conversations.claim("chat", "resp_b")).rejects.toMatchObject({ status: 409, code: "conversation_conflict", headers: { "retry-after": "1" } });
-    expect(await first.finish("resp_a")).toBe(true);
-    expect(await conversations.latest("chat")).toBe("resp_a");
-    const second = await conversations.claim("chat", "resp_b");
-    expect(second.previous).toBe("resp_a");
+  it("conversations: one turn at a time; the loser gets 409 conversation_conflict; a finished turn's items are appended", async () => {
+    const conversations = createConversationStore(env.opened.storage, {
+      coordination: env.opened.coordination,
+      retention: config.retention.conversations,
+      items: env.stores.items,
+      leaseMs: 300,
+    });
+    const sessionId = () => "sess_c";
+    await expect(conversations.claim("conv_unknown", "resp_a", { create: false, sessionId })).rejects.toMatchObject({ status: 404, code: "conversation_not_found", param: "conversation" });
+    const first = await conversations.claim("chat", "resp_a", { create: true, sessionId });
+    expect(first.items).toEqual([]);
+    await expect(conversations.claim("chat", "resp_b", { create: true, sessionId })).rejects.toMatchObject({ status: 409, code: "conversation_conflict", headers: { "retry-after": "1" } });
+    expect(await first.finish({ response: "resp_a", items: [message("a-in", "one"), message("a-out", "answer")] })).toBe(true);
+    const second = await conversations.claim("chat", "resp_b", { create: true, sessionId });
+    expect(second.items.map((item) => item.id)).toEqual(["a-in", "a-out"]);
     expect(await second.finish(null)).toBe(true);
-    expect(await conversations.latest("chat")).toBe("resp_a");
-    // A holder that died (its lease no longer renewed) loses the name once the lease has run out.
-    const expiresAt = Date.now() + 60_000;
-    await env.opened.coordination.update(keys.conversation("other"), () => ({ responseId: "resp_old", lease: { turn: "resp_dead", until: Date.now() - 1 }, expiresAt }));
-    const taken = await conversations.claim("other", "resp_y");
-    expect(taken.previous).toBe("resp_old");
-    expect(await taken.finish("resp_y")).toBe(true);
-    await conversations.unlink("chat", "resp_a");
-    expect(await conversations.latest("chat")).toBeNull();
+    expect((await conversations.items("chat")).map((entry) => [entry.position, entry.item.id])).toEqual([[1, "a-in"], [2, "a-out"]]);
+    expect(await env.stores.items.get("a-out")).toEqual({ conversation: "chat", position: 2 });
+
+    // A holder that died (its lease no longer renewed) loses the conversation once the lease has run
+    // out: another turn takes it. The first one's late items are then taken back; items added
+    // meanwhile by others stay.
+    const dead = await conversations.claim("chat", "resp_dead", { create: true, sessionId });
+    const key = keys.conversation("chat");
+    await env.opened.coordination.update<Record<string, unknown>>(key, (current) => ({ ...current, lease: { turn: "resp_dead", until: Date.now() - 1 } }));
+    const taken = await conversations.claim("chat", "resp_y", { create: true, sessionId });
+    await conversations.add("chat", [message("added", "meanwhile")]);
+    expect(await dead.finish({ response: "resp_dead", items: [message("late", "too late")] })).toBe(false);
+    expect(await taken.finish({ response: "resp_y", items: [message("y-in", "yes")] })).toBe(true);
+    expect((await conversations.items("chat")).map((entry) => entry.item.id)).toEqual(["a-in", "a-out", "added", "y-in"]);
+    expect(await env.stores.items.get("late")).toBeNull();
+
+    // undo: a turn whose reply was lost takes back exactly its own items.
+    const lost = await conversations.claim("chat", "resp_lost", { create: true, sessionId });
+    expect(await lost.finish({ response: "resp_lost", items: [message("lost-in", "x")] })).toBe(true);
+    await lost.undo("resp_lost");
+    expect((await conversations.items("chat")).map((entry) => entry.item.id)).toEqual(["a-in", "a-out", "added", "y-in"]);
+
+    // Items by id, deleted one by one, and the whole conversation with its index entries.
+    expect((await conversations.item("chat", "a-out"))?.item).toEqual(message("a-out", "answer"));
+    expect(await conversations.removeItem("chat", "a-out")).toBe(true);
+    expect(await conversations.removeItem("chat", "a-out")).toBe(false);
+    expect(await env.stores.items.get("a-out")).toBeNull();
+    expect(await conversations.remove("chat")).toBe(true);
+    expect(await conversations.get("chat")).toBeNull();
+    expect(await env.stores.items.get("a-in")).toBeNull();
+    expect(await env.opened.storage.getKeys("conversation-items:")).toEqual([]);
+  });
+
+  it("the item index: a finished response's items are found by id, and forgotten with it", async () => {
+    await env.stores.responses.save(turn("ri1", null, "indexed"));
+    expect(await env.stores.items.get("ri1-in")).toEqual({ response: "ri1" });
+    expect(await env.stores.responses.item("ri1", "ri1-out")).toMatchObject({ id: "ri1-out" });
+    // An id a later conversation reused keeps pointing there when the response goes.
+    const { conversation } = await env.stores.conversations.create({ id: "conv_idx", createdAt: 1, metadata: {}, sessionId: "s" }, [message("ri1-out", "copied")]);
+    expect(conversation.id).toBe("conv_idx");
+    expect(await env.stores.responses.remove("ri1")).toBe(true);
+    expect(await env.stores.items.get("ri1-in")).toBeNull();
+    expect(await env.stores.items.get("ri1-out")).toEqual({ conversation: "conv_idx", position: 1 });
   });
 
   it("idempotency: computes once, replays, refuses another body, and a second process waits its turn", async () => {
