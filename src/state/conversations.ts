@@ -48,6 +48,8 @@ export interface ConversationClaim {
   readonly conversation: ConversationRecord;
   /** The conversation's items when the claim was taken, oldest first: the turn's history. */
   readonly items: readonly Item[];
+  /** The log's length when the claim was taken: the turn's history is what is left of positions 1…length. */
+  readonly length: number;
   /**
    * Appends the turn's items (tagged with its response; null: add nothing) and releases the
    * conversation. False when the lease was lost meanwhile: then nothing stays added.
@@ -197,6 +199,11 @@ export function createConversationStore(storage: Storage, options: ConversationS
     removeAt,
     /** Every item still in the conversation, oldest first, with its position. */
     items: (id: string): Promise<ConversationItem[]> => all(id),
+    /** The items still at positions 1…`through`, oldest first (a turn's history); null when the conversation is gone. */
+    async itemsThrough(id: string, through: number): Promise<Item[] | null> {
+      if (!(await get(id))) return null;
+      return (await readLog(keys.conversationItems(id), 1, through)).map((entry) => entry.item);
+    },
     /** Appends items to a conversation (the Conversations API); null when it is unknown. */
     async add(id: string, items: readonly Item[]): Promise<ConversationItem[] | null> {
       if (!(await get(id))) return null;
@@ -275,6 +282,7 @@ export function createConversationStore(storage: Storage, options: ConversationS
       return {
         conversation: claimed,
         items: before.map((entry) => entry.item),
+        length,
         undo,
         finish: (added) => {
           const attempt = (finished ??= (async () => {

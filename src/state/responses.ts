@@ -43,6 +43,8 @@ export interface StoredResponse {
   sessionId: string;
   /** The conversation this turn added its items to (they are indexed there, not here). */
   conversation?: string;
+  /** The conversation's log length before this turn: its history is that conversation's items up to there. */
+  conversationAt?: number;
   /** The `X-Request-Id` of the request that created it, to find its log line. */
   requestId?: string;
   /** The process running it, while a background response runs: where a cancel is sent. */
@@ -56,6 +58,8 @@ export interface ResponseStoreOptions {
   retention: RetentionPolicy;
   /** Where each stored item lives, for `item_reference`: a finished response's items point at it. */
   items: ItemIndex;
+  /** A conversation's items up to a position (a conversation turn's history); null when the conversation is gone. */
+  conversationItems?: (conversationId: string, through: number) => Promise<Item[] | null>;
   /** Finished records kept in process for chain walks. @default 10_000 */
   cacheEntries?: number;
   now?: () => number;
@@ -159,6 +163,12 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
         parent = ancestor.parentId;
       }
       const items: Item[] = [];
+      const root = turns.at(-1)!;
+      if (root.conversation && root.conversationAt && options.conversationItems) {
+        const before = await options.conversationItems(root.conversation, root.conversationAt);
+        if (!before) throw brokenChain(id, root.response.id, `its conversation '${root.conversation}' was deleted or has expired`);
+        items.push(...before);
+      }
       for (let i = turns.length - 1; i >= 0; i--) {
         const turn = turns[i]!;
         items.push(...turn.input, ...turn.response.output);
@@ -181,9 +191,9 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
 
 export type ResponseStore = ReturnType<typeof createResponseStore>;
 
-function brokenChain(id: string, missing: string): HermesError {
+function brokenChain(id: string, missing: string, why = `its earlier response '${missing}' was deleted or has expired`): HermesError {
   return new HermesError(
-    `The conversation behind '${id}' is incomplete: its earlier response '${missing}' was deleted or has expired, so its history cannot be rebuilt. Start a new conversation, or send the history with the request.`,
+    `The conversation behind '${id}' is incomplete: ${why}, so its history cannot be rebuilt. Start a new conversation, or send the history with the request.`,
     { status: 404, code: "previous_response_not_found", param: "previous_response_id" },
   );
 }

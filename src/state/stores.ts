@@ -24,11 +24,12 @@ export function createStores(
 ) {
   const { retention } = config;
   const items = createItemIndex(storage);
-  const responses = createResponseStore(storage, { coordination, retention: retention.responses, items });
+  const conversations = createConversationStore(storage, { coordination, retention: retention.conversations, items });
+  const responses = createResponseStore(storage, { coordination, retention: retention.responses, items, conversationItems: conversations.itemsThrough });
   return {
     items,
     responses,
-    conversations: createConversationStore(storage, { coordination, retention: retention.conversations, items }),
+    conversations,
     sessions: createSessionStore(storage, { coordination, retention: retention.sessions, responses }),
     idempotency: createIdempotencyStore(storage, { coordination, retention: retention.idempotency, settleLater: options.settleLater }),
     runs: createRunStore(storage, { coordination, retentionMs: config.agent.runRetentionMs, maxEntries: retention.runs.maxEntries }),

@@ -128,6 +128,11 @@ describeStorages("the Conversations API", (target) => {
 
     const items = (await client.conversations.items.list(conversation.id, { order: "asc" })).data;
     expect(items.map(textOf)).toEqual(["My name is Ada.", "Greet me.", "Hello Ada.", "What is my name?", "Your name is Ada.", "Stream it.", "Streamed."]);
+    // Chaining from a conversation's turn by previous_response_id continues from what that turn saw.
+    upstream.enqueue({ text: "Branched." });
+    await client.responses.create({ model: "m", input: "Branch here.", previous_response_id: first.id });
+    expect(sent(3)).toEqual(["My name is Ada.", "Greet me.", "Hello Ada.", "Branch here."]);
+    expect((await client.conversations.items.list(conversation.id)).data).toHaveLength(7);
     // The ids the turns answered are the conversation's item ids.
     expect(items[4]!.id).toBe(second.output[0]!.id);
     // Stored once as the conversation's log, each item indexed at its position.

@@ -48,7 +48,7 @@ export function createTurnSaver(responses: ResponseStore, turn: Turn, options: T
   let finished: Promise<void> | undefined;
   const record = (response: ResponseObject, compact: CompactResponse): StoredResponse => {
     const stored: StoredResponse = { response: compact, input: turn.newItems, parentId: turn.parentId, sessionId: turn.sessionId };
-    if (options.conversation) stored.conversation = options.conversation;
+    if (turn.claim) Object.assign(stored, { conversation: turn.claim.conversation.id, conversationAt: turn.claim.length });
     if (options.requestId) stored.requestId = options.requestId;
     if (options.owner && (response.status === "queued" || response.status === "in_progress")) stored.owner = options.owner;
     return stored;

@@ -33,6 +33,7 @@ function harness(options: { saveFails?: number; finish?: (responseId: string | n
   const claim: ConversationClaim = {
     conversation: { id: "talk", createdAt: 1, metadata: {}, sessionId: "sess_1", expiresAt: Date.now() + 60_000 },
     items: [],
+    length: 0,
     finish: async (added) => {
       const responseId = added?.response ?? null;
       calls.push(`finish ${responseId}`);
