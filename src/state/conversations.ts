@@ -41,6 +41,8 @@ export interface ConversationStoreOptions {
   /** How long a turn holds its conversation without renewing (a crashed process holds it no longer). @default 30_000 */
   leaseMs?: number;
   now?: () => number;
+  /** Retries a write once the storage is back (`StorageHealth.whenBack`); without it, the lease lapses by itself. */
+  settleLater?: (label: string, task: () => Promise<void>) => void;
 }
 
 /** A turn's hold on its conversation: the history it continues, and `finish` to add its items and let go. */
@@ -76,7 +78,7 @@ const batch = 200;
  * `conversation_conflict` at once, before any upstream call — never a silently forked turn.
  */
 export function createConversationStore(storage: Storage, options: ConversationStoreOptions) {
-  const { coordination, items: index } = options;
+  const { coordination, items: index, settleLater } = options;
   const now = options.now ?? Date.now;
   const leaseMs = options.leaseMs ?? 30_000;
   const { ttlMs } = options.retention;
@@ -270,8 +272,9 @@ export function createConversationStore(storage: Storage, options: ConversationS
         length = await logLength(id);
         before = await readLog(keys.conversationItems(id), 1, length);
       } catch (error) {
+        // The history could not be read: the turn does not run, and lets go now or once the storage is back.
         clearInterval(renewal);
-        await release().catch(() => undefined);
+        await release().catch(() => settleLater?.(`releasing conversation "${id}"`, async () => void (await release())));
         throw error;
       }
       /** What `responseId` appended after the claim was taken. */

@@ -24,7 +24,7 @@ export function createStores(
 ) {
   const { retention } = config;
   const items = createItemIndex(storage);
-  const conversations = createConversationStore(storage, { coordination, retention: retention.conversations, items });
+  const conversations = createConversationStore(storage, { coordination, retention: retention.conversations, items, settleLater: options.settleLater });
   const responses = createResponseStore(storage, { coordination, retention: retention.responses, items, conversationItems: conversations.itemsThrough });
   return {
     items,

@@ -119,8 +119,12 @@ export function createTurnSaver(responses: ResponseStore, turn: Turn, options: T
     try {
       kept = await claim.finish({ response: response.id, items: [...turn.newItems, ...compact.output] });
     } catch (error) {
-      // The items may have been added all the same (a reply lost, not the write): taken back first.
-      settleAsFailed(response, () => claim.undo(response.id));
+      // The items may have been added all the same (a reply lost, not the write): taken back first,
+      // then the conversation is let go (not held until its lease lapses).
+      settleAsFailed(response, async () => {
+        await claim.undo(response.id);
+        await claim.finish(null);
+      });
       throw HermesError.is(error) ? error : storageUnavailable(error);
     }
     if (!kept) {

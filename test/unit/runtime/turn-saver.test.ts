@@ -65,7 +65,7 @@ describe("the turn saver", () => {
     await expect(saver.final(completed)).rejects.toMatchObject({ status: 503, code: "storage_unavailable" });
     expect(calls).toEqual(["save completed", "finish resp_1"]);
     await later[0]!();
-    expect(calls.slice(2)).toEqual(["undo resp_1", "save failed"]);
+    expect(calls.slice(2)).toEqual(["undo resp_1", "finish null", "save failed"]);
     expect(saved.map((record) => record.response.status)).toEqual(["completed", "failed"]);
   });
 
