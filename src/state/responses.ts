@@ -144,11 +144,12 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
     },
     removeAt,
     /**
-     * Everything the chain ending at `id` said, oldest first: each turn's input then its output. The
+     * Everything the chain ending at `id` said, oldest first: each turn's input then its output, after
+     * (when the chain starts with a conversation's turn) the conversation's items that turn saw. The
      * record itself comes back too (its instructions and session carry forward). Null when `id` is unknown.
      *
      * @throws {HermesError} 404 `previous_response_not_found` naming the missing ancestor when the chain
-     * is broken (an ancestor was deleted, expired or evicted): a model must never get a shorter history
+     * is broken (an ancestor, or the conversation it started in, was deleted, expired or evicted): a model must never get a shorter history
      * than the client built without a word. Every process reads a broken chain the same way, since
      * deletions and evictions are broadcast to their caches.
      */
