@@ -57,6 +57,9 @@ describeStorages("every store", (target) => {
     for (let index = 1; index <= 5; index++) await env.stores.responses.save(turn(`e${index}`, null, String(index)));
     await expect.poll(async () => Promise.all(["e1", "e2"].map((id) => env.opened.storage.hasItem(keys.response(id))))).toEqual([false, false]);
     expect(await env.stores.responses.get("e5")).not.toBeNull();
+    // Their items went from the item index with them; the kept ones are still found.
+    await expect.poll(async () => Promise.all(["e1-in", "e2-out"].map((id) => env.stores.items.get(id)))).toEqual([null, null]);
+    expect(await env.stores.items.get("e5-out")).toEqual({ response: "e5" });
     expect(listed).not.toHaveBeenCalled();
   });
 
