@@ -2,7 +2,8 @@ import type { Storage } from "unstorage";
 import { HermesError, type Item } from "../protocol/index.ts";
 import { logEntryKey, logLengthKey, type StorageCoordination } from "../plugin-api/index.ts";
 import type { ItemIndex } from "./item-index.ts";
-import { indexes, keys } from "./keys.ts";
+import { channels, indexes, keys } from "./keys.ts";
+import { RecordCache } from "./record-cache.ts";
 import { expired, isObject, unreadable } from "./records.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";
 import { logger } from "../utils/logger.ts";
@@ -41,6 +42,8 @@ export interface ConversationStoreOptions {
   /** How long a turn holds its conversation without renewing (a crashed process holds it no longer). @default 30_000 */
   leaseMs?: number;
   now?: () => number;
+  /** Conversation logs kept in process, so that a turn reads only what was appended since. @default 1_000 */
+  cacheEntries?: number;
   /** Retries a write once the storage is back (`StorageHealth.whenBack`); without it, the lease lapses by itself. */
   settleLater?: (label: string, task: () => Promise<void>) => void;
 }
@@ -103,17 +106,46 @@ export function createConversationStore(storage: Storage, options: ConversationS
   };
   const held = (record: ConversationRecord | null, turn: string) => record?.lease?.turn === turn;
 
+  /**
+   * Logs as this process has read them, by prefix: positions 1…`through`, null where nothing is (a
+   * deleted item). Appended entries never change, so only what was appended since is read; a log an
+   * item left is dropped here and announced to every process (`changed`), which drops it too.
+   */
+  const cache = new RecordCache<{ through: number; entries: (ConversationEntry | null)[] }>(options.cacheEntries ?? 1_000);
+  const changed = async (prefix: string) => {
+    cache.delete(prefix);
+    await coordination.publish(channels.conversationsChanged(), prefix);
+  };
+  /** Positions `from`…`through` of the log at `prefix`, from storage (null where nothing is). */
+  const readStored = async (prefix: string, from: number, through: number): Promise<(ConversationEntry | null)[]> => {
+    const found: (ConversationEntry | null)[] = [];
+    for (let start = from; start <= through; start += batch) {
+      const wanted: string[] = [];
+      for (let position = start; position <= Math.min(through, start + batch - 1); position++) wanted.push(logEntryKey(prefix, position));
+      const values = new Map((await storage.getItems(wanted)).map(({ key, value }) => [key, value]));
+      for (const key of wanted) {
+        const value = values.get(key);
+        found.push(isEntry(value) ? value : null);
+      }
+    }
+    return found;
+  };
   /** The entries at positions `from`…`through` of the log at `prefix` that are still there, in order. */
   const readLog = async (prefix: string, from: number, through: number): Promise<(ConversationItem & { entry: ConversationEntry })[]> => {
+    const cached = cache.get(prefix);
+    const base = cached?.through ?? 0;
+    const readFrom = Math.max(from, Math.min(base, through) + 1);
+    const stored = readFrom <= through ? await readStored(prefix, readFrom, through) : [];
+    // A read that continues the cached log from where it ends extends it.
+    if (readFrom <= base + 1 && through > base) {
+      const entries = cached?.entries ?? [];
+      for (let position = base + 1; position <= through; position++) entries[position - 1] = stored[position - readFrom] ?? null;
+      cache.set(prefix, { through, entries });
+    }
     const found: (ConversationItem & { entry: ConversationEntry })[] = [];
-    for (let start = from; start <= through; start += batch) {
-      const wanted = new Map<string, number>();
-      for (let position = start; position <= Math.min(through, start + batch - 1); position++) wanted.set(logEntryKey(prefix, position), position);
-      const values = new Map((await storage.getItems([...wanted.keys()])).map(({ key, value }) => [key, value]));
-      for (const [key, position] of wanted) {
-        const value = values.get(key);
-        if (isEntry(value)) found.push({ position, item: value.item, entry: value });
-      }
+    for (let position = from; position <= through; position++) {
+      const entry = position < readFrom ? cached!.entries[position - 1] : stored[position - readFrom];
+      if (entry) found.push({ position, item: entry.item, entry });
     }
     return found;
   };
@@ -124,7 +156,11 @@ export function createConversationStore(storage: Storage, options: ConversationS
   const append = async (id: string, items: readonly Item[], response?: string): Promise<ConversationItem[]> => {
     if (items.length === 0) return [];
     const entries: ConversationEntry[] = items.map((item) => (response ? { item, response } : { item }));
-    const { first } = await coordination.append(keys.conversationItems(id), entries);
+    const prefix = keys.conversationItems(id);
+    const { first } = await coordination.append(prefix, entries);
+    // Right after the cached log's end (nobody appended in between): the cache takes them as they are.
+    const cached = cache.get(prefix);
+    if (cached?.through === first - 1) cache.set(prefix, { through: first - 1 + entries.length, entries: [...cached.entries, ...entries] });
     await index.write(items, (_item, offset) => ({ conversation: id, position: first + offset }));
     return items.map((item, offset) => ({ position: first + offset, item }));
   };
@@ -137,6 +173,7 @@ export function createConversationStore(storage: Storage, options: ConversationS
       (location) => "conversation" in location && location.conversation === id && positions.has(location.position),
     );
     await Promise.all(removed.map((entry) => storage.removeItem(logEntryKey(prefix, entry.position))));
+    if (removed.length > 0) await changed(prefix);
   };
   /** Deletes the conversation stored at `key`, its items and their index entries. */
   const removeAt = async (key: string) => {
@@ -149,6 +186,7 @@ export function createConversationStore(storage: Storage, options: ConversationS
     );
     await Promise.all([...Array.from({ length }, (_, i) => logEntryKey(prefix, i + 1)), logLengthKey(prefix)].map((entryKey) => storage.removeItem(entryKey)));
     await storage.removeItem(key);
+    await changed(prefix);
   };
   /**
    * An item by id: one read through the item index; an id the index places elsewhere (reused by a
@@ -226,6 +264,12 @@ export function createConversationStore(storage: Storage, options: ConversationS
       if (!found) return false;
       await removePositions(id, [found]);
       return true;
+    },
+
+    /** Drops logs another process changed from this one's cache; resolves with the unsubscriber. */
+    listen(): Promise<() => Promise<void>> {
+      // Changes announced while the bus was down are lost: forget everything, the cache refills on reads.
+      return coordination.subscribe(channels.conversationsChanged(), (prefix) => cache.delete(prefix), () => cache.clear());
     },
 
     /**

@@ -104,4 +104,6 @@ export const channels = {
   instance: (id: string) => `instance:${keySegment(id)}`,
   /** Ids of deleted responses: every process drops them from its record cache. */
   responsesDeleted: () => "responses:deleted",
+  /** Conversation logs an item left (deleted, taken back) or that were deleted: every process drops its cached copy. */
+  conversationsChanged: () => "conversations:changed",
 } as const;

@@ -118,6 +118,30 @@ describeStorages("every store", (target) => {
     expect(await env.opened.storage.getKeys("conversation-items:")).toEqual([]);
   });
 
+  it("conversations: a turn reads only what was appended since this process last read the log; a deletion elsewhere is seen", async () => {
+    const sessionId = () => "sess_l";
+    const { conversations } = env.stores;
+    // Another store on the same storage and coordination stands for another process.
+    const other = createConversationStore(env.opened.storage, { coordination: env.opened.coordination, retention: config.retention.conversations, items: env.stores.items });
+    const unlisten = await Promise.all([conversations.listen(), other.listen()]);
+    onTestFinished(() => Promise.all(unlisten.map((stop) => stop())).then(() => undefined));
+    await conversations.create({ id: "conv_long", createdAt: 1, metadata: {}, sessionId: "s" }, Array.from({ length: 450 }, (_, n) => message(`m${n}`, `item ${n}`)));
+    expect((await (await conversations.claim("conv_long", "resp_1", { create: false, sessionId })).finish(null))).toBe(true);
+    const bulkReads = vi.spyOn(env.opened.storage, "getItems");
+    const second = await conversations.claim("conv_long", "resp_2", { create: false, sessionId });
+    expect(second.items).toHaveLength(450);
+    expect(bulkReads).not.toHaveBeenCalled();
+    expect(await second.finish({ response: "resp_2", items: [message("new", "appended")] })).toBe(true);
+    const third = await conversations.claim("conv_long", "resp_3", { create: false, sessionId });
+    expect(third.items.at(-1)?.id).toBe("new");
+    expect(bulkReads).toHaveBeenCalledTimes(0);
+    await third.finish(null);
+    // Deleted by the other process: this one's cached log is dropped when it hears of it.
+    expect(await other.removeItem("conv_long", "m7")).toBe(true);
+    await expect.poll(async () => (await conversations.items("conv_long")).some((entry) => entry.item.id === "m7")).toBe(false);
+    expect(await conversations.items("conv_long")).toHaveLength(450);
+  });
+
   it("the item index: a finished response's items are found by id, and forgotten with it", async () => {
     await env.stores.responses.save(turn("ri1", null, "indexed"));
     expect(await env.stores.items.get("ri1-in")).toEqual({ response: "ri1" });
