@@ -168,6 +168,10 @@ describeStorages("the Conversations API", (target) => {
     expect(await errorOf(await call("DELETE", "/v1/conversations/conv_nope"))).toMatchObject({ status: 404, code: "conversation_not_found" });
     expect(await errorOf(await call("DELETE", `/v1/conversations/${conversation.id}/items/msg_nope`))).toMatchObject({ status: 404, code: "item_not_found" });
     expect(upstream.requests).toHaveLength(0);
+    // Discovery says so.
+    const capabilities = (await (await call("GET", "/v1/capabilities")).json()) as { features: Record<string, unknown>; endpoints: Record<string, unknown> };
+    expect(capabilities.features.conversations_api).toBe(true);
+    expect(capabilities.endpoints.conversation_item).toEqual({ method: "GET", path: "/v1/conversations/{conversation_id}/items/{item_id}" });
   });
 
   it("resolves an item_reference to any stored item without previous_response_id, as the AI SDK sends them", async () => {
