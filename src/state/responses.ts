@@ -38,7 +38,7 @@ export interface StoredResponse {
   response: ResponseRecord;
   /** This turn's new input, protocol items with ids (what `input_items` lists). */
   input: Item[];
-  /** The response this one continues (by `previous_response_id` or a `conversation`), if any. */
+  /** The response this one continues (by `previous_response_id`), if any. */
   parentId: string | null;
   sessionId: string;
   /** The conversation this turn added its items to (they are indexed there, not here). */
@@ -79,7 +79,7 @@ const isFinal = (record: StoredResponse) => record.response.status !== "queued" 
  * every process drops the record from its cache.
  */
 export function createResponseStore(storage: Storage, options: ResponseStoreOptions) {
-  const { coordination, items } = options;
+  const { coordination, items: itemIndex } = options;
   const now = options.now ?? Date.now;
   // Cached by storage key, which is what an eviction names.
   const cache = new RecordCache<StoredResponse>(options.cacheEntries ?? 10_000);
@@ -92,7 +92,7 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
     if (value === null) return false;
     if (isStoredResponse(value)) {
       const id = value.response.id;
-      await items.forget(
+      await itemIndex.forget(
         indexed(value).flatMap((item) => item.id ?? []),
         (location) => "response" in location && location.response === id,
       );
@@ -131,7 +131,7 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
       const key = keys.response(record.response.id);
       const id = record.response.id;
       // The items are findable by id as soon as the response is acknowledged: indexed in the same step.
-      const indexing = items.write(indexed(stored), () => ({ response: id }), ttlMs);
+      const indexing = itemIndex.write(indexed(stored), () => ({ response: id }), ttlMs);
       await retention.written(key, stored.expiresAt!, Promise.all([storage.setItem(key, stored, storageTtl(ttlMs)), indexing]));
       if (isFinal(stored)) cache.set(key, stored);
       else cache.delete(key);
@@ -149,8 +149,8 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
      * record itself comes back too (its instructions and session carry forward). Null when `id` is unknown.
      *
      * @throws {HermesError} 404 `previous_response_not_found` naming the missing ancestor when the chain
-     * is broken (an ancestor, or the conversation it started in, was deleted, expired or evicted): a model must never get a shorter history
-     * than the client built without a word. Every process reads a broken chain the same way, since
+     * is broken (an ancestor, or the conversation it started in, was deleted, expired or evicted): a
+     * model must never get a shorter history than the client built without a word. Every process reads a broken chain the same way, since
      * deletions and evictions are broadcast to their caches.
      */
     async history(id: string): Promise<{ items: Item[]; record: StoredResponse } | null> {

@@ -17,9 +17,10 @@ export interface TurnSaver {
   /**
    * Stores the final response and adds its input and output items to its conversation (completed or
    * incomplete only). Once. Rejects — and the turn must then not be acknowledged — with 503
-   * `storage_unavailable` when the response or the conversation's items could not be written, or 409 `conversation_conflict` when
-   * the turn lost its hold on the conversation meanwhile. A response that may have been stored in part is then
-   * overwritten, as soon as the storage takes it, by a `failed` record saying why.
+   * `storage_unavailable` when the response or the conversation's items could not be written, or 409
+   * `conversation_conflict` when the turn lost its hold on the conversation meanwhile. A response that
+   * may have been stored in part is then overwritten, as soon as the storage takes it, by a `failed`
+   * record saying why.
    */
   final(response: ResponseObject): Promise<void>;
   /** The turn ends without a response worth keeping (it failed before answering): lets the conversation go. */
@@ -39,9 +40,9 @@ export interface TurnSaverOptions {
 
 /**
  * Stores a turn's snapshots one after another (a late in-progress write never lands over the final
- * one), then the final response, then its items in its conversation, and only then releases the conversation — so a client that
- * reads the terminal event and chains at once always finds the stored turn, and a turn the storage
- * could not take is never reported as done.
+ * one), then the final response, then its items in its conversation, and only then releases the
+ * conversation — so a client that reads the terminal event and continues at once always finds the
+ * stored turn, and a turn the storage could not take is never reported as done.
  */
 export function createTurnSaver(responses: ResponseStore, turn: Turn, options: TurnSaverOptions): TurnSaver {
   let saving: Promise<void> = Promise.resolve();
