@@ -44,6 +44,11 @@ export interface ConversationStoreOptions {
   now?: () => number;
   /** Conversation logs kept in process, so that a turn reads only what was appended since. @default 1_000 */
   cacheEntries?: number;
+  /**
+   * The history of a conversation name stored by an earlier version (a pointer to its latest response):
+   * that response's chain, which becomes the conversation's first items on its next turn.
+   */
+  legacyChain?: (responseId: string) => Promise<{ items: Item[]; sessionId: string } | null>;
   /** Retries a write once the storage is back (`StorageHealth.whenBack`); without it, the lease lapses by itself. */
   settleLater?: (label: string, task: () => Promise<void>) => void;
 }
@@ -81,13 +86,13 @@ const batch = 200;
  * `conversation_conflict` at once, before any upstream call — never a silently forked turn.
  */
 export function createConversationStore(storage: Storage, options: ConversationStoreOptions) {
-  const { coordination, items: index, settleLater } = options;
+  const { coordination, items: index, settleLater, legacyChain } = options;
   const now = options.now ?? Date.now;
   const leaseMs = options.leaseMs ?? 30_000;
   const { ttlMs } = options.retention;
 
   const read = (key: string, value: unknown): ConversationRecord | null => {
-    if (value === null || value === undefined) return null;
+    if (value === null || value === undefined || isLegacyName(value)) return null;
     if (!isConversation(value)) return unreadable(key);
     return expired(value, now()) ? null : value;
   };
@@ -278,12 +283,27 @@ export function createConversationStore(storage: Storage, options: ConversationS
      * @throws {HermesError} 409 `conversation_conflict` while another turn holds it.
      */
     async claim(id: string, turn: string, options: { create: boolean; sessionId: () => string }): Promise<ConversationClaim> {
-      const claimed = await update(id, (current) => {
-        if (current?.lease && current.lease.turn !== turn && current.lease.until > now()) return undefined;
-        if (!current && !options.create) return undefined;
-        const base = current ?? { id, createdAt: Math.floor(now() / 1000), metadata: {}, sessionId: options.sessionId() };
-        return { ...base, lease: { turn, until: now() + leaseMs }, expiresAt: now() + ttlMs };
-      });
+      const key = keys.conversation(id);
+      // A name an earlier version stored: its chain is read first (nothing changes if that fails),
+      // and becomes the conversation's first items under this turn's lease.
+      const stored = await storage.getItem(key);
+      const legacy = isLegacyName(stored) && stored.responseId && options.create && legacyChain ? await legacyChain(stored.responseId) : null;
+      let migrating = false;
+      const claimed = await coordination.update<ConversationRecord>(
+        key,
+        (raw) => {
+          const old = isLegacyName(raw) ? raw : null;
+          const current = read(key, raw);
+          const lease = (old ?? current)?.lease;
+          if (lease && lease.turn !== turn && lease.until > now()) return undefined;
+          if (!current && !options.create) return undefined;
+          migrating = old !== null && legacy !== null && old.responseId === (stored as LegacyName).responseId;
+          const sessionId = migrating ? legacy!.sessionId : options.sessionId();
+          const base = current ?? { id, createdAt: Math.floor(now() / 1000), metadata: {}, sessionId };
+          return { ...base, lease: { turn, until: now() + leaseMs }, expiresAt: now() + ttlMs };
+        },
+        { ttlMs },
+      );
       if (!claimed) throw conversationNotFound(id, "conversation");
       if (!held(claimed, turn))
         throw new HermesError(`Another response is in progress on conversation "${id}"; retry once it has finished`, {
@@ -312,13 +332,20 @@ export function createConversationStore(storage: Storage, options: ConversationS
       };
       let before: Awaited<ReturnType<typeof all>>;
       let length: number;
+      let migrated = !migrating;
       try {
+        if (migrating) {
+          await append(id, legacy!.items);
+          migrated = true;
+        }
         length = await logLength(id);
         before = await readLog(keys.conversationItems(id), 1, length);
       } catch (error) {
-        // The history could not be read: the turn does not run, and lets go now or once the storage is back.
+        // The history could not be read: the turn does not run, and lets go now or once the storage is
+        // back. A name whose chain could not be copied points at that chain again.
         clearInterval(renewal);
-        await release().catch(() => settleLater?.(`releasing conversation "${id}"`, async () => void (await release())));
+        const letGo = migrated ? release : () => coordination.update<unknown>(key, (raw) => (held(read(key, raw), turn) ? stored : undefined));
+        await letGo().catch(() => settleLater?.(`releasing conversation "${id}"`, async () => void (await letGo())));
         throw error;
       }
       /** What `responseId` appended after the claim was taken. */
@@ -364,6 +391,16 @@ export function conversationNotFound(id: string, param: string): HermesError {
 
 function isConversation(value: unknown): value is ConversationRecord {
   return isObject(value) && typeof value.id === "string" && typeof value.createdAt === "number" && isObject(value.metadata) && typeof value.sessionId === "string";
+}
+
+/** A conversation name as an earlier version stored it: a pointer to its latest response. */
+interface LegacyName {
+  responseId: string | null;
+  lease?: { turn: string; until: number };
+}
+
+function isLegacyName(value: unknown): value is LegacyName {
+  return isObject(value) && !("id" in value) && (value.responseId === null || typeof value.responseId === "string");
 }
 
 function isEntry(value: unknown): value is ConversationEntry {

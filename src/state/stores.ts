@@ -24,7 +24,17 @@ export function createStores(
 ) {
   const { retention } = config;
   const items = createItemIndex(storage);
-  const conversations = createConversationStore(storage, { coordination, retention: retention.conversations, items, settleLater: options.settleLater });
+  const conversations = createConversationStore(storage, {
+    coordination,
+    retention: retention.conversations,
+    items,
+    settleLater: options.settleLater,
+    // Called on a turn, once `responses` exists.
+    legacyChain: async (responseId) => {
+      const chain = await responses.history(responseId);
+      return chain && { items: chain.items, sessionId: chain.record.sessionId };
+    },
+  });
   const responses = createResponseStore(storage, { coordination, retention: retention.responses, items, conversationItems: conversations.itemsThrough });
   return {
     items,

@@ -142,6 +142,25 @@ describeStorages("every store", (target) => {
     expect(await conversations.items("conv_long")).toHaveLength(450);
   });
 
+  it("conversations: a name an earlier version stored (a pointer to its latest response) continues from that chain", async () => {
+    await env.stores.responses.save({ ...turn("old1", null, "one"), sessionId: "sess_old" });
+    await env.stores.responses.save({ ...turn("old2", "old1", "two"), sessionId: "sess_old" });
+    const logs = captureLogs();
+    onTestFinished(logs.restore);
+    await env.opened.coordination.update(keys.conversation("legacy"), () => ({ responseId: "old2", expiresAt: Date.now() + 60_000 }));
+    expect(await env.stores.conversations.get("legacy")).toBeNull();
+    const claim = await env.stores.conversations.claim("legacy", "resp_new", { create: true, sessionId: () => "sess_fresh" });
+    expect(claim.items.map((item) => item.id)).toEqual(["old1-in", "old1-out", "old2-in", "old2-out"]);
+    expect(claim.conversation).toMatchObject({ id: "legacy", sessionId: "sess_old", metadata: {} });
+    expect(await claim.finish({ response: "resp_new", items: [message("new-in", "three")] })).toBe(true);
+    expect((await env.stores.conversations.items("legacy")).map((entry) => entry.item.id)).toEqual(["old1-in", "old1-out", "old2-in", "old2-out", "new-in"]);
+    // Once: the next turn reads the conversation, not the chain again.
+    const next = await env.stores.conversations.claim("legacy", "resp_next", { create: true, sessionId: () => "sess_fresh" });
+    expect(next.items).toHaveLength(5);
+    await next.finish(null);
+    expect(logs.lines().filter((line) => line.includes("unreadable"))).toEqual([]);
+  });
+
   it("the item index: a finished response's items are found by id, and forgotten with it", async () => {
     await env.stores.responses.save(turn("ri1", null, "indexed"));
     expect(await env.stores.items.get("ri1-in")).toEqual({ response: "ri1" });
