@@ -146,7 +146,8 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
   const settleLater = (label: string, task: () => Promise<void>) => health.whenBack(label, task);
   const stores = createStores(storage, coordination, config, { markUnfinished: durableLocal, settleLater });
   const commands = new CommandBus(coordination, randomId("proc_"));
-  const unlisten = await stores.responses.listen();
+  const unlistenResponses = await stores.responses.listen();
+  const unlistenConversations = await stores.conversations.listen();
   await commands.start();
   if (durableLocal)
     rebuildIndexes(storage, coordination, config, stores).catch((error: unknown) => logger.error("rebuilding the eviction indexes failed:", error));
@@ -164,6 +165,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     idempotency: stores.idempotency,
     responses: stores.responses,
     conversations: stores.conversations,
+    items: stores.items,
     background: new BackgroundRuns(),
     unfinished: stores.unfinished,
     storageKind: definition.name,
@@ -192,7 +194,8 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     // The ends of the runs jobs fired are recorded before the storage closes.
     await jobs?.settled();
     await commands.close();
-    await unlisten();
+    await unlistenResponses();
+    await unlistenConversations();
   };
   const app = createApp(context);
   // Runs and background responses a crash left live are settled before the server takes requests

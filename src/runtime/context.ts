@@ -3,6 +3,7 @@ import type { StorageCoordination } from "../plugin-api/index.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { ConversationStore } from "../state/conversations.ts";
 import type { IdempotencyStore } from "../state/idempotency.ts";
+import type { ItemIndex } from "../state/item-index.ts";
 import type { ResponseStore } from "../state/responses.ts";
 import type { SessionStore } from "../state/sessions.ts";
 import type { UnfinishedMarks } from "../state/unfinished.ts";
@@ -25,6 +26,8 @@ export interface RuntimeContext {
   idempotency: IdempotencyStore;
   responses: ResponseStore;
   conversations: ConversationStore;
+  /** Where every stored item lives, by id (`item_reference`, conversation items). */
+  items: ItemIndex;
   /** Background responses running in this process. */
   background: BackgroundRuns;
   /** On fs and SQLite: marks of live work, for the next start to settle what a crash cut off. */

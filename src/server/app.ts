@@ -9,6 +9,7 @@ import { createRequestObserver } from "./middleware/request-observer.ts";
 import { securityHeadersMiddleware } from "./middleware/security-headers.ts";
 import { createCapabilitiesHandler } from "./routes/capabilities.ts";
 import { createChatCompletionsHandler } from "./routes/chat-completions.ts";
+import { createConversationsHandlers } from "./routes/conversations/handlers.ts";
 import { createDetailedHealthHandler, createHealthHandler, createReadyHandler } from "./routes/health.ts";
 import { createJobsHandlers } from "./routes/jobs/handlers.ts";
 import { createMetricsHandler } from "./routes/metrics.ts";
@@ -67,6 +68,7 @@ export function createApp(context: ServerContext): H3 {
   const stopRun = createStopRunHandler(context);
   const sessions = createSessionsHandlers(context);
   const jobs = createJobsHandlers(context);
+  const conversations = createConversationsHandlers(context);
   const routes: RouteTable = {
     "/health": { GET: health },
     "/v1/health": { GET: health },
@@ -78,6 +80,10 @@ export function createApp(context: ServerContext): H3 {
     "/v1/responses/:id": { GET: createRetrieveResponseHandler(context), DELETE: createDeleteResponseHandler(context) },
     "/v1/responses/:id/input_items": { GET: createInputItemsHandler(context) },
     "/v1/responses/:id/cancel": { POST: createCancelResponseHandler(context) },
+    "/v1/conversations": { POST: conversations.create },
+    "/v1/conversations/:conversation_id": { GET: conversations.get, POST: conversations.update, DELETE: conversations.remove },
+    "/v1/conversations/:conversation_id/items": { GET: conversations.listItems, POST: conversations.addItems },
+    "/v1/conversations/:conversation_id/items/:item_id": { GET: conversations.getItem, DELETE: conversations.removeItem },
     "/v1/runs": { POST: createStartRunHandler(context) },
     "/v1/runs/:id": { GET: createRunStatusHandler(context) },
     "/v1/runs/:id/events": { GET: createRunEventsHandler(context) },

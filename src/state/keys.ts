@@ -42,8 +42,14 @@ export const keys = {
   idempotencies: () => "idempotency:",
   response: (id: string) => `responses:${keySegment(id)}`,
   responses: () => "responses:",
-  conversation: (name: string) => `conversations:${keySegment(name)}`,
+  conversation: (id: string) => `conversations:${keySegment(id)}`,
   conversations: () => "conversations:",
+  /** A conversation's items: an append-only log (`StorageCoordination.append`), one item per position. */
+  conversationItems: (id: string) => `conversation-items:${keySegment(id)}:`,
+  /** The same prefix from a conversation's key, for eviction: a segment cannot always be decoded (long ids are hashed). */
+  conversationItemsAt: (conversationKey: string) => `conversation-items:${conversationKey.slice("conversations:".length)}:`,
+  /** Where a stored item lives (its response, or its conversation and position): `item_reference` in one read. */
+  itemLocation: (itemId: string) => `item-index:${keySegment(itemId)}`,
   /** The namespace a plugin's `context.storage` is confined to. */
   plugin: (name: string) => `plugins:${keySegment(name)}`,
   run: (id: string) => `runs:${keySegment(id)}`,
@@ -98,4 +104,6 @@ export const channels = {
   instance: (id: string) => `instance:${keySegment(id)}`,
   /** Ids of deleted responses: every process drops them from its record cache. */
   responsesDeleted: () => "responses:deleted",
+  /** Conversation logs an item left (deleted, taken back) or that were deleted: every process drops its cached copy. */
+  conversationsChanged: () => "conversations:changed",
 } as const;

@@ -5,6 +5,7 @@ import { expired, isObject, storageTtl, unreadable } from "./records.ts";
 import { channels, indexes, keys } from "./keys.ts";
 import { RecordCache } from "./record-cache.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";
+import type { ItemIndex } from "./item-index.ts";
 
 /** The statuses a stored response can have: the Responses API's. */
 export type ResponseRecordStatus = "queued" | "in_progress" | "completed" | "incomplete" | "failed" | "cancelled";
@@ -37,11 +38,13 @@ export interface StoredResponse {
   response: ResponseRecord;
   /** This turn's new input, protocol items with ids (what `input_items` lists). */
   input: Item[];
-  /** The response this one continues (by `previous_response_id` or a `conversation`), if any. */
+  /** The response this one continues (by `previous_response_id`), if any. */
   parentId: string | null;
   sessionId: string;
-  /** The conversation name this turn advanced, so deleting it can unlink the name. */
+  /** The conversation this turn added its items to (they are indexed there, not here). */
   conversation?: string;
+  /** The conversation's log length before this turn: its history is that conversation's items up to there. */
+  conversationAt?: number;
   /** The `X-Request-Id` of the request that created it, to find its log line. */
   requestId?: string;
   /** The process running it, while a background response runs: where a cancel is sent. */
@@ -53,6 +56,10 @@ export interface StoredResponse {
 export interface ResponseStoreOptions {
   coordination: StorageCoordination;
   retention: RetentionPolicy;
+  /** Where each stored item lives, for `item_reference`: a finished response's items point at it. */
+  items: ItemIndex;
+  /** A conversation's items up to a position (a conversation turn's history); null when the conversation is gone. */
+  conversationItems?: (conversationId: string, through: number) => Promise<Item[] | null>;
   /** Finished records kept in process for chain walks. @default 10_000 */
   cacheEntries?: number;
   now?: () => number;
@@ -72,18 +79,32 @@ const isFinal = (record: StoredResponse) => record.response.status !== "queued" 
  * every process drops the record from its cache.
  */
 export function createResponseStore(storage: Storage, options: ResponseStoreOptions) {
-  const { coordination } = options;
+  const { coordination, items: itemIndex } = options;
   const now = options.now ?? Date.now;
   // Cached by storage key, which is what an eviction names.
   const cache = new RecordCache<StoredResponse>(options.cacheEntries ?? 10_000);
   const forget = (key: string) => coordination.publish(channels.responsesDeleted(), key);
-  const retention = createRetention(coordination, indexes.responses, options.retention, async (evicted) => {
-    for (const key of evicted) {
-      await storage.removeItem(key);
-      cache.delete(key);
-      // Every process drops it too: a chain must read the same (broken) way on all of them.
-      await forget(key);
+  /** The item index entries a record wrote (a conversation turn's items are indexed by the conversation). */
+  const indexed = (record: StoredResponse) => (record.conversation || !isFinal(record) ? [] : [...record.input, ...record.response.output]);
+  /** Deletes the response stored at `key`, with its item index entries; false when nothing was there. */
+  const removeAt = async (key: string): Promise<boolean> => {
+    const value = await storage.getItem(key);
+    if (value === null) return false;
+    if (isStoredResponse(value)) {
+      const id = value.response.id;
+      await itemIndex.forget(
+        indexed(value).flatMap((item) => item.id ?? []),
+        (location) => "response" in location && location.response === id,
+      );
     }
+    await storage.removeItem(key);
+    cache.delete(key);
+    // Every process drops it too: a chain must read the same (broken) way on all of them.
+    await forget(key);
+    return true;
+  };
+  const retention = createRetention(coordination, indexes.responses, options.retention, async (evicted) => {
+    for (const key of evicted) await removeAt(key);
   });
   const live = (record: StoredResponse) => !expired(record, now());
 
@@ -108,25 +129,28 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
       const { ttlMs } = options.retention;
       const stored: StoredResponse = { ...record, expiresAt: now() + ttlMs };
       const key = keys.response(record.response.id);
-      await retention.written(key, stored.expiresAt!, storage.setItem(key, stored, storageTtl(ttlMs)));
+      const id = record.response.id;
+      // The items are findable by id as soon as the response is acknowledged: indexed in the same step.
+      const indexing = itemIndex.write(indexed(stored), () => ({ response: id }), ttlMs);
+      await retention.written(key, stored.expiresAt!, Promise.all([storage.setItem(key, stored, storageTtl(ttlMs)), indexing]));
       if (isFinal(stored)) cache.set(key, stored);
       else cache.delete(key);
     },
     async remove(id: string): Promise<boolean> {
       const key = keys.response(id);
-      if (!(await storage.hasItem(key))) return false;
-      await storage.removeItem(key);
-      cache.delete(key);
-      await Promise.all([retention.removed(key), forget(key)]);
+      if (!(await removeAt(key))) return false;
+      await retention.removed(key);
       return true;
     },
+    removeAt,
     /**
-     * Everything the chain ending at `id` said, oldest first: each turn's input then its output. The
+     * Everything the chain ending at `id` said, oldest first: each turn's input then its output, after
+     * (when the chain starts with a conversation's turn) the conversation's items that turn saw. The
      * record itself comes back too (its instructions and session carry forward). Null when `id` is unknown.
      *
      * @throws {HermesError} 404 `previous_response_not_found` naming the missing ancestor when the chain
-     * is broken (an ancestor was deleted, expired or evicted): a model must never get a shorter history
-     * than the client built without a word. Every process reads a broken chain the same way, since
+     * is broken (an ancestor, or the conversation it started in, was deleted, expired or evicted): a
+     * model must never get a shorter history than the client built without a word. Every process reads a broken chain the same way, since
      * deletions and evictions are broadcast to their caches.
      */
     async history(id: string): Promise<{ items: Item[]; record: StoredResponse } | null> {
@@ -140,11 +164,23 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
         parent = ancestor.parentId;
       }
       const items: Item[] = [];
+      const root = turns.at(-1)!;
+      if (root.conversation && root.conversationAt && options.conversationItems) {
+        const before = await options.conversationItems(root.conversation, root.conversationAt);
+        if (!before) throw brokenChain(id, root.response.id, `its conversation '${root.conversation}' was deleted or has expired`);
+        items.push(...before);
+      }
       for (let i = turns.length - 1; i >= 0; i--) {
         const turn = turns[i]!;
         items.push(...turn.input, ...turn.response.output);
       }
       return { items, record };
+    },
+    /** An item of a stored response's input or output, by id (what the item index points at). Null when either is gone. */
+    async item(responseId: string, itemId: string): Promise<Item | null> {
+      const record = cached(responseId) ?? (await get(responseId));
+      if (!record) return null;
+      return record.input.find((item) => item.id === itemId) ?? record.response.output.find((item) => item.id === itemId) ?? null;
     },
     /** Drops responses deleted or evicted by any process from this one's cache; resolves with the unsubscriber. */
     listen(): Promise<() => Promise<void>> {
@@ -156,9 +192,9 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
 
 export type ResponseStore = ReturnType<typeof createResponseStore>;
 
-function brokenChain(id: string, missing: string): HermesError {
+function brokenChain(id: string, missing: string, why = `its earlier response '${missing}' was deleted or has expired`): HermesError {
   return new HermesError(
-    `The conversation behind '${id}' is incomplete: its earlier response '${missing}' was deleted or has expired, so its history cannot be rebuilt. Start a new conversation, or send the history with the request.`,
+    `The conversation behind '${id}' is incomplete: ${why}, so its history cannot be rebuilt. Start a new conversation, or send the history with the request.`,
     { status: 404, code: "previous_response_not_found", param: "previous_response_id" },
   );
 }

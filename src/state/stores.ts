@@ -3,6 +3,7 @@ import type { HermesConfig } from "../config/schema.ts";
 import type { StorageCoordination } from "../plugin-api/index.ts";
 import { createConversationStore } from "./conversations.ts";
 import { createIdempotencyStore } from "./idempotency.ts";
+import { createItemIndex } from "./item-index.ts";
 import { indexes, keys } from "./keys.ts";
 import { isObject } from "./records.ts";
 import { createResponseStore } from "./responses.ts";
@@ -22,10 +23,23 @@ export function createStores(
   options: { markUnfinished?: boolean; settleLater?: (label: string, task: () => Promise<void>) => void } = {},
 ) {
   const { retention } = config;
-  const responses = createResponseStore(storage, { coordination, retention: retention.responses });
+  const items = createItemIndex(storage);
+  const conversations = createConversationStore(storage, {
+    coordination,
+    retention: retention.conversations,
+    items,
+    settleLater: options.settleLater,
+    // Called on a turn, once `responses` exists.
+    legacyChain: async (responseId) => {
+      const chain = await responses.history(responseId);
+      return chain && { items: chain.items, sessionId: chain.record.sessionId };
+    },
+  });
+  const responses = createResponseStore(storage, { coordination, retention: retention.responses, items, conversationItems: conversations.itemsThrough });
   return {
+    items,
     responses,
-    conversations: createConversationStore(storage, { coordination, retention: retention.conversations }),
+    conversations,
     sessions: createSessionStore(storage, { coordination, retention: retention.sessions, responses }),
     idempotency: createIdempotencyStore(storage, { coordination, retention: retention.idempotency, settleLater: options.settleLater }),
     runs: createRunStore(storage, { coordination, retentionMs: config.agent.runRetentionMs, maxEntries: retention.runs.maxEntries }),
@@ -74,6 +88,8 @@ export async function rebuildIndexes(storage: Storage, coordination: StorageCoor
     for (const key of evicted) {
       if (target.index === indexes.runs) await stores.runs.removeAt(key);
       else if (target.index === indexes.sessions) await stores.sessions.removeAt(key);
+      else if (target.index === indexes.responses) await stores.responses.removeAt(key);
+      else if (target.index === indexes.conversations) await stores.conversations.removeAt(key);
       else await storage.removeItem(key);
     }
   }

@@ -42,6 +42,17 @@ export const postRoutes: FuzzRoute[] = [
     },
   },
   { path: "/v1/runs", valid: { input: "hi", instructions: "i", session_id: "s", model: "m" } },
+  {
+    path: "/v1/conversations",
+    valid: {
+      metadata: { k: "v" },
+      items: [
+        { type: "message", role: "user", content: [{ type: "input_text", text: "hi" }] },
+        { type: "function_call", call_id: "c", name: "f", arguments: "{}" },
+        { type: "function_call_output", call_id: "c", output: "o" },
+      ],
+    },
+  },
 ];
 
 /** Paths that take an id from the client: every one must answer 2xx/4xx whatever the id holds. */
@@ -52,6 +63,11 @@ export const idPaths = [
   (id: string) => ["POST", `/v1/responses/${id}/cancel`],
   (id: string) => ["GET", `/v1/runs/${id}`],
   (id: string) => ["POST", `/v1/runs/${id}/stop`],
+  (id: string) => ["GET", `/v1/conversations/${id}`],
+  (id: string) => ["DELETE", `/v1/conversations/${id}`],
+  (id: string) => ["GET", `/v1/conversations/${id}/items?limit=5&order=asc`],
+  (id: string) => ["GET", `/v1/conversations/${id}/items/${id}`],
+  (id: string) => ["DELETE", `/v1/conversations/${id}/items/${id}`],
 ] as const;
 
 const hostile = fc.constantFrom("..", "../..", "a:b", "a/b", "%2e%2e", "resp_x/../../etc", "\u202e", "💥", "a\\b", "*", ":", "", "\ud800", "a\udfffb");

@@ -49,16 +49,27 @@ describeStorages("storage matrix", (target) => {
     expect((await proxy.client.responses.inputItems.list(second.id)).data).toHaveLength(1);
   });
 
-  it("advances a conversation name, and a deleted head unlinks it", async () => {
+  it("adds turns to a conversation name; a deleted response leaves them, a deleted item goes; an item_reference finds any stored item", async () => {
     const conversation = `matrix-${target.name}`;
+    const texts = (index: number) => upstream.requests[index]?.body.messages.map((m: { content: string }) => m.content);
     upstream.enqueue({ text: "one back" }, { text: "two back" });
     await post("/v1/responses", { input: "one", conversation });
-    const second = (await (await post("/v1/responses", { input: "two", conversation })).json()) as { id: string };
-    expect(upstream.requests[1]?.body.messages.map((m: { content: string }) => m.content)).toEqual(["one", "one back", "two"]);
+    const second = (await (await post("/v1/responses", { input: "two", conversation })).json()) as { id: string; conversation: { id: string }; output: { id: string }[] };
+    expect(second.conversation).toEqual({ id: conversation });
+    expect(texts(1)).toEqual(["one", "one back", "two"]);
+    // The conversation owns its items: deleting a response does not take them out of it.
     expect((await fetch(`${proxy.url}/v1/responses/${second.id}`, { method: "DELETE", headers })).status).toBe(200);
-    upstream.enqueue({ text: "fresh" });
+    const items = await proxy.client.conversations.items.list(conversation, { order: "asc" });
+    expect(items.data.map((item) => item.type === "message" && item.content.map((part) => ("text" in part ? part.text : "")).join(""))).toEqual(["one", "one back", "two", "two back"]);
+    await proxy.client.conversations.items.delete(items.data[1]!.id!, { conversation_id: conversation });
+    upstream.enqueue({ text: "three back" });
     await post("/v1/responses", { input: "three", conversation });
-    expect(upstream.requests[2]?.body.messages.map((m: { content: string }) => m.content)).toEqual(["three"]);
+    expect(texts(2)).toEqual(["one", "two", "two back", "three"]);
+    // A conversation's item is referenced from a turn that names neither it nor a previous response.
+    upstream.enqueue({ text: "quoted" });
+    const quoted = await post("/v1/responses", { input: [{ type: "item_reference", id: items.data[3]!.id }, { role: "user", content: "again" }] });
+    expect(quoted.status).toBe(200);
+    expect(texts(3)).toEqual(["two back", "again"]);
   });
 
   it("round-trips a client function tool through the stored chain", async () => {

@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { hermesConfigSchema } from "../../src/config/schema.ts";
+import { createItemIndex } from "../../src/state/item-index.ts";
 import type { Item } from "../../src/protocol/index.ts";
 import { type OpenStorage, openStorage } from "../../src/state/open-storage.ts";
 import { createResponseStore, type ResponseStore } from "../../src/state/responses.ts";
@@ -36,7 +37,7 @@ describeStorages("chain lookup", (target) => {
 
   beforeAll(async () => {
     opened = await openStorage(await storageFromSpec(target.spec()));
-    responses = createResponseStore(opened.storage, { coordination: opened.coordination, retention: config.retention.responses });
+    responses = createResponseStore(opened.storage, { coordination: opened.coordination, retention: config.retention.responses, items: createItemIndex(opened.storage) });
     for (let turn = 1; turn <= turns; turn++) {
       const id = `resp_turn${turn}`;
       const item = (role: "user" | "assistant"): Item =>
@@ -61,7 +62,7 @@ describeStorages("chain lookup", (target) => {
     expect(chain?.items).toHaveLength(2 * turns);
     expect(reads).toHaveBeenCalledTimes(1);
 
-    const cold = createResponseStore(opened.storage, { coordination: opened.coordination, retention: config.retention.responses });
+    const cold = createResponseStore(opened.storage, { coordination: opened.coordination, retention: config.retention.responses, items: createItemIndex(opened.storage) });
     reads.mockClear();
     const start = performance.now();
     await cold.history(ids[turns - 1]!);

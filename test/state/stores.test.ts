@@ -57,6 +57,9 @@ describeStorages("every store", (target) => {
     for (let index = 1; index <= 5; index++) await env.stores.responses.save(turn(`e${index}`, null, String(index)));
     await expect.poll(async () => Promise.all(["e1", "e2"].map((id) => env.opened.storage.hasItem(keys.response(id))))).toEqual([false, false]);
     expect(await env.stores.responses.get("e5")).not.toBeNull();
+    // Their items went from the item index with them; the kept ones are still found.
+    await expect.poll(async () => Promise.all(["e1-in", "e2-out"].map((id) => env.stores.items.get(id)))).toEqual([null, null]);
+    expect(await env.stores.items.get("e5-out")).toEqual({ response: "e5" });
     expect(listed).not.toHaveBeenCalled();
   });
 
@@ -66,25 +69,108 @@ describeStorages("every store", (target) => {
     expect(await env.stores.sessions.get("s1", Date.now() + 500)).toBeNull();
   });
 
-  it("conversations: one turn at a time holds a name; the loser gets 409 conversation_conflict", async () => {
-    const conversations = createConversationStore(env.opened.storage, { coordination: env.opened.coordination, retention: config.retention.conversations, leaseMs: 300 });
-    const first = await conversations.claim("chat", "resp_a");
-    expect(first.previous).toBeNull();
-    await expect(conversations.claim("chat", "resp_b")).rejects.toMatchObject({ status: 409, code: "conversation_conflict", headers: { "retry-after": "1" } });
-    expect(await first.finish("resp_a")).toBe(true);
-    expect(await conversations.latest("chat")).toBe("resp_a");
-    const second = await conversations.claim("chat", "resp_b");
-    expect(second.previous).toBe("resp_a");
+  it("conversations: one turn at a time; the loser gets 409 conversation_conflict; a finished turn's items are appended", async () => {
+    const conversations = createConversationStore(env.opened.storage, {
+      coordination: env.opened.coordination,
+      retention: config.retention.conversations,
+      items: env.stores.items,
+      leaseMs: 300,
+    });
+    const sessionId = () => "sess_c";
+    await expect(conversations.claim("conv_unknown", "resp_a", { create: false, sessionId })).rejects.toMatchObject({ status: 404, code: "conversation_not_found", param: "conversation" });
+    const first = await conversations.claim("chat", "resp_a", { create: true, sessionId });
+    expect(first.items).toEqual([]);
+    await expect(conversations.claim("chat", "resp_b", { create: true, sessionId })).rejects.toMatchObject({ status: 409, code: "conversation_conflict", headers: { "retry-after": "1" } });
+    expect(await first.finish({ response: "resp_a", items: [message("a-in", "one"), message("a-out", "answer")] })).toBe(true);
+    const second = await conversations.claim("chat", "resp_b", { create: true, sessionId });
+    expect(second.items.map((item) => item.id)).toEqual(["a-in", "a-out"]);
     expect(await second.finish(null)).toBe(true);
-    expect(await conversations.latest("chat")).toBe("resp_a");
-    // A holder that died (its lease no longer renewed) loses the name once the lease has run out.
-    const expiresAt = Date.now() + 60_000;
-    await env.opened.coordination.update(keys.conversation("other"), () => ({ responseId: "resp_old", lease: { turn: "resp_dead", until: Date.now() - 1 }, expiresAt }));
-    const taken = await conversations.claim("other", "resp_y");
-    expect(taken.previous).toBe("resp_old");
-    expect(await taken.finish("resp_y")).toBe(true);
-    await conversations.unlink("chat", "resp_a");
-    expect(await conversations.latest("chat")).toBeNull();
+    expect((await conversations.items("chat")).map((entry) => [entry.position, entry.item.id])).toEqual([[1, "a-in"], [2, "a-out"]]);
+    expect(await env.stores.items.get("a-out")).toEqual({ conversation: "chat", position: 2 });
+
+    // A holder that died (its lease no longer renewed) loses the conversation once the lease has run
+    // out: another turn takes it. The first one's late items are then taken back; items added
+    // meanwhile by others stay.
+    const dead = await conversations.claim("chat", "resp_dead", { create: true, sessionId });
+    const key = keys.conversation("chat");
+    await env.opened.coordination.update<Record<string, unknown>>(key, (current) => ({ ...current, lease: { turn: "resp_dead", until: Date.now() - 1 } }));
+    const taken = await conversations.claim("chat", "resp_y", { create: true, sessionId });
+    await conversations.add("chat", [message("added", "meanwhile")]);
+    expect(await dead.finish({ response: "resp_dead", items: [message("late", "too late")] })).toBe(false);
+    expect(await taken.finish({ response: "resp_y", items: [message("y-in", "yes")] })).toBe(true);
+    expect((await conversations.items("chat")).map((entry) => entry.item.id)).toEqual(["a-in", "a-out", "added", "y-in"]);
+    expect(await env.stores.items.get("late")).toBeNull();
+
+    // undo: a turn whose reply was lost takes back exactly its own items.
+    const lost = await conversations.claim("chat", "resp_lost", { create: true, sessionId });
+    expect(await lost.finish({ response: "resp_lost", items: [message("lost-in", "x")] })).toBe(true);
+    await lost.undo("resp_lost");
+    expect((await conversations.items("chat")).map((entry) => entry.item.id)).toEqual(["a-in", "a-out", "added", "y-in"]);
+
+    // Items by id, deleted one by one, and the whole conversation with its index entries.
+    expect((await conversations.item("chat", "a-out"))?.item).toEqual(message("a-out", "answer"));
+    expect(await conversations.removeItem("chat", "a-out")).toBe(true);
+    expect(await conversations.removeItem("chat", "a-out")).toBe(false);
+    expect(await env.stores.items.get("a-out")).toBeNull();
+    expect(await conversations.remove("chat")).toBe(true);
+    expect(await conversations.get("chat")).toBeNull();
+    expect(await env.stores.items.get("a-in")).toBeNull();
+    expect(await env.opened.storage.getKeys("conversation-items:")).toEqual([]);
+  });
+
+  it("conversations: a turn reads only what was appended since this process last read the log; a deletion elsewhere is seen", async () => {
+    const sessionId = () => "sess_l";
+    const { conversations } = env.stores;
+    // Another store on the same storage and coordination stands for another process.
+    const other = createConversationStore(env.opened.storage, { coordination: env.opened.coordination, retention: config.retention.conversations, items: env.stores.items });
+    const unlisten = await Promise.all([conversations.listen(), other.listen()]);
+    onTestFinished(() => Promise.all(unlisten.map((stop) => stop())).then(() => undefined));
+    await conversations.create({ id: "conv_long", createdAt: 1, metadata: {}, sessionId: "s" }, Array.from({ length: 450 }, (_, n) => message(`m${n}`, `item ${n}`)));
+    expect((await (await conversations.claim("conv_long", "resp_1", { create: false, sessionId })).finish(null))).toBe(true);
+    const bulkReads = vi.spyOn(env.opened.storage, "getItems");
+    const second = await conversations.claim("conv_long", "resp_2", { create: false, sessionId });
+    expect(second.items).toHaveLength(450);
+    expect(bulkReads).not.toHaveBeenCalled();
+    expect(await second.finish({ response: "resp_2", items: [message("new", "appended")] })).toBe(true);
+    const third = await conversations.claim("conv_long", "resp_3", { create: false, sessionId });
+    expect(third.items.at(-1)?.id).toBe("new");
+    expect(bulkReads).toHaveBeenCalledTimes(0);
+    await third.finish(null);
+    // Deleted by the other process: this one's cached log is dropped when it hears of it.
+    expect(await other.removeItem("conv_long", "m7")).toBe(true);
+    await expect.poll(async () => (await conversations.items("conv_long")).some((entry) => entry.item.id === "m7")).toBe(false);
+    expect(await conversations.items("conv_long")).toHaveLength(450);
+  });
+
+  it("conversations: a name an earlier version stored (a pointer to its latest response) continues from that chain", async () => {
+    await env.stores.responses.save({ ...turn("old1", null, "one"), sessionId: "sess_old" });
+    await env.stores.responses.save({ ...turn("old2", "old1", "two"), sessionId: "sess_old" });
+    const logs = captureLogs();
+    onTestFinished(logs.restore);
+    await env.opened.coordination.update(keys.conversation("legacy"), () => ({ responseId: "old2", expiresAt: Date.now() + 60_000 }));
+    expect(await env.stores.conversations.get("legacy")).toBeNull();
+    const claim = await env.stores.conversations.claim("legacy", "resp_new", { create: true, sessionId: () => "sess_fresh" });
+    expect(claim.items.map((item) => item.id)).toEqual(["old1-in", "old1-out", "old2-in", "old2-out"]);
+    expect(claim.conversation).toMatchObject({ id: "legacy", sessionId: "sess_old", metadata: {} });
+    expect(await claim.finish({ response: "resp_new", items: [message("new-in", "three")] })).toBe(true);
+    expect((await env.stores.conversations.items("legacy")).map((entry) => entry.item.id)).toEqual(["old1-in", "old1-out", "old2-in", "old2-out", "new-in"]);
+    // Once: the next turn reads the conversation, not the chain again.
+    const next = await env.stores.conversations.claim("legacy", "resp_next", { create: true, sessionId: () => "sess_fresh" });
+    expect(next.items).toHaveLength(5);
+    await next.finish(null);
+    expect(logs.lines().filter((line) => line.includes("unreadable"))).toEqual([]);
+  });
+
+  it("the item index: a finished response's items are found by id, and forgotten with it", async () => {
+    await env.stores.responses.save(turn("ri1", null, "indexed"));
+    expect(await env.stores.items.get("ri1-in")).toEqual({ response: "ri1" });
+    expect(await env.stores.responses.item("ri1", "ri1-out")).toMatchObject({ id: "ri1-out" });
+    // An id a later conversation reused keeps pointing there when the response goes.
+    const { conversation } = await env.stores.conversations.create({ id: "conv_idx", createdAt: 1, metadata: {}, sessionId: "s" }, [message("ri1-out", "copied")]);
+    expect(conversation.id).toBe("conv_idx");
+    expect(await env.stores.responses.remove("ri1")).toBe(true);
+    expect(await env.stores.items.get("ri1-in")).toBeNull();
+    expect(await env.stores.items.get("ri1-out")).toEqual({ conversation: "conv_idx", position: 1 });
   });
 
   it("idempotency: computes once, replays, refuses another body, and a second process waits its turn", async () => {

@@ -2,8 +2,10 @@ import { truncateHistory } from "../../agent/truncate.ts";
 import { HermesError, type Item } from "../../protocol/index.ts";
 import { randomId } from "../../utils/index.ts";
 import type { ConversationClaim } from "../../state/conversations.ts";
-import type { DecodedResponsesRequest, ItemReference } from "../../wire/responses/index.ts";
+import type { DecodedResponsesRequest } from "../../wire/responses/index.ts";
 import type { RuntimeContext } from "../context.ts";
+import { isConversationId } from "../conversations.ts";
+import { resolveReferences } from "../stored-items.ts";
 
 export interface Turn {
   /** The whole history sent upstream. */
@@ -14,14 +16,15 @@ export interface Turn {
   newItems: Item[];
   parentId: string | null;
   sessionId: string;
-  /** The hold on the `conversation` name, when the turn advances one; released by the saver. */
+  /** The hold on the `conversation`, when the turn adds to one; its items are added and it is released by the saver. */
   claim: ConversationClaim | undefined;
 }
 
 /**
  * Prior turns, the new input with its references resolved, instructions carried forward, truncation.
- * A `conversation` turn first claims the name (409 `conversation_conflict` while another turn holds
- * it) and continues from the response the name pointed at when claimed.
+ * A `conversation` turn first claims the conversation (409 `conversation_conflict` while another turn
+ * holds it) and continues from its items as they were when claimed. A `conversation` that is not a
+ * `conv_` id is a name: created on its first turn (404 `conversation_not_found` for an unknown `conv_` id).
  */
 export async function resolveTurn(
   context: RuntimeContext,
@@ -35,21 +38,28 @@ export async function resolveTurn(
   let parentId: string | null = null;
   let sessionId: string | undefined;
   let claim: ConversationClaim | undefined;
-  if (!request.history && request.conversation) claim = await context.conversations.claim(request.conversation, responseId);
+  if (!request.history && request.conversation)
+    claim = await context.conversations.claim(request.conversation, responseId, {
+      create: !isConversationId(request.conversation),
+      sessionId: () => randomId("sess_"),
+    });
   try {
-    const from = request.history ? null : (settings.previous_response_id ?? claim?.previous ?? null);
-    if (from) {
+    const from = request.history ? null : settings.previous_response_id;
+    if (claim) {
+      prior = [...claim.items];
+      sessionId = claim.conversation.sessionId;
+    } else if (from) {
       const chain = await context.responses.history(from);
       if (chain) {
         prior = chain.items;
         parentId = from;
         sessionId = chain.record.sessionId;
         settings.instructions ??= chain.record.response.settings.instructions ?? null;
-      } else if (settings.previous_response_id) {
+      } else {
         throw new HermesError(`Previous response not found: ${from}`, { status: 404, code: "previous_response_not_found", param: "previous_response_id" });
       }
     }
-    const newItems = request.input.map((item) => resolveReference(item, prior));
+    const newItems = await resolveReferences(context, request.input, prior);
     const all = [...prior, ...newItems];
     return {
       items: settings.truncation === "auto" ? truncateHistory(all, contextTokens) : all,
@@ -63,11 +73,4 @@ export async function resolveTurn(
     await claim?.finish(null);
     throw error;
   }
-}
-
-function resolveReference(item: Item | ItemReference, prior: readonly Item[]): Item {
-  if (item.type !== "item_reference") return item;
-  const found = prior.find((candidate) => candidate.id === item.id);
-  if (!found) throw new HermesError(`Item not found: ${item.id}`, { status: 400, code: "item_not_found", param: "input" });
-  return found;
 }

@@ -15,11 +15,12 @@ export interface TurnSaver {
    */
   progress(response: ResponseObject): Promise<void>;
   /**
-   * Stores the final response and moves the conversation name to it (completed or incomplete only).
-   * Once. Rejects — and the turn must then not be acknowledged — with 503 `storage_unavailable` when
-   * the response or the conversation name could not be written, or 409 `conversation_conflict` when
-   * the turn lost its hold on the name meanwhile. A response that may have been stored in part is then
-   * overwritten, as soon as the storage takes it, by a `failed` record saying why.
+   * Stores the final response and adds its input and output items to its conversation (completed or
+   * incomplete only). Once. Rejects — and the turn must then not be acknowledged — with 503
+   * `storage_unavailable` when the response or the conversation's items could not be written, or 409
+   * `conversation_conflict` when the turn lost its hold on the conversation meanwhile. A response that
+   * may have been stored in part is then overwritten, as soon as the storage takes it, by a `failed`
+   * record saying why.
    */
   final(response: ResponseObject): Promise<void>;
   /** The turn ends without a response worth keeping (it failed before answering): lets the conversation go. */
@@ -39,16 +40,16 @@ export interface TurnSaverOptions {
 
 /**
  * Stores a turn's snapshots one after another (a late in-progress write never lands over the final
- * one), then the final response, and only then releases the conversation name — so a client that
- * reads the terminal event and chains at once always finds the stored turn, and a turn the storage
- * could not take is never reported as done.
+ * one), then the final response, then its items in its conversation, and only then releases the
+ * conversation — so a client that reads the terminal event and continues at once always finds the
+ * stored turn, and a turn the storage could not take is never reported as done.
  */
 export function createTurnSaver(responses: ResponseStore, turn: Turn, options: TurnSaverOptions): TurnSaver {
   let saving: Promise<void> = Promise.resolve();
   let finished: Promise<void> | undefined;
   const record = (response: ResponseObject, compact: CompactResponse): StoredResponse => {
     const stored: StoredResponse = { response: compact, input: turn.newItems, parentId: turn.parentId, sessionId: turn.sessionId };
-    if (options.conversation) stored.conversation = options.conversation;
+    if (turn.claim) Object.assign(stored, { conversation: turn.claim.conversation.id, conversationAt: turn.claim.length });
     if (options.requestId) stored.requestId = options.requestId;
     if (options.owner && (response.status === "queued" || response.status === "in_progress")) stored.owner = options.owner;
     return stored;
@@ -82,7 +83,7 @@ export function createTurnSaver(responses: ResponseStore, turn: Turn, options: T
   };
   /** The session now follows this response's chain: one metadata update, its history stays in the response store. */
   const recordSession = async (compact: CompactResponse) => {
-    const chain = [...(turn.parentId ? turn.prior : []), ...turn.newItems, ...compact.output];
+    const chain = [...(turn.parentId || turn.claim ? turn.prior : []), ...turn.newItems, ...compact.output];
     await options.sessions
       ?.recordTurn(turn.sessionId, { source: "responses", model: compact.model, usage: compact.usage, messages: { head: compact.id, chain } })
       // Bookkeeping for `/api/sessions`: the chain itself is stored, and `previous_response_id` reads it.
@@ -111,21 +112,25 @@ export function createTurnSaver(responses: ResponseStore, turn: Turn, options: T
       throw HermesError.is(error) ? error : storageUnavailable(error);
     }
     if (!advance) return release();
-    // Before the name moves: the next turn on it records its session after this one.
+    // Before the conversation is released: the next turn on it records its session after this one.
     await recordSession(compact);
     if (!turn.claim) return;
     let kept: boolean;
     const claim = turn.claim;
     try {
-      kept = await claim.finish(response.id);
+      kept = await claim.finish({ response: response.id, items: [...turn.newItems, ...compact.output] });
     } catch (error) {
-      // The name may have moved all the same (a reply lost, not the write): moved back first.
-      settleAsFailed(response, () => claim.undo(response.id));
+      // The items may have been added all the same (a reply lost, not the write): taken back first,
+      // then the conversation is let go (not held until its lease lapses).
+      settleAsFailed(response, async () => {
+        await claim.undo(response.id);
+        await claim.finish(null);
+      });
       throw HermesError.is(error) ? error : storageUnavailable(error);
     }
     if (!kept) {
       settleAsFailed(response);
-      throw new HermesError(`The turn lost its hold on conversation "${options.conversation}" before it was stored; it was not added. Retry it`, {
+      throw new HermesError(`The turn lost its hold on conversation "${options.conversation}" before it was stored; its items were not added. Retry it`, {
         status: 409,
         code: "conversation_conflict",
         param: "conversation",

@@ -16,6 +16,10 @@ const knownEndpoints: readonly { name: string; method: string; path: string }[] 
   { name: "response", method: "GET", path: "/v1/responses/:id" },
   { name: "response_delete", method: "DELETE", path: "/v1/responses/:id" },
   { name: "response_input_items", method: "GET", path: "/v1/responses/:id/input_items" },
+  { name: "conversations", method: "POST", path: "/v1/conversations" },
+  { name: "conversation", method: "GET", path: "/v1/conversations/:conversation_id" },
+  { name: "conversation_items", method: "GET", path: "/v1/conversations/:conversation_id/items" },
+  { name: "conversation_item", method: "GET", path: "/v1/conversations/:conversation_id/items/:item_id" },
   { name: "runs", method: "POST", path: "/v1/runs" },
   { name: "run_status", method: "GET", path: "/v1/runs/:id" },
   { name: "run_events", method: "GET", path: "/v1/runs/:id/events" },
@@ -50,7 +54,7 @@ function describeCapabilities(context: ServerContext, routes: ServedRoutes) {
   const serves = (method: string, path: string) => routes[path]?.[method] !== undefined;
   const endpoints: Record<string, { method: string; path: string }> = {};
   for (const endpoint of knownEndpoints)
-    if (serves(endpoint.method, endpoint.path)) endpoints[endpoint.name] = { method: endpoint.method, path: endpoint.path.replace(":id", "{id}") };
+    if (serves(endpoint.method, endpoint.path)) endpoints[endpoint.name] = { method: endpoint.method, path: endpoint.path.replace(/:(\w+)/g, "{$1}") };
   const runs = serves("POST", "/v1/runs");
   const serverTools = registry.tools.size > 0;
   return {
@@ -70,6 +74,7 @@ function describeCapabilities(context: ServerContext, routes: ServedRoutes) {
       chat_completions_streaming: serves("POST", "/v1/chat/completions"),
       responses_api: serves("POST", "/v1/responses"),
       responses_streaming: serves("POST", "/v1/responses"),
+      conversations_api: serves("POST", "/v1/conversations"),
       run_submission: runs,
       run_status: serves("GET", "/v1/runs/:id"),
       run_events_sse: serves("GET", "/v1/runs/:id/events"),

@@ -8,6 +8,8 @@ import { type ResponsesRequest, responsesRequestSchema } from "./schema.ts";
 export interface ResponseSettings {
   instructions: string | null;
   previous_response_id: string | null;
+  /** The conversation the turn's items were added to. */
+  conversation: { id: string } | null;
   store: boolean;
   background: boolean;
   metadata: Record<string, string>;
@@ -27,6 +29,7 @@ export interface ResponseSettings {
 export const defaultSettings: ResponseSettings = {
   instructions: null,
   previous_response_id: null,
+  conversation: null,
   store: true,
   background: false,
   metadata: {},
@@ -47,7 +50,7 @@ export interface DecodedResponsesRequest {
   stream: boolean;
   /** This turn's new input, oldest first; references still to be resolved against the history. */
   input: (Item | ItemReference)[];
-  /** The `conversation` name to chain from and advance. */
+  /** The `conversation` (a `conv_` id, or a name) whose items are the history and that the turn adds to. */
   conversation: string | undefined;
   /** The `conversation_history` extension: explicit prior turns, taking precedence over any chain. */
   history: Item[] | undefined;
@@ -76,6 +79,7 @@ export function decodeResponsesRequest(body: unknown, newId: NewId): DecodedResp
       param: "background",
     });
 
+  const conversation = typeof request.conversation === "string" ? request.conversation : request.conversation?.id;
   const input = typeof request.input === "string" ? [{ role: "user" as const, content: request.input }] : request.input;
   const tools = request.tools ?? [];
   const format: TextFormat = request.text?.format
@@ -108,16 +112,20 @@ export function decodeResponsesRequest(body: unknown, newId: NewId): DecodedResp
   if (request.user != null) run.user = request.user;
   if (request.metadata != null) run.metadata = request.metadata;
 
+  const inputItems = inputToItems(input, newId);
+  // `conversation_history` takes precedence: such a turn is not added to the conversation.
+  const history = request.conversation_history?.map((message) => messageToItem(message, newId));
   return {
     model: request.model,
     stream: request.stream === true,
-    input: inputToItems(input, newId),
-    conversation: typeof request.conversation === "string" ? request.conversation : request.conversation?.id,
-    history: request.conversation_history?.map((message) => messageToItem(message, newId)),
+    input: inputItems,
+    conversation,
+    history,
     run,
     settings: {
       instructions: request.instructions ?? null,
       previous_response_id: request.previous_response_id ?? null,
+      conversation: conversation !== undefined && !history ? { id: conversation } : null,
       store,
       background,
       metadata: request.metadata ?? {},

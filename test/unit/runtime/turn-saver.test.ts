@@ -9,8 +9,8 @@ import { defaultSettings, encodeResponse, type ResponseMeta } from "../../../src
 
 /**
  * The saver never reports a turn done that the storage did not take, and afterwards leaves storage
- * agreeing with what the client was told: the record settled as `failed`, a conversation name that
- * may have moved moved back first.
+ * agreeing with what the client was told: the record settled as `failed`, a conversation's items
+ * that may have been added taken back first.
  */
 
 const meta: ResponseMeta = { id: "resp_1", createdAt: 1, model: "m", settings: { ...defaultSettings } };
@@ -31,8 +31,11 @@ function harness(options: { saveFails?: number; finish?: (responseId: string | n
     },
   } as unknown as ResponseStore;
   const claim: ConversationClaim = {
-    previous: null,
-    finish: async (responseId) => {
+    conversation: { id: "talk", createdAt: 1, metadata: {}, sessionId: "sess_1", expiresAt: Date.now() + 60_000 },
+    items: [],
+    length: 0,
+    finish: async (added) => {
+      const responseId = added?.response ?? null;
       calls.push(`finish ${responseId}`);
       return options.finish ? options.finish(responseId) : true;
     },
@@ -45,7 +48,7 @@ function harness(options: { saveFails?: number; finish?: (responseId: string | n
 }
 
 describe("the turn saver", () => {
-  it("rejects with 503 when the final response cannot be stored, lets the name go, and settles the record as failed later", async () => {
+  it("rejects with 503 when the final response cannot be stored, lets the conversation go, and settles the record as failed later", async () => {
     const { saver, saved, calls, later } = harness({ saveFails: 1 });
     await expect(saver.final(completed)).rejects.toMatchObject({ status: 503, code: "storage_unavailable" });
     expect(calls).toEqual(["save completed", "finish null"]);
@@ -57,22 +60,22 @@ describe("the turn saver", () => {
     await expect(saver.abandon()).resolves.toBeUndefined();
   });
 
-  it("moves a conversation name back before settling, when moving it failed but may have landed", async () => {
+  it("takes a conversation's items back before settling, when adding them failed but may have landed", async () => {
     const { saver, saved, calls, later } = harness({ finish: async (id) => (id === null ? true : Promise.reject(new Error("Command timed out"))) });
     await expect(saver.final(completed)).rejects.toMatchObject({ status: 503, code: "storage_unavailable" });
     expect(calls).toEqual(["save completed", "finish resp_1"]);
     await later[0]!();
-    expect(calls.slice(2)).toEqual(["undo resp_1", "save failed"]);
+    expect(calls.slice(2)).toEqual(["undo resp_1", "finish null", "save failed"]);
     expect(saved.map((record) => record.response.status)).toEqual(["completed", "failed"]);
   });
 
-  it("rejects with 409 conversation_conflict when the turn lost its lease before the name moved", async () => {
+  it("rejects with 409 conversation_conflict when the turn lost its lease before its items were added", async () => {
     const { saver, later } = harness({ finish: async () => false });
     await expect(saver.final(completed)).rejects.toMatchObject({ status: 409, code: "conversation_conflict", headers: { "retry-after": "1" } });
     expect(later).toHaveLength(1);
   });
 
-  it("stores and moves the name, in that order, when the storage takes both", async () => {
+  it("stores and adds the items to the conversation, in that order, when the storage takes both", async () => {
     const { saver, calls, later } = harness();
     await saver.final(completed);
     expect(calls).toEqual(["save completed", "finish resp_1"]);

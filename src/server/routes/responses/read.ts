@@ -30,13 +30,12 @@ export function createRetrieveResponseHandler(context: ServerContext) {
   };
 }
 
-/** `DELETE /v1/responses/{id}`: removes it and unlinks a conversation name that pointed at it. */
+/** `DELETE /v1/responses/{id}`: removes it (a conversation keeps the items the turn added to it, as on OpenAI). */
 export function createDeleteResponseHandler(context: ServerContext) {
   return async (event: H3Event) => {
     const record = await stored(context, event);
     const id = record.response.id;
     await context.responses.remove(id);
-    if (record.conversation) await context.conversations.unlink(record.conversation, id);
     return { id, object: "response", deleted: true };
   };
 }

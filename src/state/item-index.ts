@@ -1,0 +1,41 @@
+import type { Storage } from "unstorage";
+import type { Item } from "../protocol/index.ts";
+import { keys } from "./keys.ts";
+import { isObject, storageTtl } from "./records.ts";
+
+/** Where a stored item lives: in a stored response (its input or output), or at a position of a conversation. */
+export type ItemLocation = { response: string } | { conversation: string; position: number };
+
+/**
+ * Item id → where the item is stored, one small record per item (`item-index:<id>`), so that an
+ * `item_reference` or a conversation item is found in one read whatever history it belongs to. An
+ * entry is a pointer, never the item: whoever follows it reads the item where it lives and treats a
+ * pointer to something gone as not found. An id written twice (a client reusing an id) points at the
+ * last place that stored it. The stores write entries alongside the records they point at, before the
+ * write is acknowledged, and remove them with those records.
+ */
+export function createItemIndex(storage: Storage) {
+  return {
+    async get(itemId: string): Promise<ItemLocation | null> {
+      const value = await storage.getItem(keys.itemLocation(itemId));
+      return isLocation(value) ? value : null;
+    },
+    /** Points every item's id at `location(item, index)`; `ttlMs` matches the record's, for drivers with native expiry. */
+    async write(items: readonly Item[], location: (item: Item, index: number) => ItemLocation, ttlMs?: number): Promise<void> {
+      const ttl = storageTtl(ttlMs);
+      await Promise.all(items.flatMap((item, index) => (item.id ? [storage.setItem(keys.itemLocation(item.id), location(item, index), ttl)] : [])));
+    },
+    /** Removes the entries of `itemIds` that still point where `at` says (a newer place that reused an id keeps its entry). */
+    async forget(itemIds: readonly string[], at: (location: ItemLocation) => boolean): Promise<void> {
+      if (itemIds.length === 0) return;
+      const found = await storage.getItems(itemIds.map((id) => keys.itemLocation(id)));
+      await Promise.all(found.flatMap(({ key, value }) => (isLocation(value) && at(value) ? [storage.removeItem(key)] : [])));
+    },
+  };
+}
+
+export type ItemIndex = ReturnType<typeof createItemIndex>;
+
+function isLocation(value: unknown): value is ItemLocation {
+  return isObject(value) && (typeof value.response === "string" || (typeof value.conversation === "string" && typeof value.position === "number"));
+}
