@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError } from "./errors.ts";
+import { packageAliases } from "./package-aliases.ts";
 import type { ConfigEnv } from "./overlay.ts";
 import { isPlainObject } from "./overlay.ts";
 
@@ -38,7 +39,7 @@ export async function loadConfigFile(options: LoadConfigFileOptions): Promise<Lo
   try {
     // Imported only when there is a file to load: jiti and its transform cost 5-14 MiB of memory.
     const { createJiti } = await import("jiti");
-    const jiti = createJiti(pathToFileURL(source).href, { moduleCache: false });
+    const jiti = createJiti(pathToFileURL(source).href, { moduleCache: false, alias: packageAliases() });
     module = await jiti.import<Record<string, unknown>>(source);
   } catch (error) {
     throw new ConfigError(`could not load config file ${shown}: ${errorMessage(error)}`, { code: "config_load_failed", cause: error });
