@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { installHint, missingPackage } from "../utils/index.ts";
 import { ConfigError } from "./errors.ts";
 import { packageAliases } from "./package-aliases.ts";
 import type { ConfigEnv } from "./overlay.ts";
@@ -42,7 +43,10 @@ export async function loadConfigFile(options: LoadConfigFileOptions): Promise<Lo
     const jiti = createJiti(pathToFileURL(source).href, { moduleCache: false, alias: packageAliases() });
     module = await jiti.import<Record<string, unknown>>(source);
   } catch (error) {
-    throw new ConfigError(`could not load config file ${shown}: ${errorMessage(error)}`, { code: "config_load_failed", cause: error });
+    // A plugin's package (or one it needs, e.g. @opentelemetry/api for otel) that is not installed.
+    const missing = missingPackage(error);
+    const reason = missing === undefined ? errorMessage(error) : `the ${missing} package is not installed: ${installHint(missing)}`;
+    throw new ConfigError(`could not load config file ${shown}: ${reason}`, { code: "config_load_failed", cause: error });
   }
 
   if (!("default" in module)) {
