@@ -95,7 +95,7 @@ export async function connectRedis(options: ConnectionOptions): Promise<RedisCon
     connected = true;
   } catch (error) {
     client.disconnect();
-    throw new Error(describeError(lastError ?? error));
+    throw new Error(describeError(lastError ?? error), { cause: error });
   }
   return { driver, client };
 }
