@@ -6,7 +6,7 @@ import { defineStorage, type HermesStorage } from "../../sdk/index.ts";
  * runs; the proxy still applies every store's TTL and size bound.
  *
  * @example
- * import memoryStorage from "./plugins/storage-memory/index.ts";
+ * import memoryStorage from "hermes-proxy/plugins/storage-memory";
  * export default defineConfig({ plugins: [memoryStorage()] }); // same as storage: "memory"
  */
 export default function memoryStorage(): HermesStorage {

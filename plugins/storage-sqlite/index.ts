@@ -20,7 +20,7 @@ export interface SqliteStorageOptions {
  * state need Redis, which shares conversation claims, idempotency claims, run limits and job claims.
  *
  * @example
- * import sqliteStorage from "./plugins/storage-sqlite/index.ts";
+ * import sqliteStorage from "hermes-proxy/plugins/storage-sqlite";
  * export default defineConfig({ plugins: [sqliteStorage({ path: "/var/lib/hermes/state.db" })] }); // same as storage: "sqlite:/var/lib/hermes/state.db"
  */
 export default function sqliteStorage(options: SqliteStorageOptions): HermesStorage {

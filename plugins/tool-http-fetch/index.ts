@@ -29,7 +29,7 @@ const htmlTypes = /^(?:text\/html|application\/xhtml\+xml)\b/i;
  *
  * @throws {TypeError} when `allow` is missing or empty, or holds something that is not a host.
  * @example
- * import httpFetch from "./plugins/tool-http-fetch/index.ts";
+ * import httpFetch from "hermes-proxy/plugins/tool-http-fetch";
  * export default defineConfig({ plugins: [httpFetch({ allow: ["example.com", "*.wikipedia.org"] })] });
  */
 export default function httpFetch(options: HttpFetchOptions): HermesPlugin {
