@@ -70,7 +70,10 @@ beforeAll(async () => {
   cwd = await mkdtemp(join(tmpdir(), "hermes-docs-"));
   await rm(blocksDir, { recursive: true, force: true });
   await mkdir(blocksDir, { recursive: true });
-  proxy = await startCli(process.execPath, [binPath, "--port", "0"], { cwd, env: { HERMES_API_KEY: apiKey, HERMES_STORAGE: "memory", HERMES_LOG_REQUESTS: "0" } });
+  proxy = await startCli(process.execPath, [binPath, "--port", "0"], {
+    cwd,
+    env: { HERMES_API_KEY: apiKey, HERMES_STORAGE: "memory", HERMES_LOG_REQUESTS: "0" },
+  });
 });
 afterAll(async () => {
   proxy?.child.kill("SIGTERM");
@@ -129,7 +132,11 @@ describe("code blocks in the docs", () => {
     for (const block of clients) {
       const file = fileOf(block).replace(/\.ts$/, ".client.ts");
       await writeFile(file, onProxy(block.code));
-      const child = spawn(process.execPath, ["--import", "jiti/register", file], { cwd: repoRoot, env: cleanEnv({ HERMES_API_KEY: apiKey }), stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, ["--import", "jiti/register", file], {
+        cwd: repoRoot,
+        env: cleanEnv({ HERMES_API_KEY: apiKey }),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       const result = await collect(child, 30_000);
       expect({ code: result.code, stderr: result.stderr }, where(block)).toEqual({ code: 0, stderr: "" });
       expect(result.stdout.trim(), where(block)).not.toBe("");
@@ -150,7 +157,10 @@ describe("code blocks in the docs", () => {
     const calls = shell.filter((block) => commandsOf(block).some(isCurl));
     expect(calls.length).toBeGreaterThanOrEqual(5);
     for (const block of calls) {
-      expect(commandsOf(block).filter((command) => !isCurl(command)), where(block)).toEqual([]);
+      expect(
+        commandsOf(block).filter((command) => !isCurl(command)),
+        where(block),
+      ).toEqual([]);
       const script = `set -euo pipefail\ncurl() { command curl --fail-with-body --max-time 20 "$@"; }\n${onProxy(block.code)}`;
       const child = spawn("bash", ["-c", script], { cwd, env: cleanEnv({ HERMES_API_KEY: apiKey }), stdio: ["ignore", "pipe", "pipe"] });
       const result = await collect(child, 60_000);
@@ -165,7 +175,10 @@ describe("code blocks in the docs", () => {
       for (const part of command.split(/\s*&&\s*/)) {
         const [, assignments = "", rest = ""] = /^((?:\w+=(?:\$\([^)]*\)|\S+)\s+)*)(.*)$/.exec(part)!;
         const env = Object.fromEntries(
-          [...assignments.matchAll(/(\w+)=(\$\([^)]*\)|\S+)/g)].map(([, name, value]) => [name!, value!.startsWith("$(") ? "a-strong-random-generated-key-0123456789" : value!]),
+          [...assignments.matchAll(/(\w+)=(\$\([^)]*\)|\S+)/g)].map(([, name, value]) => [
+            name!,
+            value!.startsWith("$(") ? "a-strong-random-generated-key-0123456789" : value!,
+          ]),
         );
         const words = rest.split(/\s+/);
         const label = `${where(block)}: ${part}`;

@@ -49,7 +49,11 @@ describe("examples/weather from its own hermes.config.ts", () => {
     }
     // The upstream was offered both plugins' tools and got the tool's results back.
     expect(upstream.requests[0]?.body.tools.map((tool: { function: { name: string } }) => tool.function.name)).toEqual(["get_weather", "get_current_time"]);
-    expect(upstream.requests[1]?.body.messages.at(-1)).toEqual({ role: "tool", tool_call_id: "call_0", content: '{"city":"Lyon","temperature":18,"unit":"C","lookups":1}' });
+    expect(upstream.requests[1]?.body.messages.at(-1)).toEqual({
+      role: "tool",
+      tool_call_id: "call_0",
+      content: '{"city":"Lyon","temperature":18,"unit":"C","lookups":1}',
+    });
     expect(upstream.requests[3]?.body.messages.at(-1).content).toContain('"lookups":2');
     // The storage holds the plugin's record under its own namespace.
     const files = (await readdir(stateDir, { recursive: true })).filter((file) => file.includes("acme-weather") && file.endsWith("lookups"));

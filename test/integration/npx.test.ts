@@ -146,7 +146,10 @@ export const all = [${firstPartyPlugins.map((_, i) => `p${i}`).join(", ")}];
     );
     await writeFile(
       join(projectDir, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ["config.ts"] }),
+      JSON.stringify({
+        compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, types: [] },
+        files: ["config.ts"],
+      }),
     );
     const tsc = join(repoRoot, "node_modules/typescript/bin/tsc");
     const checked = await run(process.execPath, [tsc, "-p", "."], { cwd: projectDir, env }).then(

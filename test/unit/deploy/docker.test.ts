@@ -46,15 +46,30 @@ const dockerfile = parseDockerfile(readFileSync(join(repoRoot, "Dockerfile"), "u
 const runtime = dockerfile.at(-1)!;
 /** The runtime stage's `ENV NAME=value …`. */
 const dockerEnv: Record<string, string> = Object.fromEntries(
-  runtime.instructions.filter((instruction) => instruction.keyword === "ENV").flatMap((instruction) => [...instruction.args.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!])),
+  runtime.instructions
+    .filter((instruction) => instruction.keyword === "ENV")
+    .flatMap((instruction) => [...instruction.args.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!])),
 );
 const compose = parse(readFileSync(join(repoRoot, "docker-compose.yml"), "utf8"), { merge: true }) as {
-  services: Record<string, { image?: string; build?: string; environment?: Record<string, string>; ports?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: unknown }>;
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: string;
+      environment?: Record<string, string>;
+      ports?: string[];
+      depends_on?: Record<string, { condition: string }>;
+      healthcheck?: unknown;
+    }
+  >;
 };
 /** `${NAME:?message}` and `${NAME:-default}` as compose fills them in, with the values a deployer sets. */
 const deployerEnv: Record<string, string> = { HERMES_API_KEY: "k".repeat(12) + "0123456789abcdefghijklmnop" };
 const interpolate = (value: string) =>
-  value.replace(/\$\{(\w+)(?::([?-])([^}]*))?\}/g, (_, name: string, kind?: string, fallback?: string) => deployerEnv[name] ?? (kind === "-" ? (fallback ?? "") : ""));
+  value.replace(
+    /\$\{(\w+)(?::([?-])([^}]*))?\}/g,
+    (_, name: string, kind?: string, fallback?: string) => deployerEnv[name] ?? (kind === "-" ? (fallback ?? "") : ""),
+  );
 
 let cwd: string;
 beforeAll(async () => {

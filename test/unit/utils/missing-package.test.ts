@@ -6,7 +6,9 @@ describe("missingPackage", () => {
   it("names the package from Node's, CommonJS's and jiti's messages, through causes", () => {
     expect(missingPackage(new Error("Cannot find package 'ioredis' imported from /app/node_modules/unstorage/drivers/redis.mjs"))).toBe("ioredis");
     expect(missingPackage(new Error("Cannot find module '@opentelemetry/api/build/src'\nRequire stack:\n- /app/x.js"))).toBe("@opentelemetry/api");
-    const db0 = new Error("[db0] [better-sqlite3] Cannot import `better-sqlite3`.", { cause: new Error("Cannot find package 'better-sqlite3' imported from /x") });
+    const db0 = new Error("[db0] [better-sqlite3] Cannot import `better-sqlite3`.", {
+      cause: new Error("Cannot find package 'better-sqlite3' imported from /x"),
+    });
     expect(missingPackage(db0)).toBe("better-sqlite3");
   });
 
