@@ -1,11 +1,11 @@
 // The config `npm start` uses. Every field is optional: delete what you do not need. The environment
 // and command-line flags override what is written here (flag > environment > this file > default),
 // and `npm run check` prints the result with secrets masked.
-import calculator from "./plugins/tool-calculator/index.ts";
-import clock from "./plugins/tool-clock/index.ts";
-import httpFetch from "./plugins/tool-http-fetch/index.ts";
-import notes from "./plugins/tool-notes/index.ts";
-import { defineConfig } from "./sdk/index.ts";
+import calculator from "hermes-proxy/plugins/tool-calculator";
+import clock from "hermes-proxy/plugins/tool-clock";
+import httpFetch from "hermes-proxy/plugins/tool-http-fetch";
+import notes from "hermes-proxy/plugins/tool-notes";
+import { defineConfig } from "hermes-proxy/sdk";
 
 export default defineConfig({
   server: {

@@ -11,6 +11,7 @@ export type { HermesTool, JsonValue, PluginLogger, ToolContext, ToolResult } fro
 export { createKeyedQueue, defineStorage, logEntryKey, logLengthKey, type LogAppend, type StorageDefinition } from "./storage.ts";
 export type { HermesStorage, StorageCoordination } from "./storage.ts";
 export { lazyDriver } from "./lazy-driver.ts";
+export { withOptionalPackage } from "./optional-package.ts";
 export { acquireProcessLock } from "./process-lock.ts";
 /**
  * zod, as the proxy uses it: tool parameters written with this `z` are turned into JSON Schema and

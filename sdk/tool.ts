@@ -93,7 +93,7 @@ function toToolJsonSchema(name: string, parameters: z.ZodType): Record<string, u
   try {
     schema = z.toJSONSchema(parameters, { io: "input" }) as Record<string, unknown>;
   } catch (error) {
-    throw new TypeError(`defineTool(${name}): parameters cannot be expressed as JSON Schema: ${(error as Error).message}`);
+    throw new TypeError(`defineTool(${name}): parameters cannot be expressed as JSON Schema: ${(error as Error).message}`, { cause: error });
   }
   if (schema.type !== "object") throw new TypeError(`defineTool(${name}): parameters must be an object schema, z.object({...})`);
   const { $schema: _dialect, ...rest } = schema;

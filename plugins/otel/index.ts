@@ -45,7 +45,7 @@ const headersGetter: TextMapGetter<Headers> = {
  *
  * @example
  * // hermes.config.ts, with an OpenTelemetry SDK started before it (e.g. `node --import ./otel-setup.mjs`)
- * import otel from "./plugins/otel/index.ts";
+ * import otel from "hermes-proxy/plugins/otel";
  * export default defineConfig({ plugins: [otel()] });
  */
 export default function otel(options: OtelOptions = {}): HermesPlugin {

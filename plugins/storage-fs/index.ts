@@ -14,7 +14,7 @@ export interface FsStorageOptions {
  * wrote, but only Redis shares conversation claims, idempotency claims and run limits.
  *
  * @example
- * import fsStorage from "./plugins/storage-fs/index.ts";
+ * import fsStorage from "hermes-proxy/plugins/storage-fs";
  * export default defineConfig({ plugins: [fsStorage({ base: "/var/lib/hermes" })] }); // same as storage: "fs:/var/lib/hermes"
  */
 export default function fsStorage(options: FsStorageOptions): HermesStorage {

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Driver } from "unstorage";
+import { withOptionalPackage } from "../../sdk/index.ts";
 import * as scripts from "./scripts.ts";
 
 /** The client with the coordination's Lua scripts defined on it (`defineCommand`: EVALSHA, cached by Redis). */
@@ -53,7 +54,8 @@ export const connectionDefaults = { commandTimeoutMs: 1_000, reconnectMaxMs: 1_0
  * commands fail fast while it is away (see `connectionDefaults`).
  */
 export async function connectRedis(options: ConnectionOptions): Promise<RedisConnection> {
-  const { default: redisDriver } = await import("unstorage/drivers/redis");
+  // ioredis is an optional peer: installed by whoever stores in Redis, loaded only then.
+  const { default: redisDriver } = await withOptionalPackage("ioredis", "storage-redis", () => import("unstorage/drivers/redis"));
   const commandTimeoutMs = options.commandTimeoutMs ?? connectionDefaults.commandTimeoutMs;
   const reconnectMaxMs = options.reconnectMaxMs ?? connectionDefaults.reconnectMaxMs;
   const driver = redisDriver({
@@ -93,7 +95,7 @@ export async function connectRedis(options: ConnectionOptions): Promise<RedisCon
     connected = true;
   } catch (error) {
     client.disconnect();
-    throw new Error(describeError(lastError ?? error));
+    throw new Error(describeError(lastError ?? error), { cause: error });
   }
   return { driver, client };
 }

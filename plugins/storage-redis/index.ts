@@ -21,7 +21,7 @@ export interface RedisStorageOptions {
  * sorted sets, and run events and commands fanned out over pub/sub.
  *
  * @example
- * import redisStorage from "./plugins/storage-redis/index.ts";
+ * import redisStorage from "hermes-proxy/plugins/storage-redis";
  * export default defineConfig({ plugins: [redisStorage({ url: process.env.REDIS_URL!, prefix: "hermes-prod" })] });
  * // or: HERMES_STORAGE=redis://127.0.0.1:6379/0
  */

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Driver } from "unstorage";
-import { acquireProcessLock, defineStorage, type HermesStorage, lazyDriver } from "../../sdk/index.ts";
+import { acquireProcessLock, defineStorage, type HermesStorage, lazyDriver, withOptionalPackage } from "../../sdk/index.ts";
 import { preparedOnce } from "./prepared-once.ts";
 
 export interface SqliteStorageOptions {
@@ -20,7 +20,7 @@ export interface SqliteStorageOptions {
  * state need Redis, which shares conversation claims, idempotency claims, run limits and job claims.
  *
  * @example
- * import sqliteStorage from "./plugins/storage-sqlite/index.ts";
+ * import sqliteStorage from "hermes-proxy/plugins/storage-sqlite";
  * export default defineConfig({ plugins: [sqliteStorage({ path: "/var/lib/hermes/state.db" })] }); // same as storage: "sqlite:/var/lib/hermes/state.db"
  */
 export default function sqliteStorage(options: SqliteStorageOptions): HermesStorage {
@@ -52,13 +52,13 @@ async function openLocked(path: string, tableName: string, release: () => void):
     // busy_timeout short: better-sqlite3 is synchronous, so a wait for another connection's lock
     // blocks the whole process; one process owns the file (the lock above), so only an outside
     // connection can hold it, and then a quick 503 beats a frozen proxy.
-    await database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 200;");
+    // db0 imports better-sqlite3 (an optional peer) on this first statement.
+    await withOptionalPackage("better-sqlite3", "storage-sqlite", () =>
+      database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 200;"),
+    );
   } catch (error) {
     await database.dispose().catch(() => undefined);
-    const message = error instanceof Error ? error.message : String(error);
-    if (/better-sqlite3/i.test(message) && /cannot find|not found|install/i.test(message))
-      throw new Error("storage-sqlite needs the better-sqlite3 package: npm install better-sqlite3");
-    throw new Error(message);
+    throw error;
   }
   // unstorage's db0 driver warns once that it is experimental; its version is pinned and it passes
   // testStorage here, so the warning would only be noise in the proxy's log.

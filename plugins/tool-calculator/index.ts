@@ -8,7 +8,7 @@ export { CalculationError, evaluate } from "./parser.ts";
  * fixed grammar, never run as code.
  *
  * @example
- * import calculator from "./plugins/tool-calculator/index.ts";
+ * import calculator from "hermes-proxy/plugins/tool-calculator";
  * export default defineConfig({ plugins: [calculator()] });
  */
 export default function calculator(): HermesPlugin {

@@ -12,7 +12,7 @@ export interface ClockOptions {
  * clock) can answer "what time is it in Tokyo?".
  *
  * @example
- * import clock from "./plugins/tool-clock/index.ts";
+ * import clock from "hermes-proxy/plugins/tool-clock";
  * export default defineConfig({ plugins: [clock({ defaultTimeZone: "Europe/Paris" })] });
  */
 export default function clock(options: ClockOptions = {}): HermesPlugin {

@@ -1,4 +1,4 @@
-import { ofetch } from "ofetch";
+import { FetchError, ofetch } from "ofetch";
 import { definePlugin, defineTool, type HermesPlugin, z } from "../../sdk/index.ts";
 import { htmlTitle, htmlToText } from "./html-to-text.ts";
 
@@ -29,7 +29,7 @@ const htmlTypes = /^(?:text\/html|application\/xhtml\+xml)\b/i;
  *
  * @throws {TypeError} when `allow` is missing or empty, or holds something that is not a host.
  * @example
- * import httpFetch from "./plugins/tool-http-fetch/index.ts";
+ * import httpFetch from "hermes-proxy/plugins/tool-http-fetch";
  * export default defineConfig({ plugins: [httpFetch({ allow: ["example.com", "*.wikipedia.org"] })] });
  */
 export default function httpFetch(options: HttpFetchOptions): HermesPlugin {
@@ -40,6 +40,24 @@ export default function httpFetch(options: HttpFetchOptions): HermesPlugin {
   const maxRedirects = options.maxRedirects ?? 5;
   const userAgent = options.userAgent ?? "hermes-proxy tool-http-fetch";
 
+  // Responses whose body was cut at maxBytes, and those refused for a type that is not text.
+  const truncated = new WeakSet<Response>();
+  const refused = new WeakSet<Response>();
+  // ofetch does the HTTP work: GET is idempotent, so a network error or a 408/425/429/5xx is retried
+  // (twice, 250 ms apart) within the deadline; JSON bodies are parsed by their content type; redirects
+  // are followed here, by hand, so that each hop is checked against the allow-list. Its `fetch` reads
+  // at most maxBytes of a text body (decoded by its charset) and nothing of a binary one.
+  const fetcher = ofetch.create(
+    {
+      method: "GET",
+      redirect: "manual",
+      retry: 2,
+      retryDelay: 250,
+      headers: { "user-agent": userAgent, accept: "text/html,application/json,text/plain;q=0.9,*/*;q=0.5" },
+    },
+    { fetch: limitedFetch(maxBytes, truncated, refused) },
+  );
+
   const fetchUrl = defineTool({
     name: "fetch_url",
     description: `Fetches a web page or API response by URL and returns its text (HTML is converted to plain text). Only these hosts are allowed: ${allowed.map((rule) => rule.pattern).join(", ")}.`,
@@ -49,34 +67,33 @@ export default function httpFetch(options: HttpFetchOptions): HermesPlugin {
     // Its own limit plus a margin, so that the fetch's own timeout is what the model hears about.
     timeoutMs: timeoutMs + 1_000,
     async execute({ url }, { signal }) {
+      // ofetch's own `timeout` applies only when no signal is given (ofetch 1.5), and the run's signal
+      // must cancel the fetch too: one deadline for the whole fetch, redirects and retries included.
       const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
       let current = new URL(url);
       for (let hop = 0; ; hop++) {
         assertAllowed(current, allowed);
-        const response = await ofetch.raw(current.href, {
-          redirect: "manual",
-          responseType: "stream",
-          ignoreResponseError: true,
-          retry: 0,
-          signal: deadline,
-          headers: { "user-agent": userAgent, accept: "text/html,application/json,text/plain;q=0.9,*/*;q=0.5" },
-        }).catch((error: unknown) => {
+        const response = await fetcher.raw<unknown>(current.href, { signal: deadline }).catch((error: unknown) => {
           if (deadline.aborted && !signal.aborted) throw new Error(`Fetching ${current.host} took longer than ${timeoutMs} ms`);
+          // A 4xx or 5xx (after its retries) is an answer the model may want to read, not a failure.
+          if (error instanceof FetchError && error.response !== undefined) return error.response;
           throw error;
         });
         const location = response.headers.get("location");
         if (response.status >= 300 && response.status < 400 && location) {
-          await response.body?.cancel();
           if (hop >= maxRedirects) throw new Error(`More than ${maxRedirects} redirects`);
           current = new URL(location, current);
           continue;
         }
         const contentType = response.headers.get("content-type") ?? "";
-        if (contentType !== "" && !textTypes.test(contentType)) {
-          await response.body?.cancel();
-          throw new Error(`${current.href} returned ${contentType.split(";")[0]}, which is not text`);
+        if (refused.has(response)) throw new Error(`${current.href} returned ${contentType.split(";")[0]}, which is not text`);
+        const cutBytes = truncated.has(response);
+        const data = response._data;
+        // ofetch parsed a JSON body (by its content type) into a value; a body cut short stays text.
+        if (data !== undefined && data !== null && typeof data !== "string") {
+          return { url: current.href, status: response.status, content_type: contentType.split(";")[0] || null, json: data, truncated: cutBytes };
         }
-        const { text: raw, truncated: cutBytes } = await readLimited(response.body, maxBytes, charsetOf(contentType));
+        const raw = typeof data === "string" ? data : "";
         const html = htmlTypes.test(contentType) || (contentType === "" && /^\s*<(?:!doctype|html)/i.test(raw));
         const text = html ? htmlToText(raw) : raw;
         const title = html ? htmlTitle(raw) : undefined;
@@ -126,19 +143,43 @@ function assertAllowed(url: URL, allowed: readonly AllowRule[]): void {
     throw new Error(`${url.host} is not an allowed host; allowed: ${allowed.map((rule) => rule.pattern).join(", ")}`);
 }
 
+/**
+ * The `fetch` ofetch calls: a text body is read up to `maxBytes` (then the download stops) and handed
+ * on decoded by its charset; a body of another type is not downloaded at all.
+ */
+function limitedFetch(maxBytes: number, truncated: WeakSet<Response>, refused: WeakSet<Response>): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    const contentType = response.headers.get("content-type") ?? "";
+    const meta = { status: response.status, statusText: response.statusText, headers: response.headers };
+    if (response.body === null || nullBodyStatuses.has(response.status)) return response;
+    if (contentType !== "" && !textTypes.test(contentType)) {
+      await response.body.cancel();
+      const empty = new Response(null, meta);
+      refused.add(empty);
+      return empty;
+    }
+    const { text, cut } = await readLimited(response.body, maxBytes, charsetOf(contentType));
+    const limited = new Response(text, meta);
+    if (cut) truncated.add(limited);
+    return limited;
+  };
+}
+
+const nullBodyStatuses = new Set([101, 204, 205, 304]);
+
 /** Reads at most `maxBytes` of the body, then stops reading: a huge response costs no more than that. */
-async function readLimited(body: ReadableStream<Uint8Array> | null, maxBytes: number, charset: string): Promise<{ text: string; truncated: boolean }> {
-  if (!body) return { text: "", truncated: false };
+async function readLimited(body: ReadableStream<Uint8Array>, maxBytes: number, charset: string): Promise<{ text: string; cut: boolean }> {
   const chunks: Uint8Array[] = [];
   let bytes = 0;
-  let truncated = false;
+  let cut = false;
   const reader = body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     if (bytes + value.byteLength > maxBytes) {
       chunks.push(value.subarray(0, maxBytes - bytes));
-      truncated = true;
+      cut = true;
       await reader.cancel();
       break;
     }
@@ -148,7 +189,7 @@ async function readLimited(body: ReadableStream<Uint8Array> | null, maxBytes: nu
   const decoder = decoderFor(charset);
   let text = "";
   for (const chunk of chunks) text += decoder.decode(chunk, { stream: true });
-  return { text: text + decoder.decode(), truncated };
+  return { text: text + decoder.decode(), cut };
 }
 
 function charsetOf(contentType: string): string {

@@ -25,7 +25,7 @@ interface NoteBook {
  * namespace (so it lives in memory, on disk or in Redis with the rest of the proxy's state).
  *
  * @example
- * import notes from "./plugins/tool-notes/index.ts";
+ * import notes from "hermes-proxy/plugins/tool-notes";
  * export default defineConfig({ plugins: [notes({ maxNotes: 50 })] });
  */
 export default function notes(options: NotesOptions = {}): HermesPlugin {

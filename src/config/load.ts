@@ -1,7 +1,9 @@
 import { stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { installHint, missingPackage } from "../utils/index.ts";
 import { ConfigError } from "./errors.ts";
+import { packageAliases } from "./package-aliases.ts";
 import type { ConfigEnv } from "./overlay.ts";
 import { isPlainObject } from "./overlay.ts";
 
@@ -38,10 +40,13 @@ export async function loadConfigFile(options: LoadConfigFileOptions): Promise<Lo
   try {
     // Imported only when there is a file to load: jiti and its transform cost 5-14 MiB of memory.
     const { createJiti } = await import("jiti");
-    const jiti = createJiti(pathToFileURL(source).href, { moduleCache: false });
+    const jiti = createJiti(pathToFileURL(source).href, { moduleCache: false, alias: packageAliases() });
     module = await jiti.import<Record<string, unknown>>(source);
   } catch (error) {
-    throw new ConfigError(`could not load config file ${shown}: ${errorMessage(error)}`, { code: "config_load_failed", cause: error });
+    // A plugin's package (or one it needs, e.g. @opentelemetry/api for otel) that is not installed.
+    const missing = missingPackage(error);
+    const reason = missing === undefined ? errorMessage(error) : `the ${missing} package is not installed: ${installHint(missing)}`;
+    throw new ConfigError(`could not load config file ${shown}: ${reason}`, { code: "config_load_failed", cause: error });
   }
 
   if (!("default" in module)) {

@@ -43,6 +43,7 @@ export function acquireProcessLock(path: string, what: string): () => void {
       if (holder && isAlive(holder))
         throw new Error(
           `${what} is in use by another hermes-proxy process (pid ${holder.pid} on ${holder.host}, since ${holder.since}): it serves one process at a time. Stop that one, or use Redis storage to run several processes on shared state.`,
+          { cause: error },
         );
       // The holder died without releasing it (kill -9, a crash): take it over.
       unlinkSync(path);

@@ -48,7 +48,7 @@ export const reasoningEffort = z.enum(["none", "minimal", "low", "medium", "high
  * U+00FF (an emoji or a lone surrogate would make that answer fail after the turn was stored). One
  * rule for every route, checked before anything is written.
  */
-// biome-ignore lint: control characters are exactly what is being refused
+// oxlint-disable-next-line no-control-regex -- control characters are exactly what is being refused
 export const SESSION_ID_CHARACTERS = /^[^\u0000-\u001f\u007f\u0100-\uffff]*$/;
 
 export const sessionIdSchema = z

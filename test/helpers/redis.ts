@@ -63,7 +63,7 @@ export function describeRedis(name: string, body: (redis: { url: string; prefix:
         await client.ping();
       } catch (error) {
         const cause = (reason ?? error) as Error & { code?: string };
-        throw new Error(`REDIS_URL=${url} is unreachable: ${cause.message || cause.code || String(cause)}`);
+        throw new Error(`REDIS_URL=${url} is unreachable: ${cause.message || cause.code || String(cause)}`, { cause: error });
       } finally {
         client.disconnect();
       }

@@ -19,7 +19,7 @@ export interface TwoProviders {
 }
 
 /**
- * The README's "two providers with a fallback", on two fake upstreams: `smart` goes to alpha's
+ * docs/configuration.md's "two providers with a fallback", on two fake upstreams: `smart` goes to alpha's
  * `alpha-large` and falls back to beta's `beta-large`; `fast` goes to beta's `beta-small`. No upstream
  * retries, so a failure falls back at once; an upstream's circuit opens after 2 failures for 10 s of
  * the fake clock.

@@ -116,7 +116,8 @@ describe("hermes-proxy serve", () => {
 
   it("exits 1 with one clear line when the port is in use", async () => {
     blocker = createServer();
-    const port = await new Promise<number>((resolve) => blocker?.listen(0, "127.0.0.1", () => resolve((blocker?.address() as { port: number }).port)));
+    const server = blocker;
+    const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
     const result = await runCli(["--port", String(port)], { cwd });
     expect(result).toMatchObject({ code: 1, stdout: "", stderr: `hermes-proxy: port ${port} on 127.0.0.1 is already in use\n` });
   });

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -7,15 +7,14 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/resolve.ts";
 import { createHermes, type Hermes } from "../../src/index.ts";
-import { repoRoot } from "../helpers/cli.ts";
 import { type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.ts";
 import { parseSse } from "../helpers/sse.ts";
 
 /**
  * A plugin written the way a third party writes one: its own file in its own directory, importing only
- * `hermes-proxy/sdk` (resolved through node_modules, as from an installed package), listed in that
- * directory's hermes.config.ts, loaded by the real config loader. The model then calls its tool
- * through all three client formats.
+ * `hermes-proxy/sdk` (which the config loader resolves to the running proxy, as beside `npx
+ * hermes-proxy`: the directory has no node_modules), listed in that directory's hermes.config.ts,
+ * loaded by the real config loader. The model then calls its tool through all three client formats.
  */
 
 const pluginSource = `
@@ -66,15 +65,6 @@ describe("a third-party plugin loaded from hermes.config.ts", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "hermes-third-party-"));
-    const packageDir = join(dir, "node_modules", "hermes-proxy");
-    await mkdir(packageDir, { recursive: true });
-    // The package as an install would lay it out, its sdk entry pointing at the sources.
-    await writeFile(
-      join(packageDir, "package.json"),
-      JSON.stringify({ name: "hermes-proxy", type: "module", exports: { "./sdk": "./sdk/index.ts", "./sdk/testing": "./sdk/testing.ts" } }),
-    );
-    await symlink(join(repoRoot, "sdk"), join(packageDir, "sdk"), "dir");
-    await symlink(join(repoRoot, "src"), join(packageDir, "src"), "dir");
     await writeFile(join(dir, "weather-plugin.ts"), pluginSource);
     await writeFile(join(dir, "hermes.config.ts"), configSource);
 

@@ -9,8 +9,16 @@ import type {
 import { textOf } from "../../protocol/index.ts";
 import type { ContentPart, MessageItem, RunInput, TextFormat, ToolChoice } from "../../protocol/index.ts";
 
-/** The body sent to `POST /chat/completions`. */
-export type ChatRequestBody = ChatCompletionCreateParamsBase;
+/**
+ * The body sent to `POST /chat/completions`. It is built as the openai SDK's request type, so the
+ * compiler checks every field against the SDK; the SDK is a devDependency (types only, nothing at run
+ * time), so what this module declares to the outside names no openai type and the published
+ * declarations need no openai installed.
+ */
+export interface ChatRequestBody {
+  model: string;
+  messages: readonly object[];
+}
 
 export interface EncodeChatRequestOptions {
   /** `false` for the non-stream fallback. @default true */
@@ -22,7 +30,7 @@ export interface EncodeChatRequestOptions {
  * unset rather than sent as `null`: many OpenAI-compatible servers reject fields they do not know.
  */
 export function encodeChatRequest(input: RunInput, options: EncodeChatRequestOptions = {}): ChatRequestBody {
-  const body: ChatRequestBody = { model: input.model, messages: encodeMessages(input) };
+  const body: ChatCompletionCreateParamsBase = { model: input.model, messages: chatMessages(input) };
   if (options.stream !== false) {
     body.stream = true;
     body.stream_options = { include_usage: true };
@@ -65,7 +73,11 @@ export function encodeChatRequest(input: RunInput, options: EncodeChatRequestOpt
  * and some chat templates reject two assistant messages in a row. Reasoning items are dropped: chat
  * upstreams take no reasoning input (and some reject it).
  */
-export function encodeMessages(input: Pick<RunInput, "instructions" | "items">): ChatCompletionMessageParam[] {
+export function encodeMessages(input: Pick<RunInput, "instructions" | "items">): ChatRequestBody["messages"] {
+  return chatMessages(input);
+}
+
+function chatMessages(input: Pick<RunInput, "instructions" | "items">): ChatCompletionMessageParam[] {
   const messages: ChatCompletionMessageParam[] = [];
   if (input.instructions) messages.push({ role: "system", content: input.instructions });
   // The assistant message that function calls may still join.
@@ -131,7 +143,7 @@ function encodeToolChoice(choice: ToolChoice): ChatCompletionToolChoiceOption {
   return typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
 }
 
-function encodeTextFormat(format: Exclude<TextFormat, { type: "text" }>): NonNullable<ChatRequestBody["response_format"]> {
+function encodeTextFormat(format: Exclude<TextFormat, { type: "text" }>): NonNullable<ChatCompletionCreateParamsBase["response_format"]> {
   if (format.type === "json_object") return { type: "json_object" };
   return {
     type: "json_schema",

@@ -10,7 +10,7 @@ export { sessionIdSchema };
  * stable code a bad field gets (`invalid_session_id`, `invalid_title`, …) is decided in `decode.ts`.
  */
 
-// biome-ignore lint: control characters are exactly what is being refused
+// oxlint-disable-next-line no-control-regex -- control characters are exactly what is being refused
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A title: up to 200 printable characters; empty or null clears it. */

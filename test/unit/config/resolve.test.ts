@@ -38,6 +38,23 @@ describe("loadConfigFile", () => {
     expect((await loadConfigFile({ cwd, env: {} })).config).toEqual({ storage: "fs:mts" });
   });
 
+  it("imports the package's own names (SDK, plugins) from the running copy, in a directory without node_modules", async () => {
+    await writeFile(
+      join(cwd, "hermes.config.ts"),
+      'import clock from "hermes-proxy/plugins/tool-clock";\nimport { defineConfig } from "hermes-proxy/sdk";\nexport default defineConfig({ plugins: [clock()] });\n',
+    );
+    const { config } = await loadConfigFile({ cwd, env: {} });
+    expect((config.plugins as Array<{ name: string }>).map((plugin) => plugin.name)).toEqual(["tool-clock"]);
+  });
+
+  it("names the package to install when the config (or a plugin it imports) needs one that is missing", async () => {
+    await writeFile(join(cwd, "plugin.ts"), 'import { thing } from "@acme/not-installed/sub";\nexport default () => ({ name: "acme", thing });\n');
+    await writeFile(join(cwd, "hermes.config.ts"), 'import acme from "./plugin.ts";\nexport default { plugins: [acme()] };\n');
+    const error = await rejection(loadConfigFile({ cwd, env: {} }));
+    expect(error.code).toBe("config_load_failed");
+    expect(error.message).toBe("could not load config file ./hermes.config.ts: the @acme/not-installed package is not installed: npm install @acme/not-installed");
+  });
+
   it("uses the defaults when there is no config file", async () => {
     expect(await loadConfigFile({ cwd, env: {} })).toEqual({ config: {}, source: undefined });
   });

@@ -1,3 +1,4 @@
+import type { ChatCompletionCreateParamsBase } from "openai/resources/chat/completions";
 import { describe, expect, it } from "vitest";
 import type { Item, RunInput } from "../../../src/protocol/index.ts";
 import { encodeChatRequest } from "../../../src/upstream/chat/encode-request.ts";
@@ -158,6 +159,8 @@ describe("encodeChatRequest", () => {
   });
 
   it("maps json_object", () => {
-    expect(encodeChatRequest(input({ textFormat: { type: "json_object" } })).response_format).toEqual({ type: "json_object" });
+    // Read as the SDK's request type: what the encoder builds is checked against it where it is built.
+    const body = encodeChatRequest(input({ textFormat: { type: "json_object" } })) as ChatCompletionCreateParamsBase;
+    expect(body.response_format).toEqual({ type: "json_object" });
   });
 });
