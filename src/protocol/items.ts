@@ -30,6 +30,8 @@ export const functionCallItemSchema = z.object({
   type: z.literal("function_call"),
   id: z.string().optional(),
   call_id: z.string(),
+  /** The namespace tool the function belongs to, as the client declared it; `name` is then its name inside it. */
+  namespace: z.string().optional(),
   name: z.string(),
   /** The arguments as the model wrote them: a JSON string, possibly invalid. */
   arguments: z.string(),
@@ -45,7 +47,23 @@ export const functionCallOutputItemSchema = z.object({
 export const reasoningItemSchema = z.object({
   type: z.literal("reasoning"),
   id: z.string().optional(),
+  /** The reasoning itself (`reasoning_text` parts, a Chat upstream's `reasoning_content`); may be "". */
   text: z.string(),
+  /** The upstream's summary of it, one string per `summary_text` part. */
+  summary: z.array(z.string()).optional(),
+  /** The upstream's opaque copy of the reasoning (`reasoning.encrypted_content`): what lets it be sent back with `store: false`. */
+  encryptedContent: z.string().optional(),
+});
+
+/**
+ * An item the proxy carries without reading it: a hosted tool's call (`web_search_call`,
+ * `code_interpreter_call`, …), a `custom_tool_call` and its output, or any type it does not know. Kept
+ * as the upstream or the client sent it, and sent back as it is to an upstream that can carry it.
+ */
+export const opaqueItemSchema = z.object({
+  type: z.literal("opaque"),
+  id: z.string().optional(),
+  value: z.looseObject({ type: z.string() }),
 });
 
 export const itemSchema = z.discriminatedUnion("type", [
@@ -53,6 +71,7 @@ export const itemSchema = z.discriminatedUnion("type", [
   functionCallItemSchema,
   functionCallOutputItemSchema,
   reasoningItemSchema,
+  opaqueItemSchema,
 ]);
 
 export type TextPart = z.infer<typeof textPartSchema>;
@@ -62,6 +81,7 @@ export type MessageItem = z.infer<typeof messageItemSchema>;
 export type FunctionCallItem = z.infer<typeof functionCallItemSchema>;
 export type FunctionCallOutputItem = z.infer<typeof functionCallOutputItemSchema>;
 export type ReasoningItem = z.infer<typeof reasoningItemSchema>;
+export type OpaqueItem = z.infer<typeof opaqueItemSchema>;
 export type Item = z.infer<typeof itemSchema>;
 export type Role = MessageItem["role"];
 
@@ -70,4 +90,12 @@ export function textOf(content: readonly ContentPart[]): string {
   let text = "";
   for (const part of content) if (part.type !== "input_image") text += part.text;
   return text;
+}
+
+/**
+ * Whether an opaque item is a call the client answers (it has a `call_id`: `custom_tool_call`,
+ * `local_shell_call`, `computer_call`, …) rather than one the upstream ran itself (`web_search_call`).
+ */
+export function awaitsClient(item: OpaqueItem): boolean {
+  return typeof item.value.call_id === "string" && !item.value.type.endsWith("_output");
 }

@@ -56,36 +56,48 @@ export function encodeChatRequest(input: RunInput, options: EncodeChatRequestOpt
   if (input.reasoningEffort !== undefined) body.reasoning_effort = input.reasoningEffort;
   if (input.user !== undefined) body.user = input.user;
   if (input.metadata !== undefined) body.metadata = input.metadata;
-  return body;
+  // The fields the client's codec forwards to chat upstreams (`prompt_cache_key`, `verbosity`, …); ours win.
+  return input.extras?.chat ? ({ ...input.extras.chat, ...body } as ChatRequestBody) : body;
 }
+
+/** An assistant message as sent: `reasoning_content` is the DeepSeek / vLLM field for the reasoning that led to it. */
+type AssistantMessage = { role: "assistant"; content?: string | null; tool_calls?: ChatCompletionMessageFunctionToolCall[]; reasoning_content?: string };
 
 /**
  * Items to chat messages. A run of function calls becomes one assistant message with `tool_calls`,
  * merged into the assistant text just before it: that is how a chat turn with text and calls looks,
- * and some chat templates reject two assistant messages in a row. Reasoning items are dropped: chat
- * upstreams take no reasoning input (and some reject it).
+ * and some chat templates reject two assistant messages in a row. A reasoning item goes as
+ * `reasoning_content` on the assistant message that follows it (text or tool calls): DeepSeek's thinking
+ * mode requires it back on a tool-call message, and servers that do not know the field ignore it. Opaque
+ * items (a hosted tool's call) have no chat form and are left out.
  */
 export function encodeMessages(input: Pick<RunInput, "instructions" | "items">): ChatCompletionMessageParam[] {
   const messages: ChatCompletionMessageParam[] = [];
   if (input.instructions) messages.push({ role: "system", content: input.instructions });
   // The assistant message that function calls may still join.
-  let assistant: { role: "assistant"; content?: string | null; tool_calls?: ChatCompletionMessageFunctionToolCall[] } | undefined;
+  let assistant: AssistantMessage | undefined;
+  /** The reasoning that waits for the assistant message it led to. */
+  let reasoning: string | undefined;
+  const openAssistant = (content: string | null): AssistantMessage => {
+    const message: AssistantMessage = { role: "assistant", content };
+    if (reasoning !== undefined) message.reasoning_content = reasoning;
+    reasoning = undefined;
+    messages.push(message as ChatCompletionMessageParam);
+    return message;
+  };
   for (const item of input.items) {
     switch (item.type) {
       case "message":
         if (item.role === "assistant") {
-          assistant = { role: "assistant", content: textOf(item.content) };
-          messages.push(assistant);
+          assistant = openAssistant(textOf(item.content));
         } else {
           assistant = undefined;
+          reasoning = undefined;
           messages.push(encodeMessage(item));
         }
         break;
       case "function_call": {
-        if (assistant === undefined) {
-          assistant = { role: "assistant", content: null };
-          messages.push(assistant);
-        }
+        if (assistant === undefined) assistant = openAssistant(null);
         const call: ChatCompletionMessageFunctionToolCall = {
           id: item.call_id,
           type: "function",
@@ -101,7 +113,16 @@ export function encodeMessages(input: Pick<RunInput, "instructions" | "items">):
         assistant = undefined;
         messages.push({ role: "tool", tool_call_id: item.call_id, content: item.output });
         break;
-      case "reasoning":
+      case "reasoning": {
+        // Its own text, else its summary: what a chat model can read of it.
+        const text = item.text || (item.summary ?? []).join("\n\n");
+        if (text === "") break;
+        // Within one assistant turn (reasoning between its text and its calls) it joins that message.
+        if (assistant !== undefined) assistant.reasoning_content = assistant.reasoning_content === undefined ? text : `${assistant.reasoning_content}\n\n${text}`;
+        else reasoning = reasoning === undefined ? text : `${reasoning}\n\n${text}`;
+        break;
+      }
+      case "opaque":
         break;
       default:
         assertNeverItem(item);

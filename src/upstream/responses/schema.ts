@@ -24,8 +24,11 @@ const contentPartSchema = z.object({
   refusal: z.string().nullish(),
 });
 
-/** One `output` item: the fields of `message`, `reasoning` and `function_call` in one lenient shape. */
-export const outputItemSchema = z.object({
+/**
+ * One `output` item: the fields of `message`, `reasoning` and `function_call` in one lenient shape,
+ * other fields kept (an item of another type is carried whole).
+ */
+export const outputItemSchema = z.looseObject({
   type: z.string(),
   id: z.string().nullish(),
   /** `message` (output_text, refusal) and `reasoning` (reasoning_text). */
@@ -36,6 +39,8 @@ export const outputItemSchema = z.object({
   call_id: z.string().nullish(),
   name: z.string().nullish(),
   arguments: z.string().nullish(),
+  /** `reasoning`, when the request's `include` asked for it. */
+  encrypted_content: z.string().nullish(),
 });
 
 const responseErrorSchema = z.object({

@@ -83,6 +83,10 @@ export class ChatStreamEncoder implements StreamEncoder {
       case "reasoning.completed":
       case "tool.call.completed":
       case "step.completed":
+      // A hosted tool's item has no Chat Completions form; the answer it led to does.
+      case "opaque.started":
+      case "opaque.delta":
+      case "opaque.completed":
         return "";
       default:
         return assertNever(event);

@@ -74,6 +74,9 @@ export class RunsEventEncoder {
       case "tool.call.started":
       case "tool.call.delta":
       case "step.completed":
+      case "opaque.started":
+      case "opaque.delta":
+      case "opaque.completed":
         return undefined;
       default:
         return assertNever(event);

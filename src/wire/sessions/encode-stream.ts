@@ -99,6 +99,9 @@ export class SessionChatStreamEncoder implements StreamEncoder {
       case "tool.call.delta":
       case "tool.call.completed":
       case "step.completed":
+      case "opaque.started":
+      case "opaque.delta":
+      case "opaque.completed":
         return "";
       default:
         return assertNever(event);
