@@ -189,7 +189,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         this.#frame("response.reasoning_text.done", { item_id: event.itemId, output_index: index, content_index: 0, text: event.text }) +
         this.#frame("response.content_part.done", { item_id: event.itemId, output_index: index, content_index: 0, part });
     }
-    const item = reasoningToWire({ id: event.itemId, text: event.text, summary: event.summary, encryptedContent: event.encryptedContent });
+    const { id: _id, ...item } = reasoningToWire({ text: event.text, summary: event.summary, encryptedContent: event.encryptedContent });
     return frames + this.#frame("response.output_item.done", { output_index: index, item: { id: event.itemId, ...item, status: "completed" } });
   }
 

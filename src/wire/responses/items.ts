@@ -14,8 +14,9 @@ export function inputToItems(input: readonly InputItem[], newId: NewId): (Item |
   return input.map((given): Item | ItemReference => {
     if (!("type" in given) || given.type === undefined || given.type === "message") return messageToItem(given as InputMessage, newId);
     if (!readTypes.has(given.type) && given.type !== "item_reference") {
+      // Its id is the upstream's, sent back as it is: one made here would be looked up there and not found.
       const { id, ...value } = given as OpaqueWireItem;
-      return { type: "opaque", id: id ?? newId("item_"), value: value as OpaqueItem["value"] };
+      return { type: "opaque", ...(id !== undefined && { id }), value: value as OpaqueItem["value"] };
     }
     const entry = given as ReadInputItem;
     switch (entry.type) {
