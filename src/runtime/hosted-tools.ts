@@ -13,8 +13,9 @@ export interface HostedToolPlan {
 /**
  * Decides, before the run starts (the answer's headers say what was dropped), where each hosted tool
  * of the request goes. An upstream that runs hosted tools (the Responses API) gets them all as sent.
- * Otherwise a type a plugin claims (`defineTool({ hosted })`) is run by that plugin (its server tool
- * is offered as usual), and any other is dropped with one warning, or refused with a 400 when
+ * Otherwise a `custom` tool goes on (a Chat upstream carries it as a function of one string), a type
+ * a plugin claims (`defineTool({ hosted })`) is run by that plugin (its server tool is offered as
+ * usual), and any other is dropped with one warning, or refused with a 400 when
  * `agent.unsupportedHostedTools` is `error`.
  *
  * @throws {HermesError} 400 `unsupported_tool` naming the first tool nothing can run, when so configured.
@@ -23,8 +24,11 @@ export function planHostedTools(context: RuntimeContext, hostedTools: HostedTool
   if (hostedTools === undefined || hostedTools.length === 0) return { hostedTools: undefined, dropped: [] };
   if (context.upstream.carriesHostedTools?.(upstreamModel) === true) return { hostedTools, dropped: [] };
   const claimed = context.registry.hosted;
-  const unrunnable = hostedTools.filter((tool) => !claimed?.has(tool.type));
-  if (unrunnable.length === 0) return { hostedTools: undefined, dropped: [] };
+  // A custom tool is the client's own, carried as a function of one string (`upstream/chat/custom-tools.ts`).
+  const custom = hostedTools.filter((tool) => tool.type === "custom");
+  const carried = custom.length > 0 ? custom : undefined;
+  const unrunnable = hostedTools.filter((tool) => tool.type !== "custom" && !claimed?.has(tool.type));
+  if (unrunnable.length === 0) return { hostedTools: carried, dropped: [] };
   const first = unrunnable[0]!;
   if (context.config.agent.unsupportedHostedTools === "error")
     throw new HermesError(
@@ -33,5 +37,5 @@ export function planHostedTools(context: RuntimeContext, hostedTools: HostedTool
     );
   const dropped = [...new Set(unrunnable.map((tool) => tool.type))];
   logger.warn(`dropped hosted tools the upstream cannot run and no plugin provides: ${dropped.join(", ")} (model ${upstreamModel})`);
-  return { hostedTools: undefined, dropped };
+  return { hostedTools: carried, dropped };
 }

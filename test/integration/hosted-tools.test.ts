@@ -313,6 +313,28 @@ describe("over a Chat upstream", () => {
     ]);
   });
 
+  it("carries a custom tool as a function of one string, and hands its call back as a custom_tool_call", async () => {
+    const tool = { type: "custom", name: "apply_patch", description: "Patches files", format: { type: "grammar", syntax: "lark", definition: "start: /.+/" } };
+    fake.enqueue({ toolCalls: [{ id: "call_p", name: "apply_patch", arguments: { input: "*** Begin Patch\n*** End Patch" } }] });
+    const response = await post(proxy, { input: "patch", stream: true, tools: [tool] });
+    expect(response.headers.get("x-hermes-dropped-tools")).toBeNull();
+    const events = sseJson<Json>(await response.text());
+    const sentTool = ((fake.requests[0]!.body as Json).tools as Json[])[0]!;
+    expect(sentTool.function).toMatchObject({ name: "apply_patch", description: "Patches files", parameters: { type: "object", required: ["input"] } });
+    expect(sentTool.function.parameters.properties.input.description).toContain("start: /.+/");
+    const final = events.at(-1)!.response as Json;
+    expect(final.output).toEqual([{ id: expect.any(String), type: "custom_tool_call", call_id: "call_p", name: "apply_patch", input: "*** Begin Patch\n*** End Patch" }]);
+    expect((await stored(proxy, final.id)).output).toEqual(final.output);
+
+    fake.enqueue({ text: "patched" });
+    const next = await post(proxy, { previous_response_id: final.id, tools: [tool], input: [{ type: "custom_tool_call_output", call_id: "call_p", output: "Done!" }] });
+    expect(next.status).toBe(200);
+    expect(((fake.requests[1]!.body as Json).messages as Json[]).slice(1)).toEqual([
+      { role: "assistant", content: null, tool_calls: [{ id: "call_p", type: "function", function: { name: "apply_patch", arguments: '{"input":"*** Begin Patch\\n*** End Patch"}' } }] },
+      { role: "tool", tool_call_id: "call_p", content: "Done!" },
+    ]);
+  });
+
   it("replays a client's store:false reasoning as reasoning_content and leaves hosted items out", async () => {
     const response = await post(proxy, { ...codexTurn2, stream: false });
     expect(response.status).toBe(200);

@@ -7,6 +7,7 @@ import type {
   ChatCompletionToolChoiceOption,
 } from "openai/resources/chat/completions";
 import { textOf } from "../../protocol/index.ts";
+import { customCallAsToolCall, customToolAsFunction, customToolsOf } from "./custom-tools.ts";
 import type { ContentPart, MessageItem, RunInput, TextFormat, ToolChoice } from "../../protocol/index.ts";
 
 /** The body sent to `POST /chat/completions`. */
@@ -28,7 +29,8 @@ export function encodeChatRequest(input: RunInput, options: EncodeChatRequestOpt
     body.stream_options = { include_usage: true };
   }
   // `tool_choice` and `parallel_tool_calls` without `tools` is a 400 at OpenAI.
-  if (input.tools.length > 0) {
+  const custom = [...customToolsOf(input.hostedTools).values()];
+  if (input.tools.length + custom.length > 0) {
     body.tools = input.tools.map(
       (tool): ChatCompletionTool => ({
         type: "function",
@@ -40,6 +42,8 @@ export function encodeChatRequest(input: RunInput, options: EncodeChatRequestOpt
         },
       }),
     );
+    // Custom tools as functions of one string (`custom-tools.ts`); other hosted tools have no chat form.
+    body.tools.push(...custom.map(customToolAsFunction));
     if (input.toolChoice !== undefined) body.tool_choice = encodeToolChoice(input.toolChoice);
     if (input.parallelToolCalls !== undefined) body.parallel_tool_calls = input.parallelToolCalls;
   }
@@ -123,6 +127,15 @@ export function encodeMessages(input: Pick<RunInput, "instructions" | "items">):
         break;
       }
       case "opaque":
+        // A custom tool's call and output have a chat form; a hosted tool's item has none.
+        if (item.value.type === "custom_tool_call") {
+          assistant ??= openAssistant(null);
+          (assistant.tool_calls ??= []).push(customCallAsToolCall(item));
+          if (assistant.content === "") assistant.content = null;
+        } else if (item.value.type === "custom_tool_call_output" && typeof item.value.call_id === "string") {
+          assistant = undefined;
+          messages.push({ role: "tool", tool_call_id: item.value.call_id, content: outputText(item.value.output) });
+        }
         break;
       default:
         assertNeverItem(item);
@@ -163,6 +176,13 @@ function encodeTextFormat(format: Exclude<TextFormat, { type: "text" }>): NonNul
       ...(format.strict !== undefined && { strict: format.strict }),
     },
   };
+}
+
+/** A custom tool's output: a string, or content parts whose text is joined. */
+function outputText(output: unknown): string {
+  if (typeof output === "string") return output;
+  if (!Array.isArray(output)) return "";
+  return output.map((part: { text?: unknown }) => (typeof part?.text === "string" ? part.text : "")).join("");
 }
 
 function assertNeverItem(item: never): never {
