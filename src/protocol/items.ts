@@ -99,3 +99,25 @@ export function textOf(content: readonly ContentPart[]): string {
 export function awaitsClient(item: OpaqueItem): boolean {
   return typeof item.value.call_id === "string" && !item.value.type.endsWith("_output");
 }
+
+/** What a reader sees of a reasoning item in one string: its text, else its summary parts, a blank line apart. */
+export function readableReasoning(item: Pick<ReasoningItem, "text" | "summary">): string {
+  return item.text !== "" ? item.text : (item.summary ?? []).join("\n\n");
+}
+
+/**
+ * Reasoning deltas as one string for formats with a single reasoning field: a new summary part starts
+ * after a blank line, as the parts read apart. Keep one per stream.
+ */
+export class ReasoningJoiner {
+  #part: string | undefined;
+
+  /** The delta as the single field shows it. */
+  delta(event: { itemId: string; delta: string; summaryIndex?: number | undefined }): string {
+    if (event.summaryIndex === undefined) return event.delta;
+    const part = `${event.itemId}#${event.summaryIndex}`;
+    const starts = this.#part !== undefined && this.#part !== part && this.#part.startsWith(`${event.itemId}#`);
+    this.#part = part;
+    return starts ? `\n\n${event.delta}` : event.delta;
+  }
+}

@@ -206,6 +206,27 @@ describe("over a Responses upstream", () => {
     expect(((fake.requests[1]!.body as Json).input as Json[]).slice(1)).toEqual([custom, { type: "custom_tool_call_output", call_id: "call_patch", output: "ok" }]);
   });
 
+  it("shows a Chat Completions client a summary of two parts as reasoning_content, the parts a blank line apart", async () => {
+    const summary = { id: "rs_two", type: "reasoning", summary: [{ type: "summary_text", text: "One." }, { type: "summary_text", text: "Two." }] };
+    const message = { id: "m1", type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text: "Hi", annotations: [] }] };
+    const frames = [
+      frame({ type: "response.output_item.added", output_index: 0, item: { ...summary, summary: [] } }),
+      frame({ type: "response.reasoning_summary_text.delta", item_id: "rs_two", output_index: 0, summary_index: 0, delta: "One." }),
+      frame({ type: "response.reasoning_summary_text.delta", item_id: "rs_two", output_index: 0, summary_index: 1, delta: "Two." }),
+      frame({ type: "response.output_item.done", output_index: 0, item: summary }),
+      frame({ type: "response.output_item.added", output_index: 1, item: { ...message, content: [] } }),
+      frame({ type: "response.output_text.delta", item_id: "m1", output_index: 1, content_index: 0, delta: "Hi" }),
+      frame({ type: "response.output_item.done", output_index: 1, item: message }),
+      frame({ type: "response.completed", response: { status: "completed", output: [summary, message] } }),
+    ];
+    fake.enqueue({ sse: frames }, { sse: frames });
+    const streamed = await fetch(`${proxy.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ messages: [{ role: "user", content: "hi" }], stream: true }) });
+    const chunks = sseJson<Json>(await streamed.text());
+    expect(chunks.map((chunk) => chunk.choices?.[0]?.delta?.reasoning_content ?? "").join("")).toBe("One.\n\nTwo.");
+    const whole = await fetch(`${proxy.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) });
+    expect(((await whole.json()) as Json).choices[0].message).toMatchObject({ content: "Hi", reasoning_content: "One.\n\nTwo." });
+  });
+
   it("sends the client's hosted tool in place of a plugin tool that claims its type", async () => {
     const search = defineTool({ name: "web_search", description: "Searches", hosted: "web_search", parameters: z.object({ query: z.string() }), execute: () => "results" });
     const withPlugin = await startProxy({ upstream: { baseURL: fake.url, api: "responses", model: "up-model" }, plugins: [search] });
