@@ -190,7 +190,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         this.#frame("response.content_part.done", { item_id: event.itemId, output_index: index, content_index: 0, part });
     }
     const { id: _id, ...item } = reasoningToWire({ text: event.text, summary: event.summary, encryptedContent: event.encryptedContent });
-    return frames + this.#frame("response.output_item.done", { output_index: index, item: { id: event.itemId, ...item, status: "completed" } });
+    return frames + this.#frame("response.output_item.done", { output_index: index, item: { id: event.itemId, ...item } });
   }
 
   /** `.done` events for the summary parts still open below `before`. */
