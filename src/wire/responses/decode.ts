@@ -1,5 +1,5 @@
 import { type FunctionTool, HermesError, type HostedTool, type Item, type RunInput, type TextFormat } from "../../protocol/index.ts";
-import { routeFields } from "./fields.ts";
+import { routeResponsesFields } from "./fields.ts";
 import { type NewId } from "../../utils/index.ts";
 import { toRequestError } from "../zod-error.ts";
 import { inputToItems, type ItemReference, messageToItem } from "./items.ts";
@@ -95,7 +95,7 @@ export function decodeResponsesRequest(body: unknown, newId: NewId): DecodedResp
     : { type: "text" };
 
   const run: DecodedResponsesRequest["run"] = splitTools(tools);
-  const routed = routeFields(body as Record<string, unknown>);
+  const routed = routeResponsesFields(body as Record<string, unknown>);
   const extras: NonNullable<RunInput["extras"]> = {};
   if (Object.keys(routed.responses).length > 0) extras.responses = routed.responses;
   if (Object.keys(routed.chat).length > 0) extras.chat = routed.chat;

@@ -1,25 +1,12 @@
 /**
- * What happens to each field of a `POST /v1/responses` body, in each direction: the one table the
- * decoder routes request fields by (`routeFields`), and that the tests check field by field.
- *
- * - `responses`, `chat`: what a Responses or a Chat Completions upstream gets. `read`: the codec reads
- *   it into the run (`RunInput`), and each upstream codec encodes it its own way; `forward`: sent as
- *   the client sent it; `{ as }`: sent as it is under the upstream's own name; `drop`: not sent (the
- *   API has no such field).
- * - `client`: what the Response object (stream, JSON body, stored response) says of it. `settings`:
- *   the settings echo the codec builds (`ResponseSettings`); `echo`: the value as sent; `omit`: nothing.
- *
- * A field the table does not list takes `unlisted` (top level) or its parent's `*` row (inside
- * `text` and `reasoning`): a Responses upstream gets every field the proxy does not interpret.
+ * What happens to each field of a `POST /v1/responses` body, in each direction (the columns are
+ * explained in `../field-routes.ts`): the one table the decoder routes request fields by, and that the
+ * tests check row by row. `client` is what the Response object (stream, JSON body, stored response)
+ * says of the field. A field the table does not list takes `unlisted` (top level) or its parent's `*`
+ * row (inside `text` and `reasoning`): a Responses upstream gets every field the proxy does not interpret.
  */
 
-export type FieldRoute = "read" | "forward" | "drop" | { readonly as: string };
-
-export interface FieldRule {
-  readonly responses: FieldRoute;
-  readonly chat: FieldRoute;
-  readonly client: "settings" | "echo" | "omit";
-}
+import { type FieldRule, type FieldTable, fieldRule, echoedFields as echoedOf, routeFields as route, type RoutedFields } from "../field-routes.ts";
 
 const read: FieldRule = { responses: "read", chat: "read", client: "settings" };
 /** Fields of the proxy's own state and transport: they never go upstream as they are. */
@@ -69,64 +56,18 @@ export const responsesRequestFields = {
   prompt: { responses: "forward", chat: "drop", client: "echo" },
 } as const satisfies Record<string, FieldRule>;
 
-/** The objects whose fields have rows of their own (`text.verbosity`); other objects are one field. */
-const nested: ReadonlySet<string> = new Set(["text", "reasoning"]);
+/** The table the Responses codec routes by. */
+export const responsesFields: FieldTable = { rules: responsesRequestFields, nested: new Set(["text", "reasoning"]), unlisted };
 
-/** The rule of a field, `text.verbosity` style for the fields of `text` and `reasoning`. */
-export function fieldRule(path: string): FieldRule {
-  const rules: Readonly<Record<string, FieldRule>> = responsesRequestFields;
-  if (Object.hasOwn(rules, path)) return rules[path]!;
-  const dot = path.indexOf(".");
-  if (dot > 0 && Object.hasOwn(rules, `${path.slice(0, dot)}.*`)) return rules[`${path.slice(0, dot)}.*`]!;
-  return unlisted;
+/** A Responses request field's rule (`text.verbosity` style inside `text` and `reasoning`). */
+export function responsesFieldRule(path: string): FieldRule {
+  return fieldRule(responsesFields, path);
 }
 
-/** The request fields each direction gets as they were sent: per upstream API, and the echo. */
-export interface RoutedFields {
-  responses: Record<string, unknown>;
-  chat: Record<string, unknown>;
-  /** Top-level fields the Response object carries as sent. */
-  echo: Record<string, unknown>;
-}
-
-/**
- * Routes a request body's fields by the table: what goes to each upstream API as it was sent, and
- * what the Response object echoes. `read` and `settings` fields are left to the decoder.
- *
- * @example
- * routeFields({ model: "m", input: "hi", include: ["reasoning.encrypted_content"], text: { verbosity: "low" } });
- * // { responses: { include: [...], text: { verbosity: "low" } }, chat: { verbosity: "low" }, echo: {} }
- */
-export function routeFields(body: Readonly<Record<string, unknown>>): RoutedFields {
-  const routed: RoutedFields = { responses: {}, chat: {}, echo: {} };
-  for (const [key, value] of Object.entries(body)) {
-    if (value === undefined) continue;
-    if (nested.has(key) && isPlainObject(value)) {
-      for (const [inner, innerValue] of Object.entries(value)) if (innerValue !== undefined) place(routed, fieldRule(`${key}.${inner}`), innerValue, inner, key);
-    } else {
-      place(routed, fieldRule(key), value, key);
-    }
-  }
-  return routed;
-}
-
-function place(routed: RoutedFields, rule: FieldRule, value: unknown, key: string, parent?: string): void {
-  for (const api of ["responses", "chat"] as const) {
-    const route = rule[api];
-    if (route === "read" || route === "drop") continue;
-    const name = route === "forward" ? key : route.as;
-    // A renamed field is a top-level field of its API (`text.verbosity` is Chat's `verbosity`).
-    if (parent === undefined || route !== "forward") routed[api][name] = value;
-    else ((routed[api][parent] ??= {}) as Record<string, unknown>)[name] = value;
-  }
-  if (rule.client === "echo" && parent === undefined) routed.echo[key] = value;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+/** A Responses request body's fields routed by the table. */
+export function routeResponsesFields(body: Readonly<Record<string, unknown>>): RoutedFields {
+  return route(responsesFields, body);
 }
 
 /** The top-level fields a Response object echoes as sent. */
-export const echoedFields: readonly string[] = Object.entries(responsesRequestFields as Readonly<Record<string, FieldRule>>)
-  .filter(([key, rule]) => rule.client === "echo" && !key.includes("."))
-  .map(([key]) => key);
+export const echoedFields: readonly string[] = echoedOf(responsesFields);

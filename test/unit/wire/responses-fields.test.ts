@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeResponsesRequest } from "../../../src/wire/responses/index.ts";
-import { fieldRule, responsesRequestFields, routeFields, unlisted } from "../../../src/wire/responses/fields.ts";
+import { responsesFieldRule as fieldRule, responsesRequestFields, routeResponsesFields as routeFields, unlisted } from "../../../src/wire/responses/fields.ts";
 import { encodeChatRequest } from "../../../src/upstream/chat/encode-request.ts";
 import { encodeResponsesRequest } from "../../../src/upstream/responses/encode-request.ts";
 
