@@ -39,6 +39,8 @@ export interface MessageCompletedEvent {
   itemId: string;
   /** The whole text of the message. */
   text: string;
+  /** The upstream's annotations on it (a web search's citations), when it gave any. */
+  annotations?: { type: string; [key: string]: unknown }[];
 }
 
 export interface ReasoningStartedEvent {

@@ -5,9 +5,14 @@ import { z } from "zod";
  * Completions codec maps messages, `tool_calls` and role `tool` onto these and back.
  */
 
+/** A note on a span of output text, as the upstream gave it (a web search's `url_citation`, …). */
+export const annotationSchema = z.looseObject({ type: z.string() });
+
 export const textPartSchema = z.object({
   type: z.enum(["input_text", "output_text"]),
   text: z.string(),
+  /** `output_text` only: the upstream's annotations (citations), kept as they came. */
+  annotations: z.array(annotationSchema).optional(),
 });
 
 export const imagePartSchema = z.object({
@@ -75,6 +80,7 @@ export const itemSchema = z.discriminatedUnion("type", [
 ]);
 
 export type TextPart = z.infer<typeof textPartSchema>;
+export type Annotation = z.infer<typeof annotationSchema>;
 export type ImagePart = z.infer<typeof imagePartSchema>;
 export type ContentPart = z.infer<typeof contentPartSchema>;
 export type MessageItem = z.infer<typeof messageItemSchema>;

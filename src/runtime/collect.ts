@@ -49,7 +49,7 @@ export class RunCollector {
       }
       case "message.completed":
         this.#closeBlock(event.itemId, (item) => {
-          if (item.type === "message") item.content = [{ type: "output_text", text: event.text }];
+          if (item.type === "message") item.content = [{ type: "output_text", text: event.text, ...(event.annotations && { annotations: event.annotations }) }];
         });
         return;
       case "reasoning.completed":

@@ -184,6 +184,26 @@ describe("over a Responses upstream", () => {
     ]);
   });
 
+  it("keeps a web search's citations on the answer's text, streamed and stored", async () => {
+    const citation = { type: "url_citation", start_index: 0, end_index: 5, url: "https://example.com/", title: "Example" };
+    const message = { id: "m1", type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text: "Hello", annotations: [citation] }] };
+    fake.enqueue({
+      sse: [
+        frame({ type: "response.output_item.added", output_index: 0, item: { ...message, content: [] } }),
+        frame({ type: "response.output_text.delta", item_id: "m1", output_index: 0, content_index: 0, delta: "Hello" }),
+        frame({ type: "response.output_text.annotation.added", item_id: "m1", output_index: 0, content_index: 0, annotation_index: 0, annotation: citation }),
+        frame({ type: "response.output_item.done", output_index: 0, item: message }),
+        frame({ type: "response.completed", response: { status: "completed", output: [message] } }),
+      ],
+    });
+    const response = await post(proxy, { input: "cite", stream: true, tools: [webSearchTool] });
+    const events = sseJson<Json>(await response.text());
+    expect(events.find((event) => event.type === "response.output_text.annotation.added")).toMatchObject({ annotation_index: 0, annotation: citation });
+    const final = events.at(-1)!.response as Json;
+    expect(final.output[0].content[0]).toMatchObject({ type: "output_text", text: "Hello", annotations: [citation] });
+    expect((await stored(proxy, final.id)).output[0].content[0].annotations).toEqual([citation]);
+  });
+
   it("hands a custom tool call back to the client as it came, and takes its output back", async () => {
     const custom = { id: "ctc_1", type: "custom_tool_call", status: "completed", call_id: "call_patch", name: "apply_patch", input: "*** Begin Patch" };
     fake.enqueue({

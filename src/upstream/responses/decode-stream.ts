@@ -24,6 +24,8 @@ interface MessageBlock {
   kind: "message";
   itemId: string;
   text: string;
+  /** The annotations of its text parts (citations), from the finished item. */
+  annotations: { type: string; [key: string]: unknown }[];
   open: boolean;
 }
 
@@ -292,6 +294,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case "message": {
         const rest = catchUp(block, messageText(item));
         if (rest !== undefined) out.push({ type: "text.delta", itemId: block.itemId, delta: rest });
+        for (const part of item.content ?? []) if (Array.isArray(part.annotations)) block.annotations.push(...part.annotations);
         break;
       }
       case "reasoning": {
@@ -337,7 +340,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   }
 
   private startMessage(index: number | null | undefined, id: string | undefined, out: HermesEvent[]): MessageBlock {
-    const block: MessageBlock = { kind: "message", itemId: this.newId("msg_"), text: "", open: true };
+    const block: MessageBlock = { kind: "message", itemId: this.newId("msg_"), text: "", annotations: [], open: true };
     this.register(block, index, id);
     out.push({ type: "message.started", itemId: block.itemId });
     return block;
@@ -401,7 +404,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     block.open = false;
     switch (block.kind) {
       case "message":
-        out.push({ type: "message.completed", itemId: block.itemId, text: block.text });
+        out.push({ type: "message.completed", itemId: block.itemId, text: block.text, ...(block.annotations.length > 0 && { annotations: block.annotations }) });
         return;
       case "reasoning": {
         const summary = block.summary.map((part) => part ?? "");

@@ -22,6 +22,8 @@ const contentPartSchema = z.object({
   type: z.string(),
   text: z.string().nullish(),
   refusal: z.string().nullish(),
+  /** `output_text`: citations and the like, carried as they are. */
+  annotations: z.array(z.looseObject({ type: z.string() })).nullish(),
 });
 
 /**

@@ -72,8 +72,14 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         );
       case "message.completed": {
         const index = this.#indexes.get(event.itemId) ?? 0;
-        const part = { type: "output_text", text: event.text, annotations: [], logprobs: [] };
+        const annotations = event.annotations ?? [];
+        const part = { type: "output_text", text: event.text, annotations, logprobs: [] };
         return (
+          annotations
+            .map((annotation, annotationIndex) =>
+              this.#frame("response.output_text.annotation.added", { item_id: event.itemId, output_index: index, content_index: 0, annotation_index: annotationIndex, annotation }),
+            )
+            .join("") +
           this.#frame("response.output_text.done", { item_id: event.itemId, output_index: index, content_index: 0, text: event.text, logprobs: [] }) +
           this.#frame("response.content_part.done", { item_id: event.itemId, output_index: index, content_index: 0, part }) +
           this.#frame("response.output_item.done", {

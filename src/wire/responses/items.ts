@@ -79,7 +79,7 @@ function knownItemToWire(item: Exclude<Item, OpaqueItem>) {
           part.type === "input_image"
             ? { type: "input_image" as const, image_url: part.image_url, detail: part.detail ?? "auto" }
             : part.type === "output_text"
-              ? { type: "output_text" as const, text: part.text, annotations: [], logprobs: [] }
+              ? { type: "output_text" as const, text: part.text, annotations: part.annotations ?? [], logprobs: [] }
               : { type: "input_text" as const, text: part.text },
         ),
       };
@@ -139,7 +139,11 @@ export function outputToItems(output: readonly WireItem[]): Item[] {
           type: "message",
           id: known.id,
           role: known.role,
-          content: known.content.map((part): ContentPart => (part.type === "input_image" ? { type: "input_image", image_url: part.image_url, detail: part.detail } : { type: part.type, text: part.text })),
+          content: known.content.map((part): ContentPart => {
+            if (part.type === "input_image") return { type: "input_image", image_url: part.image_url, detail: part.detail };
+            const annotations = ("annotations" in part ? part.annotations : undefined) ?? [];
+            return annotations.length > 0 ? { type: part.type, text: part.text, annotations } : { type: part.type, text: part.text };
+          }),
         };
       case "function_call":
         return {
