@@ -100,7 +100,9 @@ export function decodeResponsesRequest(body: unknown, newId: NewId): DecodedResp
   if (Object.keys(routed.responses).length > 0) extras.responses = routed.responses;
   if (Object.keys(routed.chat).length > 0) extras.chat = routed.chat;
   if (extras.responses || extras.chat) run.extras = extras;
-  if (request.tool_choice != null) run.toolChoice = request.tool_choice;
+  if (typeof request.tool_choice === "string" || request.tool_choice?.type === "function") run.toolChoice = request.tool_choice as RunInput["toolChoice"];
+  // A hosted tool's choice means something only to an upstream that runs it: sent as it came, to it alone.
+  else if (request.tool_choice != null) (run.extras ??= {}).responses = { ...run.extras?.responses, tool_choice: request.tool_choice };
   if (request.parallel_tool_calls != null) run.parallelToolCalls = request.parallel_tool_calls;
   if (request.temperature != null) run.temperature = request.temperature;
   if (request.top_p != null) run.topP = request.top_p;

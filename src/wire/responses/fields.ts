@@ -22,6 +22,7 @@ export const responsesRequestFields = {
   input: read,
   instructions: read,
   tools: read,
+  // Read; the choice of a hosted tool (`{ "type": "web_search_preview" }`) goes to a Responses upstream as sent.
   tool_choice: read,
   parallel_tool_calls: read,
   max_output_tokens: read,

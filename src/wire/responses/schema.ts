@@ -143,8 +143,13 @@ export const responsesRequestSchema = z.object({
   background: boolish.nullish(),
   truncation: z.enum(["auto", "disabled"]).nullish(),
   tools: z.array(tool).max(limits.tools).nullish(),
+  /** A choice of a hosted tool (`{ "type": "web_search_preview" }`, `allowed_tools`, …) is passed on as sent. */
   tool_choice: z
-    .union([z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function"), name: z.string() })])
+    .union([
+      z.enum(["none", "auto", "required"]),
+      z.object({ type: z.literal("function"), name: z.string() }),
+      z.looseObject({ type: z.string().min(1).max(64).refine((type) => type !== "function") }),
+    ])
     .nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   max_output_tokens: z.number().int().positive().nullish(),

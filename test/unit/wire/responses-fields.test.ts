@@ -70,6 +70,17 @@ describe("the Responses request field table", () => {
     expect(decoded.settings.reasoning).toEqual({ effort: "high", summary: "detailed" });
   });
 
+  it("passes a hosted tool's tool_choice to a Responses upstream only, and echoes it", () => {
+    const choice = { type: "web_search_preview" };
+    const decoded = decodeResponsesRequest({ input: "x", tools: [{ type: "web_search_preview" }], tool_choice: choice }, newId);
+    const run = { ...decoded.run, model: "m", items: [] };
+    expect(run.toolChoice).toBeUndefined();
+    expect((encodeResponsesRequest(run) as unknown as Record<string, unknown>).tool_choice).toEqual(choice);
+    expect((encodeChatRequest({ ...run, hostedTools: undefined }) as unknown as Record<string, unknown>).tool_choice).toBeUndefined();
+    expect(decoded.settings.tool_choice).toEqual(choice);
+    expect(() => decodeResponsesRequest({ input: "x", tool_choice: { type: "function" } }, newId)).toThrow(/tool_choice/);
+  });
+
   it("never sends the proxy's own state fields upstream", () => {
     for (const field of ["previous_response_id", "conversation", "store", "background", "stream"] as const) {
       const rule = fieldRule(field);
