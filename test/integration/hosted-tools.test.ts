@@ -157,6 +157,17 @@ describe("over a Responses upstream", () => {
     ]);
   });
 
+  it("streams what the openai SDK's response accumulator reads without a fault", async () => {
+    fake.enqueue({ sse: hostedStream() });
+    const stream = proxy.client.responses.stream({ model: "up-model", input: "go", tools: [namespaceTool, webSearchTool] as never });
+    const summaries: string[] = [];
+    stream.on("response.reasoning_summary_text.delta", (event) => summaries.push(event.delta));
+    const final = await stream.finalResponse();
+    expect(summaries).toEqual(["**Plan** search, then spawn"]);
+    expect(final.output.map((item) => item.type)).toEqual(["reasoning", "web_search_call", "function_call"]);
+    expect(final.output[2]).toMatchObject({ namespace: "multi_agent_v1", name: "spawn_agent" });
+  });
+
   it("gives a JSON answer the same items", async () => {
     fake.enqueue({ sse: hostedStream() });
     const response = await post(proxy, { input: "go", tools: [namespaceTool, webSearchTool] });

@@ -38,8 +38,9 @@ export async function beginResponseTurn(
     throw storageUnavailable(storageHealth.state.error);
   const { settings } = request;
   // Before the history is resolved: a refused tool must not hold a conversation name.
+  // A tool that can be refused is a top-level hosted tool: the request's own object.
   const hosted = planHostedTools(context, request.run.hostedTools, model.upstream, (tool) => {
-    const index = settings.tools.findIndex((given) => given === tool || (given.type === "namespace" && Array.isArray(given.tools) && given.tools.includes(tool)));
+    const index = settings.tools.indexOf(tool);
     return index < 0 ? "tools" : `tools[${index}]`;
   });
   const id = randomId("resp_");
