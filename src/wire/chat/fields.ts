@@ -42,6 +42,8 @@ export const chatRequestFields = {
   prompt_cache_retention: both,
   safety_identifier: both,
   service_tier: both,
+  prompt_cache_options: both,
+  moderation: both,
   verbosity: { responses: { as: "text.verbosity" }, chat: "forward", client: "omit" },
   logprobs: chatOnly,
   top_logprobs: chatOnly,

@@ -52,6 +52,8 @@ export const responsesRequestFields = {
   prompt_cache_retention: both("prompt_cache_retention"),
   safety_identifier: both("safety_identifier"),
   service_tier: both("service_tier"),
+  prompt_cache_options: { responses: "forward", chat: { as: "prompt_cache_options" }, client: "omit" },
+  moderation: { responses: "forward", chat: { as: "moderation" }, client: "echo" },
   top_logprobs: { responses: "forward", chat: "drop", client: "echo" },
   max_tool_calls: { responses: "forward", chat: "drop", client: "echo" },
   prompt: { responses: "forward", chat: "drop", client: "echo" },

@@ -24,6 +24,8 @@ const samples: Record<string, unknown> = {
   top_logprobs: 3,
   max_tool_calls: 4,
   prompt: { id: "pmpt_1" },
+  prompt_cache_options: { mode: "auto" },
+  moderation: { mode: "strict" },
 };
 
 /** The body carrying one field: `text.verbosity` as `{ text: { verbosity } }`. */
