@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { HermesTool, ToolContext, ToolResult } from "../src/plugin-api/index.ts";
+import type { HermesTool, HostedToolType, ToolContext, ToolResult } from "../src/plugin-api/index.ts";
 
-export type { HermesTool, JsonValue, PluginLogger, ToolContext, ToolResult } from "../src/plugin-api/index.ts";
+export type { HermesTool, HostedToolType, JsonValue, PluginLogger, ToolContext, ToolResult } from "../src/plugin-api/index.ts";
 
 /** What `defineTool` takes. */
 export interface ToolDefinition<Parameters extends z.ZodType = z.ZodObject<Record<string, never>>> {
@@ -28,6 +28,14 @@ export interface ToolDefinition<Parameters extends z.ZodType = z.ZodObject<Recor
   timeoutMs?: number;
   /** Ask a person first (Runs API `approval.request`); Chat Completions and Responses refuse such a call. @default false */
   needsApproval?: boolean | ((args: z.output<Parameters>) => boolean);
+  /**
+   * Claims a hosted tool type of the Responses API (`"web_search"`, `"code_interpreter"`, …): when a
+   * client sends `{ "type": "web_search" }` and the upstream cannot run hosted tools (a Chat Completions
+   * upstream), this tool runs in its place, with its own parameters. When the upstream runs hosted tools
+   * itself (a Responses upstream), the client's tool goes upstream and this one sits that run out. At
+   * most one tool may claim a type. @default undefined
+   */
+  hosted?: HostedToolType;
 }
 
 const toolName = /^[A-Za-z0-9_-]{1,64}$/;
@@ -57,13 +65,15 @@ const toolName = /^[A-Za-z0-9_-]{1,64}$/;
 export function defineTool<Parameters extends z.ZodType = z.ZodObject<Record<string, never>>>(
   definition: ToolDefinition<Parameters>,
 ): HermesTool<Parameters> {
-  const { name, description, emoji, timeoutMs, needsApproval } = definition;
+  const { name, description, emoji, timeoutMs, needsApproval, hosted } = definition;
   if (typeof name !== "string" || !toolName.test(name))
     throw new TypeError(`defineTool: name ${JSON.stringify(name)} must be 1-64 letters, digits, "_" or "-"`);
   if (typeof description !== "string" || description.trim() === "") throw new TypeError(`defineTool(${name}): description must be a non-empty string`);
   if (typeof definition.execute !== "function") throw new TypeError(`defineTool(${name}): execute must be a function`);
   if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
     throw new TypeError(`defineTool(${name}): timeoutMs must be a positive integer`);
+  if (hosted !== undefined && (typeof hosted !== "string" || hosted === "" || hosted === "function" || hosted === "namespace"))
+    throw new TypeError(`defineTool(${name}): hosted must name a hosted tool type such as "web_search"`);
   const parameters = (definition.parameters ?? z.object({})) as Parameters;
   if (!isZodSchema(parameters)) throw new TypeError(`defineTool(${name}): parameters must be a zod v4 schema such as z.object({...})`);
   const jsonSchema = toToolJsonSchema(name, parameters);
@@ -79,6 +89,7 @@ export function defineTool<Parameters extends z.ZodType = z.ZodObject<Record<str
     ...(definition.label !== undefined && { label: definition.label.bind(definition) }),
     ...(timeoutMs !== undefined && { timeoutMs }),
     ...(needsApproval !== undefined && { needsApproval }),
+    ...(hosted !== undefined && { hosted }),
   };
   return Object.freeze(tool);
 }

@@ -1,4 +1,4 @@
-import { addUsage, emptyUsage, type FinishReason, HermesError, type HermesEvent, type Item, type RunCompletedEvent, type RunInput, type ToolCallCompletedEvent, toErrorInfo, type Usage } from "../protocol/index.ts";
+import { awaitsClient, type OpaqueItem, addUsage, emptyUsage, type FinishReason, HermesError, type HermesEvent, type Item, type RunCompletedEvent, type RunInput, type ToolCallCompletedEvent, toErrorInfo, type Usage } from "../protocol/index.ts";
 import { type NewId, randomId } from "../utils/index.ts";
 import { type RunInfo } from "../plugin-api/index.ts";
 import { emptyRegistry, type PluginRegistry } from "../plugins/registry.ts";
@@ -7,6 +7,7 @@ import type { ApprovalHandler } from "./approval.ts";
 import { dispatchToolCalls } from "./dispatch.ts";
 import { RunObserver } from "./hooks.ts";
 import { agentLimits } from "./limits.ts";
+import { ToolNames } from "./tool-names.ts";
 import { sideOf, toolsForRun } from "./tools.ts";
 
 export interface RunOptions {
@@ -81,7 +82,7 @@ async function* agentLoop(
   const registry = options.registry ?? emptyRegistry;
   let usage = emptyUsage();
   try {
-    const tools = toolsForRun(registry, input.tools);
+    const names = new ToolNames(toolsForRun(registry, input.tools, input.hostedTools), input.hostedTools);
     const history: Item[] = [...input.items];
     let toolChoice = input.toolChoice;
     for (let step = 1; step <= options.maxIterations; step++) {
@@ -91,7 +92,8 @@ async function* agentLoop(
       // What the model said this step; joins the history only after the step, since the upstream may
       // still be reading the history it was given while it streams.
       const said: Item[] = [];
-      const stepInput: RunInput = { ...input, items: history, tools };
+      const stepInput: RunInput = { ...input, items: names.toUpstream(history), tools: names.tools };
+      if (names.hostedTools !== undefined) stepInput.hostedTools = names.hostedTools;
       if (toolChoice === undefined) delete stepInput.toolChoice;
       else stepInput.toolChoice = toolChoice;
       const callOptions = { signal: options.signal, newId: options.newId ?? randomId, requestId: options.requestId, run, stream: options.stream };
@@ -106,18 +108,43 @@ async function* agentLoop(
             break;
           case "tool.call.started":
             event.side = sideOf(registry, event.name);
+            names.restore(event);
             break;
           case "tool.call.completed":
             event.side = sideOf(registry, event.name);
-            said.push({ type: "function_call", call_id: event.callId, name: event.name, arguments: event.arguments });
+            names.restore(event);
+            said.push({
+              type: "function_call",
+              call_id: event.callId,
+              ...(event.namespace !== undefined && { namespace: event.namespace }),
+              name: event.name,
+              arguments: event.arguments,
+            });
             if (event.side === "server") serverCalls.push(event);
             else clientCalls++;
             break;
+          case "opaque.started":
+            names.restore(event);
+            break;
+          case "opaque.completed": {
+            names.restore(event);
+            const item: OpaqueItem = { type: "opaque", id: event.itemId, value: event.value };
+            said.push(item);
+            // A custom tool call (and the like) is the client's to answer, as a client function call is.
+            if (awaitsClient(item)) clientCalls++;
+            break;
+          }
           case "message.completed":
             said.push({ type: "message", role: "assistant", content: [{ type: "output_text", text: event.text }] });
             break;
           case "reasoning.completed":
-            said.push({ type: "reasoning", text: event.text });
+            said.push({
+              type: "reasoning",
+              id: event.itemId,
+              text: event.text,
+              ...(event.summary !== undefined && { summary: event.summary }),
+              ...(event.encryptedContent !== undefined && { encryptedContent: event.encryptedContent }),
+            });
             break;
         }
       };

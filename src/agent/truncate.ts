@@ -10,7 +10,9 @@ export function estimateTokens(item: Item): number {
     case "function_call_output":
       return Math.ceil(item.output.length / 4) + 4;
     case "reasoning":
-      return Math.ceil(item.text.length / 4);
+      return Math.ceil((item.text.length + (item.summary?.join("").length ?? 0) + (item.encryptedContent?.length ?? 0)) / 4);
+    case "opaque":
+      return Math.ceil(JSON.stringify(item.value).length / 4);
   }
 }
 

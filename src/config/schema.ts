@@ -140,6 +140,13 @@ export const agentConfigSchema = z.strictObject({
   runLeaseMs: positiveMs.min(300).default(15_000),
   /** The upstream model's context, in tokens: `truncation: "auto"` drops the oldest turns to fit it. @default 128_000 */
   contextTokens: z.number().int().positive().default(128_000),
+  /**
+   * A hosted tool a client sends (`{ "type": "web_search" }`, …) that the upstream cannot run (a Chat
+   * Completions upstream) and no plugin claims: `drop` leaves it out of the upstream request, says so in
+   * the `X-Hermes-Dropped-Tools` response header and logs one warning; `error` answers 400
+   * `unsupported_tool` naming it. @default "drop"
+   */
+  unsupportedHostedTools: z.enum(["drop", "error"]).default("drop"),
 });
 
 /** `memory`, `fs:<dir>`, `sqlite:<file>`, or `redis://host:port/db` (`rediss://` for TLS, `?prefix=` for the key prefix). */

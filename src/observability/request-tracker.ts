@@ -20,6 +20,8 @@ export interface RequestEnd {
   clientClosed: boolean;
   /** The code of the error the route threw, if it threw one. */
   errorCode: string | undefined;
+  /** The request field that error names (`tools[4].type`), if it names one. */
+  errorParam?: string | undefined;
 }
 
 /** Message text, for the request log's debug contents only. */
@@ -122,6 +124,7 @@ export class RequestTracker {
       errorCode: end.errorCode ?? tracked.upstreamError ?? (end.clientClosed ? "client_closed" : undefined),
       streamed: end.streamed,
     };
+    if (end.errorParam !== undefined) summary.errorParam = end.errorParam;
     this.#options.onRequestEnd?.(tracked.info, summary);
     this.#options.log?.(tracked.info, summary, tracked.contents);
   }

@@ -43,6 +43,8 @@ export interface RequestSummary {
   usage: Usage | undefined;
   /** The error's stable code when the request failed, a stream ended in an error, or the client went away (`client_closed`). */
   errorCode: string | undefined;
+  /** The request field a 4xx names (OpenAI's `param`, such as `tools[4].type`), when it names one. */
+  errorParam?: string | undefined;
   /** The response was an event stream. */
   streamed: boolean;
 }

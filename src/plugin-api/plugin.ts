@@ -95,7 +95,29 @@ export interface HermesTool<Parameters extends z.ZodType = z.ZodType> {
   readonly timeoutMs?: number | undefined;
   /** Ask a person before running (Runs API); refused on APIs that cannot ask. */
   readonly needsApproval?: boolean | ToolCallback<z.output<Parameters>, boolean> | undefined;
+  /**
+   * The hosted tool type this tool runs for clients that ask for it (`"web_search"`): over an upstream
+   * that cannot run hosted tools, a client's `{ "type": "web_search" }` is answered by this tool.
+   */
+  readonly hosted?: HostedToolType | undefined;
 }
+
+/**
+ * A hosted tool type of the Responses API, or any other string a client may send as a tool's `type`.
+ *
+ * @example
+ * const claimed: HostedToolType = "web_search";
+ */
+export type HostedToolType =
+  | "web_search"
+  | "web_search_preview"
+  | "file_search"
+  | "code_interpreter"
+  | "image_generation"
+  | "mcp"
+  | "local_shell"
+  | "computer_use_preview"
+  | (string & {});
 
 /**
  * A storage driver, as `defineStorage` returns it.

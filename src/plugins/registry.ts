@@ -29,6 +29,8 @@ export interface PluginRegistry {
   tools: ReadonlyMap<string, RegisteredTool>;
   /** The server tools as the upstream sees them, JSON Schema computed once by `defineTool`. */
   definitions: readonly FunctionTool[];
+  /** The server tools that claim a hosted tool type (`defineTool({ hosted: "web_search" })`), by that type. */
+  hosted?: ReadonlyMap<string, RegisteredTool>;
   /** Undefined when no plugin has hooks: the agent loop then does not wrap the run at all. */
   hooks: RunHooks | undefined;
   /** The storage driver a plugin contributed, if any. */
@@ -67,9 +69,17 @@ export function createRegistry(
     if (plugin.hooks?.onRunEnd) hooks.onRunEnd.push(plugin.hooks.onRunEnd.bind(plugin.hooks));
     storage ??= plugin.storage;
   }
+  const hosted = new Map<string, RegisteredTool>();
+  for (const registered of tools.values()) {
+    const type = registered.tool.hosted;
+    if (type === undefined) continue;
+    const other = hosted.get(type);
+    if (other) throw new Error(`Two server tools claim the hosted tool type '${type}': ${other.tool.name} (${other.plugin}) and ${registered.tool.name} (${registered.plugin})`);
+    hosted.set(type, registered);
+  }
   const definitions = [...tools.values()].map(
     ({ tool }): FunctionTool => ({ name: tool.name, description: tool.description, parameters: tool.jsonSchema }),
   );
   const hasHooks = hooks.onRunStart.length + hooks.onEvent.length + hooks.onRunEnd.length > 0;
-  return { plugins, tools, definitions, hooks: hasHooks ? hooks : undefined, storage, observers };
+  return { plugins, tools, definitions, hosted, hooks: hasHooks ? hooks : undefined, storage, observers };
 }

@@ -39,6 +39,8 @@ export interface MessageCompletedEvent {
   itemId: string;
   /** The whole text of the message. */
   text: string;
+  /** The upstream's annotations on it (a web search's citations), when it gave any. */
+  annotations?: { type: string; [key: string]: unknown }[];
 }
 
 export interface ReasoningStartedEvent {
@@ -50,12 +52,19 @@ export interface ReasoningDeltaEvent {
   type: "reasoning.delta";
   itemId: string;
   delta: string;
+  /** Set when the delta belongs to the upstream's summary: which summary part; unset, it is reasoning text. */
+  summaryIndex?: number;
 }
 
 export interface ReasoningCompletedEvent {
   type: "reasoning.completed";
   itemId: string;
+  /** The whole reasoning text ("" when the upstream sent only a summary). */
   text: string;
+  /** The summary parts, when the upstream summarised. */
+  summary?: string[];
+  /** The upstream's opaque copy of the reasoning, to send back with the history. */
+  encryptedContent?: string;
 }
 
 export interface ToolCallStartedEvent {
@@ -64,6 +73,8 @@ export interface ToolCallStartedEvent {
   callId: string;
   itemId: string;
   name: string;
+  /** The client's namespace tool the function belongs to (set by the agent loop). */
+  namespace?: string;
   /** Set by the agent loop; upstreams leave it out. */
   side?: ToolSide;
 }
@@ -82,7 +93,34 @@ export interface ToolCallCompletedEvent {
   name: string;
   /** The whole arguments JSON string. */
   arguments: string;
+  namespace?: string;
   side?: ToolSide;
+}
+
+/**
+ * An item the proxy carries without reading it (see `OpaqueItem`): a hosted tool's call and the like.
+ * `opaque.delta` is one of the upstream's own stream events about it (`response.web_search_call.searching`,
+ * `response.code_interpreter_call_code.delta`, …), passed on as it came.
+ */
+export interface OpaqueStartedEvent {
+  type: "opaque.started";
+  itemId: string;
+  /** The item as the upstream announced it. */
+  value: { type: string; [key: string]: unknown };
+}
+
+export interface OpaqueDeltaEvent {
+  type: "opaque.delta";
+  itemId: string;
+  /** The upstream's event, without its own numbering (`sequence_number`, `output_index`). */
+  event: { type: string; [key: string]: unknown };
+}
+
+export interface OpaqueCompletedEvent {
+  type: "opaque.completed";
+  itemId: string;
+  /** The finished item, whole. */
+  value: { type: string; [key: string]: unknown };
 }
 
 /** A server-side tool began executing. */
@@ -144,6 +182,9 @@ export type HermesEvent =
   | ToolCallStartedEvent
   | ToolCallDeltaEvent
   | ToolCallCompletedEvent
+  | OpaqueStartedEvent
+  | OpaqueDeltaEvent
+  | OpaqueCompletedEvent
   | ToolStartedEvent
   | ToolCompletedEvent
   | StepCompletedEvent

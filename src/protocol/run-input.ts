@@ -4,6 +4,8 @@ import { itemSchema } from "./items.ts";
 /** A function the model may call. Client tools come from the request; server tools from plugins. */
 export const functionToolSchema = z.object({
   name: z.string().min(1).max(64),
+  /** The client's namespace tool this function belongs to; the agent loop gives it a qualified name upstream. */
+  namespace: z.string().optional(),
   description: z.string().optional(),
   /** JSON Schema of the arguments object. */
   parameters: z.record(z.string(), z.unknown()).optional(),
@@ -43,7 +45,11 @@ export const runInputSchema = z.object({
   /** The whole history sent upstream, oldest first, client system messages included. */
   items: z.array(itemSchema),
   tools: z.array(functionToolSchema),
-  toolChoice: toolChoiceSchema.optional(),
+  /**
+   * Tools the proxy does not run and only a Responses upstream can take (`web_search`, `mcp`, `custom`,
+   * any type it does not know), as the client sent them; an upstream that cannot carry them leaves them out.
+   */
+  hostedTools: z.array(z.looseObject({ type: z.string() })).optional(),  toolChoice: toolChoiceSchema.optional(),
   parallelToolCalls: z.boolean().optional(),
   temperature: z.number().optional(),
   topP: z.number().optional(),
@@ -57,9 +63,15 @@ export const runInputSchema = z.object({
   /** End-user id passed through for the upstream's abuse monitoring. */
   user: z.string().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  /**
+   * Request fields the proxy does not interpret, per upstream API, as the client's codec decided from
+   * its field table: each upstream sends its own as they are (its own fields win on a clash).
+   */
+  extras: z.object({ responses: z.record(z.string(), z.unknown()).optional(), chat: z.record(z.string(), z.unknown()).optional() }).optional(),
 });
 
 export type FunctionTool = z.infer<typeof functionToolSchema>;
+export type HostedTool = NonNullable<z.infer<typeof runInputSchema>["hostedTools"]>[number];
 export type ToolChoice = z.infer<typeof toolChoiceSchema>;
 export type TextFormat = z.infer<typeof textFormatSchema>;
 export type ReasoningEffort = z.infer<typeof reasoningEffortSchema>;

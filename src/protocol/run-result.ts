@@ -18,7 +18,7 @@ export interface RunResult {
 }
 
 export type OutputItem =
-  | (Extract<Item, { type: "message" | "reasoning" | "function_call_output" }> & { id: string })
+  | (Extract<Item, { type: "message" | "reasoning" | "function_call_output" | "opaque" }> & { id: string })
   | (Extract<Item, { type: "function_call" }> & { id: string; side: ToolSide });
 
 /** The id of the output item that carries a server tool's result. */
@@ -29,7 +29,10 @@ export function toolOutputId(callId: string): string {
 /** Output items as history items, ready to be sent upstream again on the next turn. */
 export function outputToItems(output: readonly OutputItem[]): Item[] {
   return output.map((item): Item => {
-    if (item.type === "function_call") return { type: "function_call", id: item.id, call_id: item.call_id, name: item.name, arguments: item.arguments };
+    if (item.type === "function_call") {
+      const { side: _side, ...call } = item;
+      return call;
+    }
     return item;
   });
 }

@@ -1,4 +1,4 @@
-import { assertNever, emptyUsage, type HermesEvent, type OutputItem, type RunResult, toolOutputId } from "../protocol/index.ts";
+import { assertNever, emptyUsage, type HermesEvent, type OutputItem, type RunResult, type ToolCallStartedEvent, toolOutputId } from "../protocol/index.ts";
 
 /**
  * Folds a run's events into a RunResult. Pure and incremental: `add` each event as it arrives, read
@@ -16,8 +16,8 @@ export class RunCollector {
     usage: emptyUsage(),
     error: null,
   };
-  /** Text of the open message and reasoning blocks, by item id. */
-  #open = new Map<string, { text: string; index: number }>();
+  /** Text (and summary parts) of the open message and reasoning blocks, by item id. */
+  #open = new Map<string, { text: string; summary: string[]; index: number }>();
   /** Where each tool call sits in `output`, by call id. */
   #calls = new Map<string, number>();
 
@@ -35,30 +35,39 @@ export class RunCollector {
       case "reasoning.started":
         this.#openBlock(event.itemId, { type: "reasoning", id: event.itemId, text: "" });
         return;
-      case "text.delta":
-      case "reasoning.delta": {
+      case "text.delta": {
         const block = this.#open.get(event.itemId);
         if (block) block.text += event.delta;
         return;
       }
+      case "reasoning.delta": {
+        const block = this.#open.get(event.itemId);
+        if (!block) return;
+        if (event.summaryIndex === undefined) block.text += event.delta;
+        else block.summary[event.summaryIndex] = (block.summary[event.summaryIndex] ?? "") + event.delta;
+        return;
+      }
       case "message.completed":
         this.#closeBlock(event.itemId, (item) => {
-          if (item.type === "message") item.content = [{ type: "output_text", text: event.text }];
+          if (item.type === "message") item.content = [{ type: "output_text", text: event.text, ...(event.annotations && { annotations: event.annotations }) }];
         });
         return;
       case "reasoning.completed":
         this.#closeBlock(event.itemId, (item) => {
-          if (item.type === "reasoning") item.text = event.text;
+          if (item.type !== "reasoning") return;
+          item.text = event.text;
+          if (event.summary !== undefined && event.summary.length > 0) item.summary = event.summary;
+          if (event.encryptedContent !== undefined) item.encryptedContent = event.encryptedContent;
         });
         return;
       case "tool.call.started":
         // Placed when it starts, as a stream shows it, so streamed and collected output keep one order.
         this.#calls.set(event.callId, result.output.length);
-        result.output.push({ type: "function_call", id: event.itemId, call_id: event.callId, name: event.name, arguments: "", side: event.side ?? "client" });
+        result.output.push(callItem(event, ""));
         return;
       case "tool.call.completed": {
         const index = this.#calls.get(event.callId);
-        const item: OutputItem = { type: "function_call", id: event.itemId, call_id: event.callId, name: event.name, arguments: event.arguments, side: event.side ?? "client" };
+        const item = callItem(event, event.arguments);
         if (index === undefined) result.output.push(item);
         else result.output[index] = item;
         return;
@@ -66,6 +75,18 @@ export class RunCollector {
       case "tool.completed":
         result.output.push({ type: "function_call_output", id: toolOutputId(event.callId), call_id: event.callId, output: event.output });
         return;
+      case "opaque.started":
+        this.#calls.set(event.itemId, result.output.length);
+        result.output.push({ type: "opaque", id: event.itemId, value: event.value });
+        return;
+      case "opaque.completed": {
+        const index = this.#calls.get(event.itemId);
+        const item: OutputItem = { type: "opaque", id: event.itemId, value: event.value };
+        if (index === undefined) result.output.push(item);
+        else result.output[index] = item;
+        return;
+      }
+      case "opaque.delta":
       case "tool.call.delta":
       case "tool.started":
       case "step.completed":
@@ -89,7 +110,7 @@ export class RunCollector {
   }
 
   #openBlock(itemId: string, item: OutputItem): void {
-    this.#open.set(itemId, { text: "", index: this.result.output.length });
+    this.#open.set(itemId, { text: "", summary: [], index: this.result.output.length });
     this.result.output.push(item);
   }
 
@@ -106,9 +127,25 @@ export class RunCollector {
     for (const [itemId, block] of this.#open) {
       const item = this.result.output[block.index];
       if (item?.type === "message") item.content = [{ type: "output_text", text: block.text }];
-      else if (item?.type === "reasoning") item.text = block.text;
+      else if (item?.type === "reasoning") {
+        item.text = block.text;
+        if (block.summary.length > 0) item.summary = block.summary.map((part) => part ?? "");
+      }
       this.#open.delete(itemId);
     }
   }
 }
 
+
+/** A tool call as an output item, with the namespace the client declared it under. */
+function callItem(event: Pick<ToolCallStartedEvent, "itemId" | "callId" | "name" | "namespace" | "side">, args: string): OutputItem {
+  return {
+    type: "function_call",
+    id: event.itemId,
+    call_id: event.callId,
+    ...(event.namespace !== undefined && { namespace: event.namespace }),
+    name: event.name,
+    arguments: args,
+    side: event.side ?? "client",
+  };
+}

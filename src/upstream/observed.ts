@@ -34,6 +34,7 @@ export function observeUpstream(inner: Upstream, options: ObserveUpstreamOptions
       return new ObservedCall(inner.stream(input, callOptions)[Symbol.asyncIterator](), { call, run, signal: callOptions.signal, onUpstreamEnd, onOutputText });
     },
     ...(inner.listModels && { listModels: inner.listModels.bind(inner) }),
+    ...(inner.carriesHostedTools && { carriesHostedTools: inner.carriesHostedTools.bind(inner) }),
     close: () => inner.close(),
   };
 }

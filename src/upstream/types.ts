@@ -35,6 +35,11 @@ export interface Upstream {
   /** The upstream base URL, when there is one. */
   readonly baseURL?: string;
   stream(input: RunInput, options: UpstreamCallOptions): AsyncIterable<HermesEvent[]>;
+  /**
+   * Whether a call for `model` goes to an API that runs hosted tools (`web_search`, …) and carries
+   * their items (the Responses API); absent: it does not. A router answers for the route's first target.
+   */
+  carriesHostedTools?(model: string): boolean;
   /** The model ids the upstream offers, for `/v1/models`. */
   listModels?(signal?: AbortSignal): Promise<string[]>;
   close(): Promise<void>;

@@ -4,12 +4,14 @@ import type { HermesEvent } from "../../src/protocol/index.ts";
 /**
  * The protocol's rules for blocks (rule 3 of docs/style): every message, reasoning block and tool call
  * is started once, before its deltas, and completed once, after them; its deltas add up to the text or
- * arguments it completes with. Returns the ids of blocks still open at the end.
+ * arguments it completes with (a reasoning block's summary deltas add up to its summary parts, apart
+ * from its text). An opaque item is started once and completed once. Returns the ids of blocks still
+ * open at the end.
  */
 export function expectBlocksTied(events: readonly HermesEvent[]): string[] {
-  const open = new Map<string, { kind: "message" | "reasoning" | "tool"; text: string }>();
+  const open = new Map<string, { kind: "message" | "reasoning" | "tool" | "opaque"; text: string; summary?: string[] }>();
   const closed = new Set<string>();
-  const start = (id: string, kind: "message" | "reasoning" | "tool") => {
+  const start = (id: string, kind: "message" | "reasoning" | "tool" | "opaque") => {
     expect(open.has(id) || closed.has(id), `${kind} ${id} started twice`).toBe(false);
     open.set(id, { kind, text: "" });
   };
@@ -18,7 +20,7 @@ export function expectBlocksTied(events: readonly HermesEvent[]): string[] {
     expect(block?.kind, `${kind} delta for ${id}, which is not open`).toBe(kind);
     block!.text += piece;
   };
-  const end = (id: string, kind: "message" | "reasoning" | "tool", whole: string) => {
+  const end = (id: string, kind: "message" | "reasoning" | "tool" | "opaque", whole: string) => {
     const block = open.get(id);
     expect(block?.kind, `${kind} ${id} completed without being open`).toBe(kind);
     expect(whole, `${kind} ${id}: the completed value is not its deltas joined`).toBe(block!.text);
@@ -40,10 +42,25 @@ export function expectBlocksTied(events: readonly HermesEvent[]): string[] {
         start(event.itemId, "reasoning");
         break;
       case "reasoning.delta":
-        delta(event.itemId, "reasoning", event.delta);
+        if (event.summaryIndex === undefined) delta(event.itemId, "reasoning", event.delta);
+        else {
+          const block = open.get(event.itemId);
+          expect(block?.kind, `reasoning summary delta for ${event.itemId}, which is not open`).toBe("reasoning");
+          const summary = (block!.summary ??= []);
+          summary[event.summaryIndex] = (summary[event.summaryIndex] ?? "") + event.delta;
+        }
         break;
-      case "reasoning.completed":
+      case "reasoning.completed": {
+        const streamed = open.get(event.itemId)?.summary ?? [];
+        expect(event.summary ?? [], `reasoning ${event.itemId}: the completed summary is not its deltas joined`).toEqual(Array.from(streamed, (part) => part ?? ""));
         end(event.itemId, "reasoning", event.text);
+        break;
+      }
+      case "opaque.started":
+        start(event.itemId, "opaque");
+        break;
+      case "opaque.completed":
+        end(event.itemId, "opaque", "");
         break;
       case "tool.call.started":
         start(event.callId, "tool");

@@ -137,6 +137,24 @@ export const runScenarios: RunScenario[] = [
     ],
     outcome: { status: "failed", code: "cancelled" },
   },
+  {
+    // A Responses upstream's summarised reasoning (two parts, with its blob) and a hosted web search it ran itself.
+    name: "summary-and-hosted-search",
+    events: [
+      started,
+      { type: "reasoning.started", itemId: "rs_1" },
+      { type: "reasoning.delta", itemId: "rs_1", delta: "Plan.", summaryIndex: 0 },
+      { type: "reasoning.delta", itemId: "rs_1", delta: "Search.", summaryIndex: 1 },
+      { type: "reasoning.completed", itemId: "rs_1", text: "", summary: ["Plan.", "Search."], encryptedContent: "ENC" },
+      { type: "opaque.started", itemId: "ws_1", value: { type: "web_search_call", status: "in_progress" } },
+      { type: "opaque.delta", itemId: "ws_1", event: { type: "response.web_search_call.searching", item_id: "ws_1" } },
+      { type: "opaque.completed", itemId: "ws_1", value: { type: "web_search_call", status: "completed", action: { type: "search", query: "q" } } },
+      ...message("msg_1", "Found it."),
+      { type: "step.completed", finishReason: "stop", usage: stepUsage },
+      { type: "run.completed", status: "completed", finishReason: "stop", usage: stepUsage },
+    ],
+    outcome: { status: "completed" },
+  },
 ];
 
 /** A scenario by name (for goldens and format-specific checks). */

@@ -84,6 +84,16 @@ describe("the request log", () => {
     await fetch(`${rig.proxy.url}/v1/models`);
     expect(parsed().at(-1)).toMatchObject({ route: "/v1/models", status: 401, error_code: "invalid_api_key" });
   });
+
+  it("names the field a 400 is about", async () => {
+    const response = await fetch(`${rig.proxy.url}/v1/responses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ input: "x", tools: [{ type: "function", name: "bad name" }] }),
+    });
+    expect(response.status).toBe(400);
+    expect(parsed().at(-1)).toMatchObject({ route: "/v1/responses", status: 400, error_code: "invalid_request", error_param: "tools[0].name" });
+  });
 });
 
 describe("request log settings", () => {

@@ -272,10 +272,10 @@ describe("Responses API over a Chat Completions upstream", () => {
     expect((bad as APIError).code).toBe("item_not_found");
   });
 
-  it("rejects unsupported tools and bad fields with a 400 naming the param", async () => {
-    const webSearch = await fetch(`${proxy.url}/v1/responses`, { method: "POST", body: JSON.stringify({ input: "x", tools: [{ type: "web_search" }] }) });
-    expect(webSearch.status).toBe(400);
-    expect(((await webSearch.json()) as { error: { param: string } }).error.param).toBe("tools[0].type");
+  it("rejects malformed tools and bad fields with a 400 naming the param", async () => {
+    const badTool = await fetch(`${proxy.url}/v1/responses`, { method: "POST", body: JSON.stringify({ input: "x", tools: [{ type: "namespace", name: "ns", tools: [{ type: "web_search" }] }] }) });
+    expect(badTool.status).toBe(400);
+    expect(((await badTool.json()) as { error: { param: string } }).error.param).toBe("tools[0].tools[0]");
     const badInput = await fetch(`${proxy.url}/v1/responses`, { method: "POST", body: JSON.stringify({ input: 42 }) });
     expect(((await badInput.json()) as { error: { param: string } }).error.param).toBe("input");
     const noInput = await fetch(`${proxy.url}/v1/responses`, { method: "POST", body: JSON.stringify({ model: "m" }) });

@@ -33,6 +33,7 @@ function jsonLine(request: RequestInfo, summary: RequestSummary, contents: Reque
   line += field("output_tokens", summary.usage?.outputTokens);
   line += field("streamed", summary.streamed || undefined);
   line += field("error_code", summary.errorCode);
+  line += field("error_param", summary.errorParam);
   if (contents) {
     line += field("input", contents.input);
     line += field("output", contents.output);
@@ -51,7 +52,7 @@ function prettyLine(request: RequestInfo, summary: RequestSummary, contents: Req
   if (summary.firstByteMs !== undefined && summary.streamed) parts.push(`(first byte ${round(summary.firstByteMs)}ms)`);
   if (summary.model !== undefined) parts.push(summary.upstream === undefined ? summary.model : `${summary.model} via ${summary.upstream}`);
   if (summary.usage) parts.push(`${summary.usage.inputTokens}→${summary.usage.outputTokens} tokens`);
-  if (summary.errorCode !== undefined) parts.push(`[${summary.errorCode}]`);
+  if (summary.errorCode !== undefined) parts.push(summary.errorParam === undefined ? `[${summary.errorCode}]` : `[${summary.errorCode} at ${summary.errorParam}]`);
   parts.push(request.id);
   let line = parts.join(" ");
   if (contents?.input !== undefined) line += `\n  > ${contents.input.replaceAll("\n", " ")}`;

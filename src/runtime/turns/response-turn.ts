@@ -5,6 +5,7 @@ import type { RuntimeContext } from "../context.ts";
 import type { ClientWatch } from "../lifecycle.ts";
 import type { ModelChoice } from "../model.ts";
 import { startRun, type StartedRun } from "../start-run.ts";
+import { planHostedTools } from "../hosted-tools.ts";
 import { resolveTurn } from "./resolve-turn.ts";
 import { ResponseFold } from "./response-fold.ts";
 import { storageUnavailable } from "../../state/storage-guard.ts";
@@ -17,6 +18,8 @@ export interface ResponseTurn {
   meta: ResponseMeta;
   saver: TurnSaver;
   sessionId: string;
+  /** Hosted tool types left out of the upstream request (`X-Hermes-Dropped-Tools`). */
+  droppedTools: string[];
   /** Starts the run and its one fold; the run stops when `client` goes away. */
   start(client: ClientWatch | AbortSignal): StartedRun & { fold: ResponseFold };
 }
@@ -33,11 +36,19 @@ export async function beginResponseTurn(
   // before the model is paid for an answer that could not be kept.
   if (request.settings.store && storageHealth.down && (await storageHealth.check()).status === "down")
     throw storageUnavailable(storageHealth.state.error);
+  const { settings } = request;
+  // Before the history is resolved: a refused tool must not hold a conversation name.
+  // A tool that can be refused is a top-level hosted tool: the request's own object.
+  const hosted = planHostedTools(context, request.run.hostedTools, model.upstream, (tool) => {
+    const index = settings.tools.indexOf(tool);
+    return index < 0 ? "tools" : `tools[${index}]`;
+  });
   const id = randomId("resp_");
   const turn = await resolveTurn(context, request, id, model.contextTokens);
-  const { settings } = request;
   const meta: ResponseMeta = { id, createdAt: Math.floor(Date.now() / 1000), model: model.reported, settings };
   const input: RunInput = { ...request.run, model: model.upstream, items: turn.items };
+  if (hosted.hostedTools === undefined) delete input.hostedTools;
+  else input.hostedTools = hosted.hostedTools;
   const instructions = [config.agent.systemPrompt, settings.instructions].filter(Boolean).join("\n\n");
   if (instructions) input.instructions = instructions;
   const saver = createTurnSaver(context.responses, turn, {
@@ -60,7 +71,7 @@ export async function beginResponseTurn(
     }, client);
     return { ...run, fold: new ResponseFold(meta) };
   };
-  return { meta, saver, start, sessionId: turn.sessionId };
+  return { meta, saver, start, sessionId: turn.sessionId, droppedTools: hosted.dropped };
 }
 
 /**

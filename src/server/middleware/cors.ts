@@ -6,7 +6,7 @@ import { responseHeaderSetter } from "./response-headers.ts";
 const ALLOW_METHODS = "GET, POST, DELETE, PATCH, OPTIONS";
 const ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Hermes-Session-Id, Last-Event-ID, X-Request-Id";
 /** Browsers can only read the response headers listed here. */
-const EXPOSE_HEADERS = "X-Hermes-Session-Id, Idempotency-Replayed, Retry-After, X-Request-Id";
+const EXPOSE_HEADERS = "X-Hermes-Session-Id, Idempotency-Replayed, Retry-After, X-Request-Id, X-Hermes-Dropped-Tools";
 
 /**
  * CORS for the listed origins only. Requests without an `Origin` (servers, SDKs, curl) pass untouched;

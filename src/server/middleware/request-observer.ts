@@ -38,7 +38,7 @@ async function track(event: H3Event, next: () => unknown, id: string, tracker: R
   const route = event.context.matchedRoute?.route ?? "unmatched";
   const tracked = tracker.begin({ id, method: event.req.method, route, headers: event.req.headers });
   let result: unknown;
-  let failure: { status: number; code: string } | undefined;
+  let failure: { status: number; code: string; param?: string } | undefined;
   try {
     result = await (requestContext ? requestContext.run(id, next) : next());
     return result;
@@ -48,6 +48,7 @@ async function track(event: H3Event, next: () => unknown, id: string, tracker: R
   } finally {
     const firstByteMs = performance.now() - started;
     const errorCode = failure?.code;
+    const errorParam = failure?.param;
     const node = event.runtime?.node?.res;
     if (node && !node.closed) {
       // Told by the body rather than the content type: reading an HTTPResponse's headers makes h3
@@ -63,20 +64,22 @@ async function track(event: H3Event, next: () => unknown, id: string, tracker: R
           streamed,
           clientClosed,
           errorCode,
+          errorParam,
         });
       });
     } else {
       const status = failure?.status ?? statusOf(result);
       const streamed = failure === undefined && isEventStream(result);
-      tracker.end(tracked, { status, firstByteMs, durationMs: firstByteMs, streamed, clientClosed: false, errorCode });
+      tracker.end(tracked, { status, firstByteMs, durationMs: firstByteMs, streamed, clientClosed: false, errorCode, errorParam });
     }
   }
 }
 
 /** The status and code the error handler (`errors.ts`) answers a thrown value with. */
-function describeFailure(error: unknown): { status: number; code: string } {
+function describeFailure(error: unknown): { status: number; code: string; param?: string } {
   const cause = HTTPError.isError(error) && HermesError.is(error.cause) ? error.cause : error;
-  if (HermesError.is(cause)) return { status: cause.status, code: cause.code ?? `http_${cause.status}` };
+  if (HermesError.is(cause))
+    return { status: cause.status, code: cause.code ?? `http_${cause.status}`, ...(typeof cause.param === "string" && { param: cause.param }) };
   if (HTTPError.isError(error) && !error.unhandled) {
     const code = error.status === 404 ? "not_found" : error.status === 413 ? "body_too_large" : `http_${error.status}`;
     return { status: error.status, code };

@@ -7,6 +7,7 @@ import type {
   ChatCompletionToolChoiceOption,
 } from "openai/resources/chat/completions";
 import { textOf } from "../../protocol/index.ts";
+import { customCallAsToolCall, customToolAsFunction, customToolsOf } from "./custom-tools.ts";
 import type { ContentPart, MessageItem, RunInput, TextFormat, ToolChoice } from "../../protocol/index.ts";
 
 /**
@@ -36,7 +37,8 @@ export function encodeChatRequest(input: RunInput, options: EncodeChatRequestOpt
     body.stream_options = { include_usage: true };
   }
   // `tool_choice` and `parallel_tool_calls` without `tools` is a 400 at OpenAI.
-  if (input.tools.length > 0) {
+  const custom = [...customToolsOf(input.hostedTools).values()];
+  if (input.tools.length + custom.length > 0) {
     body.tools = input.tools.map(
       (tool): ChatCompletionTool => ({
         type: "function",
@@ -48,6 +50,8 @@ export function encodeChatRequest(input: RunInput, options: EncodeChatRequestOpt
         },
       }),
     );
+    // Custom tools as functions of one string (`custom-tools.ts`); other hosted tools have no chat form.
+    body.tools.push(...custom.map(customToolAsFunction));
     if (input.toolChoice !== undefined) body.tool_choice = encodeToolChoice(input.toolChoice);
     if (input.parallelToolCalls !== undefined) body.parallel_tool_calls = input.parallelToolCalls;
   }
@@ -64,14 +68,20 @@ export function encodeChatRequest(input: RunInput, options: EncodeChatRequestOpt
   if (input.reasoningEffort !== undefined) body.reasoning_effort = input.reasoningEffort;
   if (input.user !== undefined) body.user = input.user;
   if (input.metadata !== undefined) body.metadata = input.metadata;
-  return body;
+  // The fields the client's codec forwards to chat upstreams (`prompt_cache_key`, `verbosity`, …); ours win.
+  return input.extras?.chat ? ({ ...input.extras.chat, ...body } as ChatRequestBody) : body;
 }
+
+/** An assistant message as sent: `reasoning_content` is the DeepSeek / vLLM field for the reasoning that led to it. */
+type AssistantMessage = { role: "assistant"; content?: string | null; tool_calls?: ChatCompletionMessageFunctionToolCall[]; reasoning_content?: string };
 
 /**
  * Items to chat messages. A run of function calls becomes one assistant message with `tool_calls`,
  * merged into the assistant text just before it: that is how a chat turn with text and calls looks,
- * and some chat templates reject two assistant messages in a row. Reasoning items are dropped: chat
- * upstreams take no reasoning input (and some reject it).
+ * and some chat templates reject two assistant messages in a row. A reasoning item goes as
+ * `reasoning_content` on the assistant message that follows it (text or tool calls): DeepSeek's thinking
+ * mode requires it back on a tool-call message, and servers that do not know the field ignore it. Opaque
+ * items (a hosted tool's call) have no chat form and are left out.
  */
 export function encodeMessages(input: Pick<RunInput, "instructions" | "items">): ChatRequestBody["messages"] {
   return chatMessages(input);
@@ -81,23 +91,29 @@ function chatMessages(input: Pick<RunInput, "instructions" | "items">): ChatComp
   const messages: ChatCompletionMessageParam[] = [];
   if (input.instructions) messages.push({ role: "system", content: input.instructions });
   // The assistant message that function calls may still join.
-  let assistant: { role: "assistant"; content?: string | null; tool_calls?: ChatCompletionMessageFunctionToolCall[] } | undefined;
+  let assistant: AssistantMessage | undefined;
+  /** The reasoning that waits for the assistant message it led to. */
+  let reasoning: string | undefined;
+  const openAssistant = (content: string | null): AssistantMessage => {
+    const message: AssistantMessage = { role: "assistant", content };
+    if (reasoning !== undefined) message.reasoning_content = reasoning;
+    reasoning = undefined;
+    messages.push(message as ChatCompletionMessageParam);
+    return message;
+  };
   for (const item of input.items) {
     switch (item.type) {
       case "message":
         if (item.role === "assistant") {
-          assistant = { role: "assistant", content: textOf(item.content) };
-          messages.push(assistant);
+          assistant = openAssistant(textOf(item.content));
         } else {
           assistant = undefined;
+          reasoning = undefined;
           messages.push(encodeMessage(item));
         }
         break;
       case "function_call": {
-        if (assistant === undefined) {
-          assistant = { role: "assistant", content: null };
-          messages.push(assistant);
-        }
+        if (assistant === undefined) assistant = openAssistant(null);
         const call: ChatCompletionMessageFunctionToolCall = {
           id: item.call_id,
           type: "function",
@@ -113,7 +129,25 @@ function chatMessages(input: Pick<RunInput, "instructions" | "items">): ChatComp
         assistant = undefined;
         messages.push({ role: "tool", tool_call_id: item.call_id, content: item.output });
         break;
-      case "reasoning":
+      case "reasoning": {
+        // Its own text, else its summary: what a chat model can read of it.
+        const text = item.text || (item.summary ?? []).join("\n\n");
+        if (text === "") break;
+        // Within one assistant turn (reasoning between its text and its calls) it joins that message.
+        if (assistant !== undefined) assistant.reasoning_content = assistant.reasoning_content === undefined ? text : `${assistant.reasoning_content}\n\n${text}`;
+        else reasoning = reasoning === undefined ? text : `${reasoning}\n\n${text}`;
+        break;
+      }
+      case "opaque":
+        // A custom tool's call and output have a chat form; a hosted tool's item has none.
+        if (item.value.type === "custom_tool_call") {
+          assistant ??= openAssistant(null);
+          (assistant.tool_calls ??= []).push(customCallAsToolCall(item));
+          if (assistant.content === "") assistant.content = null;
+        } else if (item.value.type === "custom_tool_call_output" && typeof item.value.call_id === "string") {
+          assistant = undefined;
+          messages.push({ role: "tool", tool_call_id: item.value.call_id, content: outputText(item.value.output) });
+        }
         break;
       default:
         assertNeverItem(item);
@@ -154,6 +188,13 @@ function encodeTextFormat(format: Exclude<TextFormat, { type: "text" }>): NonNul
       ...(format.strict !== undefined && { strict: format.strict }),
     },
   };
+}
+
+/** A custom tool's output: a string, or content parts whose text is joined. */
+function outputText(output: unknown): string {
+  if (typeof output === "string") return output;
+  if (!Array.isArray(output)) return "";
+  return output.map((part: { text?: unknown }) => (typeof part?.text === "string" ? part.text : "")).join("");
 }
 
 function assertNeverItem(item: never): never {

@@ -8,6 +8,7 @@ import { type OpenedCall, readUpstream, type UpstreamCodec } from "../sse.ts";
 import type { Upstream, UpstreamCallOptions } from "../types.ts";
 import { decodeChatJson } from "./decode-json.ts";
 import { ChatStreamDecoder } from "./decode-stream.ts";
+import { customCalls, customToolsOf } from "./custom-tools.ts";
 import { encodeChatRequest } from "./encode-request.ts";
 import { refusesStreaming } from "./stream-refusal.ts";
 
@@ -81,8 +82,11 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
   return {
     kind: "chat",
     baseURL,
-    stream: (input, options): AsyncIterable<HermesEvent[]> =>
-      readUpstream(() => open(input, options), chatCodec, { newId: options.newId ?? randomId, apiKey: config.apiKey, idleTimeoutMs: config.idleTimeoutMs }),
+    stream: (input, options): AsyncIterable<HermesEvent[]> => {
+      const batches = readUpstream(() => open(input, options), chatCodec, { newId: options.newId ?? randomId, apiKey: config.apiKey, idleTimeoutMs: config.idleTimeoutMs });
+      const custom = customToolsOf(input.hostedTools);
+      return custom.size === 0 ? batches : customCalls(batches, custom);
+    },
     listModels: (signal) => listUpstreamModels(http, signal),
     close: () => http.close(),
   };

@@ -24,18 +24,29 @@ interface MessageBlock {
   kind: "message";
   itemId: string;
   text: string;
+  /** The annotations of its text parts (citations), from the finished item. */
+  annotations: { type: string; [key: string]: unknown }[];
   open: boolean;
 }
 
 interface ReasoningBlock {
   kind: "reasoning";
   itemId: string;
+  /** The reasoning text (`reasoning_text` parts, joined). */
   text: string;
-  open: boolean;
-  /** Summary or reasoning text, whichever came first; a server sending both would double the text. */
-  source: "summary" | "text" | undefined;
-  /** The summary (or content) part the last delta belonged to. */
+  /** The summary parts as streamed. */
+  summary: string[];
+  /** The content part the last text delta belonged to. */
   part: number;
+  encryptedContent: string | undefined;
+  open: boolean;
+}
+
+/** An item of a type we carry without reading (a hosted tool's call, a custom tool call…): see `OpaqueItem`. */
+interface OpaqueBlock {
+  kind: "opaque";
+  itemId: string;
+  open: boolean;
 }
 
 interface CallBlock {
@@ -49,7 +60,7 @@ interface CallBlock {
   started: boolean;
 }
 
-type Block = MessageBlock | ReasoningBlock | CallBlock;
+type Block = MessageBlock | ReasoningBlock | CallBlock | OpaqueBlock;
 
 /**
  * Events whose content the decoder never reads: lifecycle noise, and the `.done` twins of deltas whose
@@ -79,8 +90,13 @@ const partSeparator = "\n\n";
  * event already parsed), then `end` once the stream is over. Pure and synchronous; events are appended to a caller-owned array so that the
  * hot path allocates nothing but the events themselves.
  *
- * Output items are tracked by the upstream's item id, else its `output_index`, and get our own ids
- * (`msg_`, `rs_`, `fc_`); tool calls keep the upstream's `call_id`. Items may overlap: every block
+ * Output items are tracked by the upstream's item id, else its `output_index`. Messages and function
+ * calls get our own ids (`msg_`, `fc_`; tool calls keep the upstream's `call_id`); reasoning and opaque
+ * items keep the upstream's id, which is what it wants back when they are resent with `store: false`.
+ * Reasoning keeps its summary parts and its text apart (`summaryIndex` on a summary delta), and its
+ * `encrypted_content`. An item of any other type (`web_search_call`, `custom_tool_call`, one we do not
+ * know) is carried as it is: `opaque.started`, its own stream events (`response.web_search_call.*`, …)
+ * as `opaque.delta`, and `opaque.completed` with the finished item. Items may overlap: every block
  * has its own id. Servers that skip events are met halfway: a delta for an item never announced
  * starts one, an item seen only at `response.output_item.done` (or only in the final response) is
  * replayed whole, and a total that runs ahead of the deltas is sent as one more delta. The terminal
@@ -89,9 +105,8 @@ const partSeparator = "\n\n";
  * Every event of a type read here is parsed with its schema (`schema.ts`: the fields read, nothing
  * more), so a wrong-typed field is a 502 `upstream_error`, never a piece of the answer silently
  * dropped; so is an event that is not an object with a string `type`. Events of other types are
- * skipped by design: lifecycle noise (`ignoredEventTypes`) and the events of built-in tools and
- * modalities we never ask for (`response.web_search_call.*`, `response.audio.*`, …), which carry no
- * part of a text, reasoning or function-call answer.
+ * passed on as `opaque.delta` when they name an opaque item, and otherwise skipped by design:
+ * lifecycle noise (`ignoredEventTypes`) and modalities we never ask for (`response.audio.*`, …).
  *
  * @example
  * const decoder = new ResponsesStreamDecoder(randomId);
@@ -186,8 +201,20 @@ export class ResponsesStreamDecoder implements StreamDecoder {
         // Read by hand and leniently: whatever its shape, the call fails; its message is a bonus.
         throw upstreamError(`The upstream failed mid-stream${errorDetail(event)}`);
       default:
+        this.opaqueDelta(event as { type: string } & Record<string, unknown>, out);
         return;
     }
+  }
+
+  /** An event of a type we do not read, about an opaque item (`response.web_search_call.searching`): passed on. */
+  private opaqueDelta(event: { type: string } & Record<string, unknown>, out: HermesEvent[]): void {
+    const itemId = typeof event.item_id === "string" ? event.item_id : undefined;
+    const index = typeof event.output_index === "number" ? event.output_index : undefined;
+    if (itemId === undefined && index === undefined) return;
+    const block = this.find({ item_id: itemId, output_index: index });
+    if (block === undefined || block.kind !== "opaque" || !block.open) return;
+    const { sequence_number: _sequence, output_index: _index, ...rest } = event;
+    out.push({ type: "opaque.delta", itemId: block.itemId, event: { ...rest, ...(itemId !== undefined && { item_id: block.itemId }) } });
   }
 
   /**
@@ -210,9 +237,12 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     let block = this.find(ref);
     if (block === undefined || block.kind !== "reasoning") block = this.startReasoning(ref.output_index, nonEmpty(ref.item_id), out);
     else if (!block.open) throw upstreamError("The upstream sent reasoning for an item it had finished");
-    if (block.source === undefined) block.source = source;
-    else if (block.source !== source) return;
-    const index = typeof part === "number" ? part : 0;
+    const index = typeof part === "number" && part >= 0 ? part : 0;
+    if (source === "summary") {
+      block.summary[index] = (block.summary[index] ?? "") + delta;
+      out.push({ type: "reasoning.delta", itemId: block.itemId, delta, summaryIndex: index });
+      return;
+    }
     if (index !== block.part) {
       block.part = index;
       if (block.text !== "") delta = partSeparator + delta;
@@ -240,7 +270,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     }
   }
 
-  private itemAdded(index: number | null | undefined, item: ResponsesOutputItem, out: HermesEvent[]): Block | undefined {
+  private itemAdded(index: number | null | undefined, item: ResponsesOutputItem, out: HermesEvent[]): Block {
     const id = nonEmpty(item.id);
     switch (item.type) {
       case "message":
@@ -250,33 +280,44 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case "function_call":
         return this.startCall(index, id, item, out);
       default:
-        // Built-in tool items (web search, code interpreter…): we never offer those tools.
-        return undefined;
+        return this.startOpaque(index, id, item, out);
     }
   }
 
   private itemDone(index: number | null | undefined, item: ResponsesOutputItem, out: HermesEvent[]): void {
     const kind = blockKind(item.type);
-    if (kind === undefined) return;
     let block = this.find({ item_id: item.id, output_index: index });
     if (block !== undefined && block.kind === kind && !block.open) return;
     // Never announced (a server that sends finished items only): start it now, then finish it.
-    if (block === undefined || block.kind !== kind) block = this.itemAdded(index, item, out)!;
+    if (block === undefined || block.kind !== kind) block = this.itemAdded(index, item, out);
     switch (block.kind) {
       case "message": {
         const rest = catchUp(block, messageText(item));
         if (rest !== undefined) out.push({ type: "text.delta", itemId: block.itemId, delta: rest });
+        for (const part of item.content ?? []) if (Array.isArray(part.annotations)) block.annotations.push(...part.annotations);
         break;
       }
       case "reasoning": {
-        const rest = catchUp(block, reasoningText(item, block.source));
+        const rest = catchUp(block, joinParts(item.content));
         if (rest !== undefined) out.push({ type: "reasoning.delta", itemId: block.itemId, delta: rest });
+        (item.summary ?? []).forEach((part, summaryIndex) => {
+          const streamed = block.summary[summaryIndex] ?? "";
+          const total = typeof part.text === "string" ? part.text : "";
+          if (total.length <= streamed.length || !total.startsWith(streamed)) return;
+          block.summary[summaryIndex] = total;
+          out.push({ type: "reasoning.delta", itemId: block.itemId, delta: total.slice(streamed.length), summaryIndex });
+        });
+        if (typeof item.encrypted_content === "string") block.encryptedContent = item.encrypted_content;
         break;
       }
       case "call":
         this.catchUpArguments(block, item.arguments, out);
         if (!block.started) block.name = nonEmpty(item.name) ?? "";
         break;
+      case "opaque":
+        block.open = false;
+        out.push({ type: "opaque.completed", itemId: block.itemId, value: opaqueValue(item) });
+        return;
     }
     this.close(block, out);
   }
@@ -288,7 +329,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     if (this.blocks.length === 0 && output) {
       for (let index = 0; index < output.length; index++) {
         const item = output[index]!;
-        if (blockKind(item.type) !== undefined) this.itemDone(index, parse(outputItemSchema, item.type, item, "item in its final response"), out);
+        this.itemDone(index, parse(outputItemSchema, item.type, item, "item in its final response"), out);
       }
     }
     const finishReason = mapTerminal(type, response, this.calls > 0);
@@ -299,14 +340,14 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   }
 
   private startMessage(index: number | null | undefined, id: string | undefined, out: HermesEvent[]): MessageBlock {
-    const block: MessageBlock = { kind: "message", itemId: this.newId("msg_"), text: "", open: true };
+    const block: MessageBlock = { kind: "message", itemId: this.newId("msg_"), text: "", annotations: [], open: true };
     this.register(block, index, id);
     out.push({ type: "message.started", itemId: block.itemId });
     return block;
   }
 
   private startReasoning(index: number | null | undefined, id: string | undefined, out: HermesEvent[]): ReasoningBlock {
-    const block: ReasoningBlock = { kind: "reasoning", itemId: this.newId("rs_"), text: "", open: true, source: undefined, part: 0 };
+    const block: ReasoningBlock = { kind: "reasoning", itemId: id ?? this.newId("rs_"), text: "", summary: [], part: 0, encryptedContent: undefined, open: true };
     this.register(block, index, id);
     out.push({ type: "reasoning.started", itemId: block.itemId });
     return block;
@@ -319,6 +360,13 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     this.register(call, index, id);
     if (call.name !== "") this.announce(call, out);
     return call;
+  }
+
+  private startOpaque(index: number | null | undefined, id: string | undefined, item: ResponsesOutputItem, out: HermesEvent[]): OpaqueBlock {
+    const block: OpaqueBlock = { kind: "opaque", itemId: id ?? this.newId("item_"), open: true };
+    this.register(block, index, id);
+    out.push({ type: "opaque.started", itemId: block.itemId, value: opaqueValue(item) });
+    return block;
   }
 
   /** Sends `tool.call.started`, and as its first delta any arguments that came before the name. */
@@ -356,10 +404,21 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     block.open = false;
     switch (block.kind) {
       case "message":
-        out.push({ type: "message.completed", itemId: block.itemId, text: block.text });
+        out.push({ type: "message.completed", itemId: block.itemId, text: block.text, ...(block.annotations.length > 0 && { annotations: block.annotations }) });
         return;
-      case "reasoning":
-        out.push({ type: "reasoning.completed", itemId: block.itemId, text: block.text });
+      case "reasoning": {
+        const summary = block.summary.map((part) => part ?? "");
+        out.push({
+          type: "reasoning.completed",
+          itemId: block.itemId,
+          text: block.text,
+          ...(summary.length > 0 && { summary }),
+          ...(block.encryptedContent !== undefined && { encryptedContent: block.encryptedContent }),
+        });
+        return;
+      }
+      case "opaque":
+        // Cut short before its `output_item.done`: it ends as announced.
         return;
       case "call":
         if (!block.started) {
@@ -388,11 +447,17 @@ function catchUp(block: MessageBlock | ReasoningBlock, total: string | undefined
   return rest;
 }
 
-function blockKind(type: string): Block["kind"] | undefined {
+function blockKind(type: string): Block["kind"] {
   if (type === "message") return "message";
   if (type === "reasoning") return "reasoning";
   if (type === "function_call") return "call";
-  return undefined;
+  return "opaque";
+}
+
+/** An opaque item as the upstream sent it, without its id (the item id carries that). */
+function opaqueValue(item: ResponsesOutputItem): { type: string; [key: string]: unknown } {
+  const { id: _id, ...value } = item;
+  return value;
 }
 
 /** A message's whole text: its `output_text` parts, and refusals shown as text as in the stream. */
@@ -405,13 +470,6 @@ function messageText(item: ResponsesOutputItem): string | undefined {
     else if (typeof part.refusal === "string") text += part.refusal;
   }
   return text;
-}
-
-/** A reasoning item's whole text, from the same source the deltas used (summary first when none came). */
-function reasoningText(item: ResponsesOutputItem, source: ReasoningBlock["source"]): string | undefined {
-  const summary = source === "text" ? undefined : joinParts(item.summary);
-  if (source === "summary" || (summary !== undefined && summary !== "")) return summary;
-  return joinParts(item.content);
 }
 
 function joinParts(parts: ResponsesOutputItem["content"]): string | undefined {

@@ -1,5 +1,5 @@
 import { textOf } from "../../protocol/index.ts";
-import type { ContentPart, FunctionTool, Item, MessageItem, RunInput, TextFormat } from "../../protocol/index.ts";
+import type { ContentPart, FunctionTool, HostedTool, Item, MessageItem, ReasoningItem, RunInput, TextFormat } from "../../protocol/index.ts";
 
 /**
  * Builds the Responses API request (`POST {baseURL}/responses`) for one agent step. Pure.
@@ -11,11 +11,16 @@ import type { ContentPart, FunctionTool, Item, MessageItem, RunInput, TextFormat
  *
  * What is left out, and why:
  * - item `id`s: with `store: false` OpenAI looks an item id up among stored items and answers 400
- *   "Item with id … not found"; ours were never stored there.
- * - reasoning items: an upstream running with `store: false` accepts one back only with the
- *   `encrypted_content` it produced (we keep the readable text, not that blob), and a summary sent
- *   back under an id it never stored is rejected. Dropped, as the chat upstream drops them; the model
- *   reasons afresh each step, which is what a stateless client of OpenAI gets too.
+ *   "Item with id … not found"; ours were never stored there. Two kinds keep theirs, being the
+ *   upstream's own: reasoning items with their `encrypted_content`, and opaque items (below).
+ * - reasoning items without `encrypted_content`: an upstream running with `store: false` accepts one
+ *   back only with the blob it produced (the client asks for it with
+ *   `include: ["reasoning.encrypted_content"]`), and one sent under an id it never stored is rejected.
+ *   Those are dropped; the model reasons afresh, which is what a stateless client of OpenAI gets too.
+ *
+ * What goes as it came: opaque items (a hosted tool's call such as `web_search_call`, a
+ * `custom_tool_call` and its output, types we do not know), hosted tools, and the request fields the
+ * client's codec forwards (`input.extras.responses`: `include`, `reasoning.summary`, `prompt_cache_key`, …).
  * - `stop`, `seed`, `frequency_penalty`, `presence_penalty`: the Responses API has no such fields and
  *   OpenAI answers 400 to unknown ones.
  *
@@ -34,7 +39,9 @@ export type ResponsesInputPart =
 export type ResponsesInputItem =
   | ResponsesInputMessage
   | { type: "function_call"; call_id: string; name: string; arguments: string }
-  | { type: "function_call_output"; call_id: string; output: string };
+  | { type: "function_call_output"; call_id: string; output: string }
+  | ReturnType<typeof encodeReasoning>
+  | { type: string; [key: string]: unknown };
 
 export interface ResponsesFunctionTool {
   type: "function";
@@ -53,7 +60,7 @@ export interface ResponsesRequestBody {
   model: string;
   instructions?: string;
   input: ResponsesInputItem[];
-  tools?: ResponsesFunctionTool[];
+  tools?: (ResponsesFunctionTool | HostedTool)[];
   tool_choice?: "auto" | "none" | "required" | { type: "function"; name: string };
   parallel_tool_calls?: boolean;
   temperature?: number;
@@ -89,8 +96,9 @@ export function encodeResponsesRequest(input: RunInput, options: EncodeResponses
   const body: ResponsesRequestBody = { model: input.model, input: encodeInput(input.items), stream: options.stream !== false, store: false };
   if (input.instructions) body.instructions = input.instructions;
   // `tool_choice` and `parallel_tool_calls` without `tools` mean nothing, and strict servers reject them.
-  if (input.tools.length > 0) {
-    body.tools = input.tools.map(encodeTool);
+  const hosted = input.hostedTools ?? [];
+  if (input.tools.length + hosted.length > 0) {
+    body.tools = [...input.tools.map(encodeTool), ...hosted];
     if (input.toolChoice !== undefined) body.tool_choice = input.toolChoice;
     if (input.parallelToolCalls !== undefined) body.parallel_tool_calls = input.parallelToolCalls;
   }
@@ -101,7 +109,35 @@ export function encodeResponsesRequest(input: RunInput, options: EncodeResponses
   if (input.reasoningEffort !== undefined) body.reasoning = { effort: input.reasoningEffort };
   if (input.user !== undefined) body.user = input.user;
   if (input.metadata !== undefined) body.metadata = input.metadata;
-  return body;
+  return input.extras?.responses ? withExtras(body, input.extras.responses) : body;
+}
+
+/**
+ * The forwarded fields under ours: ours win on a clash, and an object both have is merged one level
+ * deep (`reasoning: { summary }` from the client beside our `reasoning: { effort }`).
+ */
+function withExtras(body: ResponsesRequestBody, extras: Readonly<Record<string, unknown>>): ResponsesRequestBody {
+  const merged: Record<string, unknown> = { ...extras };
+  for (const [key, value] of Object.entries(body)) {
+    const extra = extras[key];
+    merged[key] = isPlainObject(extra) && isPlainObject(value) ? { ...extra, ...value } : value;
+  }
+  return merged as unknown as ResponsesRequestBody;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A reasoning item sent back with the upstream's own id and blob, its summary, and its text if any. */
+function encodeReasoning(item: ReasoningItem & { encryptedContent: string }) {
+  return {
+    type: "reasoning" as const,
+    ...(item.id !== undefined && { id: item.id }),
+    summary: (item.summary ?? []).map((text) => ({ type: "summary_text" as const, text })),
+    ...(item.text !== "" && { content: [{ type: "reasoning_text" as const, text: item.text }] }),
+    encrypted_content: item.encryptedContent,
+  };
 }
 
 /** History items to `input` items, oldest first; see the file comment for what is dropped. */
@@ -121,6 +157,10 @@ export function encodeInput(items: readonly Item[]): ResponsesInputItem[] {
         input.push({ type: "function_call_output", call_id: item.call_id, output: item.output });
         break;
       case "reasoning":
+        if (item.encryptedContent !== undefined) input.push(encodeReasoning({ ...item, encryptedContent: item.encryptedContent }));
+        break;
+      case "opaque":
+        input.push({ ...item.value, ...(item.id !== undefined && { id: item.id }) });
         break;
       default:
         assertNeverItem(item);

@@ -59,6 +59,7 @@ export function createResponsesUpstream(config: HermesConfig["upstream"]): Upstr
         responsesCodec,
         { newId: options.newId ?? randomId, apiKey: config.apiKey, idleTimeoutMs: config.idleTimeoutMs },
       ),
+    carriesHostedTools: () => true,
     listModels: (signal) => listUpstreamModels(http, signal),
     close: () => http.close(),
   };

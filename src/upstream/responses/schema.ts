@@ -22,10 +22,15 @@ const contentPartSchema = z.object({
   type: z.string(),
   text: z.string().nullish(),
   refusal: z.string().nullish(),
+  /** `output_text`: citations and the like, carried as they are. */
+  annotations: z.array(z.looseObject({ type: z.string() })).nullish(),
 });
 
-/** One `output` item: the fields of `message`, `reasoning` and `function_call` in one lenient shape. */
-export const outputItemSchema = z.object({
+/**
+ * One `output` item: the fields of `message`, `reasoning` and `function_call` in one lenient shape,
+ * other fields kept (an item of another type is carried whole).
+ */
+export const outputItemSchema = z.looseObject({
   type: z.string(),
   id: z.string().nullish(),
   /** `message` (output_text, refusal) and `reasoning` (reasoning_text). */
@@ -36,6 +41,8 @@ export const outputItemSchema = z.object({
   call_id: z.string().nullish(),
   name: z.string().nullish(),
   arguments: z.string().nullish(),
+  /** `reasoning`, when the request's `include` asked for it. */
+  encrypted_content: z.string().nullish(),
 });
 
 const responseErrorSchema = z.object({

@@ -121,6 +121,11 @@ export function createRouterUpstream(options: RouterOptions): Upstream {
   }
 
   const stream = (input: RunInput, callOptions: UpstreamCallOptions) => new RoutedCall(() => open(input, callOptions), callOptions.signal);
+  /** Told by the route's first choice: a fallback of another API leaves out what it cannot carry. */
+  const carriesHostedTools = (model: string): boolean => {
+    const first = (routes.get(model) ?? options.defaultRoute)?.targets[0];
+    return first !== undefined && upstreams.get(first.upstream)?.carriesHostedTools?.(first.model ?? model) === true;
+  };
   if (options.transparent) {
     const [only] = upstreams.values();
     if (!only || upstreams.size !== 1) throw new Error("A transparent router has exactly one upstream");
@@ -128,6 +133,7 @@ export function createRouterUpstream(options: RouterOptions): Upstream {
       kind: only.kind,
       ...(only.baseURL !== undefined && { baseURL: only.baseURL }),
       stream,
+      carriesHostedTools,
       ...(only.listModels && { listModels: only.listModels.bind(only) }),
       close: () => only.close(),
     };
@@ -135,6 +141,7 @@ export function createRouterUpstream(options: RouterOptions): Upstream {
   const router: RouterUpstream = {
     kind: "router",
     stream,
+    carriesHostedTools,
     async listModels() {
       return [...routes.keys()];
     },

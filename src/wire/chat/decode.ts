@@ -1,6 +1,7 @@
 import type { ContentPart, Item, TextFormat } from "../../protocol/index.ts";
 import type { DecodedRequest } from "../types.ts";
 import { toRequestError } from "../zod-error.ts";
+import { routeChatFields } from "./fields.ts";
 import { type ChatMessage, type ChatRequest, chatRequestSchema } from "./schema.ts";
 
 export interface DecodedChatRequest extends DecodedRequest {
@@ -44,6 +45,12 @@ export function decodeChatRequest(body: unknown): DecodedChatRequest {
   if (request.reasoning_effort != null) input.reasoningEffort = request.reasoning_effort;
   if (request.user != null) input.user = request.user;
   if (request.metadata != null) input.metadata = request.metadata;
+  // What the proxy does not read goes to the upstream that has it, as sent (`fields.ts`).
+  const routed = routeChatFields(body as Record<string, unknown>);
+  const extras: NonNullable<DecodedRequest["input"]["extras"]> = {};
+  if (Object.keys(routed.chat).length > 0) extras.chat = routed.chat;
+  if (Object.keys(routed.responses).length > 0) extras.responses = routed.responses;
+  if (extras.chat || extras.responses) input.extras = extras;
   return {
     model: request.model,
     stream: request.stream === true,

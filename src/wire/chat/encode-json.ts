@@ -1,4 +1,4 @@
-import { HermesError, textOf } from "../../protocol/index.ts";
+import { HermesError, readableReasoning, textOf } from "../../protocol/index.ts";
 import type { RunResult } from "../../protocol/index.ts";
 import { chatFinishReason } from "./finish-reason.ts";
 import { chatUsage } from "./usage.ts";
@@ -21,7 +21,7 @@ export function encodeChatCompletion(result: RunResult) {
       const text = textOf(item.content);
       if (text) content = content === null ? text : `${content}\n\n${text}`;
     }
-    else if (item.type === "reasoning") reasoning = (reasoning ?? "") + item.text;
+    else if (item.type === "reasoning") reasoning = (reasoning ?? "") + readableReasoning(item);
     else if (item.type === "function_call" && item.side === "client")
       toolCalls.push({ id: item.call_id, type: "function" as const, function: { name: item.name, arguments: item.arguments } });
   }

@@ -1,4 +1,4 @@
-import { assertNever, type HermesErrorInfo, type HermesEvent } from "../../protocol/index.ts";
+import { assertNever, type HermesErrorInfo, type HermesEvent, ReasoningJoiner } from "../../protocol/index.ts";
 import { DONE_FRAME, dataFrame, eventFrame } from "../sse.ts";
 import type { StreamEncoder } from "../types.ts";
 import { chatFinishReason } from "./finish-reason.ts";
@@ -21,6 +21,7 @@ export class ChatStreamEncoder implements StreamEncoder {
   #toolIndexes = new Map<string, number>();
   #ended = false;
   #wroteText = false;
+  readonly #reasoning = new ReasoningJoiner();
   readonly #options: ChatStreamOptions;
 
   constructor(options: ChatStreamOptions) {
@@ -40,7 +41,7 @@ export class ChatStreamEncoder implements StreamEncoder {
         return this.#wroteText ? this.#choice(`{"content":"\\n\\n"}`) : "";
       case "reasoning.delta":
         // Not in the OpenAI spec; the field DeepSeek-style clients (Open WebUI among them) render as thinking.
-        return this.#choice(`{"reasoning_content":${JSON.stringify(event.delta)}}`);
+        return this.#choice(`{"reasoning_content":${JSON.stringify(this.#reasoning.delta(event))}}`);
       case "tool.call.started": {
         if (event.side === "server") return "";
         const index = this.#toolIndexes.size;
@@ -83,6 +84,10 @@ export class ChatStreamEncoder implements StreamEncoder {
       case "reasoning.completed":
       case "tool.call.completed":
       case "step.completed":
+      // A hosted tool's item has no Chat Completions form; the answer it led to does.
+      case "opaque.started":
+      case "opaque.delta":
+      case "opaque.completed":
         return "";
       default:
         return assertNever(event);

@@ -1,8 +1,9 @@
-import { HermesError, type Item, type RunInput, type TextFormat } from "../../protocol/index.ts";
+import { type FunctionTool, HermesError, type HostedTool, type Item, type RunInput, type TextFormat } from "../../protocol/index.ts";
+import { routeResponsesFields } from "./fields.ts";
 import { type NewId } from "../../utils/index.ts";
 import { toRequestError } from "../zod-error.ts";
 import { inputToItems, type ItemReference, messageToItem } from "./items.ts";
-import { type ResponsesRequest, responsesRequestSchema } from "./schema.ts";
+import { type FunctionToolParam, type NamespaceToolParam, type ResponsesRequest, type ResponsesTool, responsesRequestSchema } from "./schema.ts";
 
 /** The request settings a Response object echoes back, as the client sent them (defaults filled). */
 export interface ResponseSettings {
@@ -19,10 +20,12 @@ export interface ResponseSettings {
   temperature: number | null;
   top_p: number | null;
   max_output_tokens: number | null;
-  text: { format: TextFormat };
+  text: { format: TextFormat; verbosity?: string };
   reasoning: { effort: string | null; summary: string | null };
   truncation: "auto" | "disabled";
   user: string | null;
+  /** The fields the Response object echoes as sent (`prompt_cache_key`, `service_tier`, …; see `fields.ts`). */
+  echoed: Record<string, unknown>;
 }
 
 /** What each setting is when the request leaves it out: stored responses keep only what differs. */
@@ -43,6 +46,7 @@ export const defaultSettings: ResponseSettings = {
   reasoning: { effort: null, summary: null },
   truncation: "disabled",
   user: null,
+  echoed: {},
 };
 
 export interface DecodedResponsesRequest {
@@ -94,15 +98,15 @@ export function decodeResponsesRequest(body: unknown, newId: NewId): DecodedResp
       : { type: request.text.format.type }
     : { type: "text" };
 
-  const run: DecodedResponsesRequest["run"] = {
-    tools: tools.map((tool) => ({
-      name: tool.name,
-      ...(tool.description != null && { description: tool.description }),
-      ...(tool.parameters != null && { parameters: tool.parameters }),
-      ...(tool.strict != null && { strict: tool.strict }),
-    })),
-  };
-  if (request.tool_choice != null) run.toolChoice = request.tool_choice;
+  const run: DecodedResponsesRequest["run"] = splitTools(tools);
+  const routed = routeResponsesFields(body as Record<string, unknown>);
+  const extras: NonNullable<RunInput["extras"]> = {};
+  if (Object.keys(routed.responses).length > 0) extras.responses = routed.responses;
+  if (Object.keys(routed.chat).length > 0) extras.chat = routed.chat;
+  if (extras.responses || extras.chat) run.extras = extras;
+  if (typeof request.tool_choice === "string" || request.tool_choice?.type === "function") run.toolChoice = request.tool_choice as RunInput["toolChoice"];
+  // A hosted tool's choice means something only to an upstream that runs it: sent as it came, to it alone.
+  else if (request.tool_choice != null) (run.extras ??= {}).responses = { ...run.extras?.responses, tool_choice: request.tool_choice };
   if (request.parallel_tool_calls != null) run.parallelToolCalls = request.parallel_tool_calls;
   if (request.temperature != null) run.temperature = request.temperature;
   if (request.top_p != null) run.topP = request.top_p;
@@ -135,10 +139,39 @@ export function decodeResponsesRequest(body: unknown, newId: NewId): DecodedResp
       temperature: request.temperature ?? null,
       top_p: request.top_p ?? null,
       max_output_tokens: request.max_output_tokens ?? null,
-      text: { format },
+      text: { format, ...(request.text?.verbosity != null && { verbosity: request.text.verbosity }) },
       reasoning: { effort: request.reasoning?.effort ?? null, summary: request.reasoning?.summary ?? null },
       truncation: request.truncation ?? "disabled",
       user: request.user ?? null,
+      echoed: routed.echo,
     },
   };
+}
+
+/**
+ * The request's tools as the run takes them: function tools (those of a `namespace` tool carrying its
+ * name), and every other type as a hosted tool, passed on as sent (a `custom` tool inside a namespace
+ * carries `namespace` for the agent loop to qualify its name).
+ */
+function splitTools(tools: readonly ResponsesTool[]): Pick<RunInput, "tools" | "hostedTools"> {
+  const functions: FunctionTool[] = [];
+  const hosted: HostedTool[] = [];
+  const addFunction = (tool: FunctionToolParam, namespace?: string) =>
+    functions.push({
+      name: tool.name,
+      ...(namespace !== undefined && { namespace }),
+      ...(tool.description != null && { description: tool.description }),
+      ...(tool.parameters != null && { parameters: tool.parameters }),
+      ...(tool.strict != null && { strict: tool.strict }),
+    });
+  for (const tool of tools) {
+    if (tool.type === "function") addFunction(tool as FunctionToolParam);
+    else if (tool.type === "namespace")
+      for (const inner of (tool as NamespaceToolParam).tools) {
+        if (inner.type === "function") addFunction(inner as FunctionToolParam, (tool as NamespaceToolParam).name);
+        else hosted.push({ ...inner, namespace: (tool as NamespaceToolParam).name });
+      }
+    else hosted.push(tool as HostedTool);
+  }
+  return hosted.length > 0 ? { tools: functions, hostedTools: hosted } : { tools: functions };
 }

@@ -1,7 +1,7 @@
-import type { ContentPart, Item } from "../../protocol/index.ts";
+import type { ContentPart, Item, OpaqueItem } from "../../protocol/index.ts";
 import type { NewId } from "../../utils/index.ts";
 import type { OutputItem } from "../../protocol/index.ts";
-import type { InputItem, InputMessage } from "./schema.ts";
+import type { InputItem, InputMessage, ReadInputItem } from "./schema.ts";
 
 /** An input item that points at an item of an earlier turn; the route resolves it against the history. */
 export interface ItemReference {
@@ -11,11 +11,24 @@ export interface ItemReference {
 
 /** Responses input items → protocol items (references kept for the route to resolve). Ids are kept or made. */
 export function inputToItems(input: readonly InputItem[], newId: NewId): (Item | ItemReference)[] {
-  return input.map((entry): Item | ItemReference => {
-    if (!("type" in entry) || entry.type === undefined || entry.type === "message") return messageToItem(entry as InputMessage, newId);
+  return input.map((given): Item | ItemReference => {
+    if (!("type" in given) || given.type === undefined || given.type === "message") return messageToItem(given as InputMessage, newId);
+    if (!readTypes.has(given.type) && given.type !== "item_reference") {
+      // Its id is the upstream's, sent back as it is: one made here would be looked up there and not found.
+      const { id, ...value } = given as OpaqueWireItem;
+      return { type: "opaque", ...(id !== undefined && { id }), value: value as OpaqueItem["value"] };
+    }
+    const entry = given as ReadInputItem;
     switch (entry.type) {
       case "function_call":
-        return { type: "function_call", id: entry.id ?? newId("fc_"), call_id: entry.call_id, name: entry.name, arguments: entry.arguments };
+        return {
+          type: "function_call",
+          id: entry.id ?? newId("fc_"),
+          call_id: entry.call_id,
+          ...(entry.namespace !== undefined && { namespace: entry.namespace }),
+          name: entry.name,
+          arguments: entry.arguments,
+        };
       case "function_call_output":
         return {
           type: "function_call_output",
@@ -23,12 +36,12 @@ export function inputToItems(input: readonly InputItem[], newId: NewId): (Item |
           call_id: entry.call_id,
           output: typeof entry.output === "string" ? entry.output : entry.output.map((part) => part.text).join(""),
         };
-      case "reasoning":
-        return {
-          type: "reasoning",
-          id: entry.id ?? newId("rs_"),
-          text: (entry.content ?? []).map((part) => part.text).join("") || (entry.summary ?? []).map((part) => part.text).join("\n"),
-        };
+      case "reasoning": {
+        const item: Item = { type: "reasoning", id: entry.id ?? newId("rs_"), text: (entry.content ?? []).map((part) => part.text).join("") };
+        if (entry.summary && entry.summary.length > 0) item.summary = entry.summary.map((part) => part.text);
+        if (typeof entry.encrypted_content === "string") item.encryptedContent = entry.encrypted_content;
+        return item;
+      }
       case "item_reference":
         return { type: "item_reference", id: entry.id };
     }
@@ -50,7 +63,11 @@ export function messageToItem(message: InputMessage, newId: NewId): Item {
 }
 
 /** A protocol item as the Responses API shows it in `input_items` and in stored outputs. */
-export function itemToWire(item: Item) {
+export function itemToWire(item: Item): WireItem {
+  return item.type === "opaque" ? { ...item.value, ...(item.id !== undefined && { id: item.id }) } : knownItemToWire(item);
+}
+
+function knownItemToWire(item: Exclude<Item, OpaqueItem>) {
   switch (item.type) {
     case "message":
       return {
@@ -62,43 +79,99 @@ export function itemToWire(item: Item) {
           part.type === "input_image"
             ? { type: "input_image" as const, image_url: part.image_url, detail: part.detail ?? "auto" }
             : part.type === "output_text"
-              ? { type: "output_text" as const, text: part.text, annotations: [], logprobs: [] }
+              ? { type: "output_text" as const, text: part.text, annotations: part.annotations ?? [], logprobs: [] }
               : { type: "input_text" as const, text: part.text },
         ),
       };
     case "function_call":
-      return { type: "function_call" as const, id: item.id, call_id: item.call_id, name: item.name, arguments: item.arguments, status: "completed" as const };
+      return {
+        type: "function_call" as const,
+        id: item.id,
+        call_id: item.call_id,
+        ...(item.namespace !== undefined && { namespace: item.namespace }),
+        name: item.name,
+        arguments: item.arguments,
+        status: "completed" as const,
+      };
     case "function_call_output":
       return { type: "function_call_output" as const, id: item.id, call_id: item.call_id, output: item.output, status: "completed" as const };
     case "reasoning":
-      return { type: "reasoning" as const, id: item.id, summary: [], content: [{ type: "reasoning_text" as const, text: item.text }] };
+      return reasoningToWire(item);
   }
 }
 
-export type WireItem = ReturnType<typeof itemToWire>;
+/** A reasoning item as the API shows it: the summary as `summary_text` parts, the reasoning itself (if any) as `reasoning_text`. */
+export function reasoningToWire(item: { id?: string | undefined; text: string; summary?: string[] | undefined; encryptedContent?: string | undefined }) {
+  return {
+    type: "reasoning" as const,
+    id: item.id,
+    summary: (item.summary ?? []).map((text) => ({ type: "summary_text" as const, text })),
+    ...(item.text !== "" && { content: [{ type: "reasoning_text" as const, text: item.text }] }),
+    ...(item.encryptedContent !== undefined && { encrypted_content: item.encryptedContent }),
+  };
+}
+
+/** An item of a type the proxy carries without reading (see `OpaqueItem`). */
+export type OpaqueWireItem = { type: string; id?: string; [key: string]: unknown };
+
+type KnownWireItem = ReturnType<typeof knownItemToWire>;
+export type WireItem = KnownWireItem | OpaqueWireItem;
+
+/** The item types this codec reads; any other is carried as it is. */
+const readTypes: ReadonlySet<string> = new Set(["message", "function_call", "function_call_output", "reasoning"]);
 
 /** A run's output as Responses output items (tool calls a server plugin ran appear with their outputs). */
 export function outputToWire(output: readonly OutputItem[]): WireItem[] {
-  return output.map((item) => itemToWire(item.type === "function_call" ? { type: "function_call", id: item.id, call_id: item.call_id, name: item.name, arguments: item.arguments } : item));
+  return outputToProtocol(output).map(itemToWire);
 }
 
 /** Responses output items back to protocol items: for storage and for the next turn of a chain. */
 export function outputToItems(output: readonly WireItem[]): Item[] {
   return output.map((wire): Item => {
-    switch (wire.type) {
+    if (!readTypes.has(wire.type)) {
+      const { id, ...value } = wire as OpaqueWireItem;
+      return { type: "opaque", ...(id !== undefined && { id }), value: value as OpaqueItem["value"] };
+    }
+    const known = wire as KnownWireItem;
+    switch (known.type) {
       case "message":
         return {
           type: "message",
-          id: wire.id,
-          role: wire.role,
-          content: wire.content.map((part): ContentPart => (part.type === "input_image" ? { type: "input_image", image_url: part.image_url, detail: part.detail } : { type: part.type, text: part.text })),
+          id: known.id,
+          role: known.role,
+          content: known.content.map((part): ContentPart => {
+            if (part.type === "input_image") return { type: "input_image", image_url: part.image_url, detail: part.detail };
+            const annotations = ("annotations" in part ? part.annotations : undefined) ?? [];
+            return annotations.length > 0 ? { type: part.type, text: part.text, annotations } : { type: part.type, text: part.text };
+          }),
         };
       case "function_call":
-        return { type: "function_call", id: wire.id, call_id: wire.call_id, name: wire.name, arguments: wire.arguments };
+        return {
+          type: "function_call",
+          id: known.id,
+          call_id: known.call_id,
+          ...("namespace" in known && known.namespace !== undefined && { namespace: known.namespace }),
+          name: known.name,
+          arguments: known.arguments,
+        };
       case "function_call_output":
-        return { type: "function_call_output", id: wire.id, call_id: wire.call_id, output: wire.output };
-      case "reasoning":
-        return { type: "reasoning", id: wire.id, text: wire.content.map((part) => part.text).join("") };
+        return { type: "function_call_output", id: known.id, call_id: known.call_id, output: known.output };
+      case "reasoning": {
+        const item: Item = { type: "reasoning", text: (("content" in known && known.content) || []).map((part) => part.text).join("") };
+        if (known.id !== undefined) item.id = known.id;
+        if (known.summary.length > 0) item.summary = known.summary.map((part) => part.text);
+        if ("encrypted_content" in known && known.encrypted_content !== undefined) item.encryptedContent = known.encrypted_content;
+        return item;
+      }
     }
+  });
+}
+
+/** Output items as plain protocol items (the `side` of a tool call is the run's business, not the client's). */
+function outputToProtocol(output: readonly OutputItem[]): Item[] {
+  return output.map((item): Item => {
+    if (item.type !== "function_call") return item;
+    const { side: _side, ...call } = item;
+    return call;
   });
 }

@@ -15,7 +15,7 @@ export interface ResponseMeta {
   settings: ResponseSettings;
 }
 
-export interface ResponseObject extends ResponseSettings {
+export interface ResponseObject extends Omit<ResponseSettings, "echoed"> {
   id: string;
   object: "response";
   created_at: number;
@@ -63,6 +63,7 @@ export function build(
   incomplete: ResponseObject["incomplete_details"],
   usage: Usage | null,
 ): ResponseObject {
+  const { echoed, ...settings } = meta.settings;
   return {
     id: meta.id,
     object: "response",
@@ -73,8 +74,9 @@ export function build(
     model: meta.model,
     output,
     usage: usage && responsesUsage(usage),
-    ...meta.settings,
-  };
+    ...echoed,
+    ...settings,
+  } as ResponseObject;
 }
 
 function toResponseError(error: HermesErrorInfo | null): ResponseObject["error"] {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { limits } from "../limits.ts";
+import { limits, nestsDeeperThan } from "../limits.ts";
 import { queryBoolean, queryInteger, queryParam } from "../query-schemas.ts";
 import { boolish, imageUrl, jsonSchema, metadata, reasoningEffort, unsupportedPart } from "../shared-schemas.ts";
 
@@ -40,6 +40,7 @@ const functionCall = z.object({
   type: z.literal("function_call"),
   id: id.optional(),
   call_id: id,
+  namespace: z.string().min(1).max(256).optional(),
   name: z.string().min(1).max(256),
   arguments: text,
   status: z.string().optional(),
@@ -63,9 +64,21 @@ const reasoning = z.object({
 
 const itemReference = z.object({ type: z.literal("item_reference"), id });
 
+/** The item types this codec reads; an item of any other type is carried as it is (see `OpaqueItem`). */
+const readItemTypes: ReadonlySet<string> = new Set(["message", "function_call", "function_call_output", "reasoning", "item_reference"]);
+
+/**
+ * A hosted tool's call (`web_search_call`), a `custom_tool_call` or its output, or a type this codec
+ * does not know, as a client resends it with `store: false`: kept whole for an upstream that reads it.
+ */
+const opaqueItem = z
+  .looseObject({ type: z.string().min(1).max(64).refine((type) => !readItemTypes.has(type)), id: id.optional() })
+  .refine((item) => !nestsDeeperThan(item, limits.schemaDepth), { message: `Items nest at most ${limits.schemaDepth} levels deep` });
+
 /** Items are told apart by `type`; a bare `{role, content}` is a message, as the spec's EasyInputMessage. */
-export const inputItemSchema = z.union([message, z.discriminatedUnion("type", [functionCall, functionCallOutput, reasoning, itemReference])], {
-  error: "Input items are messages, function_call, function_call_output, reasoning or item_reference",
+const readItem = z.discriminatedUnion("type", [functionCall, functionCallOutput, reasoning, itemReference]);
+export const inputItemSchema = z.union([message, readItem, opaqueItem], {
+  error: "Input items are messages, function_call, function_call_output, reasoning, item_reference or other items with a 'type'",
 });
 
 const functionTool = z.object({
@@ -76,9 +89,34 @@ const functionTool = z.object({
   strict: z.boolean().nullish(),
 });
 
-const tool = z.object({ type: z.string() }).passthrough().pipe(
-  z.discriminatedUnion("type", [functionTool], { error: "Only tools of type 'function' are supported" }),
-);
+const customTool = z.looseObject({
+  type: z.literal("custom"),
+  name: z.string().regex(/^[\w-]{1,64}$/, "Tool names are 1-64 letters, digits, '_' or '-'"),
+});
+
+/** Function and custom tools grouped under a name the model's calls carry back (`namespace` on the call). */
+const namespaceTool = z.object({
+  type: z.literal("namespace"),
+  name: z.string().min(1).max(64),
+  description: z.string().max(limits.textLength).nullish(),
+  tools: z.array(z.union([functionTool, customTool], { error: "A namespace holds tools of type 'function' or 'custom'" })).min(1).max(limits.tools),
+});
+
+/**
+ * A function tool, a namespace of them, or any other type (`web_search`, `mcp`, `custom`, …): a hosted
+ * tool, which the proxy passes on to an upstream that runs it (or a plugin that claims its type).
+ */
+const tool = z.looseObject({ type: z.string().min(1).max(64) }).transform((value, ctx) => {
+  const schema = value.type === "function" ? functionTool : value.type === "namespace" ? namespaceTool : value.type === "custom" ? customTool : undefined;
+  if (schema === undefined) {
+    if (nestsDeeperThan(value, limits.schemaDepth)) ctx.addIssue({ code: "custom", message: `Tools nest at most ${limits.schemaDepth} levels deep` });
+    return value as HostedToolParam;
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
 
 const textFormat = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text") }),
@@ -105,16 +143,21 @@ export const responsesRequestSchema = z.object({
   background: boolish.nullish(),
   truncation: z.enum(["auto", "disabled"]).nullish(),
   tools: z.array(tool).max(limits.tools).nullish(),
+  /** A choice of a hosted tool (`{ "type": "web_search_preview" }`, `allowed_tools`, …) is passed on as sent. */
   tool_choice: z
-    .union([z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function"), name: z.string() })])
+    .union([
+      z.enum(["none", "auto", "required"]),
+      z.object({ type: z.literal("function"), name: z.string() }),
+      z.looseObject({ type: z.string().min(1).max(64).refine((type) => type !== "function") }),
+    ])
     .nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   max_output_tokens: z.number().int().positive().nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   metadata: metadata.nullish(),
-  text: z.object({ format: textFormat.optional(), verbosity: z.enum(["low", "medium", "high"]).nullish() }).nullish(),
-  reasoning: z.object({ effort: reasoningEffort.nullish(), summary: z.string().nullish() }).nullish(),
+  text: z.looseObject({ format: textFormat.optional(), verbosity: z.enum(["low", "medium", "high"]).nullish() }).nullish(),
+  reasoning: z.looseObject({ effort: reasoningEffort.nullish(), summary: z.string().nullish() }).nullish(),
   user: z.string().max(256).nullish(),
 });
 
@@ -131,6 +174,13 @@ export const inputItemsQuerySchema = z.object({
   after: queryParam(z.string().optional()),
 });
 
+/** A tool of a type the proxy does not run itself, as the client sent it. */
+export type HostedToolParam = { type: string; [key: string]: unknown };
+export type ResponsesTool = z.output<typeof tool>;
+export type FunctionToolParam = z.output<typeof functionTool>;
+export type NamespaceToolParam = z.output<typeof namespaceTool>;
 export type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
 export type InputItem = z.infer<typeof inputItemSchema>;
 export type InputMessage = z.infer<typeof message>;
+/** An input item of a type this codec reads, other than a message. */
+export type ReadInputItem = z.infer<typeof readItem>;

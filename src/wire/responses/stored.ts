@@ -1,5 +1,6 @@
 import type { Item, Usage } from "../../protocol/index.ts";
 import { defaultSettings, type ResponseSettings } from "./decode.ts";
+import { echoedFields } from "./fields.ts";
 import { itemToWire, outputToItems } from "./items.ts";
 import { build, type ResponseObject, type ResponseStatus } from "./response-object.ts";
 
@@ -22,8 +23,13 @@ export interface CompactResponse {
 
 export function compactResponse(response: ResponseObject): CompactResponse {
   const settings: Partial<ResponseSettings> = {};
-  for (const key of Object.keys(defaultSettings) as (keyof ResponseSettings)[])
+  for (const key of Object.keys(defaultSettings) as (keyof ResponseSettings)[]) {
+    if (key === "echoed") continue;
     if (JSON.stringify(response[key]) !== JSON.stringify(defaultSettings[key])) Object.assign(settings, { [key]: response[key] });
+  }
+  const echoed: Record<string, unknown> = {};
+  for (const key of echoedFields) if (Object.hasOwn(response, key)) echoed[key] = (response as unknown as Record<string, unknown>)[key];
+  if (Object.keys(echoed).length > 0) settings.echoed = echoed;
   const compact: CompactResponse = {
     id: response.id,
     createdAt: response.created_at,

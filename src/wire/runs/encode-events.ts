@@ -1,4 +1,4 @@
-import { answerOf, assertNever, type HermesEvent, type RunResult, type Usage } from "../../protocol/index.ts";
+import { answerOf, assertNever, type HermesEvent, readableReasoning, type RunResult, type Usage } from "../../protocol/index.ts";
 
 /**
  * Run events → the original server's Runs API payloads (`GET /v1/runs/{id}/events`). Pure and
@@ -35,8 +35,10 @@ export class RunsEventEncoder {
     switch (event.type) {
       case "text.delta":
         return this.#payload("message.delta", timestamp, { delta: event.delta });
-      case "reasoning.completed":
-        return event.text ? this.#payload("reasoning.available", timestamp, { text: event.text }) : undefined;
+      case "reasoning.completed": {
+        const text = readableReasoning(event);
+        return text ? this.#payload("reasoning.available", timestamp, { text }) : undefined;
+      }
       case "tool.call.completed":
         if (event.side === "client") this.#clientCalls.push({ id: event.callId, name: event.name, arguments: event.arguments });
         return undefined;
@@ -74,6 +76,9 @@ export class RunsEventEncoder {
       case "tool.call.started":
       case "tool.call.delta":
       case "step.completed":
+      case "opaque.started":
+      case "opaque.delta":
+      case "opaque.completed":
         return undefined;
       default:
         return assertNever(event);

@@ -1,4 +1,4 @@
-import { answerOf, assertNever, type HermesEvent, outputToItems, type RunResult } from "../../protocol/index.ts";
+import { answerOf, assertNever, type HermesEvent, outputToItems, ReasoningJoiner, type RunResult } from "../../protocol/index.ts";
 import { eventFrame } from "../sse.ts";
 import type { StreamEncoder } from "../types.ts";
 import { sessionMessages } from "./messages.ts";
@@ -29,6 +29,7 @@ export class SessionChatStreamEncoder implements StreamEncoder {
   readonly #options: SessionChatStreamOptions;
   /** Arguments of the tools running, by call id, for their end events. */
   readonly #tools = new Map<string, { preview: string; args: unknown }>();
+  readonly #reasoning = new ReasoningJoiner();
   #seq = 0;
   #ended = false;
 
@@ -47,7 +48,7 @@ export class SessionChatStreamEncoder implements StreamEncoder {
       case "text.delta":
         return this.#frame("assistant.delta", { message_id: messageId, delta: event.delta });
       case "reasoning.delta":
-        return this.#frame("tool.progress", { message_id: messageId, tool_name: "_thinking", delta: event.delta });
+        return this.#frame("tool.progress", { message_id: messageId, tool_name: "_thinking", delta: this.#reasoning.delta(event) });
       case "tool.started": {
         const tool = { preview: event.label ?? preview(event.arguments), args: parseArguments(event.arguments) };
         this.#tools.set(event.callId, tool);
@@ -99,6 +100,9 @@ export class SessionChatStreamEncoder implements StreamEncoder {
       case "tool.call.delta":
       case "tool.call.completed":
       case "step.completed":
+      case "opaque.started":
+      case "opaque.delta":
+      case "opaque.completed":
         return "";
       default:
         return assertNever(event);

@@ -1,4 +1,4 @@
-import { type ContentPart, type Item, textOf } from "../../protocol/index.ts";
+import { type ContentPart, type Item, readableReasoning, textOf } from "../../protocol/index.ts";
 
 /**
  * A session's history as the original server's Sessions API shows it: chat-style messages, not
@@ -38,7 +38,7 @@ export function sessionMessages(sessionId: string, items: readonly Item[]): Sess
     const id = item.id ?? `item_${index}`;
     switch (item.type) {
       case "reasoning":
-        reasoning = reasoning === undefined ? item.text : `${reasoning}\n${item.text}`;
+        reasoning = reasoning === undefined ? readableReasoning(item) : `${reasoning}\n${readableReasoning(item)}`;
         break;
       case "message": {
         const message: SessionMessage = { id, session_id: sessionId, role: item.role, content: contentOf(item.content) };

@@ -40,7 +40,7 @@ describe("encodeChatRequest", () => {
     ]);
   });
 
-  it("joins a run of function calls to the assistant text before it, and maps outputs to role tool", () => {
+  it("joins a run of function calls to the assistant text before it, replays reasoning as reasoning_content on it, and maps outputs to role tool", () => {
     const body = encodeChatRequest(
       input({
         items: [
@@ -60,6 +60,7 @@ describe("encodeChatRequest", () => {
       {
         role: "assistant",
         content: "Checking both.",
+        reasoning_content: "Two lookups.",
         tool_calls: [
           { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
           { id: "call_2", type: "function", function: { name: "get_weather", arguments: '{"city":"Tokyo"}' } },

@@ -88,32 +88,37 @@ describe("ResponsesStreamDecoder on recorded-style fixtures", () => {
     ]);
   });
 
-  it("decodes reasoning summaries, one paragraph per summary part, before the answer", () => {
+  it("decodes reasoning summaries as summary parts, apart from reasoning text, keeping the upstream's reasoning id", () => {
     const events = decodeFixture("responses-reasoning-summary");
     expect(withoutDeltas(events)).toEqual([
-      { type: "reasoning.started", itemId: "rs_1" },
-      { type: "reasoning.completed", itemId: "rs_1", text: "**Adding numbers**\n\nThe user asks for 2+2.\n\n**Answering**\n\nIt is 4." },
-      { type: "message.started", itemId: "msg_2" },
-      { type: "message.completed", itemId: "msg_2", text: "2 + 2 = 4." },
+      { type: "reasoning.started", itemId: "rs_68a1f1ab11e48190a0b1c2d3e4f5a6b7" },
+      {
+        type: "reasoning.completed",
+        itemId: "rs_68a1f1ab11e48190a0b1c2d3e4f5a6b7",
+        text: "",
+        summary: ["**Adding numbers**\n\nThe user asks for 2+2.", "**Answering**\n\nIt is 4."],
+      },
+      { type: "message.started", itemId: "msg_1" },
+      { type: "message.completed", itemId: "msg_1", text: "2 + 2 = 4." },
       {
         type: "step.completed",
         finishReason: "stop",
         usage: { inputTokens: 12, outputTokens: 140, totalTokens: 152, reasoningTokens: 128, cachedTokens: 0 },
       },
     ]);
-    const reasoning = events.flatMap((event) => (event.type === "reasoning.delta" ? [event.delta] : []));
+    const reasoning = events.flatMap((event) => (event.type === "reasoning.delta" ? [[event.summaryIndex, event.delta]] : []));
     expect(reasoning).toHaveLength(7);
-    expect(reasoning[4]).toBe("\n\n**Answer");
+    expect(reasoning[4]).toEqual([1, "**Answer"]);
   });
 
   it("decodes reasoning text as open models stream it", () => {
     const events = decodeFixture("responses-reasoning-text");
     expect(events.find((event) => event.type === "reasoning.completed")).toEqual({
       type: "reasoning.completed",
-      itemId: "rs_1",
+      itemId: "rs_5b8e2d1c9a7f4e3b",
       text: "User wants the capital of France.",
     });
-    expect(events.find((event) => event.type === "message.completed")).toMatchObject({ itemId: "msg_2", text: "Paris is the capital." });
+    expect(events.find((event) => event.type === "message.completed")).toMatchObject({ itemId: "msg_1", text: "Paris is the capital." });
     expect(events.at(-1)).toEqual({
       type: "step.completed",
       finishReason: "stop",
@@ -339,26 +344,39 @@ describe("ResponsesStreamDecoder edge cases", () => {
     expect(events.find((event) => event.type === "message.completed")).toMatchObject({ text: "I can't help with that." });
   });
 
-  it("reads one reasoning source per item when a server sends both", () => {
+  it("keeps reasoning text and summary apart when a server sends both, with the encrypted content", () => {
     const events = decode([
       added(0, { id: "r1", type: "reasoning", summary: [] }),
       { type: "response.reasoning_text.delta", item_id: "r1", output_index: 0, content_index: 0, delta: "raw" },
       { type: "response.reasoning_summary_text.delta", item_id: "r1", output_index: 0, summary_index: 0, delta: "summary" },
-      done(0, { id: "r1", type: "reasoning", summary: [{ type: "summary_text", text: "summary" }], content: [{ type: "reasoning_text", text: "raw" }] }),
+      done(0, { id: "r1", type: "reasoning", summary: [{ type: "summary_text", text: "summary" }], content: [{ type: "reasoning_text", text: "raw" }], encrypted_content: "gAAA" }),
       completed(),
     ]);
-    expect(events.find((event) => event.type === "reasoning.completed")).toMatchObject({ text: "raw" });
+    expect(events.find((event) => event.type === "reasoning.completed")).toEqual({
+      type: "reasoning.completed",
+      itemId: "r1",
+      text: "raw",
+      summary: ["summary"],
+      encryptedContent: "gAAA",
+    });
   });
 
-  it("ignores built-in tool items, lifecycle events and anything after the terminal event", () => {
+  it("carries built-in tool items and their events as opaque, and ignores lifecycle events and anything after the terminal event", () => {
     const events = decode([
       { type: "response.created", response: { status: "in_progress" } },
       added(0, { id: "ws1", type: "web_search_call", status: "in_progress" }),
-      done(0, { id: "ws1", type: "web_search_call", status: "completed" }),
+      { type: "response.web_search_call.searching", item_id: "ws1", output_index: 0, sequence_number: 7 },
+      { type: "response.audio.delta", delta: "AAAA" },
+      done(0, { id: "ws1", type: "web_search_call", status: "completed", action: { type: "search", query: "q" } }),
       completed(),
       text("m1", 1, "late"),
     ]);
-    expect(events).toEqual([{ type: "step.completed", finishReason: "stop" }]);
+    expect(events).toEqual([
+      { type: "opaque.started", itemId: "ws1", value: { type: "web_search_call", status: "in_progress" } },
+      { type: "opaque.delta", itemId: "ws1", event: { type: "response.web_search_call.searching", item_id: "ws1" } },
+      { type: "opaque.completed", itemId: "ws1", value: { type: "web_search_call", status: "completed", action: { type: "search", query: "q" } } },
+      { type: "step.completed", finishReason: "stop" },
+    ]);
   });
 
   it("rejects an event that is not an object", () => {
@@ -383,15 +401,15 @@ describe("decodeResponsesJson", () => {
       sequentialIds(),
     );
     expect(events).toEqual([
-      { type: "reasoning.started", itemId: "rs_1" },
-      { type: "reasoning.delta", itemId: "rs_1", delta: "Need the weather." },
-      { type: "reasoning.completed", itemId: "rs_1", text: "Need the weather." },
-      { type: "message.started", itemId: "msg_2" },
-      { type: "text.delta", itemId: "msg_2", delta: "Checking." },
-      { type: "message.completed", itemId: "msg_2", text: "Checking." },
-      { type: "tool.call.started", callId: "call_w", itemId: "fc_3", name: "get_weather" },
+      { type: "reasoning.started", itemId: "rs_x" },
+      { type: "reasoning.delta", itemId: "rs_x", delta: "Need the weather.", summaryIndex: 0 },
+      { type: "reasoning.completed", itemId: "rs_x", text: "", summary: ["Need the weather."] },
+      { type: "message.started", itemId: "msg_1" },
+      { type: "text.delta", itemId: "msg_1", delta: "Checking." },
+      { type: "message.completed", itemId: "msg_1", text: "Checking." },
+      { type: "tool.call.started", callId: "call_w", itemId: "fc_2", name: "get_weather" },
       { type: "tool.call.delta", callId: "call_w", delta: '{"city":"Paris"}' },
-      { type: "tool.call.completed", callId: "call_w", itemId: "fc_3", name: "get_weather", arguments: '{"city":"Paris"}' },
+      { type: "tool.call.completed", callId: "call_w", itemId: "fc_2", name: "get_weather", arguments: '{"city":"Paris"}' },
       { type: "step.completed", finishReason: "tool_calls", usage: { inputTokens: 5, outputTokens: 7, totalTokens: 12, reasoningTokens: 3 } },
     ]);
   });

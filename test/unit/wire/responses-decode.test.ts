@@ -28,7 +28,7 @@ describe("responses request decoder", () => {
       { type: "message", id: expect.any(String), role: "assistant", content: [{ type: "output_text", text: "hello" }] },
       { type: "function_call", id: expect.any(String), call_id: "c1", name: "f", arguments: "{}" },
       { type: "function_call_output", id: expect.any(String), call_id: "c1", output: "out" },
-      { type: "reasoning", id: expect.any(String), text: "why" },
+      { type: "reasoning", id: expect.any(String), text: "", summary: ["why"] },
       { type: "item_reference", id: "msg_old" },
     ]);
     expect(decoded.settings).toEqual(defaultSettings);

@@ -17,7 +17,10 @@ import { loggable } from "../../../state/storage-guard.ts";
 import { logger } from "../../../utils/logger.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
-const sessionHeaders = (turn: ResponseTurn) => ({ "x-hermes-session-id": turn.sessionId });
+const sessionHeaders = (turn: ResponseTurn): Record<string, string> => ({
+  "x-hermes-session-id": turn.sessionId,
+  ...(turn.droppedTools.length > 0 && { "x-hermes-dropped-tools": turn.droppedTools.join(", ") }),
+});
 
 /**
  * `POST /v1/responses`: decode → a turn on its chain (runtime: `conversation_history`,
