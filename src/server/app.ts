@@ -14,6 +14,7 @@ import { createJobsHandlers } from "./routes/jobs/handlers.ts";
 import { createMetricsHandler } from "./routes/metrics.ts";
 import { createModelsHandler } from "./routes/models.ts";
 import { createResponsesHandler } from "./routes/responses/create.ts";
+import { createForwardedResponsesHandler } from "./routes/responses/forward.ts";
 import { createSessionsHandlers } from "./routes/sessions/handlers.ts";
 import {
   createCancelResponseHandler,
@@ -75,6 +76,9 @@ export function createApp(context: ServerContext): H3 {
     "/v1/models": { GET: createModelsHandler(context) },
     "/v1/chat/completions": { POST: createChatCompletionsHandler(context) },
     "/v1/responses": { POST: createResponsesHandler(context) },
+    // Before `:id`, whose 405 would otherwise answer them.
+    "/v1/responses/input_tokens": { POST: createForwardedResponsesHandler(context, "/responses/input_tokens") },
+    "/v1/responses/compact": { POST: createForwardedResponsesHandler(context, "/responses/compact") },
     "/v1/responses/:id": { GET: createRetrieveResponseHandler(context), DELETE: createDeleteResponseHandler(context) },
     "/v1/responses/:id/input_items": { GET: createInputItemsHandler(context) },
     "/v1/responses/:id/cancel": { POST: createCancelResponseHandler(context) },

@@ -1,6 +1,6 @@
 import type { FallbackReason } from "../../config/routing-schema.ts";
 import { HermesError, type HermesEvent, type RunInput } from "../../protocol/index.ts";
-import type { Upstream, UpstreamCallOptions } from "../types.ts";
+import type { ForwardRequest, Upstream, UpstreamCallOptions } from "../types.ts";
 import { CircuitBreaker, type CircuitState } from "./circuit-breaker.ts";
 import { failureReason } from "./failure.ts";
 import { type Route, type RouteTarget, withDefaults } from "./route-table.ts";
@@ -121,6 +121,21 @@ export function createRouterUpstream(options: RouterOptions): Upstream {
   }
 
   const stream = (input: RunInput, callOptions: UpstreamCallOptions) => new RoutedCall(() => open(input, callOptions), callOptions.signal);
+
+  /** A forwarded request goes to its route's first target, with that target's model; no fallback (nothing is at stake). */
+  async function forward(request: ForwardRequest): Promise<unknown> {
+    const name = typeof request.body.model === "string" ? request.body.model : "";
+    const route = routes.get(name) ?? options.defaultRoute;
+    if (!route) throw new HermesError(`No route for the model '${name}'`, { status: 404, code: "model_not_found", param: "model" });
+    const target = route.targets[0]!;
+    const upstream = upstreams.get(target.upstream)!;
+    if (!upstream.forward)
+      throw new HermesError(
+        `POST /v1${request.path} is answered by the model's provider, and only a Responses API upstream has it; the upstream of '${route.name}' speaks ${upstream.kind === "echo" ? "nothing (the embedded echo upstream)" : "Chat Completions"} (set upstream.api: "responses" for one that speaks the Responses API)`,
+        { status: 501, code: "unsupported_by_upstream" },
+      );
+    return upstream.forward({ ...request, body: { ...request.body, model: target.model ?? name } });
+  }
   if (options.transparent) {
     const [only] = upstreams.values();
     if (!only || upstreams.size !== 1) throw new Error("A transparent router has exactly one upstream");
@@ -128,6 +143,7 @@ export function createRouterUpstream(options: RouterOptions): Upstream {
       kind: only.kind,
       ...(only.baseURL !== undefined && { baseURL: only.baseURL }),
       stream,
+      forward,
       ...(only.listModels && { listModels: only.listModels.bind(only) }),
       close: () => only.close(),
     };
@@ -135,6 +151,7 @@ export function createRouterUpstream(options: RouterOptions): Upstream {
   const router: RouterUpstream = {
     kind: "router",
     stream,
+    forward,
     async listModels() {
       return [...routes.keys()];
     },
