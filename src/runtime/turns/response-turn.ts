@@ -84,7 +84,13 @@ export async function runInBackground(context: RuntimeContext, turn: ResponseTur
   const consume = async () => {
     try {
       for (let next = await held.iterator.next(); !next.done; next = await held.iterator.next())
-        for (const runEvent of next.value) background.push(running, encoder.encode(runEvent));
+        for (const runEvent of next.value) {
+          // `queued` until the run starts, as its stream's `response.created` says; ordered before the
+          // final write by the saver. Not acknowledged by itself, so a failure is only logged.
+          if (runEvent.type === "run.started")
+            saver.progress(pendingResponse(meta, "in_progress")).catch((error: unknown) => logger.error("storing an in-progress snapshot failed:", error));
+          background.push(running, encoder.encode(runEvent));
+        }
     } finally {
       release();
       // Already stored when the run reached its end; one cut short is stored here. The mark goes only

@@ -36,7 +36,16 @@ export function createResponsesHandler(context: ServerContext) {
     if (request.settings.background) {
       const turn = await begin();
       const queued = await runInBackground(context, turn);
-      return new HTTPResponse(JSON.stringify(queued), { status: 200, headers: { ...jsonHeaders, ...sessionHeaders(turn) } });
+      const running = context.background.get(queued.id);
+      if (!request.stream || !running) return new HTTPResponse(JSON.stringify(queued), { status: 200, headers: { ...jsonHeaders, ...sessionHeaders(turn) } });
+      // `stream: true` too: the run's frames from the first, as a re-attached stream reads them. The run
+      // is detached all the same: a client that goes away stops its stream, not the response.
+      return sseResponse({
+        source: context.background.replay(running, -1),
+        frame: (text: string) => text,
+        headers: sessionHeaders(turn),
+        keepaliveMs: config.server.keepaliveMs,
+      });
     }
     if (request.stream) return stream(context, await begin(), event);
 
