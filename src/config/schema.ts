@@ -27,8 +27,11 @@ export const serverConfigSchema = z.strictObject({
       origins: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
-  /** Largest accepted request body in bytes. @default 1_000_000 */
-  bodyLimit: z.number().int().positive().default(1_000_000),
+  /**
+   * Largest accepted request body in bytes: the original server's 10 MB, room for a base64 image of
+   * about 7 MB (1 MB refused images past ~0.7 MB). @default 10_000_000
+   */
+  bodyLimit: z.number().int().positive().default(10_000_000),
   /** How long shutdown waits for in-flight requests before ending streams with an error frame. @default 10_000 */
   shutdownTimeoutMs: positiveMs.default(10_000),
   /** An idle SSE stream gets a `: keepalive` comment this often. @default 15_000 */

@@ -6,7 +6,7 @@ import type { RuntimeContext } from "./context.ts";
 import { chooseModel } from "./model.ts";
 
 /**
- * Token counting and compaction, forwarded to the upstream (a Responses API one; others answer 501).
+ * Token counting and compaction, forwarded to the upstream (a Responses API one; others answer 400 `unsupported_by_upstream`).
  * The model goes through `chooseModel` as a turn's would. A `previous_response_id` names a response
  * this proxy stored, which the upstream has never seen (it runs with `store: false`): the stored chain
  * goes as input items before the request's own, with the chain's instructions unless the request sets
@@ -36,6 +36,6 @@ export async function forwardResponses(
     if (body.instructions == null && instructions) forwarded.instructions = instructions;
   }
   if (!context.upstream.forward)
-    throw new HermesError(`POST /v1${path} needs a Responses API upstream`, { status: 501, code: "unsupported_by_upstream" });
+    throw new HermesError(`POST /v1${path} needs a Responses API upstream`, { status: 400, code: "unsupported_by_upstream" });
   return context.upstream.forward({ path, body: forwarded, signal: options.signal, requestId: options.requestId });
 }

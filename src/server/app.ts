@@ -13,6 +13,7 @@ import { createDetailedHealthHandler, createHealthHandler, createReadyHandler } 
 import { createJobsHandlers } from "./routes/jobs/handlers.ts";
 import { createMetricsHandler } from "./routes/metrics.ts";
 import { createModelsHandler } from "./routes/models.ts";
+import { createToolsetsHandler } from "./routes/toolsets.ts";
 import { createResponsesHandler } from "./routes/responses/create.ts";
 import { createForwardedResponsesHandler } from "./routes/responses/forward.ts";
 import { createSessionsHandlers } from "./routes/sessions/handlers.ts";
@@ -89,6 +90,7 @@ export function createApp(context: ServerContext): H3 {
     "/v1/runs/:id/cancel": { POST: stopRun },
     "/v1/runs/:id/approval": { POST: createRunApprovalHandler(context) },
     "/v1/capabilities": { GET: createCapabilitiesHandler(context, () => routes) },
+    "/v1/toolsets": { GET: createToolsetsHandler(context) },
     "/api/sessions": { GET: sessions.list, POST: sessions.create },
     "/api/sessions/:id": { GET: sessions.get, PATCH: sessions.patch, DELETE: sessions.remove },
     "/api/sessions/:id/messages": { GET: sessions.messages },

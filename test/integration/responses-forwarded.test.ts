@@ -104,10 +104,10 @@ describe("token counting and compaction over a Chat upstream", () => {
   it.each([
     ["input_tokens", () => proxy.client.responses.inputTokens.count({ model: "hermes-agent", input: "hi" })],
     ["compact", () => proxy.client.responses.compact({ model: "hermes-agent", input: "hi" })],
-  ])("answers %s with 501 saying a Responses API upstream is needed, and calls nothing", async (name, call) => {
+  ])("answers %s with 400 saying a Responses API upstream is needed, and calls nothing", async (name, call) => {
     const error = await call().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(APIError);
-    expect((error as APIError).status).toBe(501);
+    expect((error as APIError).status).toBe(400);
     expect((error as APIError).code).toBe("unsupported_by_upstream");
     expect((error as APIError).message).toContain(`POST /v1/responses/${name}`);
     expect((error as APIError).message).toContain("Chat Completions");

@@ -24,7 +24,8 @@ export function createStartRunHandler(context: ServerContext) {
     const startRun = prepareApiRun(context, decodeRunRequest(json), requestIdOf(event));
     const start = async () => {
       const record = await startRun();
-      return { status: 202, body: { run_id: record.id, status: record.status }, headers: { location: `/v1/runs/${record.id}` } };
+      // The original server's answer: `started` (the run is accepted and under way; `GET` says where it is).
+      return { status: 202, body: { run_id: record.id, status: "started" }, headers: { location: `/v1/runs/${record.id}` } };
     };
     return idempotentJson(context.idempotency, "runs", key, text, start);
   };

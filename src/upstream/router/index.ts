@@ -132,7 +132,7 @@ export function createRouterUpstream(options: RouterOptions): Upstream {
     if (!upstream.forward)
       throw new HermesError(
         `POST /v1${request.path} is answered by the model's provider, and only a Responses API upstream has it; the upstream of '${route.name}' speaks ${upstream.kind === "echo" ? "nothing (the embedded echo upstream)" : "Chat Completions"} (set upstream.api: "responses" for one that speaks the Responses API)`,
-        { status: 501, code: "unsupported_by_upstream" },
+        { status: 400, code: "unsupported_by_upstream" },
       );
     return upstream.forward({ ...request, body: { ...request.body, model: target.model ?? name } });
   }

@@ -8,7 +8,7 @@ import { requestIdOf } from "../../request-id.ts";
 
 /**
  * `POST /v1/responses/input_tokens` and `POST /v1/responses/compact`: answered by the upstream's
- * Responses API (a Chat upstream cannot: 501 `unsupported_by_upstream`, saying so), its answer
+ * Responses API (a Chat upstream cannot: 400 `unsupported_by_upstream`, saying so; a 4xx, as the request can only succeed against another configuration), its answer
  * passed back as it is.
  */
 export function createForwardedResponsesHandler(context: ServerContext, path: ForwardRequest["path"]) {
