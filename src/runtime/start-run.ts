@@ -11,6 +11,8 @@ export interface RunSettings {
   createdAt: number;
   sessionId: string;
   requestId: string | undefined;
+  /** `X-Hermes-Session-Key`, for tools and hooks. */
+  sessionKey?: string | undefined;
 }
 
 export interface StartedRun {

@@ -58,6 +58,8 @@ export interface RunRecord {
   owner?: string;
   /** The `X-Request-Id` of the `POST /v1/runs` that started it: sent upstream with each of its calls. */
   requestId?: string;
+  /** The `X-Hermes-Session-Key` it was started with: its tools' and hooks' long-term scope. */
+  sessionKey?: string;
   /** The job fire that started it: whoever settles the run records the fire's end too. */
   jobFire?: { jobId: string; sequence: number };
 }

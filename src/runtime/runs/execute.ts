@@ -62,6 +62,7 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
       sessionId: record.sessionId,
       toolTimeoutMs: config.agent.toolTimeoutMs,
       requestId: record.requestId,
+      sessionKey: record.sessionKey,
       approve: (request) => {
         const payload = approvalRequestPayload(record.id, live.timestamp(), request, approvalChoices);
         return live.approvals.ask(payload, request.callId, signal, () => {

@@ -27,6 +27,7 @@ export async function beginResponseTurn(
   request: DecodedResponsesRequest,
   model: ModelChoice,
   requestId: string | undefined,
+  sessionKey?: string,
 ): Promise<ResponseTurn> {
   const { config, storageHealth } = context;
   // A turn to be stored, while the storage is known to be down (and a fresh probe agrees): 503 now,
@@ -49,7 +50,7 @@ export async function beginResponseTurn(
     settleLater: (label, task) => context.storageHealth.whenBack(label, task),
   });
   const start = (client: ClientWatch | AbortSignal) => {
-    const run = startRun(context, input, { runId: meta.id, model: meta.model, createdAt: meta.createdAt, sessionId: turn.sessionId, requestId }, client);
+    const run = startRun(context, input, { runId: meta.id, model: meta.model, createdAt: meta.createdAt, sessionId: turn.sessionId, requestId, sessionKey }, client);
     return { ...run, fold: new ResponseFold(meta) };
   };
   return { meta, saver, start, sessionId: turn.sessionId };

@@ -11,6 +11,7 @@ import { readJsonBody } from "../../body.ts";
 import { clientOf, type ServerContext } from "../../context.ts";
 import { idempotencyKey, idempotentJson } from "../../idempotency-key.ts";
 import { requestIdOf } from "../../request-id.ts";
+import { requestedSessionKey } from "../../session-key.ts";
 import { runFrames } from "../../run-stream.ts";
 import { sseResponse } from "../../sse-response.ts";
 import { loggable } from "../../../state/storage-guard.ts";
@@ -31,7 +32,8 @@ export function createResponsesHandler(context: ServerContext) {
     const { json, text } = await readJsonBody(event, config.server.bodyLimit);
     const request = decodeResponsesRequest(json, randomId);
     const model = chooseModel(config, upstream, request.model);
-    const begin = () => beginResponseTurn(context, request, model, requestIdOf(event));
+    const sessionKey = requestedSessionKey(event, Boolean(config.server.apiKey));
+    const begin = () => beginResponseTurn(context, request, model, requestIdOf(event), sessionKey);
 
     if (request.settings.background) {
       const turn = await begin();
