@@ -198,6 +198,33 @@ describe("parity with the original server", () => {
   });
 });
 
+describe("without an API key", () => {
+  let upstream: FakeUpstream;
+  let proxy: TestProxy;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    proxy = await startProxy({ upstream: { baseURL: upstream.url, model: "fake-model" } });
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  it("refuses X-Hermes-Session-Key with 403, as the original does: anyone reaching the port could pick another's scope", async () => {
+    for (const path of ["/v1/chat/completions", "/v1/responses", "/v1/runs"]) {
+      const body = path === "/v1/chat/completions" ? { model: "hermes-agent", messages: [{ role: "user", content: "x" }] } : { model: "hermes-agent", input: "x" };
+      const response = await fetch(`${proxy.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-hermes-session-key": "user-1" },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, path).toBe(403);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("session_requires_api_key");
+    }
+    expect(upstream.requests).toHaveLength(0);
+  });
+});
+
 describe("the 10 MB default body limit", () => {
   let upstream: FakeUpstream;
   let proxy: TestProxy;
