@@ -21,7 +21,6 @@ export function requestedSessionKey(event: H3Event, apiKeyConfigured: boolean): 
       param: "X-Hermes-Session-Key",
     });
   const key = value.trim();
-  // eslint-disable-next-line no-control-regex
   if (key === "" || key.length > 256 || /[\u0000-\u001f\u007f]/.test(key))
     throw new HermesError("X-Hermes-Session-Key must be 1-256 characters without control characters", {
       status: 400,
