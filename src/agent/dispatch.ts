@@ -8,6 +8,7 @@ export interface DispatchOptions {
   tools: ReadonlyMap<string, RegisteredTool>;
   runId: string;
   sessionId: string | undefined;
+  sessionKey?: string | undefined;
   /** The run's signal: aborting it aborts every running tool. */
   signal: AbortSignal;
   /** For tools that set no `timeoutMs`. */
@@ -129,7 +130,15 @@ async function execute(
   });
   stopped.catch(() => {});
   try {
-    const context = { signal: controller.signal, storage, logger, runId: options.runId, sessionId: options.sessionId, callId: call.callId };
+    const context = {
+      signal: controller.signal,
+      storage,
+      logger,
+      runId: options.runId,
+      sessionId: options.sessionId,
+      ...(options.sessionKey !== undefined && { sessionKey: options.sessionKey }),
+      callId: call.callId,
+    };
     const result = await Promise.race([Promise.resolve().then(() => tool.execute(args, context)), stopped]);
     return { output: toolResultText(result), isError: false };
   } catch (error) {

@@ -25,6 +25,8 @@ export interface RunOptions {
   registry?: PluginRegistry;
   /** Handed to tools (`context.sessionId`) and hooks. */
   sessionId?: string | undefined;
+  /** `X-Hermes-Session-Key`: handed to tools (`context.sessionKey`) and hooks. */
+  sessionKey?: string | undefined;
   /** Time limit of a tool call when the tool sets none. @default 60_000 */
   toolTimeoutMs?: number;
   /** Asks a person about tools that need approval; without it (Chat, Responses) such calls are refused. */
@@ -54,6 +56,7 @@ export function runAgent(input: RunInput, options: RunOptions): AsyncGenerator<H
 function runInfo(input: RunInput, options: RunOptions): RunInfo {
   const run: RunInfo = { runId: options.runId, sessionId: options.sessionId, model: options.model, input };
   if (options.requestId !== undefined) run.requestId = options.requestId;
+  if (options.sessionKey !== undefined) run.sessionKey = options.sessionKey;
   return run;
 }
 
@@ -161,6 +164,7 @@ async function* agentLoop(
           tools: registry.tools,
           runId: options.runId,
           sessionId: options.sessionId,
+          sessionKey: options.sessionKey,
           signal: options.signal,
           toolTimeoutMs: options.toolTimeoutMs ?? agentLimits.toolTimeoutMs,
           approve: options.approve,

@@ -72,6 +72,7 @@ function describeUpstream(kind: string, config: HermesConfig): string {
   const parts = [kind];
   if (config.upstream.baseURL !== undefined) parts.push(originOf(config.upstream.baseURL));
   if (config.upstream.model !== undefined) parts.push(`(model ${config.upstream.model})`);
+  else if (config.upstream.defaultModel !== undefined) parts.push(`(${config.model.name} → ${config.upstream.defaultModel})`);
   return parts.join(" ");
 }
 

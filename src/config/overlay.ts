@@ -63,6 +63,7 @@ const overrides: readonly Override[] = [
   { path: ["upstream", "baseURL"], env: ["HERMES_UPSTREAM_URL"], fallbackEnv: ["OPENAI_BASE_URL"], parse: text },
   { path: ["upstream", "apiKey"], env: ["HERMES_UPSTREAM_KEY"], fallbackEnv: ["OPENAI_API_KEY"], parse: text },
   { path: ["upstream", "model"], env: ["HERMES_UPSTREAM_MODEL"], parse: text },
+  { path: ["upstream", "defaultModel"], env: ["HERMES_UPSTREAM_DEFAULT_MODEL"], parse: text },
   { path: ["upstream", "api"], env: ["HERMES_UPSTREAM_API"], parse: text },
   { path: ["agent", "systemPrompt"], env: ["HERMES_SYSTEM_PROMPT"], parse: text },
   { path: ["metrics", "enabled"], env: ["HERMES_METRICS"], parse: flag },
@@ -95,7 +96,7 @@ export function overlayConfig(fileConfig: Readonly<Record<string, unknown>>, env
     input = next;
     origins.set(override.path.join("."), found.origin);
   }
-  return impliedBaseURL(input, origins);
+  return impliedDefaultModel(impliedBaseURL(input, origins));
 }
 
 /** Where an upstream API key without a base URL goes, as with the `openai` SDK. */
@@ -111,6 +112,24 @@ function impliedBaseURL(input: Record<string, unknown>, origins: ConfigOrigins):
     return { input, origins };
   }
   return { input: setPath(input, ["upstream", "baseURL"], defaultUpstreamBaseURL) ?? input, origins };
+}
+
+/** The model the advertised name means on an upstream configured the OpenAI SDK's way (`OPENAI_API_KEY`). */
+export const openAIDefaultModel = "gpt-4o-mini";
+
+/**
+ * A newcomer who sets only `OPENAI_API_KEY` (and perhaps `OPENAI_BASE_URL`) and sends the README's
+ * `model: "hermes-agent"` gets an answer, as from the original server, whose advertised name is its
+ * agent's model: the advertised name goes to `openAIDefaultModel`, any other name as sent. An upstream
+ * the file or the `HERMES_*` variables configure names its own models (`upstream.model` or
+ * `upstream.defaultModel`), as an Ollama or vLLM host must.
+ */
+function impliedDefaultModel({ input, origins }: OverlaidConfig): OverlaidConfig {
+  if (origins.get("upstream.apiKey") !== "OPENAI_API_KEY") return { input, origins };
+  if (getPath(input, ["upstream", "model"]) !== undefined || getPath(input, ["upstream", "defaultModel"]) !== undefined) return { input, origins };
+  const next = setPath(input, ["upstream", "defaultModel"], openAIDefaultModel);
+  if (next === undefined) return { input, origins };
+  return { input: next, origins: new Map([...origins, ["upstream.defaultModel", "OPENAI_API_KEY"]]) };
 }
 
 function pick(

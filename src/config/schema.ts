@@ -27,8 +27,11 @@ export const serverConfigSchema = z.strictObject({
       origins: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
-  /** Largest accepted request body in bytes. @default 1_000_000 */
-  bodyLimit: z.number().int().positive().default(1_000_000),
+  /**
+   * Largest accepted request body in bytes: the original server's 10 MB, room for a base64 image of
+   * about 7 MB (1 MB refused images past ~0.7 MB). @default 10_000_000
+   */
+  bodyLimit: z.number().int().positive().default(10_000_000),
   /** How long shutdown waits for in-flight requests before ending streams with an error frame. @default 10_000 */
   shutdownTimeoutMs: positiveMs.default(10_000),
   /** An idle SSE stream gets a `: keepalive` comment this often. @default 15_000 */
@@ -81,6 +84,13 @@ export const upstreamConfigSchema = z.strictObject({
   apiKey: z.string().optional(),
   /** Every request goes to this model when set; otherwise the client's `model` goes upstream as sent. */
   model: z.string().min(1).optional(),
+  /**
+   * Without `model`: the upstream model that the advertised name (`model.name`), its aliases and a
+   * request naming no model go to; any other name still goes upstream as sent. Unset, those names
+   * are a 400 `model_not_configured`. Set to `gpt-4o-mini` when the upstream key comes from
+   * `OPENAI_API_KEY` (the OpenAI SDK's environment) and neither this nor `model` is set.
+   */
+  defaultModel: z.string().min(1).optional(),
   /** Which API the upstream speaks. @default "chat" */
   api: z.enum(["chat", "responses"]).default("chat"),
   /** Time to open a connection. @default 10_000 */
@@ -109,8 +119,8 @@ export const upstreamConfigSchema = z.strictObject({
   headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { message: "expected an HTTP header name" }), z.string()).optional(),
 });
 
-/** One of several named upstreams (`upstreams.<name>`): the `upstream` block's fields, `baseURL` required, no `model`. */
-export const namedUpstreamConfigSchema = upstreamConfigSchema.omit({ model: true }).extend({
+/** One of several named upstreams (`upstreams.<name>`): the `upstream` block's fields, `baseURL` required, no `model` or `defaultModel`. */
+export const namedUpstreamConfigSchema = upstreamConfigSchema.omit({ model: true, defaultModel: true }).extend({
   baseURL: z.url({ protocol: /^https?$/ }),
 });
 

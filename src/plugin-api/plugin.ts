@@ -61,6 +61,12 @@ export interface ToolContext {
   runId: string;
   /** The conversation's session, when the request has one. */
   sessionId: string | undefined;
+  /**
+   * The client's long-term scope, `X-Hermes-Session-Key` as the request sent it (the original server
+   * hands it to memory providers): what a tool that remembers across conversations keys by, else
+   * `sessionId`. Absent when the request sent none.
+   */
+  sessionKey?: string | undefined;
   /** The id the model gave this call. */
   callId: string;
 }
@@ -150,6 +156,8 @@ export interface HermesStorage {
 export interface RunInfo {
   runId: string;
   sessionId: string | undefined;
+  /** `X-Hermes-Session-Key`, when the request sent one (see `ToolContext.sessionKey`). */
+  sessionKey?: string | undefined;
   /** The model name reported to the client. */
   model: string;
   input: RunInput;

@@ -19,8 +19,8 @@ export interface ModelChoice {
  * table's first. The client's name is reported back; the router maps the route to each target's model.
  *
  * A route without a model (an `upstream` block without `upstream.model`) sends the client's model as
- * it is; the advertised name and its aliases then mean nothing to a real upstream (the echo upstream
- * takes any name), so they are a 400 saying what to configure.
+ * it is; the advertised name and its aliases go to `upstream.defaultModel`, and without one they mean
+ * nothing to a real upstream (the echo upstream takes any name), so they are a 400 saying what to configure.
  *
  * @throws {HermesError} 404 `model_not_found` for a name the table does not have and no default route;
  * 400 `model_not_configured` for the advertised name on a route without a model.
@@ -38,9 +38,12 @@ export function chooseModel(config: HermesConfig, upstream: Upstream, requested:
   }
   const reported = requested ?? route.name;
   if (route.targets[0]?.model !== undefined) return { upstream: route.name, reported, ...(route.contextTokens !== undefined && { contextTokens: route.contextTokens }) };
-  if (upstream.kind !== "echo" && (reported === config.model.name || config.model.aliases.includes(reported)))
+  const advertised = reported === config.model.name || config.model.aliases.includes(reported);
+  const { defaultModel } = config.upstream;
+  if (advertised && defaultModel !== undefined && upstream.kind !== "echo") return { upstream: defaultModel, reported };
+  if (advertised && upstream.kind !== "echo")
     throw new HermesError(
-      `No upstream model is configured for '${reported}': set HERMES_UPSTREAM_MODEL (upstream.model), or pick one of the upstream's models listed by GET /v1/models`,
+      `No upstream model is configured for '${reported}': set HERMES_UPSTREAM_MODEL (upstream.model) or HERMES_UPSTREAM_DEFAULT_MODEL (upstream.defaultModel), or pick one of the upstream's models listed by GET /v1/models`,
       { status: 400, code: "model_not_configured", param: "model" },
     );
   return { upstream: reported, reported };

@@ -13,6 +13,8 @@ export interface RunSettings {
   requestId: string | undefined;
   /** The client reads the run as it goes; `false` lets the upstream answer each step whole. */
   stream: boolean;
+  /** `X-Hermes-Session-Key`, for tools and hooks. */
+  sessionKey?: string | undefined;
 }
 
 export interface StartedRun {

@@ -14,7 +14,9 @@ import { createDetailedHealthHandler, createHealthHandler, createReadyHandler } 
 import { createJobsHandlers } from "./routes/jobs/handlers.ts";
 import { createMetricsHandler } from "./routes/metrics.ts";
 import { createModelsHandler } from "./routes/models.ts";
+import { createToolsetsHandler } from "./routes/toolsets.ts";
 import { createResponsesHandler } from "./routes/responses/create.ts";
+import { createForwardedResponsesHandler } from "./routes/responses/forward.ts";
 import { createSessionsHandlers } from "./routes/sessions/handlers.ts";
 import {
   createCancelResponseHandler,
@@ -77,6 +79,9 @@ export function createApp(context: ServerContext): H3 {
     "/v1/models": { GET: createModelsHandler(context) },
     "/v1/chat/completions": { POST: createChatCompletionsHandler(context) },
     "/v1/responses": { POST: createResponsesHandler(context) },
+    // Before `:id`, whose 405 would otherwise answer them.
+    "/v1/responses/input_tokens": { POST: createForwardedResponsesHandler(context, "/responses/input_tokens") },
+    "/v1/responses/compact": { POST: createForwardedResponsesHandler(context, "/responses/compact") },
     "/v1/responses/:id": { GET: createRetrieveResponseHandler(context), DELETE: createDeleteResponseHandler(context) },
     "/v1/responses/:id/input_items": { GET: createInputItemsHandler(context) },
     "/v1/responses/:id/cancel": { POST: createCancelResponseHandler(context) },
@@ -91,6 +96,7 @@ export function createApp(context: ServerContext): H3 {
     "/v1/runs/:id/cancel": { POST: stopRun },
     "/v1/runs/:id/approval": { POST: createRunApprovalHandler(context) },
     "/v1/capabilities": { GET: createCapabilitiesHandler(context, () => routes) },
+    "/v1/toolsets": { GET: createToolsetsHandler(context) },
     "/api/sessions": { GET: sessions.list, POST: sessions.create },
     "/api/sessions/:id": { GET: sessions.get, PATCH: sessions.patch, DELETE: sessions.remove },
     "/api/sessions/:id/messages": { GET: sessions.messages },

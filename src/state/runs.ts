@@ -8,7 +8,8 @@ import { createRetention } from "./retention.ts";
 /**
  * Where a run is: the original server's statuses, `stopping` between a stop and the run's end,
  * `incomplete` for a run whose answer was cut short (output token limit, content filter, the
- * iteration bound: its log ends in `run.completed` with `status: "incomplete"`), and `interrupted`
+ * iteration bound: its log ends in `run.completed` with `status: "incomplete"`), `requires_action` for
+ * a run that ended handing client tool calls back (its `run.completed` lists them), and `interrupted`
  * for a run the server's shutdown cut short (its log ends in `run.failed`).
  */
 export type RunState =
@@ -18,13 +19,16 @@ export type RunState =
   | "stopping"
   | "completed"
   | "incomplete"
+  | "requires_action"
   | "failed"
   | "cancelled"
   | "interrupted";
 
 /** True once a run can change no more. */
 export function isFinished(status: RunState): boolean {
-  return status === "completed" || status === "incomplete" || status === "failed" || status === "cancelled" || status === "interrupted";
+  return (
+    status === "completed" || status === "incomplete" || status === "requires_action" || status === "failed" || status === "cancelled" || status === "interrupted"
+  );
 }
 
 /** A run as stored: what its status object is built from, plus its log's length, owner and expiry. */
@@ -44,6 +48,8 @@ export interface RunRecord {
   incompleteReason?: string;
   /** The oldest pending `approval.request` payload while the run waits for one. */
   approval: Record<string, unknown> | null;
+  /** A `requires_action` run's client tool calls, waiting for their outputs (a new run sends them). */
+  toolCalls?: { id: string; name: string; arguments: string }[];
   /** How many events its log holds; they are numbered 1…eventCount. */
   eventCount: number;
   /** Epoch ms after which the run and its log are gone; null while it is live. */
@@ -52,6 +58,8 @@ export interface RunRecord {
   owner?: string;
   /** The `X-Request-Id` of the `POST /v1/runs` that started it: sent upstream with each of its calls. */
   requestId?: string;
+  /** The `X-Hermes-Session-Key` it was started with: its tools' and hooks' long-term scope. */
+  sessionKey?: string;
   /** The job fire that started it: whoever settles the run records the fire's end too. */
   jobFire?: { jobId: string; sequence: number };
 }

@@ -33,6 +33,7 @@ export function observeUpstream(inner: Upstream, options: ObserveUpstreamOptions
       onUpstreamStart?.(call, run);
       return new ObservedCall(inner.stream(input, callOptions)[Symbol.asyncIterator](), { call, run, signal: callOptions.signal, onUpstreamEnd, onOutputText });
     },
+    ...(inner.forward && { forward: inner.forward.bind(inner) }),
     ...(inner.listModels && { listModels: inner.listModels.bind(inner) }),
     ...(inner.carriesHostedTools && { carriesHostedTools: inner.carriesHostedTools.bind(inner) }),
     close: () => inner.close(),

@@ -22,6 +22,18 @@ export interface UpstreamCallOptions {
 }
 
 /**
+ * A Responses API request the proxy passes on without running anything itself: token counting and
+ * compaction answer from the model's side, and only a Responses upstream has them.
+ */
+export interface ForwardRequest {
+  path: "/responses/input_tokens" | "/responses/compact";
+  /** The request body; its `model` is the advertised name (the router maps it to the target's model). */
+  body: Record<string, unknown>;
+  signal?: AbortSignal | undefined;
+  requestId?: string | undefined;
+}
+
+/**
  * A model API behind the proxy. `stream` makes one upstream call (one agent step) and yields its
  * events in batches, as they became available (the events of one network read together), so that the
  * async hand-over is paid per read and not per event: `message.*`, `reasoning.*`, `tool.call.*`, then
@@ -40,6 +52,11 @@ export interface Upstream {
    * their items (the Responses API); absent: it does not. A router answers for the route's first target.
    */
   carriesHostedTools?(model: string): boolean;
+  /**
+   * Sends a `ForwardRequest` as it is and resolves with the upstream's JSON answer; absent on upstreams
+   * that do not speak the Responses API. Failures as for `stream`, before the first byte.
+   */
+  forward?(request: ForwardRequest): Promise<unknown>;
   /** The model ids the upstream offers, for `/v1/models`. */
   listModels?(signal?: AbortSignal): Promise<string[]>;
   close(): Promise<void>;

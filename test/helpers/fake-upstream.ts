@@ -2,7 +2,8 @@
  * A scripted OpenAI-compatible model server on loopback, for tests that need a real upstream socket.
  *
  * Speaks Chat Completions (`POST /v1/chat/completions`), the Responses API (`POST /v1/responses`),
- * both streamed (as the request's `stream` asks) and not, and `GET /v1/models`. Every POST takes the
+ * both streamed (as the request's `stream` asks) and not, `POST /v1/responses/input_tokens` and
+ * `/v1/responses/compact`, and `GET /v1/models`. Every POST takes the
  * next queued reply, else the `script` function's, else the default: echo the last user text. A reply
  * is a model answer (`{ text, reasoning, toolCalls, hostedItems, usage, finishReason }`, rendered in the request's
  * API and mode) or a fault: `{ status, body?, headers? }`, `{ sse: [...frames] }`, `{ hang: true }`,
@@ -23,7 +24,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { chatCompletionBody, chatStreamFrames, modelList } from "./fake-upstream/chat.ts";
 import { lastUserText, type ResolvedCompletion, resolveCompletion } from "./fake-upstream/render.ts";
-import { responseObject, responsesStreamFrames } from "./fake-upstream/responses.ts";
+import { responseObject, responsesStreamFrames, responsesUtilityBody } from "./fake-upstream/responses.ts";
 import type { FakeCompletion, FakeDelivery, FakeReply, FakeScript, RecordedRequest } from "./fake-upstream/types.ts";
 
 export type * from "./fake-upstream/types.ts";
@@ -183,6 +184,15 @@ class FakeUpstreamServer implements FakeUpstream {
     }
     const path = record.path.split("?", 1)[0];
     if (record.method === "GET" && path === "/v1/models") return sendJson(response, 200, modelList(this.models));
+    if (record.method === "POST" && (path === "/v1/responses/input_tokens" || path === "/v1/responses/compact")) {
+      // A queued error reply answers it (upstream failures); otherwise the spec-shaped answer.
+      const queued = this.queue[0];
+      if (queued && "status" in queued && !("sse" in queued)) {
+        this.queue.shift();
+        return sendJson(response, queued.status, queued.body ?? defaultErrorBody(queued.status), queued.headers);
+      }
+      return sendJson(response, 200, responsesUtilityBody(path, record.body ?? {}));
+    }
     const api = path === "/v1/chat/completions" ? "chat" : path === "/v1/responses" ? "responses" : undefined;
     if (record.method !== "POST" || api === undefined) {
       return sendJson(response, 404, envelope(`Unknown request URL: ${record.method} ${record.path}.`, "invalid_request_error", "unknown_url"));

@@ -146,9 +146,11 @@ describe("the agent loop runs server tools (through Chat Completions)", () => {
     });
     const body = await response.text();
     const progress = parseSse(body).filter((frame) => frame.event === "hermes.tool.progress");
+    // The original server's keys, on an object that is also an empty `chat.completion.chunk`.
+    const chunk = { id: expect.stringMatching(/^chatcmpl-/), object: "chat.completion.chunk", created: expect.any(Number), model: "hermes-agent", choices: [] };
     expect(progress.map((frame) => JSON.parse(frame.data))).toEqual([
-      { tool: "add", emoji: "➕", label: "Adding 1 and 1", toolCallId: "call_p", status: "running" },
-      { tool: "add", toolCallId: "call_p", status: "completed", isError: false, durationMs: expect.any(Number) },
+      { ...chunk, tool: "add", emoji: "➕", label: "Adding 1 and 1", toolCallId: "call_p", status: "running" },
+      { ...chunk, tool: "add", toolCallId: "call_p", status: "completed", isError: false, durationMs: expect.any(Number) },
     ]);
     const chunks = sseJson<{ choices: { delta: { content?: string; tool_calls?: unknown } }[] }>(
       parseSse(body)

@@ -141,10 +141,22 @@ describeRedis("two proxy processes on one Redis", ({ prefix }) => {
     for (const runId of [second, third]) await (await get(b, `/v1/runs/${runId}/events`)).text();
   });
 
-  it("a background response started on A is cancelled from B", async () => {
+  it("a background response started on A (streaming) is polled and cancelled from B, which cannot re-attach its stream", async () => {
     upstream.enqueue({ text: Array.from({ length: 100 }, (_, i) => `w${i}`).join(" "), delayMs: 30 });
-    const queued = await clientOf(a).responses.create({ model: "m", input: "long", background: true });
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    const stream = await clientOf(a).responses.create({ model: "m", input: "long", background: true, stream: true });
+    let id = "";
+    let last = -1;
+    for await (const event of stream) {
+      if (event.type === "response.created") id = event.response.id;
+      last = event.sequence_number;
+      if (event.type === "response.output_text.delta") break;
+    }
+    const queued = { id };
+    expect((await clientOf(b).responses.retrieve(id)).status).toBe("in_progress");
+    // Its frames live on A alone: B says so instead of a stream that would never move.
+    const reattach = await get(b, `/v1/responses/${id}?stream=true&starting_after=${last}`);
+    expect(reattach.status).toBe(400);
+    expect(((await reattach.json()) as { error: { code: string } }).error.code).toBe("stream_unavailable");
     expect((await clientOf(b).responses.cancel(queued.id)).status).toBe("cancelled");
     expect((await clientOf(a).responses.retrieve(queued.id)).status).toBe("cancelled");
   });

@@ -88,7 +88,7 @@ describe("the Runs API", () => {
     const response = await post("/v1/runs", { input: "Say hello", instructions: "Be brief.", session_id: "sess-1" });
     expect(response.status).toBe(202);
     const started = (await response.json()) as { run_id: string; status: string };
-    expect(started).toEqual({ run_id: expect.stringMatching(/^run_[0-9a-f]{32}$/), status: "queued" });
+    expect(started).toEqual({ run_id: expect.stringMatching(/^run_[0-9a-f]{32}$/), status: "started" });
     expect(response.headers.get("location")).toBe(`/v1/runs/${started.run_id}`);
 
     const text = await allEvents(started.run_id);
@@ -316,6 +316,15 @@ describe("the Runs API", () => {
       event: "run.completed",
       status: "requires_action",
       tool_calls: [{ id: "call_client", name: "get_weather", arguments: '{"city":"Rome"}' }],
+    });
+    // The status object tells the same: waiting on the client's tool, which call, not `completed`.
+    const status = (await (await get(`/v1/runs/${runId}`)).json()) as Record<string, unknown>;
+    expect(status).toMatchObject({
+      status: "requires_action",
+      last_event: "run.completed",
+      tool_calls: [{ id: "call_client", name: "get_weather", arguments: '{"city":"Rome"}' }],
+      error: null,
+      error_code: null,
     });
     const sent = upstream.requests[0]?.body;
     expect(sent.messages).toEqual([

@@ -74,8 +74,25 @@ describe("server: routes, middleware and the error envelope", () => {
     for (const response of [await get("/v1/models"), await fetch(`${proxy.url}/v1/models`), await get("/nowhere")]) {
       expect(response.headers.get("x-content-type-options")).toBe("nosniff");
       expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(response.headers.get("x-frame-options")).toBe("DENY");
+      expect(response.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(response.headers.get("permissions-policy")).toBe("camera=(), microphone=(), geolocation=()");
+      expect(response.headers.get("x-xss-protection")).toBe("0");
+      // Plain HTTP: no HSTS, which a browser would ignore here anyway.
+      expect(response.headers.get("strict-transport-security")).toBeNull();
       await response.body?.cancel();
     }
+  });
+
+  it("sends HSTS behind a TLS-terminating proxy that says X-Forwarded-Proto: https", async () => {
+    for (const proto of ["https", "https, http", "HTTPS"]) {
+      const response = await get("/v1/models", { "x-forwarded-proto": proto });
+      expect(response.headers.get("strict-transport-security"), proto).toBe("max-age=31536000; includeSubDomains");
+      await response.body?.cancel();
+    }
+    const plain = await get("/v1/models", { "x-forwarded-proto": "http" });
+    expect(plain.headers.get("strict-transport-security")).toBeNull();
+    await plain.body?.cancel();
   });
 
   it("allows listed origins only, and answers their preflights", async () => {

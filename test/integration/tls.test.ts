@@ -84,6 +84,8 @@ describe.skipIf(!hasOpenssl && process.env.CI !== "true")("server.tls: HTTPS on 
       expect(listener.url).toBe(`https://127.0.0.1:${listener.port}`);
       const health = await request(`${listener.url}/health`, { dispatcher: trusting });
       expect(health.statusCode).toBe(200);
+      // Served over TLS: HSTS, as the original server sends it.
+      expect(health.headers["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains");
       await health.body.dump();
       // A client that does not trust the certificate is refused by TLS, not answered in plain text.
       await expect(request(`${listener.url}/health`)).rejects.toThrow(/self[- ]signed|certificate/i);

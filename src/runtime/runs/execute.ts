@@ -62,6 +62,7 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
       sessionId: record.sessionId,
       toolTimeoutMs: config.agent.toolTimeoutMs,
       requestId: record.requestId,
+      sessionKey: record.sessionKey,
       approve: (request) => {
         const payload = approvalRequestPayload(record.id, live.timestamp(), request, approvalChoices);
         return live.approvals.ask(payload, request.callId, signal, () => {
@@ -92,7 +93,9 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
           record.usage = event.usage;
           // An answer cut short is not a completed one: the status says so, and why.
           if (event.status === "incomplete") record.incompleteReason = event.incompleteReason ?? "max_output_tokens";
-          live.finish(event.status === "incomplete" ? "incomplete" : "completed");
+          // Handed client tool calls back: not done, waiting for their outputs, and the status says which.
+          if (event.status === "requires_action") record.toolCalls = clientCallsOf(collector.result.output);
+          live.finish(event.status);
         } else if (event.type === "run.failed") {
           record.usage = event.usage ?? null;
           // A run stopped or cut short keeps the answer it had streamed so far.
@@ -121,4 +124,11 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
     await live.flushed(shutdown.signal);
     shutdown.release();
   }
+}
+
+/** The client tool calls a run handed back (they end it: each one waits for its output). */
+function clientCallsOf(output: RunResult["output"]): { id: string; name: string; arguments: string }[] {
+  const calls: { id: string; name: string; arguments: string }[] = [];
+  for (const item of output) if (item.type === "function_call" && item.side === "client") calls.push({ id: item.call_id, name: item.name, arguments: item.arguments });
+  return calls;
 }

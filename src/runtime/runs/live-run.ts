@@ -111,7 +111,7 @@ export class LiveRun {
   }
 
   /** The run's end: retention starts now. */
-  finish(status: "completed" | "incomplete" | "failed" | "cancelled" | "interrupted"): void {
+  finish(status: "completed" | "incomplete" | "requires_action" | "failed" | "cancelled" | "interrupted"): void {
     this.record.approval = null;
     this.record.expiresAt = this.#now() + this.#retentionMs;
     this.setStatus(status);

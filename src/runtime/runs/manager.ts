@@ -34,6 +34,8 @@ export interface RunStartSettings {
   sessionId: string | undefined;
   model: string;
   requestId?: string | undefined;
+  /** `X-Hermes-Session-Key`: kept on the record, handed to the run's tools and hooks. */
+  sessionKey?: string | undefined;
   /** Called once the run has ended and everything is stored, with its final record (status, output, usage, error). */
   onEnd?: (record: RunRecord) => void;
   /** Recorders and followers in this process: see `RunHooks`. */
@@ -135,6 +137,7 @@ export class RunManager {
       expiresAt: null,
       owner: commands.instanceId,
       ...(settings.requestId !== undefined && { requestId: settings.requestId }),
+      ...(settings.sessionKey !== undefined && { sessionKey: settings.sessionKey }),
       ...(settings.jobFire !== undefined && { jobFire: settings.jobFire }),
     };
     const release = () => {

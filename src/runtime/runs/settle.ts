@@ -37,6 +37,7 @@ export async function settleAbandoned(store: RunStore, id: string, now: () => nu
       status,
       error,
       output: output ?? current.output,
+      ...(status === "requires_action" && Array.isArray(ending.payload.tool_calls) && { toolCalls: ending.payload.tool_calls as RunRecord["toolCalls"] }),
       lastEvent: typeof ending.payload.event === "string" ? ending.payload.event : "run.failed",
       approval: null,
       eventCount: ending.sequence,
@@ -52,7 +53,11 @@ function abandonedPayload(id: string, at: number): Record<string, unknown> {
 
 /** The status a log's terminal event stands for, as the owner would have recorded it. */
 function outcomeOf(payload: Record<string, unknown>): { status: RunState; error: Pick<HermesErrorInfo, "message" | "code"> | null; output: string | null } {
-  if (payload.event === "run.completed") return { status: "completed", error: null, output: typeof payload.output === "string" ? payload.output : null };
+  if (payload.event === "run.completed") {
+    // The event's own status when it has one (`incomplete`, `requires_action`), as the owner records it.
+    const status = payload.status === "incomplete" || payload.status === "requires_action" ? payload.status : "completed";
+    return { status, error: null, output: typeof payload.output === "string" ? payload.output : null };
+  }
   if (payload.event === "run.cancelled") return { status: "cancelled", error: null, output: null };
   const code = typeof payload.code === "string" ? payload.code : "run_abandoned";
   const message = typeof payload.error === "string" ? payload.error : abandonedMessage;

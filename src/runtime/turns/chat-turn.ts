@@ -33,7 +33,12 @@ export function createChatTurns(context: RuntimeContext) {
    */
   const saving = new Map<string, Promise<void>>();
 
-  return async function beginChatTurn(request: DecodedChatRequest, continued: string | undefined, requestId: string | undefined): Promise<ChatTurn> {
+  return async function beginChatTurn(
+    request: DecodedChatRequest,
+    continued: string | undefined,
+    requestId: string | undefined,
+    sessionKey?: string,
+  ): Promise<ChatTurn> {
     const model = chooseModel(config, upstream, request.model);
     let history = request.input.items;
     /** What this turn adds to a continued session; a derived session is replaced by the whole history. */
@@ -55,7 +60,7 @@ export function createChatTurns(context: RuntimeContext) {
     if (config.agent.systemPrompt) input.instructions = config.agent.systemPrompt;
 
     const start = (client: ClientWatch) =>
-      startRun(context, input, { runId: randomId("chatcmpl-"), model: model.reported, createdAt: Math.floor(Date.now() / 1000), sessionId, requestId, stream: request.stream }, client);
+      startRun(context, input, { runId: randomId("chatcmpl-"), model: model.reported, createdAt: Math.floor(Date.now() / 1000), sessionId, requestId, sessionKey, stream: request.stream }, client);
 
     const save = ({ output, usage }: RunResult) => {
       const produced = outputToItems(output);

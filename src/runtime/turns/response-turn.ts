@@ -30,6 +30,7 @@ export async function beginResponseTurn(
   request: DecodedResponsesRequest,
   model: ModelChoice,
   requestId: string | undefined,
+  sessionKey?: string,
 ): Promise<ResponseTurn> {
   const { config, storageHealth } = context;
   // A turn to be stored, while the storage is known to be down (and a fresh probe agrees): 503 now,
@@ -66,6 +67,7 @@ export async function beginResponseTurn(
       createdAt: meta.createdAt,
       sessionId: turn.sessionId,
       requestId,
+      sessionKey,
       // A background response is followed (re-attached to) while it runs: its steps stream.
       stream: request.stream || settings.background,
     }, client);
@@ -103,7 +105,13 @@ export async function runInBackground(context: RuntimeContext, turn: ResponseTur
   const consume = async () => {
     try {
       for (let next = await held.iterator.next(); !next.done; next = await held.iterator.next())
-        for (const runEvent of next.value) background.push(running, encoder.encode(runEvent));
+        for (const runEvent of next.value) {
+          // `queued` until the run starts, as its stream's `response.created` says; ordered before the
+          // final write by the saver. Not acknowledged by itself, so a failure is only logged.
+          if (runEvent.type === "run.started")
+            saver.progress(pendingResponse(meta, "in_progress")).catch((error: unknown) => logger.error("storing an in-progress snapshot failed:", error));
+          background.push(running, encoder.encode(runEvent));
+        }
     } finally {
       release();
       // Already stored when the run reached its end; one cut short is stored here. The mark goes only

@@ -14,7 +14,7 @@ import { EventQueue } from "../event-queue.ts";
  * server tools apply, and the turn is recorded on the session before its terminal event goes out.
  * The route reads the run's events from the returned queue.
  */
-export async function startSessionTurn(context: RuntimeContext, sessionId: string, request: DecodedSessionChat, requestId: string | undefined) {
+export async function startSessionTurn(context: RuntimeContext, sessionId: string, request: DecodedSessionChat, requestId: string | undefined, sessionKey?: string) {
   const { config, upstream, sessions, runs } = context;
   const loaded = await sessions.load(sessionId);
   if (!loaded) throw sessionNotFound(sessionId);
@@ -30,6 +30,7 @@ export async function startSessionTurn(context: RuntimeContext, sessionId: strin
     sessionId,
     model: model.reported,
     requestId,
+    sessionKey,
     hooks: { beforeCompleted, collector, onEvent: (runEvent) => queue.push(runEvent) },
     onEnd: (ended) => {
       // A run stopped before it started has no events: its end still has to reach the client.

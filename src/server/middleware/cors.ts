@@ -4,9 +4,9 @@ import { HermesError } from "../../protocol/index.ts";
 import { responseHeaderSetter } from "./response-headers.ts";
 
 const ALLOW_METHODS = "GET, POST, DELETE, PATCH, OPTIONS";
-const ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Hermes-Session-Id, Last-Event-ID, X-Request-Id";
+const ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Hermes-Session-Id, X-Hermes-Session-Key, Last-Event-ID, X-Request-Id";
 /** Browsers can only read the response headers listed here. */
-const EXPOSE_HEADERS = "X-Hermes-Session-Id, Idempotency-Replayed, Retry-After, X-Request-Id, X-Hermes-Dropped-Tools";
+const EXPOSE_HEADERS = "X-Hermes-Session-Id, X-Hermes-Session-Key, X-Hermes-Completed, X-Hermes-Partial, X-Hermes-Error, Idempotency-Replayed, Retry-After, X-Request-Id, X-Hermes-Dropped-Tools";
 
 /**
  * CORS for the listed origins only. Requests without an `Origin` (servers, SDKs, curl) pass untouched;

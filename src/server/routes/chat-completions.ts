@@ -2,12 +2,13 @@ import type { H3Event } from "h3";
 import { RunCollector } from "../../runtime/collect.ts";
 import { peekBatches } from "../../runtime/peek-run.ts";
 import { createChatTurns } from "../../runtime/turns/chat-turn.ts";
-import { ChatStreamEncoder, decodeChatRequest, encodeChatCompletion } from "../../wire/chat/index.ts";
+import { ChatStreamEncoder, chatResultHeaders, decodeChatRequest, encodeChatCompletion } from "../../wire/chat/index.ts";
 import { readJsonBody } from "../body.ts";
 import { clientOf, type ServerContext } from "../context.ts";
 import { idempotencyKey, idempotentJson } from "../idempotency-key.ts";
 import { requestIdOf } from "../request-id.ts";
 import { requestedSessionId } from "../session-id.ts";
+import { requestedSessionKey } from "../session-key.ts";
 import { runFrames } from "../run-stream.ts";
 import { sseResponse } from "../sse-response.ts";
 
@@ -20,7 +21,8 @@ export function createChatCompletionsHandler(context: ServerContext) {
   return async (event: H3Event) => {
     const { json, text } = await readJsonBody(event, config.server.bodyLimit);
     const request = decodeChatRequest(json);
-    const turn = await beginChatTurn(request, requestedSessionId(event, Boolean(config.server.apiKey)), requestIdOf(event));
+    const keyed = Boolean(config.server.apiKey);
+    const turn = await beginChatTurn(request, requestedSessionId(event, keyed), requestIdOf(event), requestedSessionKey(event, keyed));
     const headers = { "x-hermes-session-id": turn.sessionId };
 
     if (request.stream) {
@@ -59,7 +61,8 @@ export function createChatCompletionsHandler(context: ServerContext) {
       }
       const body = encodeChatCompletion(collector.result);
       turn.save(collector.result);
-      return { status: 200, body, headers };
+      // An answer cut short is a 200 still: the original server's headers say it is not whole.
+      return { status: 200, body, headers: { ...headers, ...chatResultHeaders(collector.result) } };
     };
 
     const key = idempotencyKey(event);

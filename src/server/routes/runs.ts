@@ -7,6 +7,7 @@ import type { ServerContext } from "../context.ts";
 import { idempotencyKey, idempotentJson } from "../idempotency-key.ts";
 import { prepareApiRun } from "../../runtime/turns/api-run.ts";
 import { requestIdOf } from "../request-id.ts";
+import { requestedSessionKey } from "../session-key.ts";
 import { sseResponse } from "../sse-response.ts";
 import type { RunLogEntry } from "../../state/runs.ts";
 
@@ -21,10 +22,12 @@ export function createStartRunHandler(context: ServerContext) {
   return async (event: H3Event) => {
     const key = idempotencyKey(event);
     const { json, text } = await readJsonBody(event, context.config.server.bodyLimit);
-    const startRun = prepareApiRun(context, decodeRunRequest(json), requestIdOf(event));
+    const sessionKey = requestedSessionKey(event, Boolean(context.config.server.apiKey));
+    const startRun = prepareApiRun(context, decodeRunRequest(json), requestIdOf(event), sessionKey);
     const start = async () => {
       const record = await startRun();
-      return { status: 202, body: { run_id: record.id, status: record.status }, headers: { location: `/v1/runs/${record.id}` } };
+      // The original server's answer: `started` (the run is accepted and under way; `GET` says where it is).
+      return { status: 202, body: { run_id: record.id, status: "started" }, headers: { location: `/v1/runs/${record.id}` } };
     };
     return idempotentJson(context.idempotency, "runs", key, text, start);
   };

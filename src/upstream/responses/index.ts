@@ -2,6 +2,7 @@ import type { HermesConfig } from "../../config/schema.ts";
 import { randomId } from "../../utils/index.ts";
 import type { HermesEvent } from "../../protocol/index.ts";
 import { createUpstreamHttp } from "../http.ts";
+import { upstreamError } from "../http-errors.ts";
 import { listUpstreamModels } from "../models.ts";
 import { requestHeaders } from "../request-headers.ts";
 import { readUpstream, type UpstreamCodec } from "../sse.ts";
@@ -60,6 +61,15 @@ export function createResponsesUpstream(config: HermesConfig["upstream"]): Upstr
         { newId: options.newId ?? randomId, apiKey: config.apiKey, idleTimeoutMs: config.idleTimeoutMs },
       ),
     carriesHostedTools: () => true,
+    async forward({ path, body, signal, requestId }) {
+      const response = await http.request({ method: "POST", path, body, signal, headers: requestHeaders(requestId) });
+      const text = await response.text();
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (error) {
+        throw upstreamError(`The upstream's answer to POST ${path} is not JSON`, error);
+      }
+    },
     listModels: (signal) => listUpstreamModels(http, signal),
     close: () => http.close(),
   };

@@ -1,6 +1,6 @@
 import type { FallbackReason } from "../../config/routing-schema.ts";
 import { HermesError, type HermesEvent, type RunInput } from "../../protocol/index.ts";
-import type { Upstream, UpstreamCallOptions } from "../types.ts";
+import type { ForwardRequest, Upstream, UpstreamCallOptions } from "../types.ts";
 import { CircuitBreaker, type CircuitState } from "./circuit-breaker.ts";
 import { failureReason } from "./failure.ts";
 import { type Route, type RouteTarget, withDefaults } from "./route-table.ts";
@@ -126,6 +126,21 @@ export function createRouterUpstream(options: RouterOptions): Upstream {
     const first = (routes.get(model) ?? options.defaultRoute)?.targets[0];
     return first !== undefined && upstreams.get(first.upstream)?.carriesHostedTools?.(first.model ?? model) === true;
   };
+
+  /** A forwarded request goes to its route's first target, with that target's model; no fallback (nothing is at stake). */
+  async function forward(request: ForwardRequest): Promise<unknown> {
+    const name = typeof request.body.model === "string" ? request.body.model : "";
+    const route = routes.get(name) ?? options.defaultRoute;
+    if (!route) throw new HermesError(`No route for the model '${name}'`, { status: 404, code: "model_not_found", param: "model" });
+    const target = route.targets[0]!;
+    const upstream = upstreams.get(target.upstream)!;
+    if (!upstream.forward)
+      throw new HermesError(
+        `POST /v1${request.path} is answered by the model's provider, and only a Responses API upstream has it; the upstream of '${route.name}' speaks ${upstream.kind === "echo" ? "nothing (the embedded echo upstream)" : "Chat Completions"} (set upstream.api: "responses" for one that speaks the Responses API)`,
+        { status: 400, code: "unsupported_by_upstream" },
+      );
+    return upstream.forward({ ...request, body: { ...request.body, model: target.model ?? name } });
+  }
   if (options.transparent) {
     const [only] = upstreams.values();
     if (!only || upstreams.size !== 1) throw new Error("A transparent router has exactly one upstream");
@@ -134,6 +149,7 @@ export function createRouterUpstream(options: RouterOptions): Upstream {
       ...(only.baseURL !== undefined && { baseURL: only.baseURL }),
       stream,
       carriesHostedTools,
+      forward,
       ...(only.listModels && { listModels: only.listModels.bind(only) }),
       close: () => only.close(),
     };
@@ -142,6 +158,7 @@ export function createRouterUpstream(options: RouterOptions): Upstream {
     kind: "router",
     stream,
     carriesHostedTools,
+    forward,
     async listModels() {
       return [...routes.keys()];
     },

@@ -1,4 +1,4 @@
-import type { ContentPart, Item, TextFormat } from "../../protocol/index.ts";
+import { type ContentPart, HermesError, type Item, type TextFormat } from "../../protocol/index.ts";
 import type { DecodedRequest } from "../types.ts";
 import { toRequestError } from "../zod-error.ts";
 import { routeChatFields } from "./fields.ts";
@@ -18,6 +18,9 @@ export function decodeChatRequest(body: unknown): DecodedChatRequest {
   const parsed = chatRequestSchema.safeParse(body);
   if (!parsed.success) throw toRequestError(parsed.error);
   const request = parsed.data;
+  // Instructions alone ask nothing: the original server's 400, not an answer to no one.
+  if (request.messages.every((message) => message.role === "system" || message.role === "developer"))
+    throw new HermesError("No user message found in messages", { status: 400, code: "missing_user_message", param: "messages" });
   const input: DecodedRequest["input"] = {
     items: messagesToItems(request.messages),
     tools: (request.tools ?? []).map(({ function: fn }) => ({

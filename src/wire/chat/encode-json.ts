@@ -1,16 +1,17 @@
 import { HermesError, readableReasoning, textOf } from "../../protocol/index.ts";
 import type { RunResult } from "../../protocol/index.ts";
 import { chatFinishReason } from "./finish-reason.ts";
+import { chatResultHeaders } from "./result-headers.ts";
 import { chatUsage } from "./usage.ts";
 
 /**
- * A finished run as one `chat.completion` body. A failed run is thrown as its error: a truncated
- * answer is never reported as a success.
+ * A finished run as one `chat.completion` body. A failed run is thrown as its error, with the
+ * original server's `X-Hermes-*` result headers: a truncated answer is never reported as a success.
  */
 export function encodeChatCompletion(result: RunResult) {
   if (result.status === "failed" || result.status === "in_progress") {
     const error = result.error ?? { message: "The run ended without an answer", type: "server_error", code: "run_incomplete", param: null, status: 502 };
-    throw new HermesError(error.message, error);
+    throw new HermesError(error.message, { ...error, headers: { ...error.headers, ...chatResultHeaders(result) } });
   }
   let content: string | null = null;
   let reasoning: string | undefined;

@@ -15,6 +15,7 @@ export interface ChatStreamOptions {
  * every `chat-*` stream scenario of `npm run bench`).
  * Server-side tool activity goes out as `event: hermes.tool.progress`, never in `delta.content`:
  * frontends store content, and a model that sees tool markers in its history learns to fake them.
+ * Each progress payload is also a chunk with `choices: []`, so clients that ignore event names cope.
  */
 export class ChatStreamEncoder implements StreamEncoder {
   #head = "";
@@ -56,21 +57,15 @@ export class ChatStreamEncoder implements StreamEncoder {
         return this.#choice(`{"tool_calls":[{"index":${index},"function":{"arguments":${JSON.stringify(event.delta)}}}]}`);
       }
       case "tool.started":
-        return eventFrame(
-          "hermes.tool.progress",
-          JSON.stringify({
-            tool: event.name,
-            emoji: event.emoji ?? "🔧",
-            label: event.label ?? toolLabel(event.name, event.arguments),
-            toolCallId: event.callId,
-            status: "running",
-          }),
-        );
+        return this.#progress({
+          tool: event.name,
+          emoji: event.emoji ?? "🔧",
+          label: event.label ?? toolLabel(event.name, event.arguments),
+          toolCallId: event.callId,
+          status: "running",
+        });
       case "tool.completed":
-        return eventFrame(
-          "hermes.tool.progress",
-          JSON.stringify({ tool: event.name, toolCallId: event.callId, status: "completed", isError: event.isError, durationMs: event.durationMs }),
-        );
+        return this.#progress({ tool: event.name, toolCallId: event.callId, status: "completed", isError: event.isError, durationMs: event.durationMs });
       case "run.completed": {
         this.#ended = true;
         let frames = this.#choice("{}", chatFinishReason(event));
@@ -100,6 +95,15 @@ export class ChatStreamEncoder implements StreamEncoder {
     this.#ended = true;
     const envelope = { error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code } };
     return dataFrame(JSON.stringify(envelope)) + DONE_FRAME;
+  }
+
+  /**
+   * `event: hermes.tool.progress` with the original server's keys, on an object that is also a valid
+   * `chat.completion.chunk` with no choices (as a usage chunk is): SDKs that read every `data:` as a
+   * chunk (`openai` for Node and Python) pass it over instead of failing on `chunk.choices`.
+   */
+  #progress(fields: Record<string, unknown>): string {
+    return eventFrame("hermes.tool.progress", `${this.#head}],${JSON.stringify(fields).slice(1)}`);
   }
 
   #choice(delta: string, finishReason: string | null = null): string {

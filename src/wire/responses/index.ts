@@ -4,3 +4,4 @@ export { encodeResponse, pendingResponse, responsesUsage, type ResponseMeta, typ
 export { inputToItems, itemToWire, outputToItems, outputToWire, type ItemReference, type WireItem } from "./items.ts";
 export { compactResponse, expandResponse, type CompactResponse } from "./stored.ts";
 export { inputItemsQuerySchema, responsesRequestSchema, type ResponsesRequest, retrieveResponseQuerySchema } from "./schema.ts";
+export { decodeForwardedRequest, type ForwardedRequest } from "./forwarded.ts";

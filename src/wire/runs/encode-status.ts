@@ -19,9 +19,16 @@ export interface RunSnapshot {
   incompleteReason?: string | undefined;
   /** The oldest pending `approval.request` payload while the run waits for one. */
   approval: Record<string, unknown> | null;
+  /** A `requires_action` run's client tool calls, as its `run.completed` lists them. */
+  toolCalls?: { id: string; name: string; arguments: string }[] | undefined;
 }
 
-/** `GET /v1/runs/{id}`; an `incomplete` run says why in `incomplete_reason`, as its `run.completed` event does. */
+/**
+ * `GET /v1/runs/{id}`, told as its events tell it: an `incomplete` run says why in `incomplete_reason`
+ * and a `requires_action` one lists its client tool calls in `tool_calls`, as its `run.completed` does;
+ * a stopped or failed run keeps the answer streamed so far in `output`. `error` is the message, a string
+ * as on the original server and in `run.failed`, with its code beside it in `error_code`.
+ */
 export function encodeRunStatus(run: RunSnapshot) {
   return {
     object: "hermes.run" as const,
@@ -34,8 +41,10 @@ export function encodeRunStatus(run: RunSnapshot) {
     last_event: run.lastEvent,
     output: run.output,
     usage: run.usage ? runsUsage(run.usage) : null,
-    error: run.error ? { message: run.error.message, code: run.error.code } : null,
+    error: run.error ? run.error.message : null,
+    error_code: run.error ? run.error.code : null,
     ...(run.incompleteReason !== undefined && { incomplete_reason: run.incompleteReason }),
+    ...(run.toolCalls !== undefined && run.toolCalls.length > 0 && { tool_calls: run.toolCalls }),
     ...(run.approval && { approval: run.approval }),
   };
 }

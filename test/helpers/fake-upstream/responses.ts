@@ -137,3 +137,23 @@ function responsesUsage({ usage }: ResolvedCompletion): Record<string, unknown> 
     total_tokens: usage.totalTokens,
   };
 }
+
+/**
+ * What `POST /v1/responses/input_tokens` and `/v1/responses/compact` answer, in the spec's shapes: a
+ * count of the request's input (one token per 4 characters of its JSON, at least 1), and a compaction
+ * that keeps the input's user messages and adds one opaque `compaction` item.
+ */
+export function responsesUtilityBody(path: string, body: Record<string, unknown>): Record<string, unknown> {
+  const input = body.input;
+  const tokens = Math.max(1, Math.ceil(JSON.stringify(input ?? "").length / 4));
+  if (path.endsWith("/input_tokens")) return { object: "response.input_tokens", input_tokens: tokens };
+  const items = typeof input === "string" ? [{ role: "user", content: input }] : Array.isArray(input) ? input : [];
+  const users = items.filter((item: { role?: string }) => item.role === "user").map((item: { content?: unknown }) => ({ type: "message", role: "user", content: item.content }));
+  return {
+    id: "resp_compacted_fake",
+    object: "response.compaction",
+    created_at: 1_700_000_000,
+    output: [...users, { type: "compaction", id: "cmp_fake", encrypted_content: `fake:${items.length}` }],
+    usage: { input_tokens: tokens, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: tokens + 5 },
+  };
+}

@@ -114,7 +114,7 @@ describe("overlayConfig: OPENAI_* fallbacks", () => {
 
   it("fill the upstream when neither HERMES_* nor the file set it", () => {
     const { input, origins } = overlayConfig({}, openai, {});
-    expect(input.upstream).toEqual({ baseURL: openai.OPENAI_BASE_URL, apiKey: openai.OPENAI_API_KEY });
+    expect(input.upstream).toEqual({ baseURL: openai.OPENAI_BASE_URL, apiKey: openai.OPENAI_API_KEY, defaultModel: "gpt-4o-mini" });
     expect(origins.get("upstream.baseURL")).toBe("OPENAI_BASE_URL");
     expect(origins.get("upstream.apiKey")).toBe("OPENAI_API_KEY");
   });
@@ -133,8 +133,21 @@ describe("overlayConfig: OPENAI_* fallbacks", () => {
     expect(overlayConfig({}, { OPENAI_API_KEY: "sk-openai-env-key-0000" }, {}).input.upstream).toEqual({
       apiKey: "sk-openai-env-key-0000",
       baseURL: "https://api.openai.com/v1",
+      defaultModel: "gpt-4o-mini",
     });
     expect(overlayConfig({ upstream: { apiKey: "k" } }, {}, {}).input.upstream).toEqual({ apiKey: "k", baseURL: "https://api.openai.com/v1" });
     expect(overlayConfig({}, {}, {}).input.upstream).toBeUndefined();
+  });
+
+  it("give the advertised name an OpenAI model when the key is OPENAI_API_KEY's, unless a model is set", () => {
+    const { origins } = overlayConfig({}, { OPENAI_API_KEY: "sk-openai-env-key-0000" }, {});
+    expect(origins.get("upstream.defaultModel")).toBe("OPENAI_API_KEY");
+    const pinned = overlayConfig({}, { OPENAI_API_KEY: "sk-openai-env-key-0000", HERMES_UPSTREAM_MODEL: "gpt-5" }, {}).input.upstream;
+    expect(pinned).toEqual({ apiKey: "sk-openai-env-key-0000", baseURL: "https://api.openai.com/v1", model: "gpt-5" });
+    const chosen = overlayConfig({}, { OPENAI_API_KEY: "sk-openai-env-key-0000", HERMES_UPSTREAM_DEFAULT_MODEL: "gpt-5-mini" }, {}).input.upstream;
+    expect(chosen).toMatchObject({ defaultModel: "gpt-5-mini" });
+    // A key of HERMES_UPSTREAM_KEY or the file's names an upstream the user configured: no OpenAI model is implied.
+    expect(overlayConfig({}, { HERMES_UPSTREAM_KEY: "k", HERMES_UPSTREAM_URL: "http://127.0.0.1:11434/v1" }, {}).input.upstream).not.toHaveProperty("defaultModel");
+    expect(overlayConfig({ upstream: { apiKey: "k" } }, {}, {}).input.upstream).not.toHaveProperty("defaultModel");
   });
 });

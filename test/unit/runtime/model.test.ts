@@ -59,6 +59,14 @@ describe("chooseModel", () => {
     expect(chooseModel(open, echo, undefined)).toEqual({ upstream: "hermes-agent", reported: "hermes-agent" });
   });
 
+  it("sends the advertised name, its aliases and no name to upstream.defaultModel, and other names as they are", () => {
+    const open = config({ upstream: { baseURL: "http://127.0.0.1:1", defaultModel: "gpt-4o-mini" }, model: { aliases: ["hermes"] } });
+    expect(chooseModel(open, real, "hermes-agent")).toEqual({ upstream: "gpt-4o-mini", reported: "hermes-agent" });
+    expect(chooseModel(open, real, "hermes")).toEqual({ upstream: "gpt-4o-mini", reported: "hermes" });
+    expect(chooseModel(open, real, undefined)).toEqual({ upstream: "gpt-4o-mini", reported: "hermes-agent" });
+    expect(chooseModel(open, real, "gpt-4.1")).toEqual({ upstream: "gpt-4.1", reported: "gpt-4.1" });
+  });
+
   it("routes by a models table: the named route, the default route, the first for no name, else 404", () => {
     const models = { fast: { upstream: "default", model: "small", contextTokens: 8000 }, smart: { upstream: "default", model: "big" } };
     const table = config({ upstream: { baseURL: "http://127.0.0.1:1" }, models });

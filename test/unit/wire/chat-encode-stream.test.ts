@@ -73,7 +73,7 @@ describe("chat stream encoder", () => {
     encoder.encode(started);
     const frame = encoder.encode({ type: "tool.started", callId: "call_t", name: "get_current_time", arguments: "{}", emoji: "🕐", label: "Time in Asia/Tokyo" });
     expect(frame).toBe(
-      'event: hermes.tool.progress\ndata: {"tool":"get_current_time","emoji":"🕐","label":"Time in Asia/Tokyo","toolCallId":"call_t","status":"running"}\n\n',
+      'event: hermes.tool.progress\ndata: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-test","choices":[],"tool":"get_current_time","emoji":"🕐","label":"Time in Asia/Tokyo","toolCallId":"call_t","status":"running"}\n\n',
     );
   });
 

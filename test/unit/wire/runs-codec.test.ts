@@ -146,7 +146,16 @@ describe("encodeRunStatus", () => {
       last_event: "run.failed",
       output: null,
       usage: null,
-      error: { message: "boom", code: "upstream_error" },
+      // A string, as on the original server and in `run.failed`; the code beside it.
+      error: "boom",
+      error_code: "upstream_error",
     });
+  });
+
+  it("lists a requires_action run's client tool calls", () => {
+    const calls = [{ id: "call_1", name: "get_weather", arguments: '{"city":"Rome"}' }];
+    const base = { id: "run_2", createdAt: 1, updatedAt: 2, sessionId: "s", model: "m", lastEvent: "run.completed", output: "", usage: null, error: null, approval: null };
+    expect(encodeRunStatus({ ...base, status: "requires_action", toolCalls: calls })).toMatchObject({ status: "requires_action", tool_calls: calls, error: null, error_code: null });
+    expect(encodeRunStatus({ ...base, status: "completed" })).not.toHaveProperty("tool_calls");
   });
 });

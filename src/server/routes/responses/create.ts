@@ -11,6 +11,7 @@ import { readJsonBody } from "../../body.ts";
 import { clientOf, type ServerContext } from "../../context.ts";
 import { idempotencyKey, idempotentJson } from "../../idempotency-key.ts";
 import { requestIdOf } from "../../request-id.ts";
+import { requestedSessionKey } from "../../session-key.ts";
 import { runFrames } from "../../run-stream.ts";
 import { sseResponse } from "../../sse-response.ts";
 import { loggable } from "../../../state/storage-guard.ts";
@@ -34,12 +35,22 @@ export function createResponsesHandler(context: ServerContext) {
     const { json, text } = await readJsonBody(event, config.server.bodyLimit);
     const request = decodeResponsesRequest(json, randomId);
     const model = chooseModel(config, upstream, request.model);
-    const begin = () => beginResponseTurn(context, request, model, requestIdOf(event));
+    const sessionKey = requestedSessionKey(event, Boolean(config.server.apiKey));
+    const begin = () => beginResponseTurn(context, request, model, requestIdOf(event), sessionKey);
 
     if (request.settings.background) {
       const turn = await begin();
       const queued = await runInBackground(context, turn);
-      return new HTTPResponse(JSON.stringify(queued), { status: 200, headers: { ...jsonHeaders, ...sessionHeaders(turn) } });
+      const running = context.background.get(queued.id);
+      if (!request.stream || !running) return new HTTPResponse(JSON.stringify(queued), { status: 200, headers: { ...jsonHeaders, ...sessionHeaders(turn) } });
+      // `stream: true` too: the run's frames from the first, as a re-attached stream reads them. The run
+      // is detached all the same: a client that goes away stops its stream, not the response.
+      return sseResponse({
+        source: context.background.replay(running, -1),
+        frame: (text: string) => text,
+        headers: sessionHeaders(turn),
+        keepaliveMs: config.server.keepaliveMs,
+      });
     }
     if (request.stream) return stream(context, await begin(), event);
 

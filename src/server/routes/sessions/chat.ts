@@ -9,6 +9,7 @@ import { runFrames } from "../../run-stream.ts";
 import { sseResponse } from "../../sse-response.ts";
 import { sessionIdParam } from "./params.ts";
 import { requestIdOf } from "../../request-id.ts";
+import { requestedSessionKey } from "../../session-key.ts";
 import { startSessionTurn } from "../../../runtime/turns/session-turn.ts";
 
 const turnHeaders = (sessionId: string, runId: string) => ({ "x-hermes-session-id": sessionId, "x-hermes-run-id": runId });
@@ -19,7 +20,8 @@ export function createSessionChatHandler(context: ServerContext) {
     const sessionId = sessionIdParam(event);
     const { json } = await readJsonBody(event, context.config.server.bodyLimit);
     const request = decodeSessionChat(json);
-    const turn = await startSessionTurn(context, sessionId, request, requestIdOf(event));
+    const sessionKey = requestedSessionKey(event, Boolean(context.config.server.apiKey));
+    const turn = await startSessionTurn(context, sessionId, request, requestIdOf(event), sessionKey);
     const unwatch = watchClient(event, () => turn.stop());
     try {
       // The run folds its own events; this waits for its end.
@@ -46,7 +48,8 @@ export function createSessionChatStreamHandler(context: ServerContext) {
     const sessionId = sessionIdParam(event);
     const { json } = await readJsonBody(event, context.config.server.bodyLimit);
     const request = decodeSessionChat(json);
-    const turn = await startSessionTurn(context, sessionId, request, requestIdOf(event));
+    const sessionKey = requestedSessionKey(event, Boolean(context.config.server.apiKey));
+    const turn = await startSessionTurn(context, sessionId, request, requestIdOf(event), sessionKey);
     const encoder = new SessionChatStreamEncoder({
       sessionId,
       runId: turn.run.id,
