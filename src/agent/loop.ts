@@ -7,7 +7,7 @@ import type { ApprovalHandler } from "./approval.ts";
 import { dispatchToolCalls } from "./dispatch.ts";
 import { RunObserver } from "./hooks.ts";
 import { agentLimits } from "./limits.ts";
-import { sideOf, toolsForRun } from "./tools.ts";
+import { sideOf, toolSetFor, toolsForRun } from "./tools.ts";
 
 export interface RunOptions {
   upstream: Upstream;
@@ -76,7 +76,8 @@ async function* agentLoop(
   const registry = options.registry ?? emptyRegistry;
   let usage = emptyUsage();
   try {
-    const tools = toolsForRun(registry, input.tools);
+    const serverTools = await toolSetFor(registry, options.signal);
+    const tools = toolsForRun(serverTools, input.tools);
     const history: Item[] = [...input.items];
     let toolChoice = input.toolChoice;
     for (let step = 1; step <= options.maxIterations; step++) {
@@ -100,10 +101,10 @@ async function* agentLoop(
             if (event.usage) usage = addUsage(usage, event.usage);
             break;
           case "tool.call.started":
-            event.side = sideOf(registry, event.name);
+            event.side = sideOf(serverTools, event.name);
             break;
           case "tool.call.completed":
-            event.side = sideOf(registry, event.name);
+            event.side = sideOf(serverTools, event.name);
             said.push({ type: "function_call", call_id: event.callId, name: event.name, arguments: event.arguments });
             if (event.side === "server") serverCalls.push(event);
             else clientCalls++;
@@ -126,7 +127,7 @@ async function* agentLoop(
       if (serverCalls.length > 0) {
         // Server calls run even beside client calls: the client gets its calls back with the server's work done.
         const dispatch = dispatchToolCalls(serverCalls, {
-          tools: registry.tools,
+          tools: serverTools.tools,
           runId: options.runId,
           sessionId: options.sessionId,
           signal: options.signal,

@@ -68,6 +68,7 @@ export class RunCollector {
         return;
       case "tool.call.delta":
       case "tool.started":
+      case "tool.progress":
       case "step.completed":
         return;
       case "run.completed":
