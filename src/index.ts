@@ -143,6 +143,8 @@ export interface CreateHermesOptions {
 /** Stores, the message bus, the upstream and the app, on an open storage. */
 async function wire(config: HermesConfig, opened: OpenStorage, observability: Observability, options: CreateHermesOptions) {
   const { storage, coordination, definition, health } = opened;
+  // First, before anything starts: a missing SDK fails the start in one line with nothing to undo.
+  const mcpSdk = config.mcp.serve ? await (await import("./server/mcp/load-sdk.ts")).loadMcpServerSdk() : undefined;
   // A durable storage one process owns (fs, SQLite): live work is marked, and the next start settles
   // what a crash left (Redis has leases instead; memory keeps nothing across a restart).
   const durableLocal = !coordination.shared && definition.name !== "memory";
@@ -180,6 +182,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     lifecycle,
     jobs,
     observability,
+    mcpSdk,
   };
   observability.metrics?.bind({
     requestsInFlight: () => lifecycle.requestsInFlight,
