@@ -80,6 +80,7 @@ export default function mcp(options: McpOptions): HermesPlugin {
   if (typeof name !== "string" || !pluginName.test(name)) throw new TypeError(`mcp: name ${JSON.stringify(name)} must be 1-48 letters, digits, "_" or "-"`);
   const endpoint = endpointOf(options);
   const secrets = endpoint.kind === "stdio" ? Object.values(endpoint.env) : Object.values(endpoint.headers).flatMap((value) => [value, ...value.split(/\s+/)]);
+  if ("url" in options && options.url !== undefined) secrets.push(...urlSecrets(String(options.url)));
   const redact = redactor(secrets);
   const rules = toolRules(options);
   const connectTimeoutMs = positive(options.connectTimeoutMs, "connectTimeoutMs") ?? 10_000;
@@ -112,8 +113,10 @@ export default function mcp(options: McpOptions): HermesPlugin {
     }),
     stop: () => connection.stop(),
     async check({ signal }) {
-      const listed = await probe(endpoint, { signal, timeoutMs: connectTimeoutMs }).catch((error: unknown) => {
-        throw new Error(redact(error instanceof Error ? error.message : String(error)));
+      let stderr = "";
+      const listed = await probe(endpoint, { signal, timeoutMs: connectTimeoutMs, onStderr: (line) => (stderr = line) }).catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(redact(`${message}${stderr ? ` (last stderr: ${stderr.slice(0, 300)})` : ""}`));
       });
       const offered = toHermesTools(listed, rules, connection).map((tool) => tool.name);
       return `${describe(endpoint)}: ${listed.length} tools, ${offered.length} offered${offered.length > 0 ? ` (${offered.join(", ")})` : ""}`;
@@ -123,10 +126,10 @@ export default function mcp(options: McpOptions): HermesPlugin {
 }
 
 /** A plugin's own connection for `hermes-proxy check`: start, initialise, list, close. */
-async function probe(endpoint: McpEndpoint, options: { signal: AbortSignal; timeoutMs: number }): Promise<Tool[]> {
+async function probe(endpoint: McpEndpoint, options: { signal: AbortSignal; timeoutMs: number; onStderr: (line: string) => void }): Promise<Tool[]> {
   const sdk = await loadMcpSdk();
   const newClient = () => new sdk.Client({ name: "hermes-proxy check", version: "1" }, { capabilities: {} });
-  const { client } = await connectTransport(sdk, newClient, endpoint, { ...options, onStderr: () => {} });
+  const { client } = await connectTransport(sdk, newClient, endpoint, options);
   try {
     return await listAllTools(client, { signal: options.signal, timeout: options.timeoutMs });
   } finally {
@@ -153,7 +156,17 @@ function endpointOf(options: McpOptions): McpEndpoint {
     throw new TypeError(`mcp(${name}): url must be an http:// or https:// URL`);
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new TypeError(`mcp(${name}): url must be an http:// or https:// URL`);
-  return { kind: "http", url: parsed, headers: stringRecord(headers, name, "headers") };
+  const given = stringRecord(headers, name, "headers");
+  // fetch refuses a URL with credentials: they go as Basic auth instead, unless headers already authorise.
+  if (parsed.username !== "" || parsed.password !== "") {
+    const user = decodeURIComponent(parsed.username);
+    const password = decodeURIComponent(parsed.password);
+    parsed.username = "";
+    parsed.password = "";
+    if (!Object.keys(given).some((header) => header.toLowerCase() === "authorization"))
+      given.Authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+  }
+  return { kind: "http", url: parsed, headers: given };
 }
 
 function toolRules(options: McpOptions): ToolRules {
@@ -190,6 +203,16 @@ function settingsOf(endpoint: McpEndpoint, options: McpOptions, startup: string)
   if (endpoint.kind === "stdio")
     return { transport: "stdio", command: endpoint.command, args: endpoint.args, ...(endpoint.cwd && { cwd: endpoint.cwd }), env: Object.keys(endpoint.env), ...common };
   return { transport: "http", url: endpoint.url.href, headers: Object.keys(endpoint.headers), ...common };
+}
+
+/** The credentials a URL carries, as they may appear in messages. */
+function urlSecrets(url: string): string[] {
+  try {
+    const { username, password } = new URL(url);
+    return username === "" && password === "" ? [] : [`${username}:${password}@`, username, password, decodeURIComponent(password)];
+  } catch {
+    return [];
+  }
 }
 
 function describe(endpoint: McpEndpoint): string {
