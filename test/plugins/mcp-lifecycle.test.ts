@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import mcp from "../../plugins/mcp/index.ts";
+import { type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.ts";
+import { fixtureScript } from "../helpers/mcp-fixture.ts";
+import { startProxy, type TestProxy } from "../helpers/proxy.ts";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("the mcp plugin's lifecycle", () => {
+  let upstream: FakeUpstream | undefined;
+  let proxy: TestProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    await upstream?.close();
+    proxy = upstream = undefined;
+    vi.restoreAllMocks();
+  });
+
+  it("stops the child on shutdown, after the drain", async () => {
+    upstream = await startFakeUpstream();
+    proxy = await startProxy({
+      upstream: { baseURL: upstream.url, model: "fake-model", maxRetries: 0 },
+      plugins: [mcp({ name: "fx", command: process.execPath, args: [fixtureScript], allow: ["pid"] })],
+    });
+    upstream.enqueue({ toolCalls: [{ id: "call_pid", name: "fx__pid" }] }, { text: "ok" });
+    await proxy.client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: "pid" }] });
+    const pid = Number(upstream.requests[1]?.body.messages.at(-1).content);
+    expect(alive(pid)).toBe(true);
+    await proxy.close();
+    proxy = undefined;
+    await vi.waitFor(() => expect(alive(pid)).toBe(false), { timeout: 5_000 });
+  });
+
+  it("starts a lazy server only when a run first needs its tools, and runs without them when it cannot start", async () => {
+    const warnings: string[] = [];
+    vi.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(args.map(String).join(" ")));
+    upstream = await startFakeUpstream();
+    proxy = await startProxy({
+      upstream: { baseURL: upstream.url, model: "fake-model", maxRetries: 0 },
+      plugins: [
+        mcp({ name: "later", command: process.execPath, args: [fixtureScript], allow: ["echo"], startup: "lazy" }),
+        mcp({ name: "never", command: process.execPath, args: [fixtureScript], env: { FIXTURE_FAIL_START: "1" }, startup: "lazy" }),
+      ],
+    });
+    expect(warnings.filter((line) => line.includes("never"))).toEqual([]);
+    upstream.enqueue({ toolCalls: [{ id: "call_echo", name: "later__echo", arguments: { text: "lazy" } }] }, { text: "done" });
+    const completion = await proxy.client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: "go" }] });
+    expect(completion.choices[0]?.message.content).toBe("done");
+    expect(upstream.requests[0]?.body.tools.map((tool: { function: { name: string } }) => tool.function.name)).toEqual(["later__echo"]);
+    expect(upstream.requests[1]?.body.messages.at(-1)).toEqual({ role: "tool", tool_call_id: "call_echo", content: "echo: lazy" });
+    expect(warnings.filter((line) => line.includes("never")).length).toBeGreaterThan(0);
+  });
+});
