@@ -12,10 +12,22 @@ import { logger } from "../utils/logger.ts";
 export async function toolSetFor(registry: PluginRegistry, signal: AbortSignal): Promise<ToolSet> {
   if (registry.sources.length === 0) return registry;
   const listed = await Promise.all(registry.sources.map((source) => listSource(source, signal)));
+  // A source hands back the same list until it changes: the set built last time is reused as it was.
+  const last = lastSets.get(registry);
+  if (last && last.listed.every((list, index) => list === listed[index])) return last.set;
+  const set = buildSet(registry, listed);
+  lastSets.set(registry, { listed, set });
+  return set;
+}
+
+const lastSets = new WeakMap<PluginRegistry, { listed: readonly (readonly HermesTool[])[]; set: ToolSet }>();
+
+function buildSet(registry: PluginRegistry, listed: readonly (readonly HermesTool[])[]): ToolSet {
   const tools = new Map(registry.tools);
   listed.forEach((list, index) => {
     const source = registry.sources[index] as ToolSource;
     for (const tool of list) {
+      if (tool?.kind !== "tool") continue;
       const owner = tools.get(tool.name);
       if (owner) {
         warnOnce(source, `tool ${tool.name} is left out: plugin ${owner.plugin} has a tool of that name`);
@@ -30,12 +42,14 @@ export async function toolSetFor(registry: PluginRegistry, signal: AbortSignal):
 async function listSource(source: ToolSource, signal: AbortSignal): Promise<readonly HermesTool[]> {
   try {
     const tools = await source.listTools({ signal, logger: source.services.logger });
-    return tools.filter((tool) => tool?.kind === "tool");
+    return Array.isArray(tools) ? tools : none;
   } catch (error) {
     if (!signal.aborted) warnOnce(source, `its tools are left out of this run: ${error instanceof Error ? error.message : String(error)}`);
-    return [];
+    return none;
   }
 }
+
+const none: readonly HermesTool[] = [];
 
 const warned = new WeakMap<ToolSource, Set<string>>();
 
