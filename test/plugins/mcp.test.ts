@@ -147,6 +147,31 @@ describe("the mcp plugin: MCP servers' tools as server tools", () => {
     await vi.waitFor(() => expect(cancelled.count).toBe(before + 1), { timeout: 5_000 });
   });
 
+  it("cancels a call on the server when the client of a Chat stream goes away", async () => {
+    // fx has no time limit of its own (agent.toolTimeoutMs, 60 s): only the client's leaving ends its wait.
+    const cancelledInChild = async (): Promise<number> => {
+      upstream.reset();
+      upstream.enqueue({ toolCalls: [{ id: "call_count", name: "fx__cancelled_count" }] }, { text: "counted" });
+      await proxy.client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: "count" }] });
+      return Number(toolResult().content);
+    };
+    const before = await cancelledInChild();
+    upstream.reset();
+    upstream.enqueue({ toolCalls: [{ id: "call_wait", name: "fx__wait" }] });
+    const controller = new AbortController();
+    const response = await fetch(`${proxy.url}/v1/chat/completions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ model: "fake-model", stream: true, messages: [{ role: "user", content: "wait" }] }),
+      signal: controller.signal,
+    });
+    for await (const frame of readSse(response)) {
+      if (frame.event === "hermes.tool.progress") break;
+    }
+    controller.abort();
+    await vi.waitFor(async () => expect(await cancelledInChild()).toBe(before + 1), { timeout: 5_000, interval: 200 });
+  });
+
   it("streams progress, asks for approval and cancels on stop through the Runs API", async () => {
     upstream.enqueue(
       { toolCalls: [{ id: "call_count", name: "fx__count", arguments: { n: 2 } }, { id: "call_g", name: "g_echo", arguments: { text: "guarded" } }] },
