@@ -199,7 +199,7 @@ export class McpConnection {
     this.#lastError = reason;
     const delay = Math.min(this.#options.maxRestartDelayMs, 500 * 2 ** this.#failures);
     this.#failures++;
-    this.#logger.warn(`MCP server ${this.#options.name} ${reason}; restarting in ${delay} ms`);
+    this.#logger.warn(`MCP server ${reason}; restarting in ${delay} ms`);
     clearTimeout(this.#retry);
     this.#retry = setTimeout(() => {
       if (this.#state === "down") this.#connect().catch(() => undefined);

@@ -102,13 +102,16 @@ export default function mcp(options: McpOptions): HermesPlugin {
     name,
     async listTools({ signal, logger }) {
       connection.useLogger(logger);
-      await connection.ensureListed(signal);
+      // A server that is not up offers what it last listed (nothing, if it never came up); why it is
+      // not up is the connection's one warning line, not one more from every run.
+      await connection.ensureListed(signal).catch(() => undefined);
       return tools;
     },
     ...(startup === "eager" && {
       async start({ logger }) {
         connection.useLogger(logger);
-        await connection.start();
+        // A failure is already one warning line (with when the next try is): not a second one from the host.
+        await connection.start().catch(() => undefined);
       },
     }),
     stop: () => connection.stop(),
