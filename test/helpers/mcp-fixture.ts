@@ -57,3 +57,41 @@ export async function startMcpHttpFixture(token: string): Promise<McpHttpFixture
     },
   };
 }
+
+/**
+ * The fixture over the older HTTP+SSE transport only (`GET /sse` opens the stream, `POST /messages`
+ * carries requests), as servers from before Streamable HTTP speak it: a POST to `/sse` is a 405.
+ */
+export async function startMcpSseFixture(): Promise<McpHttpFixture> {
+  const { SSEServerTransport } = await import("@modelcontextprotocol/sdk/server/sse.js");
+  const sessions = new Map<string, InstanceType<typeof SSEServerTransport>>();
+  const headers: IncomingHttpHeaders[] = [];
+  const server = createServer((request, response) => {
+    headers.push(request.headers);
+    const url = new URL(request.url ?? "/", "http://localhost");
+    if (request.method === "GET" && url.pathname === "/sse") {
+      const transport = new SSEServerTransport("/messages", response);
+      sessions.set(transport.sessionId, transport);
+      response.on("close", () => sessions.delete(transport.sessionId));
+      createFixtureServer().connect(transport).catch(() => response.destroy());
+      return;
+    }
+    const transport = sessions.get(url.searchParams.get("sessionId") ?? "");
+    if (request.method === "POST" && url.pathname === "/messages" && transport) {
+      transport.handlePostMessage(request, response).catch(() => response.destroy());
+      return;
+    }
+    response.writeHead(request.method === "POST" ? 405 : 404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/sse`,
+    headers,
+    async close() {
+      await Promise.all([...sessions.values()].map((transport) => transport.close().catch(() => undefined)));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import mcp from "../../plugins/mcp/index.ts";
 import { type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.ts";
-import { fixtureScript } from "../helpers/mcp-fixture.ts";
+import { fixtureScript, startMcpSseFixture } from "../helpers/mcp-fixture.ts";
 import { startProxy, type TestProxy } from "../helpers/proxy.ts";
 
 function alive(pid: number): boolean {
@@ -59,5 +59,25 @@ describe("the mcp plugin's lifecycle", () => {
     const never = warnings.filter((line) => line.includes("never"));
     expect(never[0]).toBe("[hermes-proxy] [never] MCP server did not start: MCP error -32000: Connection closed (last stderr: fixture: refusing to start); restarting in 500 ms");
     for (const line of never) expect(line).toMatch(/^\[hermes-proxy\] \[never\] MCP server did not start: .*; restarting in \d+ ms$/);
+  });
+});
+
+describe("the mcp plugin over the older HTTP+SSE transport", () => {
+  it("falls back to SSE when the server does not speak Streamable HTTP", async () => {
+    const sse = await startMcpSseFixture();
+    const upstream = await startFakeUpstream();
+    const proxy = await startProxy({
+      upstream: { baseURL: upstream.url, model: "fake-model", maxRetries: 0 },
+      plugins: [mcp({ name: "old", url: sse.url, allow: ["echo"] })],
+    });
+    try {
+      upstream.enqueue({ toolCalls: [{ id: "call_echo", name: "old__echo", arguments: { text: "over sse" } }] }, { text: "done" });
+      await proxy.client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: "go" }] });
+      expect(upstream.requests[1]?.body.messages.at(-1)).toEqual({ role: "tool", tool_call_id: "call_echo", content: "echo: over sse" });
+    } finally {
+      await proxy.close();
+      await upstream.close();
+      await sse.close();
+    }
   });
 });
