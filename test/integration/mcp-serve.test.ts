@@ -81,6 +81,14 @@ describe("mcp.serve: the proxy's server tools over MCP at /mcp", () => {
     await client.close();
   });
 
+  it("says so in /v1/capabilities", async () => {
+    const response = await fetch(`${proxy.url}/v1/capabilities`, { headers: { authorization: `Bearer ${KEY}` } });
+    const capabilities = (await response.json()) as { features: Record<string, unknown>; endpoints: Record<string, unknown>; plugins: { name: string; lists_tools?: boolean }[] };
+    expect(capabilities.features).toMatchObject({ mcp_server: true, server_tools: true });
+    expect(capabilities.endpoints.mcp).toEqual({ method: "POST", path: "/mcp" });
+    expect(capabilities.plugins.find((plugin) => plugin.name === "fx")).toMatchObject({ tools: [], lists_tools: true });
+  });
+
   it("relays other MCP servers' tools when mcp.relay allows it", async () => {
     const client = await connect(relaying);
     expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(["fx__echo"]);
