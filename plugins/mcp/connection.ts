@@ -95,6 +95,19 @@ export class McpConnection {
     return (await raced(this.#connect(), signal)).client;
   }
 
+  /**
+   * A call through `client` failed. An HTTP failure below MCP (the server answered 404 for a session
+   * it no longer knows, after its own restart, or could not be reached) means the connection is
+   * gone even though no transport closed: it is closed here, so that it is restarted like a child
+   * that died. An MCP error (a JSON-RPC code) comes from a server that is up, and changes nothing.
+   */
+  callFailed(client: Client, error: unknown, signal: AbortSignal): void {
+    if (signal.aborted || this.#options.endpoint.kind !== "http" || client !== this.#current?.client) return;
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === "number" && code < 0) return;
+    void client.close().catch(() => undefined);
+  }
+
   /** Closes the connection (ends the child) and stops restarting. */
   async stop(): Promise<void> {
     this.#state = "stopped";

@@ -58,13 +58,18 @@ function toHermesTool(name: string, tool: Tool, rules: ToolRules, connection: Mc
     ...(needsApproval !== false && { needsApproval }),
     async execute(args, { signal, progress }) {
       const client = await connection.client(signal);
-      const result = (await client.callTool({ name: tool.name, arguments: args }, undefined, {
-        signal,
-        // The proxy's own limit (the tool's timeoutMs, else agent.toolTimeoutMs) ends the call through
-        // `signal`; the SDK's default of 60 s must not cut it first.
-        timeout: 2 ** 31 - 1,
-        onprogress: (update) => progress({ progress: update.progress, total: update.total, message: update.message }),
-      })) as CallToolResult;
+      const result = (await client
+        .callTool({ name: tool.name, arguments: args }, undefined, {
+          signal,
+          // The proxy's own limit (the tool's timeoutMs, else agent.toolTimeoutMs) ends the call through
+          // `signal`; the SDK's default of 60 s must not cut it first.
+          timeout: 2 ** 31 - 1,
+          onprogress: (update) => progress({ progress: update.progress, total: update.total, message: update.message }),
+        })
+        .catch((error: unknown) => {
+          connection.callFailed(client, error, signal);
+          throw error;
+        })) as CallToolResult;
       const text = resultText(result);
       if (result.isError === true) throw new Error(text || "the tool reported an error");
       return text === "" ? "(no output)" : text;

@@ -21,7 +21,7 @@ export interface McpHttpFixture {
  * `notifications/tools/list_changed` reaches it on its GET stream). Requests without
  * `Authorization: Bearer <token>` get a 401.
  */
-export async function startMcpHttpFixture(token: string): Promise<McpHttpFixture> {
+export async function startMcpHttpFixture(token: string, port = 0): Promise<McpHttpFixture> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const headers: IncomingHttpHeaders[] = [];
   const server = createServer((request, response) => {
@@ -45,10 +45,9 @@ export async function startMcpHttpFixture(token: string): Promise<McpHttpFixture
     })();
     ready.catch(() => response.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return {
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
     headers,
     async close() {
       await Promise.all([...sessions.values()].map((transport) => transport.close().catch(() => undefined)));

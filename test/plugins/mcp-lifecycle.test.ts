@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import mcp from "../../plugins/mcp/index.ts";
 import { type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.ts";
-import { fixtureScript, startMcpSseFixture } from "../helpers/mcp-fixture.ts";
+import { fixtureScript, startMcpHttpFixture, startMcpSseFixture } from "../helpers/mcp-fixture.ts";
 import { startProxy, type TestProxy } from "../helpers/proxy.ts";
 
 function alive(pid: number): boolean {
@@ -78,6 +78,36 @@ describe("the mcp plugin over the older HTTP+SSE transport", () => {
       await proxy.close();
       await upstream.close();
       await sse.close();
+    }
+  });
+});
+
+describe("the mcp plugin when an HTTP server restarts", () => {
+  it("starts a new session once the server no longer knows the old one", async () => {
+    let web = await startMcpHttpFixture("token-0123456789");
+    const port = Number(new URL(web.url).port);
+    const upstream = await startFakeUpstream();
+    const proxy = await startProxy({
+      upstream: { baseURL: upstream.url, model: "fake-model", maxRetries: 0 },
+      plugins: [mcp({ name: "web", url: web.url, headers: { Authorization: "Bearer token-0123456789" }, allow: ["echo"] })],
+    });
+    const echo = async (text: string): Promise<string> => {
+      upstream.reset();
+      upstream.enqueue({ toolCalls: [{ id: "call_echo", name: "web__echo", arguments: { text } }] }, { text: "done" });
+      await proxy.client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: text }] });
+      return upstream.requests[1]?.body.messages.at(-1).content as string;
+    };
+    try {
+      expect(await echo("before")).toBe("echo: before");
+      await web.close();
+      web = await startMcpHttpFixture("token-0123456789", port);
+      // The old session is unknown to the new server: that call is an error, and the connection is renewed.
+      expect(await echo("lost")).toMatch(/^Error from web__echo: /);
+      await vi.waitFor(async () => expect(await echo("after")).toBe("echo: after"), { timeout: 10_000, interval: 250 });
+    } finally {
+      await proxy.close();
+      await upstream.close();
+      await web.close();
     }
   });
 });
