@@ -18,10 +18,11 @@ interface McpCommonOptions {
   deny?: readonly string[];
   /**
    * Which calls need a person's approval (the Runs API's `approval.request`; Chat Completions and
-   * Responses refuse them): `true` for all, a list of the server's tool names, or a function of the
-   * server's tool name and the arguments. @default false
+   * Responses refuse them): `true` for all, a list of the server's tool names, `"destructive"` for
+   * the tools whose annotations do not say they are read-only or non-destructive, or a function of
+   * the server's tool name and the arguments. @default false
    */
-  needsApproval?: boolean | readonly string[] | ((tool: string, args: Record<string, unknown>) => boolean);
+  needsApproval?: boolean | "destructive" | readonly string[] | ((tool: string, args: Record<string, unknown>) => boolean);
   /** Longest time one call may take; then it is cancelled on the server and its output is an error. @default agent.toolTimeoutMs */
   timeoutMs?: number;
   /**
@@ -182,8 +183,9 @@ function toolRules(options: McpOptions): ToolRules {
     return new Set(value);
   };
   const approval = options.needsApproval ?? false;
-  const needsApproval = typeof approval === "boolean" || typeof approval === "function" ? approval : list(approval, "needsApproval");
-  if (needsApproval === undefined) throw new TypeError(`mcp(${name}): needsApproval must be a boolean, a list of tool names or a function`);
+  const needsApproval =
+    typeof approval === "boolean" || typeof approval === "function" || approval === "destructive" ? approval : list(approval, "needsApproval");
+  if (needsApproval === undefined) throw new TypeError(`mcp(${name}): needsApproval must be a boolean, "destructive", a list of tool names or a function`);
   return {
     server: name,
     prefix,

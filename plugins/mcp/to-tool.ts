@@ -13,7 +13,7 @@ export interface ToolRules {
   allow: ReadonlySet<string> | undefined;
   /** Never these. */
   deny: ReadonlySet<string>;
-  needsApproval: boolean | ReadonlySet<string> | ((tool: string, args: Record<string, unknown>) => boolean);
+  needsApproval: boolean | "destructive" | ReadonlySet<string> | ((tool: string, args: Record<string, unknown>) => boolean);
   timeoutMs: number | undefined;
 }
 
@@ -44,10 +44,26 @@ export function toHermesTools(tools: readonly Tool[], rules: ToolRules, connecti
   return [...out.values()];
 }
 
+/**
+ * Whether a tool may change or destroy something, by its annotations as the MCP spec reads them: a
+ * tool is assumed to write and to destroy unless it says `readOnlyHint: true` or `destructiveHint: false`.
+ * Hints from the server, not guarantees: trust them only as far as you trust the server.
+ */
+export function mayDestroy(tool: Pick<Tool, "annotations">): boolean {
+  const hints = tool.annotations ?? {};
+  return hints.readOnlyHint !== true && hints.destructiveHint !== false;
+}
+
 function toHermesTool(name: string, tool: Tool, rules: ToolRules, connection: McpConnection): HermesTool {
   const rule = rules.needsApproval;
   const needsApproval =
-    typeof rule === "boolean" ? rule : typeof rule === "function" ? (args: Record<string, unknown>) => rule(tool.name, args) : rule.has(tool.name);
+    typeof rule === "boolean"
+      ? rule
+      : rule === "destructive"
+        ? mayDestroy(tool)
+        : typeof rule === "function"
+          ? (args: Record<string, unknown>) => rule(tool.name, args)
+          : rule.has(tool.name);
   const description = tool.description?.trim() || tool.title?.trim() || tool.annotations?.title?.trim() || `${tool.name} (from the MCP server ${rules.server})`;
   // The arguments are the JSON object the model wrote, checked by the server against its own schema.
   return defineTool<z.ZodRecord<z.ZodString, z.ZodUnknown>>({
