@@ -49,7 +49,13 @@ export default defineConfig({
     notes(),
     // Only the hosts listed here can be fetched, redirects included.
     httpFetch({ allow: ["example.com", "*.wikipedia.org"], maxBytes: 2_000_000, timeoutMs: 10_000 }),
+    // Any MCP server's tools, named fs__read_file, …  (npm install @modelcontextprotocol/sdk; with
+    // `import mcp from "./plugins/mcp/index.ts"` above; see docs/mcp.md):
+    // mcp({ name: "fs", command: "npx", args: ["-y", "@modelcontextprotocol/server-filesystem", "./docs"] }),
   ],
+
+  // The tools above to MCP clients (Claude Desktop, Codex, …) at /mcp, behind the same key:
+  // mcp: { serve: true },
 
   // Where state lives. Unset: files under ./.hermes (or $HERMES_HOME), kept across restarts. "memory"
   // forgets everything on restart; "sqlite:./state.db" keeps it in one file; "redis://127.0.0.1:6379/0"

@@ -40,6 +40,7 @@ export type {
   ToolCallStartedEvent,
   ToolCompletedEvent,
   ToolSide,
+  ToolProgressEvent,
   ToolStartedEvent,
   Usage,
 } from "../src/protocol/index.ts";

@@ -4,10 +4,10 @@
 export { defineConfig } from "./config.ts";
 export type { HermesConfig, HermesConfigEnv, HermesConfigExport, HermesConfigFunction, HermesUserConfig } from "./config.ts";
 export { definePlugin, type PluginDefinition } from "./plugin.ts";
-export type { HermesPlugin, PluginHooks, PluginOption, RunInfo } from "./plugin.ts";
+export type { HermesPlugin, PluginContext, PluginHooks, PluginOption, PluginTaskContext, RunInfo } from "./plugin.ts";
 export type { RequestInfo, RequestSummary, StorageOperationInfo, ToolCallInfo, UpstreamCall, UpstreamCallResult } from "./plugin.ts";
 export { defineTool, type ToolDefinition } from "./tool.ts";
-export type { HermesTool, HostedToolType, JsonValue, PluginLogger, ToolContext, ToolResult } from "./tool.ts";
+export type { HermesTool, HostedToolType, JsonValue, PluginLogger, ToolContext, ToolProgress, ToolResult } from "./tool.ts";
 export { createKeyedQueue, defineStorage, logEntryKey, logLengthKey, type LogAppend, type StorageDefinition } from "./storage.ts";
 export type { HermesStorage, StorageCoordination } from "./storage.ts";
 export { lazyDriver } from "./lazy-driver.ts";

@@ -1,6 +1,6 @@
 import type { HermesPlugin, HermesStorage, HermesTool, PluginHooks } from "../src/plugin-api/index.ts";
 
-export type { HermesPlugin, PluginHooks, PluginOption, RunInfo } from "../src/plugin-api/index.ts";
+export type { HermesPlugin, PluginContext, PluginHooks, PluginOption, PluginTaskContext, RunInfo } from "../src/plugin-api/index.ts";
 export type {
   RequestInfo,
   RequestSummary,
@@ -20,6 +20,19 @@ export interface PluginDefinition {
   storage?: HermesStorage;
   /** Observers of every run's event stream. */
   hooks?: PluginHooks;
+  /**
+   * Tools whose list changes while the proxy runs, asked when each run starts (beside the fixed
+   * `tools`); may start what provides them on first use. A rejection leaves them out of that run.
+   */
+  listTools?: HermesPlugin["listTools"];
+  /** Called when the proxy starts, before it takes requests; a rejection is one logged line, never a failed start. */
+  start?: HermesPlugin["start"];
+  /** Called on shutdown, once in-flight runs have drained. */
+  stop?: HermesPlugin["stop"];
+  /** For `hermes-proxy check`: resolves to a one-line summary of what `start` would do, or rejects with why it cannot. */
+  check?: HermesPlugin["check"];
+  /** What `check` shows of the plugin's options; leave secrets out (name them, not their values). */
+  settings?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -49,13 +62,15 @@ export interface PluginDefinition {
  * }
  */
 export function definePlugin(definition: PluginDefinition): HermesPlugin {
-  const { name, tools = [], storage, hooks } = definition;
+  const { name, tools = [], storage, hooks, listTools, start, stop, check, settings } = definition;
   if (typeof name !== "string" || name.trim() === "") throw new TypeError("definePlugin: name must be a non-empty string");
   for (const [index, tool] of tools.entries())
     if (tool?.kind !== "tool") throw new TypeError(`definePlugin(${name}): tools[${index}] was not made with defineTool()`);
   if (storage !== undefined && storage.kind !== "storage") throw new TypeError(`definePlugin(${name}): storage was not made with defineStorage()`);
   for (const [hook, value] of Object.entries(hooks ?? {}))
     if (typeof value !== "function") throw new TypeError(`definePlugin(${name}): hooks.${hook} must be a function`);
+  for (const [field, value] of Object.entries({ listTools, start, stop, check }))
+    if (value !== undefined && typeof value !== "function") throw new TypeError(`definePlugin(${name}): ${field} must be a function`);
 
   const plugin: HermesPlugin = {
     kind: "plugin",
@@ -63,6 +78,11 @@ export function definePlugin(definition: PluginDefinition): HermesPlugin {
     tools: Object.freeze([...tools]),
     ...(storage !== undefined && { storage }),
     ...(hooks !== undefined && { hooks: Object.freeze({ ...hooks }) }),
+    ...(listTools !== undefined && { listTools }),
+    ...(start !== undefined && { start }),
+    ...(stop !== undefined && { stop }),
+    ...(check !== undefined && { check }),
+    ...(settings !== undefined && { settings: Object.freeze({ ...settings }) }),
   };
   return Object.freeze(plugin);
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { HermesTool, HostedToolType, ToolContext, ToolResult } from "../src/plugin-api/index.ts";
 
-export type { HermesTool, HostedToolType, JsonValue, PluginLogger, ToolContext, ToolResult } from "../src/plugin-api/index.ts";
+export type { HermesTool, HostedToolType, JsonValue, PluginLogger, ToolContext, ToolProgress, ToolResult } from "../src/plugin-api/index.ts";
 
 /** What `defineTool` takes. */
 export interface ToolDefinition<Parameters extends z.ZodType = z.ZodObject<Record<string, never>>> {
@@ -15,6 +15,12 @@ export interface ToolDefinition<Parameters extends z.ZodType = z.ZodObject<Recor
    * @default z.object({})
    */
   parameters?: Parameters;
+  /**
+   * A JSON Schema of the arguments, sent upstream exactly as given, for a tool that comes with its
+   * own (an MCP server's) instead of `parameters`. The proxy then checks only that the arguments are a
+   * JSON object; the tool validates them itself. Must describe an object (`"type": "object"`).
+   */
+  jsonSchema?: Record<string, unknown>;
   /**
    * Runs the tool. Returns text, or any JSON value (sent to the model as JSON). May throw: the error's
    * message becomes the call's output, the model sees it and the run goes on.
@@ -74,9 +80,13 @@ export function defineTool<Parameters extends z.ZodType = z.ZodObject<Record<str
     throw new TypeError(`defineTool(${name}): timeoutMs must be a positive integer`);
   if (hosted !== undefined && (typeof hosted !== "string" || hosted === "" || hosted === "function" || hosted === "namespace"))
     throw new TypeError(`defineTool(${name}): hosted must name a hosted tool type such as "web_search"`);
-  const parameters = (definition.parameters ?? z.object({})) as Parameters;
+  const given = definition.jsonSchema;
+  if (given !== undefined && definition.parameters !== undefined) throw new TypeError(`defineTool(${name}): give parameters or jsonSchema, not both`);
+  if (given !== undefined && (typeof given !== "object" || given === null || given.type !== "object"))
+    throw new TypeError(`defineTool(${name}): jsonSchema must be an object schema ({ "type": "object", ... })`);
+  const parameters = (definition.parameters ?? (given ? z.record(z.string(), z.unknown()) : z.object({}))) as Parameters;
   if (!isZodSchema(parameters)) throw new TypeError(`defineTool(${name}): parameters must be a zod v4 schema such as z.object({...})`);
-  const jsonSchema = toToolJsonSchema(name, parameters);
+  const jsonSchema = given ?? toToolJsonSchema(name, parameters);
 
   const tool: HermesTool<Parameters> = {
     kind: "tool",

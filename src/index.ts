@@ -6,6 +6,7 @@ import { JobService } from "./jobs/service.ts";
 import { setupObservability, type Observability } from "./observability/setup.ts";
 import { HermesError } from "./protocol/index.ts";
 import { randomId } from "./utils/index.ts";
+import { startPlugins, stopPlugins } from "./plugins/lifecycle.ts";
 import { loadPlugins } from "./plugins/load.ts";
 import { createApp } from "./server/app.ts";
 import { BackgroundRuns } from "./runtime/background.ts";
@@ -87,6 +88,7 @@ export async function createHermes(config: HermesConfig, options: CreateHermesOp
     if (metrics && config.metrics.port !== undefined) metricsServer = await startMetricsServer(metrics, { port: config.metrics.port, host: config.metrics.host });
   } catch (error) {
     await parts?.upstream.close();
+    await stopPlugins(config.plugins);
     await parts?.stop();
     await opened.close();
     throw error;
@@ -120,6 +122,7 @@ export async function createHermes(config: HermesConfig, options: CreateHermesOp
         );
         await upstream.close();
         await metricsServer?.close();
+        await stopPlugins(config.plugins);
         await stop();
         await opened.close();
         observability.flush();
@@ -140,6 +143,8 @@ export interface CreateHermesOptions {
 /** Stores, the message bus, the upstream and the app, on an open storage. */
 async function wire(config: HermesConfig, opened: OpenStorage, observability: Observability, options: CreateHermesOptions) {
   const { storage, coordination, definition, health } = opened;
+  // First, before anything starts: a missing SDK fails the start in one line with nothing to undo.
+  const mcpSdk = config.mcp.serve ? await (await import("./server/mcp/load-sdk.ts")).loadMcpServerSdk() : undefined;
   // A durable storage one process owns (fs, SQLite): live work is marked, and the next start settles
   // what a crash left (Redis has leases instead; memory keeps nothing across a restart).
   const durableLocal = !coordination.shared && definition.name !== "memory";
@@ -154,6 +159,8 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
   const upstream = createUpstreamFromConfig(config, { ...observability.upstreamOptions, now: options.now });
   const lifecycle = new Lifecycle();
   const registry = loadPlugins(config.plugins, storage, observability.observers);
+  // Before the app takes requests, so that an eager tool server's tools are there for the first run.
+  await startPlugins(config.plugins);
   const runs = new RunManager({ config, upstream, registry, lifecycle, store: stores.runs, coordination, commands, unfinished: stores.unfinished });
   const jobs = config.jobs.enabled ? new JobService({ storage, coordination, config, upstream, runs, sessions: stores.sessions, clock: options.jobClock }) : undefined;
   const context: ServerContext = {
@@ -177,6 +184,7 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
     lifecycle,
     jobs,
     observability,
+    mcpSdk,
   };
   observability.metrics?.bind({
     requestsInFlight: () => lifecycle.requestsInFlight,

@@ -27,6 +27,7 @@ export function createToolContext(overrides: Partial<ToolContext> = {}): ToolCon
     sessionId: "session_test",
     callId: "call_test",
     ...overrides,
+    progress: overrides.progress ?? (() => {}),
     storage,
     logger,
   };

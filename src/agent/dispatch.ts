@@ -1,5 +1,5 @@
-import { type FunctionCallOutputItem, type HermesEvent, type ToolCallCompletedEvent, type ToolCompletedEvent } from "../protocol/index.ts";
-import { parseToolArguments, type RunInfo, type ToolCallInfo, toolErrorText, toolResultText } from "../plugin-api/index.ts";
+import { type FunctionCallOutputItem, type HermesEvent, type ToolCallCompletedEvent, type ToolCompletedEvent, type ToolProgressEvent } from "../protocol/index.ts";
+import { parseToolArguments, type RunInfo, type ToolCallInfo, toolErrorText, type ToolProgress, toolResultText } from "../plugin-api/index.ts";
 import type { RegisteredTool } from "../plugins/registry.ts";
 import { type ApprovalHandler, needsApproval } from "./approval.ts";
 import { limitOutput } from "./limits.ts";
@@ -29,8 +29,8 @@ type Prepared = { call: ToolCallCompletedEvent; registered: RegisteredTool } & (
 
 /**
  * Runs one step's server tool calls. Arguments are checked with each tool's schema and approvals
- * asked first, in call order; then every call runs at once, `tool.started` for each, `tool.completed`
- * as each finishes. An invalid call, a refusal or a throwing tool is an error output the model reads,
+ * asked first, in call order; then every call runs at once, `tool.started` for each, `tool.progress`
+ * as each reports, `tool.completed` as each finishes. An invalid call, a refusal or a throwing tool is an error output the model reads,
  * and the run goes on. Returns the outputs in call order, ready to go upstream.
  */
 export async function* dispatchToolCalls(
@@ -47,6 +47,9 @@ export async function* dispatchToolCalls(
 
   const outputs: FunctionCallOutputItem[] = [];
   const running = new Map<number, Promise<{ index: number; completed: ToolCompletedEvent }>>();
+  // Progress reports wait here until the generator's consumer takes them; `wake` ends the wait for a completion.
+  const reported: ToolProgressEvent[] = [];
+  let wake: (() => void) | undefined;
   for (const [index, item] of prepared.entries()) {
     const { call, registered } = item;
     const label = item.settled === undefined ? labelOf(registered, item.args) : undefined;
@@ -59,7 +62,12 @@ export async function* dispatchToolCalls(
       ...(label !== undefined && { label }),
     };
     const started = Date.now();
-    const result = item.settled === undefined ? execute(registered, item.args, call, options) : Promise.resolve({ output: item.settled, isError: true });
+    const report = (update: ToolProgress) => {
+      reported.push(progressEvent(call, update));
+      wake?.();
+    };
+    const result =
+      item.settled === undefined ? execute(registered, item.args, call, { ...options, onProgress: report }) : Promise.resolve({ output: item.settled, isError: true });
     running.set(
       index,
       result.then(({ output, isError }) => {
@@ -76,7 +84,12 @@ export async function* dispatchToolCalls(
 
   const byIndex: ToolCompletedEvent[] = [];
   while (running.size > 0) {
-    const { index, completed } = await Promise.race(running.values());
+    const progressed = new Promise<undefined>((resolve) => (wake = () => resolve(undefined)));
+    const next = await Promise.race([...running.values(), progressed]);
+    wake = undefined;
+    for (const event of reported.splice(0)) yield event;
+    if (next === undefined) continue;
+    const { index, completed } = next;
     running.delete(index);
     throwIfAborted(options.signal);
     byIndex[index] = completed;
@@ -108,15 +121,27 @@ async function prepare(call: ToolCallCompletedEvent, registered: RegisteredTool,
   return { call, registered, args: parsed.args };
 }
 
+/** What one call needs beside the tool: the run it belongs to, and where its progress reports go. */
+export interface ExecuteOptions {
+  runId: string;
+  sessionId: string | undefined;
+  /** `X-Hermes-Session-Key`, handed to the tool as `context.sessionKey`. */
+  sessionKey?: string | undefined;
+  signal: AbortSignal;
+  toolTimeoutMs: number;
+  onProgress: (update: ToolProgress) => void;
+}
+
 /**
  * One call with its own time limit. Never rejects: a throw, a timeout or the run's abort all become
- * an error output (the loop checks the run's signal itself).
+ * an error output (the loop checks the run's signal itself). Progress reported after the call is
+ * over is dropped. Also how the proxy's MCP endpoint runs a tool for an MCP client.
  */
-async function execute(
+export async function execute(
   registered: RegisteredTool,
   args: unknown,
-  call: ToolCallCompletedEvent,
-  options: DispatchOptions,
+  call: Pick<ToolCallCompletedEvent, "callId" | "name">,
+  options: ExecuteOptions,
 ): Promise<{ output: string; isError: boolean }> {
   const { tool, storage, logger } = registered;
   const timeoutMs = tool.timeoutMs ?? options.toolTimeoutMs;
@@ -130,6 +155,9 @@ async function execute(
   });
   stopped.catch(() => {});
   try {
+    const progress = (update: ToolProgress) => {
+      if (!controller.signal.aborted && Number.isFinite(update?.progress)) options.onProgress(update);
+    };
     const context = {
       signal: controller.signal,
       storage,
@@ -138,6 +166,7 @@ async function execute(
       sessionId: options.sessionId,
       ...(options.sessionKey !== undefined && { sessionKey: options.sessionKey }),
       callId: call.callId,
+      progress,
     };
     const result = await Promise.race([Promise.resolve().then(() => tool.execute(args, context)), stopped]);
     return { output: toolResultText(result), isError: false };
@@ -149,6 +178,13 @@ async function execute(
     options.signal.removeEventListener("abort", onRunAbort);
     if (!controller.signal.aborted) controller.abort(new Error("the tool call is over"));
   }
+}
+
+function progressEvent(call: ToolCallCompletedEvent, update: ToolProgress): ToolProgressEvent {
+  const event: ToolProgressEvent = { type: "tool.progress", callId: call.callId, name: call.name, progress: update.progress };
+  if (typeof update.total === "number" && Number.isFinite(update.total)) event.total = update.total;
+  if (typeof update.message === "string" && update.message !== "") event.message = update.message;
+  return event;
 }
 
 function labelOf(registered: RegisteredTool, args: unknown): string | undefined {

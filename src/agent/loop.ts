@@ -8,7 +8,7 @@ import { dispatchToolCalls } from "./dispatch.ts";
 import { RunObserver } from "./hooks.ts";
 import { agentLimits } from "./limits.ts";
 import { ToolNames } from "./tool-names.ts";
-import { sideOf, toolsForRun } from "./tools.ts";
+import { sideOf, toolSetFor, toolsForRun } from "./tools.ts";
 
 export interface RunOptions {
   upstream: Upstream;
@@ -85,7 +85,8 @@ async function* agentLoop(
   const registry = options.registry ?? emptyRegistry;
   let usage = emptyUsage();
   try {
-    const names = new ToolNames(toolsForRun(registry, input.tools, input.hostedTools), input.hostedTools);
+    const serverTools = await toolSetFor(registry, options.signal);
+    const names = new ToolNames(toolsForRun(serverTools, input.tools, input.hostedTools), input.hostedTools);
     const history: Item[] = [...input.items];
     let toolChoice = input.toolChoice;
     for (let step = 1; step <= options.maxIterations; step++) {
@@ -110,11 +111,11 @@ async function* agentLoop(
             if (event.usage) usage = addUsage(usage, event.usage);
             break;
           case "tool.call.started":
-            event.side = sideOf(registry, event.name);
+            event.side = sideOf(serverTools, event.name);
             names.restore(event);
             break;
           case "tool.call.completed":
-            event.side = sideOf(registry, event.name);
+            event.side = sideOf(serverTools, event.name);
             names.restore(event);
             said.push({
               type: "function_call",
@@ -161,7 +162,7 @@ async function* agentLoop(
       if (serverCalls.length > 0) {
         // Server calls run even beside client calls: the client gets its calls back with the server's work done.
         const dispatch = dispatchToolCalls(serverCalls, {
-          tools: registry.tools,
+          tools: serverTools.tools,
           runId: options.runId,
           sessionId: options.sessionId,
           sessionKey: options.sessionKey,

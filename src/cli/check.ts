@@ -6,6 +6,9 @@ import type { ConfigFlags } from "../config/overlay.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { printLines, printWarning } from "./output.ts";
 
+/** How long a plugin's own check may take (an MCP server started and asked for its tools). */
+const pluginCheckMs = 15_000;
+
 /**
  * `hermes-proxy check`: the resolved config as JSON on stdout (secrets masked, so the output can be
  * pasted into an issue), notes on stderr. The startup guards run too: a config `serve` would refuse
@@ -27,6 +30,12 @@ export async function runCheck(flags: ConfigFlags): Promise<void> {
   const { chooseStorage } = await import("../state/select-storage.ts");
   const storage = await chooseStorage(config);
   process.stderr.write(`hermes-proxy: storage: ${storage.definition.description ?? storage.definition.name}${storage.source === "default" ? " (default)" : ""}\n`);
+  // Plugins that can check themselves (an MCP server started and listed): one line each, never a failed check.
+  const { checkPlugins } = await import("../plugins/lifecycle.ts");
+  for (const result of await checkPlugins(config.plugins, pluginCheckMs)) {
+    if (result.ok) process.stderr.write(`hermes-proxy: plugin ${result.plugin}: ${result.line}\n`);
+    else printWarning(`plugin ${result.plugin} cannot start: ${result.line}`);
+  }
   for (const warning of warnings) printWarning(warning);
   printLines([JSON.stringify(maskConfig(config), null, 2)]);
 }

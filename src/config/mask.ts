@@ -107,7 +107,15 @@ function maskValue(value: unknown, key: string | undefined): unknown {
  */
 function describePlugin(value: unknown): Record<string, unknown> | undefined {
   if (typeof value !== "object" || value === null || !("kind" in value) || !("name" in value)) return undefined;
-  const entry = value as { kind: unknown; name: unknown; tools?: readonly { name: string }[]; storage?: { name: string }; hooks?: object };
+  const entry = value as {
+    kind: unknown;
+    name: unknown;
+    tools?: readonly { name: string }[];
+    storage?: { name: string };
+    hooks?: object;
+    listTools?: unknown;
+    settings?: Record<string, unknown>;
+  };
   if (entry.kind === "tool" || entry.kind === "storage") return { kind: entry.kind, name: entry.name };
   if (entry.kind !== "plugin") return undefined;
   return {
@@ -115,5 +123,8 @@ function describePlugin(value: unknown): Record<string, unknown> | undefined {
     tools: (entry.tools ?? []).map((tool) => tool.name),
     ...(entry.storage !== undefined && { storage: entry.storage.name }),
     ...(entry.hooks !== undefined && { hooks: Object.keys(entry.hooks) }),
+    ...(entry.listTools !== undefined && { listsTools: true }),
+    // A plugin's own summary of its options, masked like the config around it.
+    ...(entry.settings !== undefined && { settings: maskValue(entry.settings, undefined) }),
   };
 }

@@ -73,6 +73,7 @@ const overrides: readonly Override[] = [
   { path: ["logs", "format"], env: ["HERMES_LOG_FORMAT"], parse: text },
   { path: ["logs", "contents"], env: ["HERMES_LOG_CONTENTS"], parse: flag },
   { path: ["jobs", "enabled"], env: ["HERMES_JOBS"], parse: flag },
+  { path: ["mcp", "serve"], env: ["HERMES_MCP_SERVE"], parse: flag },
 ];
 
 /**

@@ -53,6 +53,11 @@ const pluginSchema = z.looseObject({
       onStorageOperation: fn("onStorageOperation").optional(),
     })
     .optional(),
+  listTools: fn("listTools").optional(),
+  start: fn("start").optional(),
+  stop: fn("stop").optional(),
+  check: fn("check").optional(),
+  settings: z.record(z.string(), z.unknown()).optional(),
 });
 
 const entrySchema = z.discriminatedUnion("kind", [pluginSchema, toolSchema, storageSchema], {

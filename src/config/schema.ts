@@ -160,6 +160,20 @@ export const agentConfigSchema = z.strictObject({
 });
 
 /** `memory`, `fs:<dir>`, `sqlite:<file>`, or `redis://host:port/db` (`rediss://` for TLS, `?prefix=` for the key prefix). */
+export const mcpConfigSchema = z.strictObject({
+  /**
+   * Answer MCP (Streamable HTTP) at `/mcp`, behind the same bearer key, listing the plugins' server
+   * tools so that an MCP client (Claude Desktop, Codex, an IDE) can call them. Needs the
+   * `@modelcontextprotocol/sdk` package. @default false
+   */
+  serve: z.boolean().default(false),
+  /**
+   * Also list the tools this proxy takes from other MCP servers (those plugins list while running,
+   * as the `mcp` plugin does). Off, an MCP client sees only the proxy's own tool plugins. @default false
+   */
+  relay: z.boolean().default(false),
+});
+
 export const storageConfigSchema = z.string().regex(/^(?:memory|fs:.+|sqlite:.+|rediss?:\/\/.+)$/, {
   message: 'expected "memory", "fs:<dir>", "sqlite:<file>" or "redis://host:port/db"',
 });
@@ -194,6 +208,8 @@ export const hermesConfigSchema = z.strictObject({
   logs: logsConfigSchema.prefault({}),
   /** Scheduled runs: the `/api/jobs` API and its scheduler. */
   jobs: jobsConfigSchema,
+  /** The proxy as an MCP server: its plugins' server tools to MCP clients (docs/mcp.md). */
+  mcp: mcpConfigSchema.prefault({}),
 }).superRefine(checkRouting).superRefine(checkServer);
 
 /** What a user writes in `hermes.config.ts`: every field optional. */

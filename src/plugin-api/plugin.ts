@@ -69,6 +69,26 @@ export interface ToolContext {
   sessionKey?: string | undefined;
   /** The id the model gave this call. */
   callId: string;
+  /**
+   * Tells the client how far the call has got: a `tool.progress` event in every wire format (Chat's
+   * `hermes.tool.progress`, the Runs API's `tool.progress`, …). Cheap; calls after the tool returned are dropped.
+   */
+  progress(update: ToolProgress): void;
+}
+
+/**
+ * One progress report of a running tool, as MCP's `notifications/progress` carries it.
+ *
+ * @example
+ * context.progress({ progress: 3, total: 10, message: "Indexed 3 of 10 files" });
+ */
+export interface ToolProgress {
+  /** Grows with each report; a count or a fraction. */
+  progress: number;
+  /** What `progress` will reach, when known. */
+  total?: number | undefined;
+  /** A short human line about the current step. */
+  message?: string | undefined;
 }
 
 /**
@@ -198,6 +218,17 @@ export interface PluginHooks {
   onStorageOperation?(operation: StorageOperationInfo): void;
 }
 
+/** What a plugin's `start` receives from the host. */
+export interface PluginContext {
+  /** Lines prefixed with the plugin's name. */
+  logger: PluginLogger;
+}
+
+/** What `listTools` and `check` receive: the plugin's logger, and a signal aborted when the answer is no longer wanted. */
+export interface PluginTaskContext extends PluginContext {
+  signal: AbortSignal;
+}
+
 /**
  * A plugin, as `definePlugin` returns it.
  *
@@ -211,6 +242,19 @@ export interface HermesPlugin {
   readonly tools: readonly HermesTool[];
   readonly storage?: HermesStorage | undefined;
   readonly hooks?: PluginHooks | undefined;
+  /**
+   * Tools whose list changes while the proxy runs (an MCP server's), beside the fixed `tools`: asked
+   * when each run starts, which may start what provides them. A rejection leaves them out of that run.
+   */
+  readonly listTools?: ((context: PluginTaskContext) => readonly HermesTool[] | Promise<readonly HermesTool[]>) | undefined;
+  /** Called once when the proxy starts, before it takes requests; a rejection is logged in one line and the proxy starts anyway. */
+  readonly start?: ((context: PluginContext) => void | Promise<void>) | undefined;
+  /** Called once on shutdown, after in-flight runs have drained. */
+  readonly stop?: (() => void | Promise<void>) | undefined;
+  /** For `hermes-proxy check`: tries what `start` would and resolves to a one-line summary, or rejects with why it cannot. */
+  readonly check?: ((context: PluginTaskContext) => Promise<string>) | undefined;
+  /** What `hermes-proxy check` shows of the plugin's options (masked like the rest of the config); never secrets. */
+  readonly settings?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /**

@@ -20,17 +20,34 @@ export interface RunHooks {
   onRunEnd: NonNullable<PluginHooks["onRunEnd"]>[];
 }
 
-/**
- * Everything the plugins contribute, built once at start: requests look tools up by name and send
- * the prebuilt definitions upstream; nothing is resolved per request.
- */
-export interface PluginRegistry {
-  plugins: readonly HermesPlugin[];
+/** The server tools one run offers: looked up by name, and their definitions as the upstream sees them. */
+export interface ToolSet {
   tools: ReadonlyMap<string, RegisteredTool>;
-  /** The server tools as the upstream sees them, JSON Schema computed once by `defineTool`. */
   definitions: readonly FunctionTool[];
   /** The server tools that claim a hosted tool type (`defineTool({ hosted: "web_search" })`), by that type. */
   hosted?: ReadonlyMap<string, RegisteredTool>;
+}
+
+/** A plugin whose tools change while the proxy runs (`listTools`), with what its calls are handed. */
+export interface ToolSource {
+  plugin: HermesPlugin;
+  listTools: NonNullable<HermesPlugin["listTools"]>;
+  services: PluginServices;
+}
+
+/**
+ * Everything the plugins contribute, built once at start: requests look the fixed tools up by name
+ * and send the prebuilt definitions upstream. Plugins with a changing list (`sources`) are asked when
+ * a run starts (`toolSetFor` in `agent/tools.ts`); a proxy without them resolves nothing per request.
+ */
+export interface PluginRegistry extends ToolSet {
+  plugins: readonly HermesPlugin[];
+  /** The fixed tools. */
+  tools: ReadonlyMap<string, RegisteredTool>;
+  /** The fixed server tools as the upstream sees them, JSON Schema computed once by `defineTool`. */
+  definitions: readonly FunctionTool[];
+  /** Plugins whose tools are listed per run; empty for most proxies. */
+  sources: readonly ToolSource[];
   /** Undefined when no plugin has hooks: the agent loop then does not wrap the run at all. */
   hooks: RunHooks | undefined;
   /** The storage driver a plugin contributed, if any. */
@@ -40,7 +57,7 @@ export interface PluginRegistry {
 }
 
 /** A registry with nothing in it: the proxy without plugins. */
-export const emptyRegistry: PluginRegistry = { plugins: [], tools: new Map(), definitions: [], hooks: undefined, storage: undefined };
+export const emptyRegistry: PluginRegistry = { plugins: [], tools: new Map(), definitions: [], sources: [], hooks: undefined, storage: undefined };
 
 /** What one plugin gets from the host: its storage namespace and logger. */
 export interface PluginServices {
@@ -61,25 +78,36 @@ export function createRegistry(
   const tools = new Map<string, RegisteredTool>();
   const hooks: RunHooks = { onRunStart: [], onEvent: [], onRunEnd: [] };
   let storage: HermesStorage | undefined;
+  const sources: ToolSource[] = [];
   for (const plugin of plugins) {
     const given = services(plugin);
     for (const tool of plugin.tools) tools.set(tool.name, { tool, plugin: plugin.name, ...given });
+    if (plugin.listTools) sources.push({ plugin, listTools: plugin.listTools.bind(plugin), services: given });
     if (plugin.hooks?.onRunStart) hooks.onRunStart.push(plugin.hooks.onRunStart.bind(plugin.hooks));
     if (plugin.hooks?.onEvent) hooks.onEvent.push(plugin.hooks.onEvent.bind(plugin.hooks));
     if (plugin.hooks?.onRunEnd) hooks.onRunEnd.push(plugin.hooks.onRunEnd.bind(plugin.hooks));
     storage ??= plugin.storage;
   }
+  const hosted = hostedByType(tools.values());
+  const definitions = [...tools.values()].map(toolDefinition);
+  const hasHooks = hooks.onRunStart.length + hooks.onEvent.length + hooks.onRunEnd.length > 0;
+  return { plugins, tools, definitions, hosted, sources, hooks: hasHooks ? hooks : undefined, storage, observers };
+}
+
+/** The server tools that claim a hosted tool type, by that type; two claiming one type is a config error. */
+export function hostedByType(registered: Iterable<RegisteredTool>): Map<string, RegisteredTool> {
   const hosted = new Map<string, RegisteredTool>();
-  for (const registered of tools.values()) {
-    const type = registered.tool.hosted;
+  for (const entry of registered) {
+    const type = entry.tool.hosted;
     if (type === undefined) continue;
     const other = hosted.get(type);
-    if (other) throw new Error(`Two server tools claim the hosted tool type '${type}': ${other.tool.name} (${other.plugin}) and ${registered.tool.name} (${registered.plugin})`);
-    hosted.set(type, registered);
+    if (other) throw new Error(`Two server tools claim the hosted tool type '${type}': ${other.tool.name} (${other.plugin}) and ${entry.tool.name} (${entry.plugin})`);
+    hosted.set(type, entry);
   }
-  const definitions = [...tools.values()].map(
-    ({ tool }): FunctionTool => ({ name: tool.name, description: tool.description, parameters: tool.jsonSchema }),
-  );
-  const hasHooks = hooks.onRunStart.length + hooks.onEvent.length + hooks.onRunEnd.length > 0;
-  return { plugins, tools, definitions, hosted, hooks: hasHooks ? hooks : undefined, storage, observers };
+  return hosted;
+}
+
+/** A server tool as the upstream sees it. */
+export function toolDefinition({ tool }: RegisteredTool): FunctionTool {
+  return { name: tool.name, description: tool.description, parameters: tool.jsonSchema };
 }

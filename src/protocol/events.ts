@@ -135,6 +135,16 @@ export interface ToolStartedEvent {
   label?: string;
 }
 
+/** A running server-side tool reported how far it got (`context.progress`, an MCP progress notification). */
+export interface ToolProgressEvent {
+  type: "tool.progress";
+  callId: string;
+  name: string;
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
 /** A server-side tool finished; `isError` when it threw or its arguments were invalid. */
 export interface ToolCompletedEvent {
   type: "tool.completed";
@@ -186,6 +196,7 @@ export type HermesEvent =
   | OpaqueDeltaEvent
   | OpaqueCompletedEvent
   | ToolStartedEvent
+  | ToolProgressEvent
   | ToolCompletedEvent
   | StepCompletedEvent
   | RunCompletedEvent

@@ -89,6 +89,7 @@ export class RunCollector {
       case "opaque.delta":
       case "tool.call.delta":
       case "tool.started":
+      case "tool.progress":
       case "step.completed":
         return;
       case "run.completed":

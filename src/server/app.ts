@@ -14,6 +14,7 @@ import { createDetailedHealthHandler, createHealthHandler, createReadyHandler } 
 import { createJobsHandlers } from "./routes/jobs/handlers.ts";
 import { createMetricsHandler } from "./routes/metrics.ts";
 import { createModelsHandler } from "./routes/models.ts";
+import { createMcpHandler } from "./mcp/handler.ts";
 import { createToolsetsHandler } from "./routes/toolsets.ts";
 import { createResponsesHandler } from "./routes/responses/create.ts";
 import { createForwardedResponsesHandler } from "./routes/responses/forward.ts";
@@ -110,6 +111,10 @@ export function createApp(context: ServerContext): H3 {
     "/api/jobs/:id/run": { POST: jobs.run },
     "/api/jobs/:id/runs": { GET: jobs.runs },
   };
+  if (context.mcpSdk) {
+    const mcp = createMcpHandler(context, context.mcpSdk);
+    routes["/mcp"] = { POST: mcp, GET: mcp, DELETE: mcp };
+  }
   const metrics = context.observability?.metrics;
   if (metrics && config.metrics.port === undefined) routes["/metrics"] = { GET: createMetricsHandler(metrics) };
   for (const [path, methods] of Object.entries(routes)) app.all(path, byMethod(methods));

@@ -34,6 +34,7 @@ const knownEndpoints: readonly { name: string; method: string; path: string }[] 
   { name: "session_fork", method: "POST", path: "/api/sessions/:id/fork" },
   { name: "session_chat", method: "POST", path: "/api/sessions/:id/chat" },
   { name: "session_chat_stream", method: "POST", path: "/api/sessions/:id/chat/stream" },
+  { name: "mcp", method: "POST", path: "/mcp" },
 ];
 
 /**
@@ -56,7 +57,8 @@ function describeCapabilities(context: ServerContext, routes: ServedRoutes) {
   for (const endpoint of knownEndpoints)
     if (serves(endpoint.method, endpoint.path)) endpoints[endpoint.name] = { method: endpoint.method, path: endpoint.path.replace(/:(\w+)/g, "{$1}") };
   const runs = serves("POST", "/v1/runs");
-  const serverTools = registry.tools.size > 0;
+  // Tools a plugin lists while running (an MCP server's) are not in `tools` below, which is built once.
+  const serverTools = registry.tools.size > 0 || registry.sources.length > 0;
   return {
     object: "hermes.api_server.capabilities",
     platform: "hermes-proxy",
@@ -93,6 +95,7 @@ function describeCapabilities(context: ServerContext, routes: ServedRoutes) {
       session_continuity_header: "X-Hermes-Session-Id",
       cors: config.server.cors.origins.length > 0,
       jobs_api: context.jobs !== undefined,
+      mcp_server: serves("POST", "/mcp"),
     },
     limits: {
       max_concurrent_runs: config.agent.maxConcurrentRuns,
@@ -114,6 +117,7 @@ function describeCapabilities(context: ServerContext, routes: ServedRoutes) {
       name: plugin.name,
       tools: plugin.tools.map((tool) => tool.name),
       hooks: Object.keys(plugin.hooks ?? {}),
+      ...(plugin.listTools && { lists_tools: true }),
       ...(plugin.storage && { storage: plugin.storage.name }),
     })),
   };

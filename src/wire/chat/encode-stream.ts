@@ -1,5 +1,6 @@
 import { assertNever, type HermesErrorInfo, type HermesEvent, ReasoningJoiner } from "../../protocol/index.ts";
 import { DONE_FRAME, dataFrame, eventFrame } from "../sse.ts";
+import { toolProgressFields } from "../tool-progress.ts";
 import type { StreamEncoder } from "../types.ts";
 import { chatFinishReason } from "./finish-reason.ts";
 import { chatUsage } from "./usage.ts";
@@ -13,7 +14,7 @@ export interface ChatStreamOptions {
  * Run events → `chat.completion.chunk` frames. Chunks are written as strings around a prefix built
  * once per stream: a text delta costs one `JSON.stringify` of the delta and no objects (per chunk, in
  * every `chat-*` stream scenario of `npm run bench`).
- * Server-side tool activity goes out as `event: hermes.tool.progress`, never in `delta.content`:
+ * Server-side tool activity (start, progress reports, end) goes out as `event: hermes.tool.progress`, never in `delta.content`:
  * frontends store content, and a model that sees tool markers in its history learns to fake them.
  * Each progress payload is also a chunk with `choices: []`, so clients that ignore event names cope.
  */
@@ -64,6 +65,8 @@ export class ChatStreamEncoder implements StreamEncoder {
           toolCallId: event.callId,
           status: "running",
         });
+      case "tool.progress":
+        return this.#progress({ tool: event.name, toolCallId: event.callId, status: "running", ...toolProgressFields(event) });
       case "tool.completed":
         return this.#progress({ tool: event.name, toolCallId: event.callId, status: "completed", isError: event.isError, durationMs: event.durationMs });
       case "run.completed": {

@@ -1,5 +1,6 @@
 import { assertNever, type HermesErrorInfo, type HermesEvent, toolOutputId } from "../../protocol/index.ts";
 import { eventFrame } from "../sse.ts";
+import { toolProgressFields } from "../tool-progress.ts";
 import type { StreamEncoder } from "../types.ts";
 import { reasoningToWire } from "./items.ts";
 import { pendingResponse, type ResponseMeta, type ResponseObject } from "./response-object.ts";
@@ -140,6 +141,10 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case "run.failed":
         this.#ended = true;
         return this.#frame("response.failed", { response: this.#response() });
+      case "tool.progress":
+        // Not in the OpenAI spec (a client that follows it ignores an event type it does not know); named
+        // as Chat's, numbered in the stream's one sequence so that no client sees a gap.
+        return this.#frame("hermes.tool.progress", { call_id: event.callId, name: event.name, ...toolProgressFields(event) });
       case "tool.started":
       case "step.completed":
         return "";

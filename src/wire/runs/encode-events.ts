@@ -1,4 +1,5 @@
 import { answerOf, assertNever, type HermesEvent, readableReasoning, type RunResult, type Usage } from "../../protocol/index.ts";
+import { toolProgressFields } from "../tool-progress.ts";
 
 /**
  * Run events → the original server's Runs API payloads (`GET /v1/runs/{id}/events`). Pure and
@@ -49,6 +50,8 @@ export class RunsEventEncoder {
           tool_call_id: event.callId,
           ...(event.emoji !== undefined && { emoji: event.emoji }),
         });
+      case "tool.progress":
+        return this.#payload("tool.progress", timestamp, { tool: event.name, tool_call_id: event.callId, ...toolProgressFields(event) });
       case "tool.completed":
         return this.#payload("tool.completed", timestamp, {
           tool: event.name,

@@ -1,5 +1,6 @@
 import { answerOf, assertNever, type HermesEvent, outputToItems, ReasoningJoiner, type RunResult } from "../../protocol/index.ts";
 import { eventFrame } from "../sse.ts";
+import { toolProgressFields } from "../tool-progress.ts";
 import type { StreamEncoder } from "../types.ts";
 import { sessionMessages } from "./messages.ts";
 import type { ChatMessage } from "./schema.ts";
@@ -54,6 +55,15 @@ export class SessionChatStreamEncoder implements StreamEncoder {
         this.#tools.set(event.callId, tool);
         return this.#frame("tool.started", { message_id: messageId, tool_name: event.name, tool_call_id: event.callId, ...tool });
       }
+      case "tool.progress":
+        // The original server's `tool.progress` carries reasoning as `delta`; a tool's own report says its message there.
+        return this.#frame("tool.progress", {
+          message_id: messageId,
+          tool_name: event.name,
+          tool_call_id: event.callId,
+          delta: event.message ?? "",
+          ...toolProgressFields(event),
+        });
       case "tool.completed": {
         const tool = this.#tools.get(event.callId) ?? { preview: "", args: {} };
         this.#tools.delete(event.callId);

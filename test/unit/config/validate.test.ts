@@ -26,7 +26,7 @@ describe("validateConfig", () => {
   });
 
   it("lists the valid fields when nothing is close", () => {
-    expect(problemsOf({ extensions: [] })).toEqual(["extensions: unknown field; valid fields are server, upstream, model, agent, storage, retention, plugins, upstreams, models, routing, metrics, logs, jobs"]);
+    expect(problemsOf({ extensions: [] })).toEqual(["extensions: unknown field; valid fields are server, upstream, model, agent, storage, retention, plugins, upstreams, models, routing, metrics, logs, jobs, mcp"]);
     expect(problemsOf({ agent: { temperature: 1 } })).toEqual([
       "agent.temperature: unknown field; valid fields of agent are systemPrompt, maxIterations, toolTimeoutMs, maxConcurrentRuns, runRetentionMs, runLeaseMs, contextTokens, unsupportedHostedTools",
     ]);
