@@ -16,6 +16,8 @@ export interface LoadOptions {
   connections: number;
   seconds: number;
   core: number | undefined;
+  /** Sent with every request besides the JSON content type (a peer's routing headers). */
+  headers?: Record<string, string> | undefined;
 }
 
 export interface LoadResult {
@@ -74,7 +76,8 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
   writeFileSync(bodyFile, options.body);
   const script = new URL("./wrk-post.lua", import.meta.url).pathname;
   const args = ["wrk", "-t1", `-c${options.connections}`, `-d${options.seconds}s`, "--timeout", "10s", "-s", script, options.url];
-  const output = await run(pinned(options.core, args), { ...process.env, BENCH_BODY_FILE: bodyFile });
+  const headers = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}\n`).join("");
+  const output = await run(pinned(options.core, args), { ...process.env, BENCH_BODY_FILE: bodyFile, BENCH_HEADERS: headers });
   const line = /BENCH_JSON (\{.*\})/.exec(output);
   if (!line) throw new Error(`wrk printed no result:\n${output}`);
   const r = JSON.parse(line[1]!) as { requests: number; durationUs: number; errors: number; non2xx: number; p50Us: number; p99Us: number };
@@ -85,7 +88,9 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
 async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   const entry = autocannonEntry()!;
   const args = [process.execPath, entry.path, "-j", "-c", String(options.connections), "-d", String(options.seconds), "-m", "POST"];
-  args.push("-H", "content-type=application/json", "-b", options.body, options.url);
+  args.push("-H", "content-type=application/json");
+  for (const [name, value] of Object.entries(options.headers ?? {})) args.push("-H", `${name}=${value}`);
+  args.push("-b", options.body, options.url);
   const r = JSON.parse(await run(pinned(options.core, args), process.env)) as {
     requests: { total: number };
     latency: { p50: number; p99: number };

@@ -24,6 +24,10 @@ export interface BenchOptions {
   nodeFlags: string[];
   /** hermes's storage: `memory`, `fs`, `sqlite` (fresh files under bench-results/) or a `redis://` URL. */
   storage: string;
+  /** More storages, each measured by its own hermes process in the same run (`--storages`), shown as columns. */
+  moreStorages: string[];
+  /** Also measure the peer gateways (Portkey's) in the Chat scenarios. */
+  peers: boolean;
 }
 
 export const usage = `npm run bench -- [options]
@@ -48,6 +52,11 @@ export const usage = `npm run bench -- [options]
   --storage S     hermes's storage: memory (default), fs or sqlite (fresh files under
                   bench-results/storage/, removed after each run), or a redis:// URL (a
                   fresh key prefix per run, left behind: use a database you can flush)
+  --storages a,b  hermes once per storage in the same run (e.g. memory,fs,sqlite,redis://127.0.0.1:6379),
+                  interleaved; the first is "hermes", the others columns beside it
+  --peers         also measure Portkey's gateway (@portkey-ai/gateway, installed on first use into
+                  node_modules/.cache/hermes-bench-peers/, or $BENCH_PEERS_DIR) in the Chat scenarios;
+                  the table shows its figures and hermes's ratio to them
   --help`;
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -67,6 +76,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       quiet: { type: "string" },
       "node-flags": { type: "string" },
       storage: { type: "string" },
+      storages: { type: "string" },
+      peers: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -92,7 +103,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     build: !values["no-build"] && values.hermes === undefined,
     hermes: values.hermes === undefined ? undefined : resolve(values.hermes),
     nodeFlags: (values["node-flags"] ?? "").split(/\s+/).filter((flag) => flag !== ""),
-    storage: storageOption(values.storage ?? "memory"),
+    ...storages(values.storage, values.storages),
+    peers: values.peers,
     variants: Object.fromEntries(
       (values.variant ?? []).map((spec) => {
         const at = spec.indexOf("=");
@@ -101,6 +113,19 @@ export function parseOptions(argv: string[]): BenchOptions {
       }),
     ),
   };
+}
+
+function storages(one: string | undefined, list: string | undefined): { storage: string; moreStorages: string[] } {
+  if (one !== undefined && list !== undefined) throw new Error(`give --storage or --storages, not both\n\n${usage}`);
+  const all = (list ?? one ?? "memory").split(",").map((value) => storageOption(value.trim()));
+  const labels = all.map(storageLabel);
+  if (new Set(labels).size !== labels.length) throw new Error(`--storages names a kind twice: ${list}`);
+  return { storage: all[0]!, moreStorages: all.slice(1) };
+}
+
+/** `memory`, `fs`, `sqlite` or `redis`: how a storage is named in labels and columns. */
+export function storageLabel(storage: string): string {
+  return storage.startsWith("redis://") ? "redis" : storage;
 }
 
 function storageOption(value: string): string {

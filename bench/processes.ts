@@ -13,8 +13,19 @@ export interface Server {
   pid: number;
   port: number;
   url: string;
+  /** Bytes the server allocated on its V8 heap while `work` ran (`allocation-probe.mjs`); undefined without the probe. */
+  allocation?<T>(work: () => Promise<T>): Promise<{ result: T; allocation: Allocation | undefined }>;
   stop(): Promise<void>;
 }
+
+export interface Allocation {
+  allocatedBytes: number;
+  gcCount: number;
+  gcMs: number;
+}
+
+/** `--import` of the probe that counts allocated bytes inside a server, for `StartOptions.argv`. */
+export const allocationProbe = ["--import", new URL("./allocation-probe.mjs", import.meta.url).href];
 
 const children = new Set<ChildProcess>();
 
@@ -71,12 +82,14 @@ export interface StartOptions {
    * pipe the bench drains from the busy load core, a full pipe would block the server's writes.
    */
   stdoutFile?: string;
+  /** An IPC channel to the child, for `allocationProbe` in its argv. */
+  ipc?: boolean;
 }
 
 export async function startServer(options: StartOptions): Promise<Server> {
   const [command, args] = pinned(options.core, options.argv);
   const stdout = options.stdoutFile === undefined ? "pipe" : openSync(options.stdoutFile, "w");
-  const child = track(spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", stdout, "pipe"] }));
+  const child = track(spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", stdout, "pipe", ...(options.ipc ? (["ipc"] as const) : [])] }));
   if (typeof stdout === "number") closeSync(stdout);
   // Only the tail is kept, for the error message of a server that fails: hermes logs every request.
   let output = "";
@@ -104,11 +117,34 @@ export async function startServer(options: StartOptions): Promise<Server> {
   }
   port ??= Number(/\{"port":(\d+)\}/.exec(output)![1]);
 
+  let asked = 0;
+  const ask = (probe: string) =>
+    new Promise<Record<string, number>>((resolve, reject) => {
+      const id = ++asked;
+      const timer = setTimeout(() => reject(new Error(`${options.name} did not answer the allocation probe`)), 10_000);
+      const listen = (message: { id?: number } & Record<string, number>) => {
+        if (message?.id !== id) return;
+        clearTimeout(timer);
+        child.off("message", listen);
+        resolve(message);
+      };
+      child.on("message", listen);
+      child.send({ probe, id });
+    });
+
   return {
     name: options.name,
     pid: child.pid!,
     port,
     url: `http://127.0.0.1:${port}`,
+    ...(options.ipc && {
+      async allocation<T>(work: () => Promise<T>) {
+        await ask("allocation-start");
+        const result = await work();
+        const { allocatedBytes, gcCount, gcMs } = await ask("allocation-stop");
+        return { result, allocation: allocatedBytes === undefined ? undefined : { allocatedBytes, gcCount: gcCount ?? 0, gcMs: gcMs ?? 0 } };
+      },
+    }),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");

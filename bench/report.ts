@@ -11,7 +11,24 @@ export interface TableLine {
   scenario: string;
   label: string;
   goal: string;
-  runs: { hermes: string; pipe: string; ratio: string; met: boolean | undefined }[];
+  /** `extra`: one cell per `Column`, in order. */
+  runs: { hermes: string; pipe: string; ratio: string; met: boolean | undefined; extra: string[] }[];
+}
+
+/**
+ * A column per run beside hermes and the pipe proxy: another target's figure (a peer gateway, hermes
+ * on another storage), or with `ratio`, hermes's figure over that target's.
+ */
+export interface Column {
+  header: string;
+  target: string;
+  ratio?: boolean;
+}
+
+/** One cell of a `Column`. */
+function extraCell(column: Column, hermes: number | undefined, other: number | undefined, digits: number | undefined, signed = false): string {
+  if (!column.ratio) return format(other, digits, signed);
+  return hermes !== undefined && other !== undefined && other > 0 && hermes >= 0 ? (hermes / other).toFixed(2) : "";
 }
 
 const memoryRows: {
@@ -41,7 +58,7 @@ const memoryRows: {
   },
 ];
 
-export function tableLines(scenarios: readonly Scenario[], runs: readonly RunResult[]): TableLine[] {
+export function tableLines(scenarios: readonly Scenario[], runs: readonly RunResult[], columns: readonly Column[] = []): TableLine[] {
   const lines: TableLine[] = [];
   for (const scenario of scenarios) {
     const results = runs.map((run) => run.scenarios[scenario.name]);
@@ -66,6 +83,7 @@ export function tableLines(scenarios: readonly Scenario[], runs: readonly RunRes
             // A ratio of two added latencies means nothing once either is at or below the direct hop's.
             ratio: hermes !== undefined && pipe !== undefined && pipe > 0 && hermes >= 0 ? (hermes / pipe).toFixed(2) : "",
             met: row.goal && meets(row.goal, hermes, pipe, () => otherFigure(run, row, row.goal!)),
+            extra: columns.map((column) => extraCell(column, hermes, value(column.target), row.digits, row.added)),
           };
         }),
       });
@@ -85,6 +103,7 @@ export function tableLines(scenarios: readonly Scenario[], runs: readonly RunRes
           pipe: format(pipe, row.digits ?? 0),
           ratio: hermes !== undefined && pipe ? (hermes / pipe).toFixed(2) : "",
           met: row.goal && meets(row.goal, hermes, pipe, () => undefined),
+          extra: columns.map((column) => extraCell(column, hermes, row.pick(run, column.target, scenarios), row.digits ?? 0)),
         };
       }),
     });
@@ -124,27 +143,27 @@ function format(value: number | undefined, digits = 2, signed = false): string {
 
 const mark = (met: boolean | undefined) => (met === undefined ? "" : met ? "yes" : "NO");
 
-function header(runs: number): string[] {
+function header(runs: number, extra: readonly Column[]): string[] {
   const columns = ["figure", "goal"];
-  for (let i = 1; i <= runs; i++) columns.push(`run ${i} hermes`, "pipe", "×pipe");
+  for (let i = 1; i <= runs; i++) columns.push(`run ${i} hermes`, "pipe", "×pipe", ...extra.map((column) => column.header));
   columns.push("met");
   return columns;
 }
 
-function cells(line: TableLine, runs: number): string[] {
+function cells(line: TableLine, runs: number, extra: readonly Column[]): string[] {
   const row = [line.label, line.goal];
   for (let i = 0; i < runs; i++) {
     const run = line.runs[i];
-    row.push(run?.hermes ?? "", run?.pipe ?? "", run?.ratio ?? "");
+    row.push(run?.hermes ?? "", run?.pipe ?? "", run?.ratio ?? "", ...extra.map((_, column) => run?.extra[column] ?? ""));
   }
   row.push(line.runs.map((run) => mark(run.met)).filter(Boolean).join(" "));
   return row;
 }
 
 /** Aligned text, a heading line per scenario. */
-export function textTable(lines: readonly TableLine[], runs: number): string {
-  const head = header(runs);
-  const body = lines.map((line) => cells(line, runs));
+export function textTable(lines: readonly TableLine[], runs: number, extra: readonly Column[] = []): string {
+  const head = header(runs, extra);
+  const body = lines.map((line) => cells(line, runs, extra));
   const widths = head.map((title, column) => Math.max(title.length, ...body.map((row) => row[column]!.length)));
   const render = (row: string[]) => row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
   const out = [render(head), widths.map((width) => "-".repeat(width)).join("  ")];
@@ -160,14 +179,14 @@ export function textTable(lines: readonly TableLine[], runs: number): string {
 }
 
 /** The same table in Markdown, the scenario named in the first column. */
-export function markdownTable(lines: readonly TableLine[], runs: number): string {
-  const head = ["scenario", ...header(runs)];
+export function markdownTable(lines: readonly TableLine[], runs: number, extra: readonly Column[] = []): string {
+  const head = ["scenario", ...header(runs, extra)];
   const out = [`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i < 3 ? "---" : "---:")).join("|")}|`];
   let scenario = "";
   for (const line of lines) {
     const name = line.scenario === scenario ? "" : line.scenario;
     scenario = line.scenario;
-    out.push(`| ${[name, ...cells(line, runs)].join(" | ")} |`);
+    out.push(`| ${[name, ...cells(line, runs, extra)].join(" | ")} |`);
   }
   return out.join("\n");
 }

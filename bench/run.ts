@@ -16,11 +16,12 @@ import { acquireBenchLock } from "./lock.ts";
 import { waitForQuiet } from "./quiet.ts";
 import { soak } from "./soak.ts";
 import { machineInfo } from "./machine.ts";
-import { type BenchOptions, parseOptions } from "./options.ts";
+import { type BenchOptions, parseOptions, storageLabel } from "./options.ts";
+import { installPortkey, portkeyHeaders, startPortkey } from "./peers/portkey.ts";
 import { busyPercent, cpuTimes, rssMiB } from "./proc.ts";
 import { summarize } from "./profile-summary.ts";
-import { freePort, hasTaskset, killAll, pinSelf, type Server, startServer } from "./processes.ts";
-import { markdownTable, tableLines, textTable, variantTable } from "./report.ts";
+import { allocationProbe, freePort, hasTaskset, killAll, pinSelf, type Server, startServer } from "./processes.ts";
+import { type Column, markdownTable, tableLines, textTable, variantTable } from "./report.ts";
 import type { RunResult, ScenarioResult } from "./results.ts";
 import type { BenchContext, Scenario, Target } from "./scenario.ts";
 import { scenarios as allScenarios } from "./scenarios.ts";
@@ -40,7 +41,8 @@ async function main(options: BenchOptions): Promise<number> {
   const generator = findLoadGenerator();
   const pinning = twoCores ? "servers on CPU 0; upstream, load generator and clients on CPU 1" : "none (needs taskset and 2 CPUs)";
   const machine = machineInfo(generator.version, pinning);
-  console.log(`${machine.cpu}, ${machine.cpus} CPUs, Node ${machine.node}, ${generator.version}; pinning: ${pinning}; hermes storage: ${options.storage}`);
+  const storages = [options.storage, ...options.moreStorages];
+  console.log(`${machine.cpu}, ${machine.cpus} CPUs, Node ${machine.node}, ${generator.version}; pinning: ${pinning}; hermes storage: ${storages.join(", ")}`);
   const before = cpuTimes();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const busyBefore = busyPercent(before, cpuTimes());
@@ -49,8 +51,18 @@ async function main(options: BenchOptions): Promise<number> {
 
   mkdirSync(join(resultsDir, "logs"), { recursive: true });
   releaseLock = await acquireBenchLock(join(resultsDir, ".bench.lock"), console.log);
-  // The smoke run checks answers, not speed: the sources through jiti spare it the compile.
-  const entry = options.hermes ?? (options.smoke ? join(root, "bin/hermes-proxy.mjs") : options.build ? buildHermes() : join(root, "dist/src/cli.js"));
+  // The smoke run checks answers, not speed: dist/ brought up to date (incrementally, as `npm start`
+  // does) spares it the clean compile; done here, so that hermes's start is not timed with a build in it.
+  const entry = options.hermes ?? (options.smoke ? ensureBuilt() : options.build ? buildHermes() : join(root, "dist/src/cli.js"));
+  const portkey = options.peers ? installPortkey(process.env.BENCH_PEERS_DIR ?? join(root, "node_modules/.cache/hermes-bench-peers/portkey")) : undefined;
+  // Every hermes process by label: the build under test on each storage, and each --variant on the first.
+  const instances: Record<string, HermesInstance> = { hermes: { cli: entry, storage: options.storage } };
+  for (const [label, cli] of Object.entries(options.variants)) instances[label] = { cli, storage: options.storage };
+  for (const storage of options.moreStorages) instances[`hermes-${storageLabel(storage)}`] = { cli: entry, storage };
+  const columns: Column[] = [
+    ...(portkey ? [{ header: "portkey", target: "portkey" }, { header: "×portkey", target: "portkey", ratio: true }] : []),
+    ...options.moreStorages.map((storage) => ({ header: `hermes ${storageLabel(storage)}`, target: `hermes-${storageLabel(storage)}` })),
+  ];
   const context: BenchContext = {
     generator: generator.name,
     loadCore,
@@ -69,16 +81,17 @@ async function main(options: BenchOptions): Promise<number> {
 
   const variants = Object.keys(options.variants);
   for (let index = 1; index <= options.runs; index++) {
-    const first = ["pipe", "hermes", ...variants];
+    const first = ["pipe", ...Object.keys(instances), ...(portkey ? ["portkey"] : [])];
     // Alternate who goes first, so that a machine that heats up or gets busier favours neither.
     const order = index % 2 === 1 ? first : first.reverse();
     console.log(`\nrun ${index} of ${options.runs} (${order.join(", then ")})`);
     const profileDir = options.profile ? join(resultsDir, "profiles", `${stamp}-run${index}`) : undefined;
-    const storage = storageSpec(options.storage, `${stamp}-run${index}`);
+    const storage = (kind: string, label: string) => storageSpec(kind, `${stamp}-run${index}`)(label);
     const start = (config?: string) =>
-      startHermes({ entry, variants: options.variants, upstream, core: serverCore, profileDir, nodeFlags: options.nodeFlags, storage, config });
+      startHermes({ instances, upstream, core: serverCore, profileDir, nodeFlags: options.nodeFlags, storage, config });
     const servers: Record<string, Server> = { pipe: await startPipe(upstream, serverCore), ...(await start()) };
-    const targets: Record<string, Target> = { direct, ...targetsOf(servers) };
+    if (portkey) servers.portkey = await startPortkey({ entry: portkey, core: serverCore, logFile: join(resultsDir, "logs", "portkey.log") });
+    const targets: Record<string, Target> = { direct, ...targetsOf(servers, upstream) };
     // Idle: started, nothing served yet; a moment first for start-up garbage to settle.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const rss = () => Object.fromEntries(Object.entries(servers).map(([label, server]) => [label, rssMiB(server.pid)]));
@@ -96,7 +109,7 @@ async function main(options: BenchOptions): Promise<number> {
         configured = { file: scenario.hermesConfig, servers: await start(scenario.hermesConfig) };
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
-      const scenarioTargets = configured ? { ...targets, ...targetsOf(configured.servers) } : targets;
+      const scenarioTargets = configured ? { ...targets, ...targetsOf(configured.servers, upstream) } : targets;
       const result = await runScenario(scenario, context, scenarioTargets, order, failures);
       if (scenario.hermesConfig !== undefined) result.hermesConfig = scenario.hermesConfig;
       run.scenarios[scenario.name] = result;
@@ -106,7 +119,7 @@ async function main(options: BenchOptions): Promise<number> {
     if (options.soak > 0) {
       run.soak = {};
       const request = scenarios.find((scenario) => scenario.name === "chat-json-50")?.request("hermes") ?? allScenarios[0]!.request("hermes");
-      for (const label of order.filter((name) => name !== "pipe")) {
+      for (const label of order.filter((name) => name !== "pipe" && name !== "portkey")) {
         const target = targets[label]!;
         const result = await soak(context, target, target.url + request.path, request.body, options.soak);
         run.soak[label] = result;
@@ -120,11 +133,11 @@ async function main(options: BenchOptions): Promise<number> {
   }
   await upstream.stop();
 
-  const lines = tableLines(scenarios, runs);
-  console.log(`\n${textTable(lines, runs.length)}`);
+  const lines = tableLines(scenarios, runs, columns);
+  console.log(`\n${textTable(lines, runs.length, columns)}`);
   if (variants.length > 0) console.log(`\n${variantTable(scenarios, runs, variants)}`);
   const file = join(resultsDir, `bench-${stamp}.json`);
-  const markdown = markdownTable(lines, runs.length);
+  const markdown = markdownTable(lines, runs.length, columns);
   const report = { date: new Date().toISOString(), machine: { ...machine, busyBeforePct: busyBefore }, options, hermes: entry, runs, table: markdown };
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(resultsDir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
@@ -138,6 +151,12 @@ async function main(options: BenchOptions): Promise<number> {
   }
   console.log(options.smoke ? "\nsmoke: every answer was right" : "\nevery answer was right");
   return 0;
+}
+
+/** `bin/ensure-built.mjs`: dist/ as fresh as the sources; returns the CLI as `npm start` runs it. */
+function ensureBuilt(): string {
+  execFileSync(process.execPath, [join(root, "bin/ensure-built.mjs")], { stdio: ["ignore", "inherit", "inherit"], cwd: root });
+  return join(root, "bin/hermes-proxy.mjs");
 }
 
 /** Compiles the working tree into bench-results/build, leaving dist/ (which others may be using) alone. */
@@ -168,56 +187,70 @@ function storageSpec(storage: string, run: string): (label: string) => string {
   };
 }
 
-function targetsOf(servers: Record<string, Server>): Record<string, Target> {
+function targetsOf(servers: Record<string, Server>, upstream: Server): Record<string, Target> {
   return Object.fromEntries(
-    Object.entries(servers).map(([label, server]) => [label, { name: label === "pipe" ? "pipe" : "hermes", label, url: server.url, pid: server.pid }]),
+    Object.entries(servers).map(([label, server]) => {
+      const name = label === "pipe" || label === "portkey" ? label : "hermes";
+      const target: Target = { name, label, url: server.url, pid: server.pid, allocation: server.allocation?.bind(server) };
+      if (name === "portkey") target.headers = portkeyHeaders(upstream.url);
+      return [label, target];
+    }),
   );
 }
 
 async function startPipe(upstream: Server, core: number | undefined): Promise<Server> {
   return startServer({
     name: "pipe",
-    argv: [process.execPath, ...jitiArgs, join(root, "bench/pipe-proxy.ts")],
+    argv: [process.execPath, ...jitiArgs, ...allocationProbe, join(root, "bench/pipe-proxy.ts")],
     core,
     cwd: root,
+    ipc: true,
     env: { ...process.env, BENCH_UPSTREAM: upstream.url },
   });
 }
 
+interface HermesInstance {
+  /** The compiled CLI (or bin/hermes-proxy.mjs). */
+  cli: string;
+  /** `--storage`'s value for it. */
+  storage: string;
+}
+
 interface HermesStart {
-  entry: string;
-  variants: Record<string, string>;
+  instances: Record<string, HermesInstance>;
   upstream: Server;
   core: number | undefined;
   profileDir: string | undefined;
   nodeFlags: string[];
-  storage: (label: string) => string;
+  /** `HERMES_STORAGE` for a storage kind and a process label. */
+  storage: (kind: string, label: string) => string;
   /** A config file under bench/ (`--config`); none: no config file at all. */
   config?: string | undefined;
 }
 
-/** Hermes and every variant, by label; with `config`, their logs, profiles and storage are kept apart from the bare ones'. */
+/** Every hermes instance, by label; with `config`, their logs, profiles and storage are kept apart from the bare ones'. */
 async function startHermes(options: HermesStart): Promise<Record<string, Server>> {
   const servers: Record<string, Server> = {};
   const suffix = options.config === undefined ? "" : `.${options.config.replace(/\.config\.[cm]?[jt]s$/, "")}`;
   const config = options.config === undefined ? [] : ["--config", join(root, "bench", options.config)];
-  for (const [label, cli] of Object.entries({ hermes: options.entry, ...options.variants })) {
+  for (const [label, { cli, storage }] of Object.entries(options.instances)) {
     const port = await freePort();
     const profile = options.profileDir ? ["--cpu-prof", "--cpu-prof-dir", join(options.profileDir, label + suffix)] : [];
     servers[label] = await startServer({
       name: label + suffix,
-      argv: [process.execPath, ...options.nodeFlags, ...profile, cli, "--port", String(port), "--host", "127.0.0.1", ...config],
+      argv: [process.execPath, ...options.nodeFlags, ...profile, ...allocationProbe, cli, "--port", String(port), "--host", "127.0.0.1", ...config],
       core: options.core,
       port,
       readyPath: "/health",
       stdoutFile: join(resultsDir, "logs", `${label}${suffix}.log`),
+      ipc: true,
       // No config file is found here (one is given only by --config), and only what the bench sets reaches the process.
       cwd: resultsDir,
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         HERMES_UPSTREAM_URL: `${options.upstream.url}/v1`,
-        HERMES_STORAGE: options.storage(label + suffix),
+        HERMES_STORAGE: options.storage(storage, label + suffix),
       },
     });
   }
@@ -242,8 +275,9 @@ async function runScenario(
   }
   for (const label of [...(scenario.direct ? ["direct"] : []), ...order]) {
     const target = targets[label]!;
+    if (target.name === "portkey" && !scenario.peers) continue;
     const request = scenario.request(target.name);
-    const reason = label === "hermes" ? answerProblem(answer.status, text, request.check) : await checkOnce(target.url, request);
+    const reason = label === "hermes" ? answerProblem(answer.status, text, request.check) : await checkOnce(target, request);
     if (reason) {
       failures.push(`${scenario.name} via ${label}: ${reason}`);
       console.log(`  ${scenario.name} via ${label}: WRONG ANSWER ${reason}`);
@@ -262,8 +296,8 @@ async function runScenario(
   return result;
 }
 
-async function checkOnce(url: string, request: { path: string; body: string; check: (text: string) => string | undefined }): Promise<string | undefined> {
-  const response = await fetch(url + request.path, { method: "POST", body: request.body, headers: { "content-type": "application/json" } });
+async function checkOnce(target: Target, request: { path: string; body: string; check: (text: string) => string | undefined }): Promise<string | undefined> {
+  const response = await fetch(target.url + request.path, { method: "POST", body: request.body, headers: { ...target.headers, "content-type": "application/json" } });
   return answerProblem(response.status, await response.text(), request.check);
 }
 
@@ -272,7 +306,7 @@ function answerProblem(status: number, text: string, check: (text: string) => st
 }
 
 function brief(figures: Record<string, number>): string {
-  const show = ["rps", "p50Ms", "p99Ms", "ttfbP50Ms", "ttfbP99Ms", "cpuMsPerRequest", "cpuUsPerChunk", "completed", "rssPeakMiB", "core1BusyPct", "core0ForeignPct"];
+  const show = ["rps", "p50Ms", "p99Ms", "ttfbP50Ms", "ttfbP99Ms", "cpuMsPerRequest", "cpuUsPerChunk", "allocKiBPerRequest", "completed", "rssPeakMiB", "core1BusyPct", "core0ForeignPct"];
   return show
     .filter((key) => figures[key] !== undefined)
     .map((key) => `${key}=${Number(figures[key]!.toFixed(key === "cpuMsPerRequest" ? 3 : 2))}`)

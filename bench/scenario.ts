@@ -1,3 +1,4 @@
+import type { Allocation } from "./processes.ts";
 import { busyPercent, cpuMs, cpuTimes, sampleRss } from "./proc.ts";
 import { type LoadGenerator, runLoad } from "./load.ts";
 import { percentile, runClients } from "./stream-client.ts";
@@ -8,7 +9,8 @@ import { percentile, runClients } from "./stream-client.ts";
  * `clientScenario` (the bench's own client: first byte, per-answer checks, CPU per chunk).
  */
 
-export type TargetName = "hermes" | "pipe" | "direct";
+/** `portkey`: a peer gateway (`--peers`), sent what the pipe proxy is, with its routing headers. */
+export type TargetName = "hermes" | "pipe" | "direct" | "portkey";
 
 export interface Target {
   /** Which request the target is sent: variants of hermes are sent what hermes is. */
@@ -18,6 +20,10 @@ export interface Target {
   url: string;
   /** The server process whose CPU and memory are read; none for `direct` (that is the upstream). */
   pid: number | undefined;
+  /** Headers every request to it carries (a peer's routing to the fake upstream). */
+  headers?: Record<string, string> | undefined;
+  /** Counts the bytes the server allocates while `work` runs (see `processes.ts`); absent for `direct`. */
+  allocation?: (<T>(work: () => Promise<T>) => Promise<{ result: T; allocation: Allocation | undefined }>) | undefined;
 }
 
 export interface BenchContext {
@@ -76,6 +82,13 @@ export interface Scenario {
   direct?: boolean;
   /** Peak RSS of this scenario counts as "peak at 50 connections". */
   memory?: boolean;
+  /** Also measured through the peer gateways of `--peers` (Chat scenarios: the peers speak Chat only). */
+  peers?: boolean;
+  /**
+   * Count the bytes each server allocates per request during the measured load (`allocKiBPerRequest`;
+   * off elsewhere, so that no other figure carries the probe's cost).
+   */
+  allocation?: boolean;
   /** A route that may not exist yet: a 404 from hermes skips the scenario instead of failing it. */
   optional?: boolean;
   /**
@@ -89,16 +102,24 @@ export interface Scenario {
   rows: Row[];
 }
 
-/** Reads a server's CPU and RSS around `work`, plus how busy each core was. */
-async function observe<T>(pid: number | undefined, work: () => Promise<T>) {
+/** Reads a server's CPU and RSS around `work` (and with `allocation`, the bytes it allocated), plus how busy each core was. */
+async function observe<T>(target: Target, allocation: boolean | undefined, work: () => Promise<T>) {
+  const pid = target.pid;
   const rss = pid === undefined ? undefined : sampleRss(pid);
   const cpuBefore = pid === undefined ? 0 : (cpuMs(pid) ?? 0);
   const coresBefore = cpuTimes();
   const started = performance.now();
-  const result = await work();
+  const counted = allocation && target.allocation ? await target.allocation(work) : { result: await work(), allocation: undefined };
+  const result = counted.result;
   const elapsedMs = performance.now() - started;
   const used = pid === undefined ? 0 : (cpuMs(pid) ?? 0) - cpuBefore;
-  return { result, cpuMs: used, elapsedMs, rssPeakMiB: rss?.stop() ?? 0, busy: busyPercent(coresBefore, cpuTimes()) };
+  return { result, cpuMs: used, elapsedMs, rssPeakMiB: rss?.stop() ?? 0, busy: busyPercent(coresBefore, cpuTimes()), allocation: counted.allocation };
+}
+
+/** Allocated KiB and GCs per request, when counted. */
+function allocationFigures(allocation: Allocation | undefined, requests: number): Figures {
+  if (allocation === undefined || requests === 0) return {};
+  return { allocKiBPerRequest: allocation.allocatedBytes / 1024 / requests, gcMsPerRequest: allocation.gcMs / requests, gcCount: allocation.gcCount };
 }
 
 /**
@@ -125,9 +146,9 @@ export function loadScenario(options: LoadScenarioOptions): Scenario {
     async measure(context, target, request) {
       const url = target.url + request.path;
       const load = (seconds: number) =>
-        runLoad(context.generator, { url, body: request.body, connections: options.connections, seconds, core: context.loadCore });
+        runLoad(context.generator, { url, body: request.body, connections: options.connections, seconds, core: context.loadCore, headers: target.headers });
       if (context.warmupSeconds > 0) await load(context.warmupSeconds);
-      const observed = await observe(target.pid, () => load(context.seconds));
+      const observed = await observe(target, options.allocation, () => load(context.seconds));
       const { result, cpuMs, rssPeakMiB } = observed;
       const failures: string[] = [];
       if (result.errors > 0) failures.push(`${result.errors} transport errors or timeouts`);
@@ -138,6 +159,7 @@ export function loadScenario(options: LoadScenarioOptions): Scenario {
         p99Ms: result.p99Ms,
         requests: result.requests,
         ...busyFigures(observed, target.pid !== undefined),
+        ...allocationFigures(observed.allocation, result.requests),
       };
       if (target.pid !== undefined) Object.assign(figures, { cpuMsPerRequest: cpuMs / result.requests, rssPeakMiB });
       return { figures, failures };
@@ -167,13 +189,14 @@ export function clientScenario(options: ClientScenarioOptions): Scenario {
         runClients({
           url: target.url + request.path,
           body: request.body,
+          headers: target.headers,
           concurrency,
           check: request.check,
           ...(total === undefined ? { durationMs: context.seconds * 1000 } : { total }),
         });
       if (context.warmupSeconds > 0 && total === undefined)
-        await runClients({ url: target.url + request.path, body: request.body, concurrency, durationMs: context.warmupSeconds * 1000 });
-      const observed = await observe(target.pid, run);
+        await runClients({ url: target.url + request.path, body: request.body, headers: target.headers, concurrency, durationMs: context.warmupSeconds * 1000 });
+      const observed = await observe(target, options.allocation, run);
       const { result, cpuMs, rssPeakMiB } = observed;
       const figures: Figures = {
         completed: result.completed,
@@ -185,6 +208,7 @@ export function clientScenario(options: ClientScenarioOptions): Scenario {
         totalP99Ms: percentile(result.totalMs, 99),
         wallMs: result.wallMs,
         ...busyFigures(observed, target.pid !== undefined),
+        ...allocationFigures(observed.allocation, result.completed),
       };
       if (target.pid !== undefined && result.completed > 0)
         Object.assign(figures, { cpuUsPerChunk: (cpuMs * 1000) / (result.completed * options.chunks), cpuMsPerRequest: cpuMs / result.completed, rssPeakMiB });

@@ -9,7 +9,9 @@ import { type BenchRequest, clientScenario, loadScenario, type Row, type Scenari
  * Every scenario the bench runs, in order. Adding one is adding an entry: pick `loadScenario`
  * (throughput under a load generator) or `clientScenario` (first byte, checked answers), say what
  * hermes and the reference hops are sent, and which figures go in the table with which goal.
- * Goals are issue 6's targets.
+ * Goals are issue 6's targets, and issue 18's where it set one (allocation, 1,000 streams).
+ * `peers: true` on the Chat scenarios: `--peers` measures the peer gateways there too (they speak Chat
+ * only). `allocation: true`: the bytes each server allocates per request are counted in the measured load.
  */
 
 const BURST = 64;
@@ -49,12 +51,23 @@ const latency: Row[] = [
   { label: "latency p99 (ms)", figure: "p99Ms", digits: 2 },
 ];
 const cpu = (unit: string, goal?: Row["goal"]): Row => ({ label: `CPU per ${unit} (ms)`, figure: "cpuMsPerRequest", digits: 3, ...(goal && { goal }) });
+/** V8 heap bytes allocated inside the server per request (see `allocation-probe.mjs`); scenarios with it set `allocation: true`. */
+const allocated = (unit: string, goal?: Row["goal"]): Row => ({ label: `allocated per ${unit} (KiB)`, figure: "allocKiBPerRequest", digits: 1, ...(goal && { goal }) });
 
 /** The 64-chunk burst at 50 connections: the rows of every burst scenario. */
 const burstRows: Row[] = [
   throughput("stream", { text: "≥ 0.45× pipe", of: "ratio", min: 0.45 }),
   cpu("stream", { text: "≤ 1.6 ms", of: "value", max: 1.6 }),
   ...latency,
+];
+
+/** Streams of `BURST` chunks 1 ms apart, all at once: every frame checked, in order, and the servers' peak memory. */
+const manyStreams = (streams: number, extra: Row[] = []): Row[] => [
+  { label: "streams cut short or out of order", figure: "incomplete", digits: 0, goal: { text: `0 of ${streams}`, of: "value", max: 0 } },
+  { label: "first byte p50 (ms)", figure: "ttfbP50Ms", digits: 1 },
+  { label: "first byte p99 (ms)", figure: "ttfbP99Ms", digits: 1 },
+  { label: "last byte p99 (ms)", figure: "totalP99Ms", digits: 1 },
+  ...extra,
 ];
 
 /** 64 chunks 1 ms apart, 10 at a time: the rows of every such scenario (issue 6's goals for Chat). */
@@ -70,11 +83,14 @@ export const scenarios: Scenario[] = [
     title: "Chat non-stream, 50 connections",
     connections: 50,
     memory: true,
+    peers: true,
+    allocation: true,
     request: chat("bench-json", false, JSON_CHUNKS),
     rows: [
       throughput("req", { text: "≥ 0.70× pipe", of: "ratio", min: 0.7 }),
       cpu("request", { text: "≤ 0.40 ms", of: "value", max: 0.4 }),
       ...latency,
+      allocated("request", { text: "≤ 50 KiB", of: "value", max: 50 }),
     ],
   }),
   loadScenario({
@@ -82,6 +98,7 @@ export const scenarios: Scenario[] = [
     title: `Chat non-stream, upstream that honours \`stream\` (${JSON_CHUNKS} chunks when asked to), 50 connections`,
     connections: 50,
     memory: true,
+    peers: true,
     // The upstream honours `stream`. Hermes asks a non-stream client's steps as JSON (issue 18), as the
     // pipe proxy passes the client's request on; before, it streamed them and parsed the stream back into one answer.
     request: chat(`bench-auto-${JSON_CHUNKS}`, false, JSON_CHUNKS),
@@ -92,6 +109,7 @@ export const scenarios: Scenario[] = [
     title: "Chat non-stream, 1 connection (sequential)",
     connections: 1,
     direct: true,
+    peers: true,
     request: chat("bench-json", false, JSON_CHUNKS),
     rows: [
       { label: "latency p50 added to direct (ms)", figure: "p50Ms", digits: 3, added: true, goal: { text: "≤ +0.5 ms", of: "value", max: 0.5 } },
@@ -104,8 +122,10 @@ export const scenarios: Scenario[] = [
     title: `Chat stream, ${BURST} chunks in one burst, 50 connections`,
     connections: 50,
     memory: true,
+    peers: true,
+    allocation: true,
     request: chat(`bench-burst-${BURST}`, true, BURST),
-    rows: burstRows,
+    rows: [...burstRows, allocated("stream")],
   }),
   clientScenario({
     name: "chat-paced64-10",
@@ -113,6 +133,7 @@ export const scenarios: Scenario[] = [
     concurrency: 10,
     chunks: BURST,
     direct: true,
+    peers: true,
     request: chat(`bench-paced-${BURST}`, true, BURST),
     rows: pacedRows,
   }),
@@ -122,24 +143,32 @@ export const scenarios: Scenario[] = [
     concurrency: 512,
     total: 512,
     chunks: BURST,
+    peers: true,
     request: chat(`bench-paced-${BURST}`, true, BURST),
-    rows: [
-      { label: "streams cut short or out of order", figure: "incomplete", digits: 0, goal: { text: "0 of 512", of: "value", max: 0 } },
-      { label: "first byte p50 (ms)", figure: "ttfbP50Ms", digits: 1 },
-      { label: "first byte p99 (ms)", figure: "ttfbP99Ms", digits: 1 },
-      { label: "last byte p99 (ms)", figure: "totalP99Ms", digits: 1 },
-    ],
+    rows: manyStreams(512),
+  }),
+  clientScenario({
+    name: "chat-paced64-1000",
+    title: `Chat stream, 1,000 concurrent streams of ${BURST} chunks 1 ms apart, every frame checked`,
+    concurrency: 1000,
+    total: 1000,
+    chunks: BURST,
+    peers: true,
+    request: chat(`bench-paced-${BURST}`, true, BURST),
+    rows: manyStreams(1000, [{ label: "RSS peak (MiB)", figure: "rssPeakMiB", digits: 0 }]),
   }),
   loadScenario({
     name: "responses-json-50",
     title: "Responses non-stream over a Chat upstream, 50 connections (reference hops: Chat)",
     connections: 50,
     optional: true,
+    allocation: true,
     request: responses("bench-json", false, JSON_CHUNKS),
     rows: [
       throughput("req"),
       cpu("request", { text: "≤ Chat +0.1 ms", of: { scenario: "chat-json-50" }, max: 0.1 }),
       ...latency,
+      allocated("request", { text: "≤ 50 KiB", of: "value", max: 50 }),
     ],
   }),
   loadScenario({

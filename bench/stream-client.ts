@@ -14,6 +14,8 @@ export interface ClientOptions {
   durationMs?: number;
   /** Or after this many requests in all. */
   total?: number;
+  /** Sent with every request besides the JSON content type (a peer's routing headers). */
+  headers?: Record<string, string> | undefined;
   /** Returns a reason when a response body is wrong; not called when absent. */
   check?: (text: string) => string | undefined;
 }
@@ -49,7 +51,7 @@ export async function runClients(options: ClientOptions): Promise<ClientResult> 
       const req = request(options.url, {
         method: "POST",
         agent,
-        headers: { "content-type": "application/json", "content-length": payload.byteLength },
+        headers: { ...options.headers, "content-type": "application/json", "content-length": payload.byteLength },
       });
       req.setTimeout(30_000, () => req.destroy(new Error("timed out after 30 s")));
       req.on("error", (error) => {
