@@ -72,7 +72,8 @@ beforeAll(async () => {
   await mkdir(blocksDir, { recursive: true });
   proxy = await startCli(process.execPath, [binPath, "--port", "0"], {
     cwd,
-    env: { HERMES_API_KEY: apiKey, HERMES_STORAGE: "memory", HERMES_LOG_REQUESTS: "0" },
+    // MCP served too, for docs/mcp.md's client.
+    env: { HERMES_API_KEY: apiKey, HERMES_STORAGE: "memory", HERMES_LOG_REQUESTS: "0", HERMES_MCP_SERVE: "1" },
   });
 });
 afterAll(async () => {
