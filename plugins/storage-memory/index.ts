@@ -5,8 +5,8 @@ export interface MemoryStorageOptions {
   /**
    * What the stored records may add up to (keys and JSON values, counted by length). Past it the proxy
    * gives up its oldest retained records (stored responses, sessions, conversations, idempotency
-   * records, finished runs), as it does past a store's `maxEntries`; scheduled jobs and live runs are
-   * never given up. @default 67_108_864 (64 MiB)
+   * records), as it does past a store's `maxEntries`; scheduled jobs and runs keep to their own
+   * bounds. @default 67_108_864 (64 MiB)
    */
   maxBytes?: number;
 }

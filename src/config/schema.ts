@@ -159,7 +159,7 @@ export const agentConfigSchema = z.strictObject({
   unsupportedHostedTools: z.enum(["drop", "error"]).default("drop"),
 });
 
-/** `memory`, `fs:<dir>`, `sqlite:<file>`, or `redis://host:port/db` (`rediss://` for TLS, `?prefix=` for the key prefix). */
+/** The proxy as an MCP server (`/mcp`): what it serves to MCP clients. */
 export const mcpConfigSchema = z.strictObject({
   /**
    * Answer MCP (Streamable HTTP) at `/mcp`, behind the same bearer key, listing the plugins' server
@@ -174,6 +174,7 @@ export const mcpConfigSchema = z.strictObject({
   relay: z.boolean().default(false),
 });
 
+/** `memory`, `fs:<dir>`, `sqlite:<file>`, or `redis://host:port/db` (`rediss://` for TLS, `?prefix=` for the key prefix). */
 export const storageConfigSchema = z.string().regex(/^(?:memory|fs:.+|sqlite:.+|rediss?:\/\/.+)$/, {
   message: 'expected "memory", "fs:<dir>", "sqlite:<file>" or "redis://host:port/db"',
 });
