@@ -12,12 +12,14 @@ const bare: HermesEvent = { type: "tool.progress", callId: "call_1", name: "docs
 
 describe("tool.progress in each wire format", () => {
   it("Chat: a hermes.tool.progress frame with status running", () => {
+    // Each progress payload is also an empty chat.completion.chunk, so that SDKs reading every data frame as a chunk cope.
+    const emptyChunk = { id: "run_1", object: "chat.completion.chunk", created: 1, model: "m", choices: [] };
     const encoder = new ChatStreamEncoder({ includeUsage: false });
     encoder.encode(started);
     const frames = parseSse(encoder.encode(progress) + encoder.encode(bare));
     expect(frames.map((frame) => [frame.event, JSON.parse(frame.data)])).toEqual([
-      ["hermes.tool.progress", { tool: "docs__index", toolCallId: "call_1", status: "running", progress: 2, total: 5, message: "2 of 5 files" }],
-      ["hermes.tool.progress", { tool: "docs__index", toolCallId: "call_1", status: "running", progress: 0.5 }],
+      ["hermes.tool.progress", { ...emptyChunk, tool: "docs__index", toolCallId: "call_1", status: "running", progress: 2, total: 5, message: "2 of 5 files" }],
+      ["hermes.tool.progress", { ...emptyChunk, tool: "docs__index", toolCallId: "call_1", status: "running", progress: 0.5 }],
     ]);
   });
 
