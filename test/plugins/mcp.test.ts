@@ -111,11 +111,13 @@ describe("the mcp plugin: MCP servers' tools as server tools", () => {
     upstream.enqueue({ toolCalls: [{ id: "call_count", name: "fx__count", arguments: { n: 3 } }] }, { text: "counted" });
     const response = await post("/v1/chat/completions", { model: "fake-model", stream: true, messages: [{ role: "user", content: "count" }] });
     const frames = parseSse(await response.text()).filter((frame) => frame.event === "hermes.tool.progress").map((frame) => JSON.parse(frame.data));
+    // Each progress payload is also an empty chat.completion.chunk of the stream (for SDKs that read every frame as one).
+    const chunk = { id: expect.stringMatching(/^chatcmpl-/), object: "chat.completion.chunk", created: expect.any(Number), model: "fake-model", choices: [] };
     expect(frames).toEqual([
       expect.objectContaining({ tool: "fx__count", toolCallId: "call_count", status: "running" }),
-      { tool: "fx__count", toolCallId: "call_count", status: "running", progress: 1, total: 3, message: "step 1" },
-      { tool: "fx__count", toolCallId: "call_count", status: "running", progress: 2, total: 3, message: "step 2" },
-      { tool: "fx__count", toolCallId: "call_count", status: "running", progress: 3, total: 3, message: "step 3" },
+      { ...chunk, tool: "fx__count", toolCallId: "call_count", status: "running", progress: 1, total: 3, message: "step 1" },
+      { ...chunk, tool: "fx__count", toolCallId: "call_count", status: "running", progress: 2, total: 3, message: "step 2" },
+      { ...chunk, tool: "fx__count", toolCallId: "call_count", status: "running", progress: 3, total: 3, message: "step 3" },
       expect.objectContaining({ tool: "fx__count", toolCallId: "call_count", status: "completed", isError: false }),
     ]);
     expect(toolResult()).toEqual({ role: "tool", tool_call_id: "call_count", content: "counted to 3" });

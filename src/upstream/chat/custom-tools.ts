@@ -9,6 +9,19 @@ import type { HermesEvent, HostedTool, OpaqueItem } from "../../protocol/index.t
  * how a Codex user's `apply_patch` (a custom tool with a grammar) still patches files over a Chat upstream.
  */
 
+/** A function tool as Chat Completions declares one; checked against the openai SDK's type where it is built. */
+export interface ChatFunctionTool {
+  type: "function";
+  function: { name: string; description?: string; parameters: Record<string, unknown> };
+}
+
+/** A function call in an assistant message, as Chat Completions carries one. */
+export interface ChatFunctionToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
 /** The custom tools of a request, by name. */
 export function customToolsOf(hostedTools: readonly HostedTool[] | undefined): Map<string, HostedTool> {
   const tools = new Map<string, HostedTool>();
@@ -17,7 +30,7 @@ export function customToolsOf(hostedTools: readonly HostedTool[] | undefined): M
 }
 
 /** A custom tool as a function of one string; a grammar is told to the model, since no function can enforce it. */
-export function customToolAsFunction(tool: HostedTool): ChatCompletionTool {
+export function customToolAsFunction(tool: HostedTool): ChatFunctionTool {
   const format = tool.format as { type?: unknown; syntax?: unknown; definition?: unknown } | undefined;
   const grammar =
     format?.type === "grammar" && typeof format.definition === "string"
@@ -34,13 +47,17 @@ export function customToolAsFunction(tool: HostedTool): ChatCompletionTool {
         required: ["input"],
       },
     },
-  };
+  } satisfies ChatCompletionTool;
 }
 
 /** A `custom_tool_call` of the history as the function call the model made. */
-export function customCallAsToolCall(item: OpaqueItem): ChatCompletionMessageFunctionToolCall {
+export function customCallAsToolCall(item: OpaqueItem): ChatFunctionToolCall {
   const { call_id: callId, name, input } = item.value;
-  return { id: String(callId), type: "function", function: { name: String(name), arguments: JSON.stringify({ input: typeof input === "string" ? input : "" }) } };
+  return {
+    id: String(callId),
+    type: "function",
+    function: { name: String(name), arguments: JSON.stringify({ input: typeof input === "string" ? input : "" }) },
+  } satisfies ChatCompletionMessageFunctionToolCall;
 }
 
 /**
