@@ -21,7 +21,10 @@ export function checkResponsesStream(text: string, chunks: number): string | und
   let sequence = -1;
   let completed = false;
   for (const frame of text.split("\n\n")) {
-    const data = frame.split("\n").find((line) => line.startsWith("data: "))?.slice(6);
+    const data = frame
+      .split("\n")
+      .find((line) => line.startsWith("data: "))
+      ?.slice(6);
     if (data === undefined || data === "[DONE]") continue;
     let event: { type?: string; delta?: string; sequence_number?: number };
     try {

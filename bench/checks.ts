@@ -23,7 +23,10 @@ export function checkStream(text: string, chunks: number): string | undefined {
   let done = false;
   for (const frame of text.split("\n\n")) {
     if (frame === "" || frame.startsWith(":")) continue;
-    const data = frame.split("\n").find((line) => line.startsWith("data: "))?.slice(6);
+    const data = frame
+      .split("\n")
+      .find((line) => line.startsWith("data: "))
+      ?.slice(6);
     if (data === undefined) continue;
     if (done) return "a frame after [DONE]";
     if (data === "[DONE]") {

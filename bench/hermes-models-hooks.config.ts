@@ -44,9 +44,7 @@ export default defineConfig((env) => {
   if (baseURL === undefined) throw new Error("the bench sets HERMES_UPSTREAM_URL to its fake upstream");
   return {
     upstreams: { primary: { baseURL }, secondary: { baseURL } },
-    models: Object.fromEntries(
-      routedModels.map((model) => [routedName(model), { upstream: "primary", model, fallbacks: [{ upstream: "secondary", model }] }]),
-    ),
+    models: Object.fromEntries(routedModels.map((model) => [routedName(model), { upstream: "primary", model, fallbacks: [{ upstream: "secondary", model }] }])),
     plugins: [eventTally()],
   };
 });

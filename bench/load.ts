@@ -76,7 +76,9 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
   writeFileSync(bodyFile, options.body);
   const script = new URL("./wrk-post.lua", import.meta.url).pathname;
   const args = ["wrk", "-t1", `-c${options.connections}`, `-d${options.seconds}s`, "--timeout", "10s", "-s", script, options.url];
-  const headers = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}\n`).join("");
+  const headers = Object.entries(options.headers ?? {})
+    .map(([name, value]) => `${name}: ${value}\n`)
+    .join("");
   const output = await run(pinned(options.core, args), { ...process.env, BENCH_BODY_FILE: bodyFile, BENCH_HEADERS: headers });
   const line = /BENCH_JSON (\{.*\})/.exec(output);
   if (!line) throw new Error(`wrk printed no result:\n${output}`);

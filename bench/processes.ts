@@ -89,7 +89,9 @@ export interface StartOptions {
 export async function startServer(options: StartOptions): Promise<Server> {
   const [command, args] = pinned(options.core, options.argv);
   const stdout = options.stdoutFile === undefined ? "pipe" : openSync(options.stdoutFile, "w");
-  const child = track(spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", stdout, "pipe", ...(options.ipc ? (["ipc"] as const) : [])] }));
+  const child = track(
+    spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", stdout, "pipe", ...(options.ipc ? (["ipc"] as const) : [])] }),
+  );
   if (typeof stdout === "number") closeSync(stdout);
   // Only the tail is kept, for the error message of a server that fails: hermes logs every request.
   let output = "";

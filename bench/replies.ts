@@ -46,9 +46,7 @@ export function jsonBody(model: string, n: number): Buffer {
       object: "chat.completion",
       created: CREATED,
       model,
-      choices: [
-        { index: 0, message: { role: "assistant", content: answerText(n), refusal: null }, logprobs: null, finish_reason: "stop" },
-      ],
+      choices: [{ index: 0, message: { role: "assistant", content: answerText(n), refusal: null }, logprobs: null, finish_reason: "stop" }],
       usage: usage(n),
       system_fingerprint: "fp_bench",
     }),
@@ -66,10 +64,7 @@ export function streamFrames(model: string, n: number): Buffer[] {
     `data: ${head}{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}]}\n\n`;
   const frames: string[] = [];
   for (let i = 0; i < n; i++) frames.push(chunk(i === 0 ? { role: "assistant", content: token(0) } : { content: token(i) }, null));
-  const tail =
-    chunk({}, "stop") +
-    `data: ${head}],"usage":${JSON.stringify(usage(n))}}\n\n` +
-    "data: [DONE]\n\n";
+  const tail = chunk({}, "stop") + `data: ${head}],"usage":${JSON.stringify(usage(n))}}\n\n` + "data: [DONE]\n\n";
   frames.push(tail);
   return frames.map((frame) => Buffer.from(frame));
 }

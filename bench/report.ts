@@ -156,7 +156,12 @@ function cells(line: TableLine, runs: number, extra: readonly Column[]): string[
     const run = line.runs[i];
     row.push(run?.hermes ?? "", run?.pipe ?? "", run?.ratio ?? "", ...extra.map((_, column) => run?.extra[column] ?? ""));
   }
-  row.push(line.runs.map((run) => mark(run.met)).filter(Boolean).join(" "));
+  row.push(
+    line.runs
+      .map((run) => mark(run.met))
+      .filter(Boolean)
+      .join(" "),
+  );
   return row;
 }
 

@@ -60,7 +60,12 @@ async function main(options: BenchOptions): Promise<number> {
   for (const [label, cli] of Object.entries(options.variants)) instances[label] = { cli, storage: options.storage };
   for (const storage of options.moreStorages) instances[`hermes-${storageLabel(storage)}`] = { cli: entry, storage };
   const columns: Column[] = [
-    ...(portkey ? [{ header: "portkey", target: "portkey" }, { header: "×portkey", target: "portkey", ratio: true }] : []),
+    ...(portkey
+      ? [
+          { header: "portkey", target: "portkey" },
+          { header: "×portkey", target: "portkey", ratio: true },
+        ]
+      : []),
     ...options.moreStorages.map((storage) => ({ header: `hermes ${storageLabel(storage)}`, target: `hermes-${storageLabel(storage)}` })),
   ];
   const context: BenchContext = {
@@ -73,7 +78,12 @@ async function main(options: BenchOptions): Promise<number> {
     storage: options.storage,
   };
 
-  const upstream = await startServer({ name: "upstream", argv: [process.execPath, ...jitiArgs, join(root, "bench/fake-upstream.ts")], core: loadCore, cwd: root });
+  const upstream = await startServer({
+    name: "upstream",
+    argv: [process.execPath, ...jitiArgs, join(root, "bench/fake-upstream.ts")],
+    core: loadCore,
+    cwd: root,
+  });
   const direct: Target = { name: "direct", label: "direct", url: upstream.url, pid: undefined };
   const runs: RunResult[] = [];
   const failures: string[] = [];
@@ -87,8 +97,7 @@ async function main(options: BenchOptions): Promise<number> {
     console.log(`\nrun ${index} of ${options.runs} (${order.join(", then ")})`);
     const profileDir = options.profile ? join(resultsDir, "profiles", `${stamp}-run${index}`) : undefined;
     const storage = (kind: string, label: string) => storageSpec(kind, `${stamp}-run${index}`)(label);
-    const start = (config?: string) =>
-      startHermes({ instances, upstream, core: serverCore, profileDir, nodeFlags: options.nodeFlags, storage, config });
+    const start = (config?: string) => startHermes({ instances, upstream, core: serverCore, profileDir, nodeFlags: options.nodeFlags, storage, config });
     const servers: Record<string, Server> = { pipe: await startPipe(upstream, serverCore), ...(await start()) };
     if (portkey) servers.portkey = await startPortkey({ entry: portkey, core: serverCore, logFile: join(resultsDir, "logs", "portkey.log") });
     const targets: Record<string, Target> = { direct, ...targetsOf(servers, upstream) };
@@ -285,7 +294,8 @@ async function runScenario(
     }
     if (context.quietSeconds > 0) {
       const waited = await waitForQuiet(context.quietSeconds);
-      if (waited !== 0) console.log(waited < 0 ? `  (the machine stayed busy for ${context.quietSeconds} s; measuring anyway)` : `  (waited ${waited} s for a quiet machine)`);
+      if (waited !== 0)
+        console.log(waited < 0 ? `  (the machine stayed busy for ${context.quietSeconds} s; measuring anyway)` : `  (waited ${waited} s for a quiet machine)`);
     }
     const measurement = await scenario.measure(context, target, request);
     result.targets[label] = measurement;
@@ -297,7 +307,11 @@ async function runScenario(
 }
 
 async function checkOnce(target: Target, request: { path: string; body: string; check: (text: string) => string | undefined }): Promise<string | undefined> {
-  const response = await fetch(target.url + request.path, { method: "POST", body: request.body, headers: { ...target.headers, "content-type": "application/json" } });
+  const response = await fetch(target.url + request.path, {
+    method: "POST",
+    body: request.body,
+    headers: { ...target.headers, "content-type": "application/json" },
+  });
   return answerProblem(response.status, await response.text(), request.check);
 }
 
@@ -306,7 +320,20 @@ function answerProblem(status: number, text: string, check: (text: string) => st
 }
 
 function brief(figures: Record<string, number>): string {
-  const show = ["rps", "p50Ms", "p99Ms", "ttfbP50Ms", "ttfbP99Ms", "cpuMsPerRequest", "cpuUsPerChunk", "allocKiBPerRequest", "completed", "rssPeakMiB", "core1BusyPct", "core0ForeignPct"];
+  const show = [
+    "rps",
+    "p50Ms",
+    "p99Ms",
+    "ttfbP50Ms",
+    "ttfbP99Ms",
+    "cpuMsPerRequest",
+    "cpuUsPerChunk",
+    "allocKiBPerRequest",
+    "completed",
+    "rssPeakMiB",
+    "core1BusyPct",
+    "core0ForeignPct",
+  ];
   return show
     .filter((key) => figures[key] !== undefined)
     .map((key) => `${key}=${Number(figures[key]!.toFixed(key === "cpuMsPerRequest" ? 3 : 2))}`)

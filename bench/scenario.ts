@@ -195,7 +195,13 @@ export function clientScenario(options: ClientScenarioOptions): Scenario {
           ...(total === undefined ? { durationMs: context.seconds * 1000 } : { total }),
         });
       if (context.warmupSeconds > 0 && total === undefined)
-        await runClients({ url: target.url + request.path, body: request.body, headers: target.headers, concurrency, durationMs: context.warmupSeconds * 1000 });
+        await runClients({
+          url: target.url + request.path,
+          body: request.body,
+          headers: target.headers,
+          concurrency,
+          durationMs: context.warmupSeconds * 1000,
+        });
       const observed = await observe(target, options.allocation, run);
       const { result, cpuMs, rssPeakMiB } = observed;
       const figures: Figures = {

@@ -52,7 +52,12 @@ const latency: Row[] = [
 ];
 const cpu = (unit: string, goal?: Row["goal"]): Row => ({ label: `CPU per ${unit} (ms)`, figure: "cpuMsPerRequest", digits: 3, ...(goal && { goal }) });
 /** V8 heap bytes allocated inside the server per request (see `allocation-probe.mjs`); scenarios with it set `allocation: true`. */
-const allocated = (unit: string, goal?: Row["goal"]): Row => ({ label: `allocated per ${unit} (KiB)`, figure: "allocKiBPerRequest", digits: 1, ...(goal && { goal }) });
+const allocated = (unit: string, goal?: Row["goal"]): Row => ({
+  label: `allocated per ${unit} (KiB)`,
+  figure: "allocKiBPerRequest",
+  digits: 1,
+  ...(goal && { goal }),
+});
 
 /** The 64-chunk burst at 50 connections: the rows of every burst scenario. */
 const burstRows: Row[] = [

@@ -60,7 +60,15 @@ function setups(url: string): Setup[] {
 async function once(setup: Setup, model: string): Promise<number> {
   let events = 0;
   const input: RunInput = { model, items: [{ type: "message", role: "user", content: [{ type: "input_text", text: "hi" }] }], tools: [] };
-  const options = { upstream: setup.upstream, runId: "run_1", model, createdAt: 0, signal: new AbortController().signal, maxIterations: 1, registry: setup.registry };
+  const options = {
+    upstream: setup.upstream,
+    runId: "run_1",
+    model,
+    createdAt: 0,
+    signal: new AbortController().signal,
+    maxIterations: 1,
+    registry: setup.registry,
+  };
   for await (const batch of runAgent(input, options)) for (const event of batch) events += event.type === "text.delta" ? 1 : 0;
   if (events !== CHUNKS) throw new Error(`expected ${CHUNKS} deltas, got ${events}`);
   return events;

@@ -37,9 +37,7 @@ const lines = [
   "",
   `| Fault | Upstream attempts | ${modes.map(([, title]) => title).join(" | ")} |`,
   `|---|---|${modes.map(() => "---").join("|")}|`,
-  ...faultScenarios.map(
-    (scenario) => `| ${scenario.title} | ${scenario.attempts} | ${modes.map(([mode]) => expectedTerminal(scenario, mode)).join(" | ")} |`,
-  ),
+  ...faultScenarios.map((scenario) => `| ${scenario.title} | ${scenario.attempts} | ${modes.map(([mode]) => expectedTerminal(scenario, mode)).join(" | ")} |`),
   "",
 ];
 

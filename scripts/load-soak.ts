@@ -66,10 +66,7 @@ const failures: string[] = [];
 /** One request; checks that the answer is whole: the text sent, echoed back in order, and a proper end. */
 async function exchange(index: number, format: "chat" | "responses", stream: boolean): Promise<void> {
   const text = Array.from({ length: 20 }, (_, word) => `r${index}w${word}`).join(" ");
-  const body =
-    format === "chat"
-      ? { model: "m", stream, messages: [{ role: "user", content: text }] }
-      : { model: "m", stream, input: text, store: false };
+  const body = format === "chat" ? { model: "m", stream, messages: [{ role: "user", content: text }] } : { model: "m", stream, input: text, store: false };
   const response = await request(`${origin}/v1/${format === "chat" ? "chat/completions" : "responses"}`, {
     method: "POST",
     body: JSON.stringify(body),
@@ -81,7 +78,7 @@ async function exchange(index: number, format: "chat" | "responses", stream: boo
   if (response.statusCode !== 200) return void fail(`HTTP ${response.statusCode} ${raw.slice(0, 200)}`);
   if (!stream) {
     const json = JSON.parse(raw);
-    const answer = format === "chat" ? json.choices[0].message.content : json.output_text ?? json.output?.[0]?.content?.[0]?.text;
+    const answer = format === "chat" ? json.choices[0].message.content : (json.output_text ?? json.output?.[0]?.content?.[0]?.text);
     if (answer !== text) fail(`answer ${JSON.stringify(answer).slice(0, 80)}`);
     return;
   }

@@ -35,9 +35,7 @@ export type HermesConfigExport = HermesUserConfig | HermesConfigFunction;
  */
 export function defineConfig(config: HermesUserConfig): HermesUserConfig;
 export function defineConfig(config: (env: HermesConfigEnv) => HermesUserConfig): (env: HermesConfigEnv) => HermesUserConfig;
-export function defineConfig(
-  config: (env: HermesConfigEnv) => Promise<HermesUserConfig>,
-): (env: HermesConfigEnv) => Promise<HermesUserConfig>;
+export function defineConfig(config: (env: HermesConfigEnv) => Promise<HermesUserConfig>): (env: HermesConfigEnv) => Promise<HermesUserConfig>;
 export function defineConfig(config: HermesConfigExport): HermesConfigExport;
 export function defineConfig(config: HermesConfigExport): HermesConfigExport {
   return config;

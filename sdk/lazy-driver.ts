@@ -16,8 +16,7 @@ import type { Driver, DriverFlags } from "unstorage";
 export function lazyDriver(name: string, load: () => Promise<Driver>, options: { flags?: DriverFlags } = {}): Driver & { load(): Promise<Driver> } {
   let loading: Promise<Driver> | undefined;
   let loaded: Driver | undefined;
-  const get = (): Promise<Driver> =>
-    (loading ??= load().then((driver) => (loaded = driver)));
+  const get = (): Promise<Driver> => (loading ??= load().then((driver) => (loaded = driver)));
 
   return {
     name,

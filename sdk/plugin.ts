@@ -1,14 +1,7 @@
 import type { HermesPlugin, HermesStorage, HermesTool, PluginHooks } from "../src/plugin-api/index.ts";
 
 export type { HermesPlugin, PluginContext, PluginHooks, PluginOption, PluginTaskContext, RunInfo } from "../src/plugin-api/index.ts";
-export type {
-  RequestInfo,
-  RequestSummary,
-  StorageOperationInfo,
-  ToolCallInfo,
-  UpstreamCall,
-  UpstreamCallResult,
-} from "../src/plugin-api/index.ts";
+export type { RequestInfo, RequestSummary, StorageOperationInfo, ToolCallInfo, UpstreamCall, UpstreamCallResult } from "../src/plugin-api/index.ts";
 
 /** What `definePlugin` takes. */
 export interface PluginDefinition {

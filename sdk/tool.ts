@@ -68,9 +68,7 @@ const toolName = /^[A-Za-z0-9_-]{1,64}$/;
  *   },
  * });
  */
-export function defineTool<Parameters extends z.ZodType = z.ZodObject<Record<string, never>>>(
-  definition: ToolDefinition<Parameters>,
-): HermesTool<Parameters> {
+export function defineTool<Parameters extends z.ZodType = z.ZodObject<Record<string, never>>>(definition: ToolDefinition<Parameters>): HermesTool<Parameters> {
   const { name, description, emoji, timeoutMs, needsApproval, hosted } = definition;
   if (typeof name !== "string" || !toolName.test(name))
     throw new TypeError(`defineTool: name ${JSON.stringify(name)} must be 1-64 letters, digits, "_" or "-"`);

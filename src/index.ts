@@ -85,7 +85,8 @@ export async function createHermes(config: HermesConfig, options: CreateHermesOp
   try {
     parts = await wire(config, opened, observability, options);
     const { metrics } = observability;
-    if (metrics && config.metrics.port !== undefined) metricsServer = await startMetricsServer(metrics, { port: config.metrics.port, host: config.metrics.host });
+    if (metrics && config.metrics.port !== undefined)
+      metricsServer = await startMetricsServer(metrics, { port: config.metrics.port, host: config.metrics.host });
   } catch (error) {
     await parts?.upstream.close();
     await stopPlugins(config.plugins);
@@ -116,10 +117,7 @@ export async function createHermes(config: HermesConfig, options: CreateHermesOp
       (closing ??= (async () => {
         // First: no job fires once the drain has begun.
         await jobs?.stop();
-        await lifecycle.drain(
-          config.server.shutdownTimeoutMs,
-          new HermesError("The server is shutting down", { status: 503, code: "server_shutting_down" }),
-        );
+        await lifecycle.drain(config.server.shutdownTimeoutMs, new HermesError("The server is shutting down", { status: 503, code: "server_shutting_down" }));
         await upstream.close();
         await metricsServer?.close();
         await stopPlugins(config.plugins);
@@ -162,7 +160,9 @@ async function wire(config: HermesConfig, opened: OpenStorage, observability: Ob
   // Before the app takes requests, so that an eager tool server's tools are there for the first run.
   await startPlugins(config.plugins);
   const runs = new RunManager({ config, upstream, registry, lifecycle, store: stores.runs, coordination, commands, unfinished: stores.unfinished });
-  const jobs = config.jobs.enabled ? new JobService({ storage, coordination, config, upstream, runs, sessions: stores.sessions, clock: options.jobClock }) : undefined;
+  const jobs = config.jobs.enabled
+    ? new JobService({ storage, coordination, config, upstream, runs, sessions: stores.sessions, clock: options.jobClock })
+    : undefined;
   const context: ServerContext = {
     config,
     upstream,

@@ -98,8 +98,18 @@ const layers: Record<string, string[]> = {
   "src/runtime": ["src/protocol", "src/plugin-api", "src/utils", "src/config", "src/state", "src/plugins", "src/wire", "src/upstream", "src/agent"],
   "src/jobs": ["src/protocol", "src/plugin-api", "src/utils", "src/config", "src/state", "src/wire", "src/upstream", "src/runtime"],
   "src/server": [
-    "src/protocol", "src/plugin-api", "src/utils", "src/config", "src/state", "src/plugins", "src/wire",
-    "src/upstream", "src/agent", "src/observability", "src/runtime", "src/jobs",
+    "src/protocol",
+    "src/plugin-api",
+    "src/utils",
+    "src/config",
+    "src/state",
+    "src/plugins",
+    "src/wire",
+    "src/upstream",
+    "src/agent",
+    "src/observability",
+    "src/runtime",
+    "src/jobs",
   ],
 };
 
@@ -188,9 +198,7 @@ describe("architecture: import rules", () => {
   });
 
   it("src/wire, src/agent and src/protocol use no Node built-ins and no h3", () => {
-    const offending = all.filter(
-      (entry) => /^src\/(?:wire|agent|protocol)\//.test(entry.file) && (isNodeBuiltin(entry.specifier) || isH3(entry.specifier)),
-    );
+    const offending = all.filter((entry) => /^src\/(?:wire|agent|protocol)\//.test(entry.file) && (isNodeBuiltin(entry.specifier) || isH3(entry.specifier)));
     expect(offending.map(describeImport)).toEqual([]);
   });
 
@@ -202,7 +210,9 @@ describe("architecture: import rules", () => {
   });
 
   it("only src/server imports h3 or srvx", () => {
-    const offending = all.filter((entry) => (isH3(entry.specifier) || isSrvx(entry.specifier)) && !entry.file.startsWith("src/server/") && !entry.file.startsWith("src/cli/"));
+    const offending = all.filter(
+      (entry) => (isH3(entry.specifier) || isSrvx(entry.specifier)) && !entry.file.startsWith("src/server/") && !entry.file.startsWith("src/cli/"),
+    );
     expect(offending.map(describeImport)).toEqual([]);
   });
 });

@@ -57,7 +57,10 @@ function droppedPromises(files: string[]): string[] {
         let expression = node.expression;
         if (ts.isVoidExpression(expression)) expression = expression.expression;
         // Stored (`this.pending = work()`): its holder awaits it.
-        const stored = ts.isBinaryExpression(expression) && expression.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && expression.operatorToken.kind <= ts.SyntaxKind.LastAssignment;
+        const stored =
+          ts.isBinaryExpression(expression) &&
+          expression.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+          expression.operatorToken.kind <= ts.SyntaxKind.LastAssignment;
         if (!stored && !ts.isAwaitExpression(expression) && isPromise(expression) && !handled(expression)) report(node);
       }
       // A callback whose caller ignores what it returns (a timer, an event listener): `() => work()`.

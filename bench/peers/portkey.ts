@@ -62,15 +62,7 @@ export async function startPortkey(options: { entry: string; core: number | unde
     name: "portkey",
     // --headless: no log-viewer UI (and no per-request log stream to feed it); the loopback preload
     // keeps it off every interface but 127.0.0.1 (it has no host option).
-    argv: [
-      process.execPath,
-      "--import",
-      new URL("./loopback.mjs", import.meta.url).href,
-      ...allocationProbe,
-      options.entry,
-      `--port=${port}`,
-      "--headless",
-    ],
+    argv: [process.execPath, "--import", new URL("./loopback.mjs", import.meta.url).href, ...allocationProbe, options.entry, `--port=${port}`, "--headless"],
     core: options.core,
     port,
     readyPath: "/",

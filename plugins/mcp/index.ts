@@ -176,7 +176,8 @@ function endpointOf(options: McpOptions): McpEndpoint {
 function toolRules(options: McpOptions): ToolRules {
   const { name } = options;
   const prefix = options.prefix ?? `${name}__`;
-  if (typeof prefix !== "string" || !/^[A-Za-z0-9_-]{0,40}$/.test(prefix)) throw new TypeError(`mcp(${name}): prefix must be at most 40 letters, digits, "_" or "-"`);
+  if (typeof prefix !== "string" || !/^[A-Za-z0-9_-]{0,40}$/.test(prefix))
+    throw new TypeError(`mcp(${name}): prefix must be at most 40 letters, digits, "_" or "-"`);
   const list = (value: readonly string[] | undefined, field: string) => {
     if (value === undefined) return undefined;
     if (!Array.isArray(value) || value.some((item) => typeof item !== "string")) throw new TypeError(`mcp(${name}): ${field} must be a list of tool names`);
@@ -206,7 +207,14 @@ function settingsOf(endpoint: McpEndpoint, options: McpOptions, startup: string)
     ...(options.needsApproval !== undefined && { needsApproval: typeof options.needsApproval === "function" ? "[function]" : options.needsApproval }),
   };
   if (endpoint.kind === "stdio")
-    return { transport: "stdio", command: endpoint.command, args: endpoint.args, ...(endpoint.cwd && { cwd: endpoint.cwd }), env: Object.keys(endpoint.env), ...common };
+    return {
+      transport: "stdio",
+      command: endpoint.command,
+      args: endpoint.args,
+      ...(endpoint.cwd && { cwd: endpoint.cwd }),
+      env: Object.keys(endpoint.env),
+      ...common,
+    };
   return { transport: "http", url: endpoint.url.href, headers: Object.keys(endpoint.headers), ...common };
 }
 

@@ -131,7 +131,11 @@ export default function otel(options: OtelOptions = {}): HermesPlugin {
           "gen_ai.tool.type": "function",
           "hermes.run_id": run.runId,
         };
-        const span = getTracer().startSpan(`execute_tool ${call.name}`, { kind: SpanKind.INTERNAL, startTime: call.startedAt, attributes }, parentOf(run.requestId));
+        const span = getTracer().startSpan(
+          `execute_tool ${call.name}`,
+          { kind: SpanKind.INTERNAL, startTime: call.startedAt, attributes },
+          parentOf(run.requestId),
+        );
         if (call.isError) {
           span.setAttribute("error.type", "tool_error");
           span.setStatus({ code: SpanStatusCode.ERROR });
@@ -150,7 +154,11 @@ export default function otel(options: OtelOptions = {}): HermesPlugin {
     if (!parent) return;
     const attributes: Attributes = { "db.operation.name": operation.operation, "hermes.storage.driver": operation.driver };
     if (operation.driver === "redis" || operation.driver === "sqlite") attributes["db.system.name"] = operation.driver;
-    const span = getTracer().startSpan(`${operation.operation} ${operation.driver}`, { kind: SpanKind.CLIENT, startTime: operation.startedAt, attributes }, parent);
+    const span = getTracer().startSpan(
+      `${operation.operation} ${operation.driver}`,
+      { kind: SpanKind.CLIENT, startTime: operation.startedAt, attributes },
+      parent,
+    );
     if (operation.failed) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end(operation.startedAt + operation.durationMs);
   }

@@ -77,7 +77,7 @@ export const atomicFsDriver = defineDriver((options: AtomicFsOptions) => {
     async clear(prefix = "") {
       const segments = directoryOf(prefix);
       if (segments.length === 0) {
-        for (const entry of await fs.readdir(base).catch(missing) ?? []) await fs.rm(join(base, entry), { recursive: true, force: true });
+        for (const entry of (await fs.readdir(base).catch(missing)) ?? []) await fs.rm(join(base, entry), { recursive: true, force: true });
       } else await fs.rm(join(base, ...segments), { recursive: true, force: true });
     },
   };

@@ -16,7 +16,7 @@ export const boundedMemoryDriver = defineDriver((options: BoundedMemoryDriverOpt
   const data = new Map<string, unknown>();
   let bytes = 0;
   const sizeOf = (key: string, value: unknown): number =>
-    key.length + (typeof value === "string" ? value.length : ArrayBuffer.isView(value) ? value.byteLength : JSON.stringify(value)?.length ?? 0);
+    key.length + (typeof value === "string" ? value.length : ArrayBuffer.isView(value) ? value.byteLength : (JSON.stringify(value)?.length ?? 0));
   const set = (key: string, value: unknown) => {
     const previous = data.get(key);
     if (previous !== undefined) bytes -= sizeOf(key, previous);

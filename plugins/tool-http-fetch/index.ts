@@ -61,7 +61,12 @@ export default function httpFetch(options: HttpFetchOptions): HermesPlugin {
   const fetchUrl = defineTool({
     name: "fetch_url",
     description: `Fetches a web page or API response by URL and returns its text (HTML is converted to plain text). Only these hosts are allowed: ${allowed.map((rule) => rule.pattern).join(", ")}.`,
-    parameters: z.object({ url: z.url({ protocol: /^https?$/ }).max(2048).describe("An http:// or https:// URL on an allowed host") }),
+    parameters: z.object({
+      url: z
+        .url({ protocol: /^https?$/ })
+        .max(2048)
+        .describe("An http:// or https:// URL on an allowed host"),
+    }),
     emoji: "🌐",
     label: ({ url }) => `Fetching ${safeHost(url)}`,
     // Its own limit plus a margin, so that the fetch's own timeout is what the model hears about.

@@ -90,7 +90,10 @@ export function coordinationTests(test: Test, get: () => { storage: Storage; coo
     expect(await storage.getItem(logEntryKey("log:a:", 103))).toEqual({ end: true });
     expect(await storage.hasItem(logEntryKey("log:a:", 104))).toBe(false);
     // Racing sealers: one seals, the other is refused.
-    const sealers = await Promise.all([coordination.append("log:b:", [{ who: 1 }], { seal: true }), coordination.append("log:b:", [{ who: 2 }], { seal: true })]);
+    const sealers = await Promise.all([
+      coordination.append("log:b:", [{ who: 1 }], { seal: true }),
+      coordination.append("log:b:", [{ who: 2 }], { seal: true }),
+    ]);
     expect(sealers.map((result) => result.first).sort()).toEqual([0, 1]);
   });
 

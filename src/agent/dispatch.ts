@@ -1,4 +1,10 @@
-import { type FunctionCallOutputItem, type HermesEvent, type ToolCallCompletedEvent, type ToolCompletedEvent, type ToolProgressEvent } from "../protocol/index.ts";
+import {
+  type FunctionCallOutputItem,
+  type HermesEvent,
+  type ToolCallCompletedEvent,
+  type ToolCompletedEvent,
+  type ToolProgressEvent,
+} from "../protocol/index.ts";
 import { parseToolArguments, type RunInfo, type ToolCallInfo, toolErrorText, type ToolProgress, toolResultText } from "../plugin-api/index.ts";
 import type { RegisteredTool } from "../plugins/registry.ts";
 import { type ApprovalHandler, needsApproval } from "./approval.ts";
@@ -22,10 +28,7 @@ export interface DispatchOptions {
 }
 
 /** A call that will run, or that already has its answer (invalid arguments, refused, denied). */
-type Prepared = { call: ToolCallCompletedEvent; registered: RegisteredTool } & (
-  | { args: unknown; settled?: undefined }
-  | { settled: string }
-);
+type Prepared = { call: ToolCallCompletedEvent; registered: RegisteredTool } & ({ args: unknown; settled?: undefined } | { settled: string });
 
 /**
  * Runs one step's server tool calls. Arguments are checked with each tool's schema and approvals
@@ -67,7 +70,9 @@ export async function* dispatchToolCalls(
       wake?.();
     };
     const result =
-      item.settled === undefined ? execute(registered, item.args, call, { ...options, onProgress: report }) : Promise.resolve({ output: item.settled, isError: true });
+      item.settled === undefined
+        ? execute(registered, item.args, call, { ...options, onProgress: report })
+        : Promise.resolve({ output: item.settled, isError: true });
     running.set(
       index,
       result.then(({ output, isError }) => {

@@ -1,4 +1,18 @@
-import { awaitsClient, type OpaqueItem, addUsage, emptyUsage, type FinishReason, HermesError, type HermesEvent, type Item, type RunCompletedEvent, type RunInput, type ToolCallCompletedEvent, toErrorInfo, type Usage } from "../protocol/index.ts";
+import {
+  awaitsClient,
+  type OpaqueItem,
+  addUsage,
+  emptyUsage,
+  type FinishReason,
+  HermesError,
+  type HermesEvent,
+  type Item,
+  type RunCompletedEvent,
+  type RunInput,
+  type ToolCallCompletedEvent,
+  toErrorInfo,
+  type Usage,
+} from "../protocol/index.ts";
 import { type NewId, randomId } from "../utils/index.ts";
 import { type RunInfo } from "../plugin-api/index.ts";
 import { emptyRegistry, type PluginRegistry } from "../plugins/registry.ts";
@@ -193,10 +207,8 @@ async function* agentLoop(
 
 function completion(finishReason: FinishReason, handsToolsBack: boolean, usage: Usage): RunCompletedEvent {
   if (handsToolsBack) return { type: "run.completed", status: "requires_action", finishReason: "tool_calls", usage };
-  if (finishReason === "length")
-    return { type: "run.completed", status: "incomplete", finishReason, incompleteReason: "max_output_tokens", usage };
-  if (finishReason === "content_filter")
-    return { type: "run.completed", status: "incomplete", finishReason, incompleteReason: "content_filter", usage };
+  if (finishReason === "length") return { type: "run.completed", status: "incomplete", finishReason, incompleteReason: "max_output_tokens", usage };
+  if (finishReason === "content_filter") return { type: "run.completed", status: "incomplete", finishReason, incompleteReason: "content_filter", usage };
   return { type: "run.completed", status: "completed", finishReason, usage };
 }
 

@@ -87,5 +87,3 @@ export function toolsForRun(set: ToolSet, clientTools: FunctionTool[], hostedToo
 export function sideOf(set: ToolSet, name: string): ToolSide {
   return set.tools.has(name) ? "server" : "client";
 }
-
-

@@ -29,7 +29,9 @@ export async function runCheck(flags: ConfigFlags): Promise<void> {
   // Which storage `serve` would open (not opened here: `check` must work without it).
   const { chooseStorage } = await import("../state/select-storage.ts");
   const storage = await chooseStorage(config);
-  process.stderr.write(`hermes-proxy: storage: ${storage.definition.description ?? storage.definition.name}${storage.source === "default" ? " (default)" : ""}\n`);
+  process.stderr.write(
+    `hermes-proxy: storage: ${storage.definition.description ?? storage.definition.name}${storage.source === "default" ? " (default)" : ""}\n`,
+  );
   // Plugins that can check themselves (an MCP server started and listed): one line each, never a failed check.
   const { checkPlugins } = await import("../plugins/lifecycle.ts");
   for (const result of await checkPlugins(config.plugins, pluginCheckMs)) {

@@ -1,10 +1,5 @@
 /** What went wrong, as a stable tag tests and callers can branch on without parsing the message. */
-export type ConfigErrorCode =
-  | "config_not_found"
-  | "config_load_failed"
-  | "config_bad_export"
-  | "config_invalid"
-  | "startup_refused";
+export type ConfigErrorCode = "config_not_found" | "config_load_failed" | "config_bad_export" | "config_invalid" | "startup_refused";
 
 /**
  * A configuration the proxy cannot start with. The message is written for a person at a terminal: it

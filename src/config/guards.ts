@@ -56,9 +56,7 @@ export function checkStartup(config: HermesConfig): StartupCheck {
 
   if (isLoopbackHost(host)) {
     if (!hasKey) {
-      warnings.push(
-        `no API key is set, so any program on this machine can use the proxy; set HERMES_API_KEY (or server.apiKey) to require one`,
-      );
+      warnings.push(`no API key is set, so any program on this machine can use the proxy; set HERMES_API_KEY (or server.apiKey) to require one`);
     } else if (weakness !== undefined) {
       warnings.push(`the API key is weak (${weakness}); that is allowed on ${host}, but any other host would refuse it`);
     }

@@ -11,7 +11,10 @@ import { isIPv4, isIPv6 } from "node:net";
  * isLoopbackHost("0.0.0.0"); // false
  */
 export function isLoopbackHost(host: string): boolean {
-  const name = host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1");
   if (name === "localhost") return true;
   if (isIPv4(name)) return name.startsWith("127.");
   if (!isIPv6(name)) return false;

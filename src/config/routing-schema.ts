@@ -100,7 +100,8 @@ export function checkRouting(config: RoutingInput, context: z.RefinementCtx): vo
   const checkTarget = (name: string, path: (string | number)[]) => {
     if (upstreams.includes(name)) return;
     const close = nearest(name, upstreams);
-    const hint = close !== undefined ? `; did you mean "${close}"?` : upstreams.length > 0 ? `; declared: ${upstreams.join(", ")}` : "; declare it under upstreams";
+    const hint =
+      close !== undefined ? `; did you mean "${close}"?` : upstreams.length > 0 ? `; declared: ${upstreams.join(", ")}` : "; declare it under upstreams";
     context.addIssue({ code: "custom", path, message: `unknown upstream "${name}"${hint}` });
   };
   for (const [model, route] of Object.entries(config.models)) {

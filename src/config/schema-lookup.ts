@@ -78,7 +78,9 @@ export function describeSchema(schema: Schema): string {
     case "boolean":
       return "true or false";
     case "enum":
-      return `one of ${Object.values(def.entries as Record<string, unknown>).map((value) => JSON.stringify(value)).join(", ")}`;
+      return `one of ${Object.values(def.entries as Record<string, unknown>)
+        .map((value) => JSON.stringify(value))
+        .join(", ")}`;
     case "literal":
       return (def.values as unknown[]).map((value) => JSON.stringify(value)).join(" or ");
     case "array":

@@ -179,39 +179,44 @@ export const storageConfigSchema = z.string().regex(/^(?:memory|fs:.+|sqlite:.+|
   message: 'expected "memory", "fs:<dir>", "sqlite:<file>" or "redis://host:port/db"',
 });
 
-export const hermesConfigSchema = z.strictObject({
-  server: serverConfigSchema.prefault({}),
-  upstream: upstreamConfigSchema.prefault({}),
-  model: modelConfigSchema.prefault({}),
-  agent: agentConfigSchema.prefault({}),
-  /**
-   * Where state lives. Unset: a storage plugin from `plugins` if there is one, else `fs:$HERMES_HOME`,
-   * else `fs:.hermes`. Set (here or by `HERMES_STORAGE`), it wins over a storage plugin.
-   */
-  storage: storageConfigSchema.optional(),
-  /** Time to live and size bound of each store. */
-  retention: retentionConfigSchema.prefault({}),
-  /**
-   * Plugins: `definePlugin(...)`, `defineTool(...)` or `defineStorage(...)` values, as imported from
-   * their files or packages. Falsy entries and nested lists are allowed and flattened.
-   * @default []
-   */
-  plugins: pluginsConfigSchema,
-  /** More upstreams by name, for the `models` table; each as `upstream`, with `baseURL` required. @default {} */
-  upstreams: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected 1-64 letters, digits, _, . or -" }), namedUpstreamConfigSchema).default({}),
-  /** Advertised model name → upstream, model, fallbacks and defaults; see `routing-schema.ts`. @default {} */
-  models: modelsConfigSchema,
-  /** How the `models` table treats unknown models, failures and failing upstreams. */
-  routing: routingConfigSchema.prefault({}),
-  /** Prometheus metrics at `GET /metrics`. */
-  metrics: metricsConfigSchema.prefault({}),
-  /** The one-line-per-request log. */
-  logs: logsConfigSchema.prefault({}),
-  /** Scheduled runs: the `/api/jobs` API and its scheduler. */
-  jobs: jobsConfigSchema,
-  /** The proxy as an MCP server: its plugins' server tools to MCP clients (docs/mcp.md). */
-  mcp: mcpConfigSchema.prefault({}),
-}).superRefine(checkRouting).superRefine(checkServer);
+export const hermesConfigSchema = z
+  .strictObject({
+    server: serverConfigSchema.prefault({}),
+    upstream: upstreamConfigSchema.prefault({}),
+    model: modelConfigSchema.prefault({}),
+    agent: agentConfigSchema.prefault({}),
+    /**
+     * Where state lives. Unset: a storage plugin from `plugins` if there is one, else `fs:$HERMES_HOME`,
+     * else `fs:.hermes`. Set (here or by `HERMES_STORAGE`), it wins over a storage plugin.
+     */
+    storage: storageConfigSchema.optional(),
+    /** Time to live and size bound of each store. */
+    retention: retentionConfigSchema.prefault({}),
+    /**
+     * Plugins: `definePlugin(...)`, `defineTool(...)` or `defineStorage(...)` values, as imported from
+     * their files or packages. Falsy entries and nested lists are allowed and flattened.
+     * @default []
+     */
+    plugins: pluginsConfigSchema,
+    /** More upstreams by name, for the `models` table; each as `upstream`, with `baseURL` required. @default {} */
+    upstreams: z
+      .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected 1-64 letters, digits, _, . or -" }), namedUpstreamConfigSchema)
+      .default({}),
+    /** Advertised model name → upstream, model, fallbacks and defaults; see `routing-schema.ts`. @default {} */
+    models: modelsConfigSchema,
+    /** How the `models` table treats unknown models, failures and failing upstreams. */
+    routing: routingConfigSchema.prefault({}),
+    /** Prometheus metrics at `GET /metrics`. */
+    metrics: metricsConfigSchema.prefault({}),
+    /** The one-line-per-request log. */
+    logs: logsConfigSchema.prefault({}),
+    /** Scheduled runs: the `/api/jobs` API and its scheduler. */
+    jobs: jobsConfigSchema,
+    /** The proxy as an MCP server: its plugins' server tools to MCP clients (docs/mcp.md). */
+    mcp: mcpConfigSchema.prefault({}),
+  })
+  .superRefine(checkRouting)
+  .superRefine(checkServer);
 
 /** What a user writes in `hermes.config.ts`: every field optional. */
 export type HermesUserConfig = z.input<typeof hermesConfigSchema>;

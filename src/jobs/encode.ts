@@ -48,7 +48,15 @@ export function encodeJob(job: JobRecord) {
 }
 
 function encodeFireSummary(fire: FireSummary) {
-  return { id: fire.id, sequence: fire.sequence, trigger: fire.trigger, run_id: fire.runId, status: fire.status, fired_at: iso(fire.firedAt), error: fire.error };
+  return {
+    id: fire.id,
+    sequence: fire.sequence,
+    trigger: fire.trigger,
+    run_id: fire.runId,
+    status: fire.status,
+    fired_at: iso(fire.firedAt),
+    error: fire.error,
+  };
 }
 
 /** One entry of `GET /api/jobs/{id}/runs`. */

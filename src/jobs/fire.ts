@@ -101,7 +101,9 @@ export class FireRunner {
       if (run && !isFinished(run.status)) return;
       if (run) return this.#ended(fire, run);
       await this.#record(fire, (current) =>
-        isFireFinished(current.status) ? undefined : { ...current, status: "failed", error: { message: "The fire's run is gone", code: "run_abandoned" }, completedAt: now() },
+        isFireFinished(current.status)
+          ? undefined
+          : { ...current, status: "failed", error: { message: "The fire's run is gone", code: "run_abandoned" }, completedAt: now() },
       );
       return;
     }
@@ -109,7 +111,12 @@ export class FireRunner {
     await this.#record(fire, (current) =>
       current.status !== "queued" || current.runId !== null
         ? undefined
-        : { ...current, status: "failed", error: { message: "The process that claimed this fire stopped before its run started", code: "fire_abandoned" }, completedAt: now() },
+        : {
+            ...current,
+            status: "failed",
+            error: { message: "The process that claimed this fire stopped before its run started", code: "fire_abandoned" },
+            completedAt: now(),
+          },
     );
   }
 

@@ -14,7 +14,11 @@ export const jobLimits = {
   repeat: 1_000_000,
 } as const;
 
-const nonBlankText = (max: number) => z.string().max(max).refine((text) => text.trim() !== "", { message: "must not be blank" });
+const nonBlankText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((text) => text.trim() !== "", { message: "must not be blank" });
 
 export const createJobSchema = z.object({
   name: nonBlankText(jobLimits.name),

@@ -125,7 +125,12 @@ export function requireUpcoming(schedule: Schedule, now: number): void {
 export function describeSchedule(schedule: Schedule): string {
   if (schedule.kind === "interval") {
     const ms = schedule.intervalMs!;
-    for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000]] as const) if (ms % size === 0) return `every ${ms / size}${unit}`;
+    for (const [unit, size] of [
+      ["d", 86_400_000],
+      ["h", 3_600_000],
+      ["m", 60_000],
+    ] as const)
+      if (ms % size === 0) return `every ${ms / size}${unit}`;
     return `every ${ms / 1000}s`;
   }
   if (schedule.kind === "once") return `once at ${new Date(schedule.runAt!).toISOString().slice(0, 16).replace("T", " ")} UTC`;

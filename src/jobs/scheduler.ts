@@ -106,7 +106,14 @@ export class JobScheduler {
       report.skipped.push(job.id);
       return;
     }
-    const fire = queuedFire({ id: claimId, sequence: claimed.fireSequence, jobId: job.id, trigger: plan.trigger, scheduledFor: plan.scheduledFor, firedAt: now });
+    const fire = queuedFire({
+      id: claimId,
+      sequence: claimed.fireSequence,
+      jobId: job.id,
+      trigger: plan.trigger,
+      scheduledFor: plan.scheduledFor,
+      firedAt: now,
+    });
     report.fired.push(fire);
     await launch(claimed, fire);
   }

@@ -87,7 +87,14 @@ export class RequestTracker {
 
   /** A request arrived. */
   begin(start: RequestStart): TrackedRequest {
-    const info: RequestInfo = { id: start.id, method: start.method, route: start.route, format: formatOf(start.route), headers: start.headers, startedAt: Date.now() };
+    const info: RequestInfo = {
+      id: start.id,
+      method: start.method,
+      route: start.route,
+      format: formatOf(start.route),
+      headers: start.headers,
+      startedAt: Date.now(),
+    };
     const tracked: TrackedRequest = {
       info,
       model: undefined,

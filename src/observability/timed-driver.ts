@@ -2,7 +2,19 @@ import type { Driver } from "unstorage";
 import type { StorageOperationInfo } from "../plugin-api/index.ts";
 
 /** The driver methods that touch data; lifecycle ones (`dispose`, `watch`, `getInstance`) are left alone. */
-const timedMethods = ["hasItem", "getItem", "getItems", "getItemRaw", "setItem", "setItems", "setItemRaw", "removeItem", "getMeta", "getKeys", "clear"] as const;
+const timedMethods = [
+  "hasItem",
+  "getItem",
+  "getItems",
+  "getItemRaw",
+  "setItem",
+  "setItems",
+  "setItemRaw",
+  "removeItem",
+  "getMeta",
+  "getKeys",
+  "clear",
+] as const;
 
 export interface TimedDriverOptions {
   /** The storage's name for the `driver` label: `memory`, `fs`, `sqlite`, `redis`, … */

@@ -2,10 +2,7 @@ import type { PluginHooks } from "../plugin-api/index.ts";
 import { logger } from "../utils/logger.ts";
 
 /** The hooks that observe requests, upstream calls, tool calls and storage: called, never awaited. */
-export type ObservationHooks = Pick<
-  PluginHooks,
-  "onRequestStart" | "onRequestEnd" | "onUpstreamStart" | "onUpstreamEnd" | "onToolCall" | "onStorageOperation"
->;
+export type ObservationHooks = Pick<PluginHooks, "onRequestStart" | "onRequestEnd" | "onUpstreamStart" | "onUpstreamEnd" | "onToolCall" | "onStorageOperation">;
 
 type Kind = keyof ObservationHooks;
 

@@ -69,11 +69,7 @@ export interface PluginServices {
  * Builds the registry from validated plugins (names already checked unique by the config schema).
  * `services` is asked once per plugin; `observers` are merged beforehand (see `observers.ts`).
  */
-export function createRegistry(
-  plugins: readonly HermesPlugin[],
-  services: (plugin: HermesPlugin) => PluginServices,
-  observers?: Observers,
-): PluginRegistry {
+export function createRegistry(plugins: readonly HermesPlugin[], services: (plugin: HermesPlugin) => PluginServices, observers?: Observers): PluginRegistry {
   if (plugins.length === 0) return observers ? { ...emptyRegistry, observers } : emptyRegistry;
   const tools = new Map<string, RegisteredTool>();
   const hooks: RunHooks = { onRunStart: [], onEvent: [], onRunEnd: [] };
@@ -101,7 +97,8 @@ export function hostedByType(registered: Iterable<RegisteredTool>): Map<string, 
     const type = entry.tool.hosted;
     if (type === undefined) continue;
     const other = hosted.get(type);
-    if (other) throw new Error(`Two server tools claim the hosted tool type '${type}': ${other.tool.name} (${other.plugin}) and ${entry.tool.name} (${entry.plugin})`);
+    if (other)
+      throw new Error(`Two server tools claim the hosted tool type '${type}': ${other.tool.name} (${other.plugin}) and ${entry.tool.name} (${entry.plugin})`);
     hosted.set(type, entry);
   }
   return hosted;

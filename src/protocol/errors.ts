@@ -1,11 +1,5 @@
 /** The OpenAI error `type` values hermes-proxy answers with. */
-export type HermesErrorType =
-  | "invalid_request_error"
-  | "authentication_error"
-  | "permission_error"
-  | "not_found_error"
-  | "rate_limit_error"
-  | "server_error";
+export type HermesErrorType = "invalid_request_error" | "authentication_error" | "permission_error" | "not_found_error" | "rate_limit_error" | "server_error";
 
 /** What an error looks like once it leaves the process: the fields of the OpenAI error envelope. */
 export interface HermesErrorInfo {

@@ -12,10 +12,7 @@ export const functionToolSchema = z.object({
   strict: z.boolean().optional(),
 });
 
-export const toolChoiceSchema = z.union([
-  z.enum(["auto", "none", "required"]),
-  z.object({ type: z.literal("function"), name: z.string() }),
-]);
+export const toolChoiceSchema = z.union([z.enum(["auto", "none", "required"]), z.object({ type: z.literal("function"), name: z.string() })]);
 
 /** How the model must shape its text: free text, any JSON object, or JSON matching a schema. */
 export const textFormatSchema = z.discriminatedUnion("type", [
@@ -49,7 +46,8 @@ export const runInputSchema = z.object({
    * Tools the proxy does not run and only a Responses upstream can take (`web_search`, `mcp`, `custom`,
    * any type it does not know), as the client sent them; an upstream that cannot carry them leaves them out.
    */
-  hostedTools: z.array(z.looseObject({ type: z.string() })).optional(),  toolChoice: toolChoiceSchema.optional(),
+  hostedTools: z.array(z.looseObject({ type: z.string() })).optional(),
+  toolChoice: toolChoiceSchema.optional(),
   parallelToolCalls: z.boolean().optional(),
   temperature: z.number().optional(),
   topP: z.number().optional(),

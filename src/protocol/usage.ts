@@ -23,7 +23,6 @@ export function addUsage(total: Usage, step: Usage): Usage {
   };
   if (total.reasoningTokens !== undefined || step.reasoningTokens !== undefined)
     sum.reasoningTokens = (total.reasoningTokens ?? 0) + (step.reasoningTokens ?? 0);
-  if (total.cachedTokens !== undefined || step.cachedTokens !== undefined)
-    sum.cachedTokens = (total.cachedTokens ?? 0) + (step.cachedTokens ?? 0);
+  if (total.cachedTokens !== undefined || step.cachedTokens !== undefined) sum.cachedTokens = (total.cachedTokens ?? 0) + (step.cachedTokens ?? 0);
   return sum;
 }

@@ -137,7 +137,6 @@ export class RunCollector {
   }
 }
 
-
 /** A tool call as an output item, with the namespace the client declared it under. */
 function callItem(event: Pick<ToolCallStartedEvent, "itemId" | "callId" | "name" | "namespace" | "side">, args: string): OutputItem {
   return {

@@ -10,9 +10,7 @@ export type Command =
   | { type: "runs.approval"; runId: string; choice: "once" | "deny"; all: boolean }
   | { type: "responses.cancel"; responseId: string };
 
-type Envelope =
-  | { id: string; from: string; command: Command }
-  | { id: string; reply: { ok: true; value: unknown } | { ok: false; error: HermesErrorInfo } };
+type Envelope = { id: string; from: string; command: Command } | { id: string; reply: { ok: true; value: unknown } | { ok: false; error: HermesErrorInfo } };
 
 /** The process a command was sent to is gone (nobody listens on its channel). */
 export class OwnerGoneError extends Error {

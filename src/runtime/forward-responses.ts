@@ -29,13 +29,13 @@ export async function forwardResponses(
   const forwarded: Record<string, unknown> = { ...body, model: model.upstream };
   if (previous) {
     const chain = await context.responses.history(previous);
-    if (!chain) throw new HermesError(`Previous response not found: ${previous}`, { status: 404, code: "previous_response_not_found", param: "previous_response_id" });
+    if (!chain)
+      throw new HermesError(`Previous response not found: ${previous}`, { status: 404, code: "previous_response_not_found", param: "previous_response_id" });
     const own = typeof body.input === "string" ? [{ role: "user", content: body.input }] : (body.input ?? []);
     forwarded.input = [...encodeInput(chain.items), ...own];
     const instructions = chain.record.response.settings.instructions;
     if (body.instructions == null && instructions) forwarded.instructions = instructions;
   }
-  if (!context.upstream.forward)
-    throw new HermesError(`POST /v1${path} needs a Responses API upstream`, { status: 400, code: "unsupported_by_upstream" });
+  if (!context.upstream.forward) throw new HermesError(`POST /v1${path} needs a Responses API upstream`, { status: 400, code: "unsupported_by_upstream" });
   return context.upstream.forward({ path, body: forwarded, signal: options.signal, requestId: options.requestId });
 }

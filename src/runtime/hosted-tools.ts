@@ -20,7 +20,12 @@ export interface HostedToolPlan {
  *
  * @throws {HermesError} 400 `unsupported_tool` naming the first tool nothing can run, when so configured.
  */
-export function planHostedTools(context: RuntimeContext, hostedTools: HostedTool[] | undefined, upstreamModel: string, paramOf: (tool: HostedTool) => string | null): HostedToolPlan {
+export function planHostedTools(
+  context: RuntimeContext,
+  hostedTools: HostedTool[] | undefined,
+  upstreamModel: string,
+  paramOf: (tool: HostedTool) => string | null,
+): HostedToolPlan {
   if (hostedTools === undefined || hostedTools.length === 0) return { hostedTools: undefined, dropped: [] };
   if (context.upstream.carriesHostedTools?.(upstreamModel) === true) return { hostedTools, dropped: [] };
   const claimed = context.registry.hosted;
@@ -31,10 +36,11 @@ export function planHostedTools(context: RuntimeContext, hostedTools: HostedTool
   if (unrunnable.length === 0) return { hostedTools: carried, dropped: [] };
   const first = unrunnable[0]!;
   if (context.config.agent.unsupportedHostedTools === "error")
-    throw new HermesError(
-      `Tools of type '${first.type}' cannot be run here: the upstream for this model runs no hosted tools and no plugin provides one`,
-      { status: 400, code: "unsupported_tool", param: paramOf(first) },
-    );
+    throw new HermesError(`Tools of type '${first.type}' cannot be run here: the upstream for this model runs no hosted tools and no plugin provides one`, {
+      status: 400,
+      code: "unsupported_tool",
+      param: paramOf(first),
+    });
   const dropped = [...new Set(unrunnable.map((tool) => tool.type))];
   logger.warn(`dropped hosted tools the upstream cannot run and no plugin provides: ${dropped.join(", ")} (model ${upstreamModel})`);
   return { hostedTools: carried, dropped };

@@ -27,7 +27,8 @@ export interface ModelChoice {
  */
 export function chooseModel(config: HermesConfig, upstream: Upstream, requested: string | undefined): ModelChoice {
   const { routes, defaultRoute } = modelRoutes(config);
-  const route = (requested !== undefined ? routes.get(requested) : undefined) ?? defaultRoute ?? (requested === undefined ? routes.values().next().value : undefined);
+  const route =
+    (requested !== undefined ? routes.get(requested) : undefined) ?? defaultRoute ?? (requested === undefined ? routes.values().next().value : undefined);
   if (route === undefined) {
     const shown = requested!.length > 100 ? `${requested!.slice(0, 100)}…` : requested!;
     throw new HermesError(`The model '${shown}' does not exist; GET /v1/models lists the models this proxy serves`, {
@@ -37,7 +38,8 @@ export function chooseModel(config: HermesConfig, upstream: Upstream, requested:
     });
   }
   const reported = requested ?? route.name;
-  if (route.targets[0]?.model !== undefined) return { upstream: route.name, reported, ...(route.contextTokens !== undefined && { contextTokens: route.contextTokens }) };
+  if (route.targets[0]?.model !== undefined)
+    return { upstream: route.name, reported, ...(route.contextTokens !== undefined && { contextTokens: route.contextTokens }) };
   const advertised = reported === config.model.name || config.model.aliases.includes(reported);
   const { defaultModel } = config.upstream;
   if (advertised && defaultModel !== undefined && upstream.kind !== "echo") return { upstream: defaultModel, reported };

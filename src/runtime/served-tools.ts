@@ -46,13 +46,18 @@ export async function callServedTool(
       return { output: toolErrorText(name, error), isError: true };
     }
     if (asks) return { output: `${name} was not run: it needs a person's approval, which an MCP client cannot give here; use the Runs API.`, isError: true };
-    return await execute(registered, parsed.args, { callId: randomId("mcp_"), name }, {
-      runId: randomId("run_mcp_"),
-      sessionId: undefined,
-      signal,
-      toolTimeoutMs: context.config.agent.toolTimeoutMs,
-      onProgress: options.onProgress,
-    });
+    return await execute(
+      registered,
+      parsed.args,
+      { callId: randomId("mcp_"), name },
+      {
+        runId: randomId("run_mcp_"),
+        sessionId: undefined,
+        signal,
+        toolTimeoutMs: context.config.agent.toolTimeoutMs,
+        onProgress: options.onProgress,
+      },
+    );
   } finally {
     release();
   }

@@ -10,7 +10,8 @@ import type { RuntimeContext } from "./context.ts";
 export async function findStoredItem(context: Pick<RuntimeContext, "items" | "responses" | "conversations">, itemId: string): Promise<Item | null> {
   const location = await context.items.get(itemId);
   if (!location) return null;
-  const item = "response" in location ? await context.responses.item(location.response, itemId) : await context.conversations.at(location.conversation, location.position);
+  const item =
+    "response" in location ? await context.responses.item(location.response, itemId) : await context.conversations.at(location.conversation, location.position);
   return item?.id === itemId ? item : null;
 }
 

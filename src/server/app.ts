@@ -19,19 +19,8 @@ import { createToolsetsHandler } from "./routes/toolsets.ts";
 import { createResponsesHandler } from "./routes/responses/create.ts";
 import { createForwardedResponsesHandler } from "./routes/responses/forward.ts";
 import { createSessionsHandlers } from "./routes/sessions/handlers.ts";
-import {
-  createCancelResponseHandler,
-  createDeleteResponseHandler,
-  createInputItemsHandler,
-  createRetrieveResponseHandler,
-} from "./routes/responses/read.ts";
-import {
-  createRunApprovalHandler,
-  createRunEventsHandler,
-  createRunStatusHandler,
-  createStartRunHandler,
-  createStopRunHandler,
-} from "./routes/runs.ts";
+import { createCancelResponseHandler, createDeleteResponseHandler, createInputItemsHandler, createRetrieveResponseHandler } from "./routes/responses/read.ts";
+import { createRunApprovalHandler, createRunEventsHandler, createRunStatusHandler, createStartRunHandler, createStopRunHandler } from "./routes/runs.ts";
 
 type Method = "GET" | "POST" | "DELETE" | "PATCH";
 type RouteTable = Record<string, Partial<Record<Method, EventHandler>>>;

@@ -17,8 +17,7 @@ const tooLarge = (limit: number) =>
 export async function readBodyText(event: H3Event, limit: number): Promise<{ text: string; bytes: number }> {
   const declared = event.req.headers.get("content-length");
   if (declared !== null) {
-    if (!/^\d+$/.test(declared))
-      throw new HermesError("Content-Length must be a whole number", { status: 400, code: "invalid_content_length" });
+    if (!/^\d+$/.test(declared)) throw new HermesError("Content-Length must be a whole number", { status: 400, code: "invalid_content_length" });
     if (Number(declared) > limit) throw tooLarge(limit);
   }
   const nodeRequest = event.runtime?.node?.req;

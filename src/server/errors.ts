@@ -44,7 +44,6 @@ function envelopeResponse(error: unknown, event: H3Event, headers: Record<string
   return new HTTPResponse(JSON.stringify(errorEnvelope(info)), { status: info.status, headers });
 }
 
-
 function fromHTTPError(error: HTTPError, event: H3Event): HermesErrorInfo {
   const status = error.status;
   if (status === 404)

@@ -20,7 +20,9 @@ export async function startMetricsServer(metrics: HermesMetrics, options: { port
   const server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?", 1)[0];
     if (path !== "/metrics" || (request.method !== "GET" && request.method !== "HEAD")) {
-      const body = JSON.stringify(errorEnvelope({ message: "Only GET /metrics is served on this port", type: "not_found_error", code: "not_found", param: null }));
+      const body = JSON.stringify(
+        errorEnvelope({ message: "Only GET /metrics is served on this port", type: "not_found_error", code: "not_found", param: null }),
+      );
       response.writeHead(404, { "content-type": "application/json; charset=utf-8" }).end(body);
       return;
     }

@@ -107,7 +107,9 @@ export function createConversationStore(storage: Storage, options: ConversationS
   /** Indexing a conversation for eviction is housekeeping once it is written, not part of the request. */
   const indexForEviction = (record: ConversationRecord | null) => {
     if (record)
-      retention.written(keys.conversation(record.id), record.expiresAt).catch((error: unknown) => logger.error(`indexing conversation "${record.id}" failed:`, error));
+      retention
+        .written(keys.conversation(record.id), record.expiresAt)
+        .catch((error: unknown) => logger.error(`indexing conversation "${record.id}" failed:`, error));
   };
   const held = (record: ConversationRecord | null, turn: string) => record?.lease?.turn === turn;
 
@@ -216,7 +218,10 @@ export function createConversationStore(storage: Storage, options: ConversationS
      * Stores a new conversation with its first items (their ids already given). A conversation whose
      * items could not be stored is removed again, and the failure thrown.
      */
-    async create(record: Omit<ConversationRecord, "expiresAt" | "lease">, items: readonly Item[]): Promise<{ conversation: ConversationRecord; items: ConversationItem[] }> {
+    async create(
+      record: Omit<ConversationRecord, "expiresAt" | "lease">,
+      items: readonly Item[],
+    ): Promise<{ conversation: ConversationRecord; items: ConversationItem[] }> {
       const stored = await update(record.id, () => ({ ...record, expiresAt: now() + ttlMs }));
       try {
         const added = await append(record.id, items);
@@ -274,7 +279,11 @@ export function createConversationStore(storage: Storage, options: ConversationS
     /** Drops logs another process changed from this one's cache; resolves with the unsubscriber. */
     listen(): Promise<() => Promise<void>> {
       // Changes announced while the bus was down are lost: forget everything, the cache refills on reads.
-      return coordination.subscribe(channels.conversationsChanged(), (prefix) => cache.delete(prefix), () => cache.clear());
+      return coordination.subscribe(
+        channels.conversationsChanged(),
+        (prefix) => cache.delete(prefix),
+        () => cache.clear(),
+      );
     },
 
     /**
@@ -390,7 +399,9 @@ export function conversationNotFound(id: string, param: string): HermesError {
 }
 
 function isConversation(value: unknown): value is ConversationRecord {
-  return isObject(value) && typeof value.id === "string" && typeof value.createdAt === "number" && isObject(value.metadata) && typeof value.sessionId === "string";
+  return (
+    isObject(value) && typeof value.id === "string" && typeof value.createdAt === "number" && isObject(value.metadata) && typeof value.sessionId === "string"
+  );
 }
 
 /** A conversation name as an earlier version stored it: a pointer to its latest response. */

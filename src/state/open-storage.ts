@@ -34,7 +34,9 @@ export async function openStorage(definition: HermesStorage, options: { timeoutM
   // The in-process map cannot be out of reach: guarding it would only cost each call a timer.
   const inProcess = definition.name === "memory";
   const storage = inProcess ? raw : createStorage({ driver: guardDriver(definition.driver, health) });
-  const coordination = definition.coordination ? guardCoordination(definition.coordination, health) : createLocalCoordination(storage, { overBudget: definition.overBudget, sheddable: sheddableIndexes });
+  const coordination = definition.coordination
+    ? guardCoordination(definition.coordination, health)
+    : createLocalCoordination(storage, { overBudget: definition.overBudget, sheddable: sheddableIndexes });
   const close = async () => {
     health.close();
     await Promise.allSettled([storage.dispose(), coordination.dispose?.()]);

@@ -157,7 +157,7 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
       const record = await get(id);
       if (!record) return null;
       const turns: StoredResponse[] = [record];
-      for (let parent = record.parentId; parent && turns.length < MAX_CHAIN; ) {
+      for (let parent = record.parentId; parent && turns.length < MAX_CHAIN;) {
         const ancestor = cached(parent) ?? (await get(parent));
         if (!ancestor) throw brokenChain(id, parent);
         turns.push(ancestor);
@@ -185,7 +185,11 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
     /** Drops responses deleted or evicted by any process from this one's cache; resolves with the unsubscriber. */
     listen(): Promise<() => Promise<void>> {
       // Deletions announced while the bus was down are lost: forget everything, the cache refills on reads.
-      return coordination.subscribe(channels.responsesDeleted(), (key) => cache.delete(key), () => cache.clear());
+      return coordination.subscribe(
+        channels.responsesDeleted(),
+        (key) => cache.delete(key),
+        () => cache.clear(),
+      );
     },
   };
 }

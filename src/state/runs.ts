@@ -27,7 +27,12 @@ export type RunState =
 /** True once a run can change no more. */
 export function isFinished(status: RunState): boolean {
   return (
-    status === "completed" || status === "incomplete" || status === "requires_action" || status === "failed" || status === "cancelled" || status === "interrupted"
+    status === "completed" ||
+    status === "incomplete" ||
+    status === "requires_action" ||
+    status === "failed" ||
+    status === "cancelled" ||
+    status === "interrupted"
   );
 }
 
@@ -101,8 +106,7 @@ export function createRunStore(storage: Storage, options: RunStoreOptions) {
   const { coordination } = options;
   const now = options.now ?? Date.now;
   const { retentionMs } = options;
-  const live = (record: RunRecord) =>
-    record.expiresAt === null ? record.updatedAt * 1000 + abandonedAfterMs > now() : record.expiresAt > now();
+  const live = (record: RunRecord) => (record.expiresAt === null ? record.updatedAt * 1000 + abandonedAfterMs > now() : record.expiresAt > now());
 
   const readAt = async (key: string): Promise<RunRecord | null> => {
     const value = await storage.getItem(key);
@@ -168,7 +172,11 @@ export function createRunStore(storage: Storage, options: RunStoreOptions) {
      */
     append(id: string, entries: readonly RunLogEntry[], options: { seal?: boolean } = {}): Promise<LogAppend> {
       // Events outlive any record of their run; Redis drops them itself, other drivers with the record.
-      return coordination.append(keys.runEvents(id), entries, { expect: entries[0]?.sequence ?? 1, seal: options.seal === true, ttlMs: abandonedAfterMs + retentionMs });
+      return coordination.append(keys.runEvents(id), entries, {
+        expect: entries[0]?.sequence ?? 1,
+        seal: options.seal === true,
+        ttlMs: abandonedAfterMs + retentionMs,
+      });
     },
     /** The log's length and whether a terminal event sealed it, from the log's own counter. */
     length(id: string): Promise<LogAppend> {

@@ -70,7 +70,12 @@ export type ItemsWrite =
 const zeroUsage = (): SessionUsage => ({ inputTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 });
 
 /** A session no turn has touched yet. */
-export function newSession(id: string, fields: Partial<Omit<SessionRecord, "id" | "expiresAt">> & { source: SessionSource }, now: number, ttlMs: number): SessionRecord {
+export function newSession(
+  id: string,
+  fields: Partial<Omit<SessionRecord, "id" | "expiresAt">> & { source: SessionSource },
+  now: number,
+  ttlMs: number,
+): SessionRecord {
   return {
     id,
     model: null,
@@ -97,7 +102,13 @@ export function newSession(id: string, fields: Partial<Omit<SessionRecord, "id" 
  * Counters add up (tokens spent on a branch were still spent); message counts describe the history
  * as it now stands.
  */
-export function applyTurn(current: SessionRecord | null, id: string, turn: SessionTurn, now: number, ttlMs: number): { record: SessionRecord; write: ItemsWrite } {
+export function applyTurn(
+  current: SessionRecord | null,
+  id: string,
+  turn: SessionTurn,
+  now: number,
+  ttlMs: number,
+): { record: SessionRecord; write: ItemsWrite } {
   const base = current ?? newSession(id, { source: turn.source }, now, ttlMs);
   const record: SessionRecord = {
     ...base,

@@ -168,7 +168,11 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
       );
       await create(fork);
       await writeItems(id, { kind: "replace", items });
-      await update(sourceId, (current) => (current && current.endedAt === null ? { ...current, endedAt: at, endReason: "branched" } : undefined), source.expiresAt);
+      await update(
+        sourceId,
+        (current) => (current && current.endedAt === null ? { ...current, endedAt: at, endReason: "branched" } : undefined),
+        source.expiresAt,
+      );
       return fork;
     },
 

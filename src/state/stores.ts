@@ -63,7 +63,12 @@ export async function rebuildIndexes(storage: Storage, coordination: StorageCoor
   const plain = (ttlMs: number) => (value: Record<string, unknown>) => (typeof value.expiresAt === "number" ? value.expiresAt : now + ttlMs);
   const targets = [
     { prefix: keys.responses(), index: indexes.responses, maxEntries: retention.responses.maxEntries, expiry: plain(retention.responses.ttlMs) },
-    { prefix: keys.conversations(), index: indexes.conversations, maxEntries: retention.conversations.maxEntries, expiry: plain(retention.conversations.ttlMs) },
+    {
+      prefix: keys.conversations(),
+      index: indexes.conversations,
+      maxEntries: retention.conversations.maxEntries,
+      expiry: plain(retention.conversations.ttlMs),
+    },
     { prefix: keys.sessions(), index: indexes.sessions, maxEntries: retention.sessions.maxEntries, expiry: plain(retention.sessions.ttlMs) },
     { prefix: keys.idempotencies(), index: indexes.idempotency, maxEntries: retention.idempotency.maxEntries, expiry: plain(retention.idempotency.ttlMs) },
     {

@@ -15,13 +15,7 @@ import type { HermesErrorType } from "../protocol/index.ts";
  * The upstream API key is scrubbed from every message: some upstreams echo the key they rejected.
  */
 
-const hermesTypes = new Set<string>([
-  "invalid_request_error",
-  "authentication_error",
-  "permission_error",
-  "not_found_error",
-  "rate_limit_error",
-]);
+const hermesTypes = new Set<string>(["invalid_request_error", "authentication_error", "permission_error", "not_found_error", "rate_limit_error"]);
 
 /** The fields of an upstream error body, whichever common envelope it used. */
 export interface UpstreamErrorBody {
@@ -86,12 +80,7 @@ export function scrubError(error: unknown, apiKey: string | undefined): unknown 
 }
 
 /** A non-2xx answer that retries did not cure (or that is not worth retrying). */
-export function statusError(
-  status: number,
-  bodyText: string,
-  retryAfter: string | undefined,
-  apiKey: string | undefined,
-): HermesError {
+export function statusError(status: number, bodyText: string, retryAfter: string | undefined, apiKey: string | undefined): HermesError {
   const parsed = parseErrorBody(bodyText);
   // Every field is passed on to the client, so every field loses the key an upstream may echo.
   const body: UpstreamErrorBody = Object.fromEntries(Object.entries(parsed).map(([field, value]) => [field, scrub(value, apiKey)]));

@@ -57,7 +57,14 @@ class ObservedCall implements AsyncIterableIterator<HermesEvent[]> {
   readonly #batches: AsyncIterator<HermesEvent[]>;
   readonly #watch: CallWatch;
   readonly #started = performance.now();
-  readonly #result: UpstreamCallResult = { outcome: "aborted", durationMs: 0, firstByteMs: undefined, usage: undefined, finishReason: undefined, error: undefined };
+  readonly #result: UpstreamCallResult = {
+    outcome: "aborted",
+    durationMs: 0,
+    firstByteMs: undefined,
+    usage: undefined,
+    finishReason: undefined,
+    error: undefined,
+  };
   #ended = false;
 
   constructor(batches: AsyncIterator<HermesEvent[]>, watch: CallWatch) {

@@ -76,11 +76,7 @@ export interface ReadUpstreamOptions {
  * const call = readUpstream(async () => ({ response: await http.request({ ... }) }), chatCodec, { newId, apiKey });
  * for await (const batch of call) for (const event of batch) console.log(event.type);
  */
-export function readUpstream(
-  open: () => Promise<OpenedCall>,
-  codec: UpstreamCodec,
-  options: ReadUpstreamOptions,
-): AsyncIterableIterator<HermesEvent[]> {
+export function readUpstream(open: () => Promise<OpenedCall>, codec: UpstreamCodec, options: ReadUpstreamOptions): AsyncIterableIterator<HermesEvent[]> {
   return new UpstreamCall(open, codec, options);
 }
 

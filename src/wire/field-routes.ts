@@ -56,7 +56,8 @@ export function routeFields(table: FieldTable, body: Readonly<Record<string, unk
   for (const [key, value] of Object.entries(body)) {
     if (value === undefined) continue;
     if (table.nested.has(key) && isPlainObject(value)) {
-      for (const [inner, innerValue] of Object.entries(value)) if (innerValue !== undefined) place(routed, fieldRule(table, `${key}.${inner}`), innerValue, `${key}.${inner}`);
+      for (const [inner, innerValue] of Object.entries(value))
+        if (innerValue !== undefined) place(routed, fieldRule(table, `${key}.${inner}`), innerValue, `${key}.${inner}`);
     } else {
       place(routed, fieldRule(table, key), value, key);
     }

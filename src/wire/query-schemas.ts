@@ -15,12 +15,7 @@ export function queryParam<T extends z.ZodType>(schema: T) {
 
 /** A whole number from its decimal digits (spaces around them ignored), within bounds; every refusal says `expected`. */
 export function queryInteger(min: number, max: number, expected = `Expected a whole number from ${min} to ${max}`) {
-  return z
-    .string()
-    .trim()
-    .regex(/^\d+$/, expected)
-    .transform(Number)
-    .pipe(z.number().int().min(min, expected).max(max, expected));
+  return z.string().trim().regex(/^\d+$/, expected).transform(Number).pipe(z.number().int().min(min, expected).max(max, expected));
 }
 
 /** `true`/`1` or `false`/`0`, in any case, spaces around them ignored. */

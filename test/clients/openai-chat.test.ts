@@ -93,7 +93,14 @@ describe.each(["chat", "responses"] as const)("the openai SDK on Chat Completion
       expect.objectContaining({ tool: "get_current_time", toolCallId: "call_clock_1", status: "completed" }),
     ]);
     // …and each of those frames is also a chunk any Chat Completions parser takes.
-    for (const event of progress) expect(event).toMatchObject({ object: "chat.completion.chunk", id: expect.any(String), created: expect.any(Number), model: expect.any(String), choices: [] });
+    for (const event of progress)
+      expect(event).toMatchObject({
+        object: "chat.completion.chunk",
+        id: expect.any(String),
+        created: expect.any(Number),
+        model: expect.any(String),
+        choices: [],
+      });
     expectClockOutputSent(setup.upstream, question, api);
     // The session keeps the turn: the question, the tool round and the answer.
     const history = JSON.stringify(await setup.stored(`session-items:clients-chat-${api}`));

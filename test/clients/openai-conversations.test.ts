@@ -16,10 +16,18 @@ describe.each(["responses", "chat"] as const)("the openai SDK's Conversations AP
       metadata: { topic: "colours" },
       items: [{ type: "message", role: "user", content: "My favourite colour is teal." }],
     });
-    expect(conversation).toMatchObject({ id: expect.stringMatching(/^conv_/), object: "conversation", metadata: { topic: "colours" }, created_at: expect.any(Number) });
+    expect(conversation).toMatchObject({
+      id: expect.stringMatching(/^conv_/),
+      object: "conversation",
+      metadata: { topic: "colours" },
+      created_at: expect.any(Number),
+    });
 
     expect(await client().conversations.retrieve(conversation.id)).toMatchObject({ id: conversation.id, metadata: { topic: "colours" } });
-    expect(await client().conversations.update(conversation.id, { metadata: { topic: "paint" } })).toMatchObject({ id: conversation.id, metadata: { topic: "paint" } });
+    expect(await client().conversations.update(conversation.id, { metadata: { topic: "paint" } })).toMatchObject({
+      id: conversation.id,
+      metadata: { topic: "paint" },
+    });
 
     const added = await client().conversations.items.create(conversation.id, { items: [{ type: "message", role: "user", content: "And I like squares." }] });
     expect(added.data).toHaveLength(1);
@@ -35,7 +43,9 @@ describe.each(["responses", "chat"] as const)("the openai SDK's Conversations AP
     expect(await setup.storedKeys("conversations:")).not.toEqual([]);
 
     expect(await client().conversations.delete(conversation.id)).toMatchObject({ id: conversation.id, deleted: true });
-    const gone = await client().conversations.retrieve(conversation.id).catch((error: unknown) => error);
+    const gone = await client()
+      .conversations.retrieve(conversation.id)
+      .catch((error: unknown) => error);
     expect(gone).toBeInstanceOf(OpenAI.NotFoundError);
     // Nothing reached the model.
     expect(setup.upstream.requests).toEqual([]);
@@ -43,7 +53,9 @@ describe.each(["responses", "chat"] as const)("the openai SDK's Conversations AP
 
   it("appends responses made with `conversation` to it, and the next one sees the history", async () => {
     const marker = `conversation over ${api}`;
-    const conversation = await client().conversations.create({ items: [{ type: "message", role: "user", content: `My favourite colour is teal (${marker}).` }] });
+    const conversation = await client().conversations.create({
+      items: [{ type: "message", role: "user", content: `My favourite colour is teal (${marker}).` }],
+    });
     setup.upstream.enqueue({ text: "Noted: teal." }, { text: "Teal." });
 
     const first = await client().responses.create({ model: "hermes-agent", conversation: conversation.id, input: "Remember that." });

@@ -35,7 +35,8 @@ function scriptCrmRound(upstream: FakeUpstream, marker: string, answer: string):
     if (toolOutputsOf(request).length > 0) return { text: answer };
     const args = { email: "ada@example.com" };
     const tools = (request.body.tools ?? []) as { type: string; name?: string }[];
-    if (tools.some((tool) => tool.type === "namespace" && tool.name === "crm")) return { toolCalls: [{ id: "call_crm_1", namespace: "crm", name: "lookup_customer", arguments: args }] };
+    if (tools.some((tool) => tool.type === "namespace" && tool.name === "crm"))
+      return { toolCalls: [{ id: "call_crm_1", namespace: "crm", name: "lookup_customer", arguments: args }] };
     const flat = toolNamesOf(request).find((name) => name.includes("lookup_customer"));
     return flat ? { toolCalls: [{ id: "call_crm_1", name: flat, arguments: args }] } : { text: "lookup_customer never reached the model" };
   });
@@ -90,7 +91,13 @@ describe.each(["responses", "chat"] as const)("the openai SDK on the Responses A
     const events = await collect(await client().responses.create({ model: "hermes-agent", input: marker, tools: [{ type: "web_search" }], stream: true }));
 
     const response = completedOf(events);
-    expect(response.output_text ?? response.output.flatMap((item) => (item.type === "message" ? item.content : [])).map((part) => ("text" in part ? part.text : "")).join("")).toBe("Found it.");
+    expect(
+      response.output_text ??
+        response.output
+          .flatMap((item) => (item.type === "message" ? item.content : []))
+          .map((part) => ("text" in part ? part.text : ""))
+          .join(""),
+    ).toBe("Found it.");
     expect(requestsFor(setup.upstream, marker)).toHaveLength(1);
     if (api === "responses") {
       const added = events.filter((event) => event.type === "response.output_item.added").map((event) => (event as { item: { type: string } }).item.type);
@@ -109,7 +116,13 @@ describe.each(["responses", "chat"] as const)("the openai SDK on the Responses A
     const events = await collect(await client().responses.create({ model: "hermes-agent", input: marker, tools: [crmNamespace], stream: true }));
     const first = completedOf(events);
     const call = first.output.find((item) => item.type === "function_call");
-    expect(call, JSON.stringify(first.output)).toMatchObject({ type: "function_call", namespace: "crm", name: "lookup_customer", call_id: "call_crm_1", arguments: JSON.stringify({ email: "ada@example.com" }) });
+    expect(call, JSON.stringify(first.output)).toMatchObject({
+      type: "function_call",
+      namespace: "crm",
+      name: "lookup_customer",
+      call_id: "call_crm_1",
+      arguments: JSON.stringify({ email: "ada@example.com" }),
+    });
     expect(first.status).toBe("completed");
 
     const second = await client().responses.create({

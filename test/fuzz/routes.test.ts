@@ -23,7 +23,11 @@ describe("fuzzing", { timeout: 600_000 }, () => {
         fc.asyncProperty(bodies(route), async (body) => {
           await expectClientError(
             hermes,
-            new Request(`http://local${route.path}`, { method: "POST", body: body as BodyInit, headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" } }),
+            new Request(`http://local${route.path}`, {
+              method: "POST",
+              body: body as BodyInit,
+              headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+            }),
           );
         }),
         { numRuns: fuzzRuns },
@@ -35,7 +39,10 @@ describe("fuzzing", { timeout: 600_000 }, () => {
         fc.asyncProperty(headerValue, headerValue, headerValue, async (idempotencyKey, sessionId, authorization) => {
           const headers: Record<string, string> = { authorization: `Bearer ${KEY}`, "idempotency-key": idempotencyKey, "x-hermes-session-id": sessionId };
           await expectClientError(hermes, new Request(`http://local${route.path}`, { method: "POST", body: JSON.stringify(route.valid), headers }));
-          await expectClientError(hermes, new Request(`http://local${route.path}`, { method: "POST", body: JSON.stringify(route.valid), headers: { authorization } }));
+          await expectClientError(
+            hermes,
+            new Request(`http://local${route.path}`, { method: "POST", body: JSON.stringify(route.valid), headers: { authorization } }),
+          );
         }),
         { numRuns: Math.ceil(fuzzRuns / 4) },
       );

@@ -87,7 +87,10 @@ export function toolOutputsOf(request: RecordedRequest): { callId: string; outpu
   if (Array.isArray(body.messages))
     return (body.messages as { role: string; tool_call_id?: string; content?: unknown }[])
       .filter((message) => message.role === "tool")
-      .map((message) => ({ callId: message.tool_call_id ?? "", output: typeof message.content === "string" ? message.content : JSON.stringify(message.content) }));
+      .map((message) => ({
+        callId: message.tool_call_id ?? "",
+        output: typeof message.content === "string" ? message.content : JSON.stringify(message.content),
+      }));
   if (Array.isArray(body.input))
     return (body.input as { type?: string; call_id?: string; output?: unknown }[])
       .filter((item) => item.type === "function_call_output")

@@ -75,7 +75,11 @@ async function install(): Promise<void> {
   await writeFile(installedMark, `${CODEX_VERSION}\n`);
 }
 
-function run(command: string, args: string[], options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<{ code: number | null; output: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -96,7 +100,16 @@ function run(command: string, args: string[], options: { cwd: string; timeoutMs:
 /** One line of `codex exec --json`. */
 export interface CodexEvent {
   type: string;
-  item?: { id: string; type: string; text?: string; command?: string; aggregated_output?: string; exit_code?: number | null; status?: string; message?: string };
+  item?: {
+    id: string;
+    type: string;
+    text?: string;
+    command?: string;
+    aggregated_output?: string;
+    exit_code?: number | null;
+    status?: string;
+    message?: string;
+  };
   usage?: Record<string, number>;
   error?: { message: string };
   message?: string;
@@ -180,7 +193,20 @@ export async function runCodex(options: CodexOptions): Promise<CodexRun> {
       NO_PROXY: "127.0.0.1,localhost,::1",
       no_proxy: "127.0.0.1,localhost,::1",
     };
-    const args = [entry, "exec", "--json", "--skip-git-repo-check", "--color", "never", "-C", work, "-o", lastMessageFile, ...(options.args ?? []), options.prompt];
+    const args = [
+      entry,
+      "exec",
+      "--json",
+      "--skip-git-repo-check",
+      "--color",
+      "never",
+      "-C",
+      work,
+      "-o",
+      lastMessageFile,
+      ...(options.args ?? []),
+      options.prompt,
+    ];
     const result = await runCapturing(process.execPath, args, { cwd: work, env, timeoutMs: options.timeoutMs ?? 60_000 });
     const events = result.stdout
       .split("\n")

@@ -79,9 +79,7 @@ export function useFakeUpstream(target: UpstreamTarget, apiKey: string): Upstrea
     },
     apiKey,
     open(overrides = {}) {
-      const upstream = target.create(
-        upstreamConfigSchema.parse({ baseURL: started().url, apiKey, retryDelayMs: 5, ...target.settings, ...overrides }),
-      );
+      const upstream = target.create(upstreamConfigSchema.parse({ baseURL: started().url, apiKey, retryDelayMs: 5, ...target.settings, ...overrides }));
       opened.push(upstream);
       return upstream;
     },
@@ -305,7 +303,11 @@ export function describeUpstream(target: UpstreamTarget, harness: UpstreamHarnes
       enqueue({ toolCalls: [{ id: "call_w", name: "get_weather", arguments: { city: "Paris" } }] });
       const events = await collectEvents(harness.open(), input({ tools: [weatherTool] }), undefined, whole);
       expectWellFormedStep(events);
-      expect(events.find((event) => event.type === "tool.call.completed")).toMatchObject({ callId: "call_w", name: "get_weather", arguments: '{"city":"Paris"}' });
+      expect(events.find((event) => event.type === "tool.call.completed")).toMatchObject({
+        callId: "call_w",
+        name: "get_weather",
+        arguments: '{"city":"Paris"}',
+      });
       expect(events.at(-1)).toMatchObject({ finishReason: "tool_calls" });
     });
 

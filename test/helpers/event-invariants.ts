@@ -52,7 +52,9 @@ export function expectBlocksTied(events: readonly HermesEvent[]): string[] {
         break;
       case "reasoning.completed": {
         const streamed = open.get(event.itemId)?.summary ?? [];
-        expect(event.summary ?? [], `reasoning ${event.itemId}: the completed summary is not its deltas joined`).toEqual(Array.from(streamed, (part) => part ?? ""));
+        expect(event.summary ?? [], `reasoning ${event.itemId}: the completed summary is not its deltas joined`).toEqual(
+          Array.from(streamed, (part) => part ?? ""),
+        );
         end(event.itemId, "reasoning", event.text);
         break;
       }

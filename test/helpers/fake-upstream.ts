@@ -202,11 +202,7 @@ class FakeUpstreamServer implements FakeUpstream {
     const queued = this.queue[0];
     const reply: FakeReply = queued ?? (await this.handler?.(record)) ?? {};
     if ("refuseStream" in reply && reply.refuseStream && streaming) {
-      return sendJson(
-        response,
-        400,
-        envelope("Streaming is not supported for this model.", "invalid_request_error", "unsupported_value", "stream"),
-      );
+      return sendJson(response, 400, envelope("Streaming is not supported for this model.", "invalid_request_error", "unsupported_value", "stream"));
     }
     if (queued) this.queue.shift();
 
@@ -233,10 +229,7 @@ class FakeUpstreamServer implements FakeUpstream {
     const reasoningField = reply.reasoningField ?? "reasoning_content";
     const reasoningStyle = reply.responsesReasoning ?? "summary";
     if ((!streaming && !reply.alwaysStream) || reply.ignoreStream) {
-      const body =
-        api === "chat"
-          ? chatCompletionBody(completion, reasoningField)
-          : responseObject(completion, record.body ?? {}, reasoningStyle, true);
+      const body = api === "chat" ? chatCompletionBody(completion, reasoningField) : responseObject(completion, record.body ?? {}, reasoningStyle, true);
       if (reply.headersDelayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, reply.headersDelayMs));
       if (response.destroyed) return;
       const { delayMs, resetAfter, stallAfter } = reply;
@@ -259,12 +252,7 @@ class FakeUpstreamServer implements FakeUpstream {
   }
 
   /** Writes frames one by one, paced and faulted as the delivery options say. */
-  private async writeFrames(
-    response: ServerResponse,
-    frames: readonly string[],
-    delivery: FakeDelivery,
-    markReset: () => void,
-  ): Promise<void> {
+  private async writeFrames(response: ServerResponse, frames: readonly string[], delivery: FakeDelivery, markReset: () => void): Promise<void> {
     const { delayMs, delayFrom = 0, resetAfter, stallAfter } = delivery;
     const careful = delayMs !== undefined || resetAfter !== undefined || stallAfter !== undefined;
     response.flushHeaders();

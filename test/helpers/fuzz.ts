@@ -15,7 +15,13 @@ export const postRoutes: FuzzRoute[] = [
       model: "m",
       messages: [
         { role: "system", content: "s" },
-        { role: "user", content: [{ type: "text", text: "hi" }, { type: "image_url", image_url: { url: "https://x/y.png" } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "hi" },
+            { type: "image_url", image_url: { url: "https://x/y.png" } },
+          ],
+        },
         { role: "assistant", content: null, tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{}" } }] },
         { role: "tool", tool_call_id: "c", content: "r" },
       ],
@@ -104,10 +110,7 @@ export function bodies(route: FuzzRoute): fc.Arbitrary<Uint8Array> {
     { weight: 1, arbitrary: fc.anything().map((value) => JSON.stringify(route.valid).replace(/^\{/, `{"model":${JSON.stringify(value) ?? "1"},`)) },
     { weight: 1, arbitrary: fc.integer({ min: 100_000, max: 400_000 }).map((size) => JSON.stringify({ ...route.valid, instructions: "x".repeat(size) })) },
   );
-  return fc.oneof(
-    { weight: 9, arbitrary: text.map((value) => encoder.encode(value)) },
-    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }) },
-  );
+  return fc.oneof({ weight: 9, arbitrary: text.map((value) => encoder.encode(value)) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }) });
 }
 
 /**

@@ -39,7 +39,9 @@ export function jobsClient(baseUrl: string, key: string) {
     /** Waits until every fire of the job has ended (the runs are short), and returns them. */
     async settledFires(id: string, count: number) {
       // A generous bound, not a timing assertion: the runs end in milliseconds, a loaded machine may take longer.
-      await expect.poll(async () => (await this.fires(id)).filter((fire) => !["queued", "running"].includes(fire.status)).length, { timeout: 15_000 }).toBe(count);
+      await expect
+        .poll(async () => (await this.fires(id)).filter((fire) => !["queued", "running"].includes(fire.status)).length, { timeout: 15_000 })
+        .toBe(count);
       return this.fires(id);
     },
   };

@@ -72,7 +72,9 @@ export async function startMcpSseFixture(): Promise<McpHttpFixture> {
       const transport = new SSEServerTransport("/messages", response);
       sessions.set(transport.sessionId, transport);
       response.on("close", () => sessions.delete(transport.sessionId));
-      createFixtureServer().connect(transport).catch(() => response.destroy());
+      createFixtureServer()
+        .connect(transport)
+        .catch(() => response.destroy());
       return;
     }
     const transport = sessions.get(url.searchParams.get("sessionId") ?? "");

@@ -21,7 +21,9 @@ export interface TestProxy {
 export async function startProxy(input: HermesUserConfig = {}, options: CreateHermesOptions = {}): Promise<TestProxy> {
   // Memory unless a test names a storage: the default (files under ./.hermes) would litter the repository.
   const entries = ((input.plugins ?? []) as unknown[]).flat(Infinity as 1) as unknown[];
-  const hasStoragePlugin = entries.some((entry) => typeof entry === "object" && entry !== null && ("storage" in entry || (entry as { kind?: unknown }).kind === "storage"));
+  const hasStoragePlugin = entries.some(
+    (entry) => typeof entry === "object" && entry !== null && ("storage" in entry || (entry as { kind?: unknown }).kind === "storage"),
+  );
   const storage = input.storage ?? (hasStoragePlugin ? undefined : "memory");
   const config = hermesConfigSchema.parse({ ...input, ...(storage !== undefined && { storage }), server: { port: 0, ...input.server } });
   const hermes = await createHermes(config, options);

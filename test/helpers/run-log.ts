@@ -49,7 +49,10 @@ export function expectSealedLog(stored: StoredRun, seen: readonly SseFrame[][] =
   const within = stored.entries.slice(0, count);
   expect(within.map((entry) => entry.value?.sequence)).toEqual(within.map((entry) => entry.position));
   expect(within.filter((entry) => terminal.has(String(entry.value?.payload.event))).map((entry) => entry.position)).toEqual([count]);
-  expect(stored.entries.slice(count).every((entry) => entry.value === null), "nothing past the terminal event").toBe(true);
+  expect(
+    stored.entries.slice(count).every((entry) => entry.value === null),
+    "nothing past the terminal event",
+  ).toBe(true);
   for (const frames of seen)
     for (const frame of frames) expect(JSON.parse(frame.data), `frame ${frame.id}`).toEqual(stored.entries[Number(frame.id) - 1]?.value?.payload);
   return { count, last: within.at(-1)!.value!.payload };

@@ -70,7 +70,12 @@ export function framesOf(sse: string): Frame[] {
 }
 
 const abortError = { message: "Internal server error", type: "server_error" as const, code: "internal_error" };
-const finishStatus: Record<string, Outcome["status"]> = { stop: "completed", length: "incomplete", content_filter: "incomplete", tool_calls: "requires_action" };
+const finishStatus: Record<string, Outcome["status"]> = {
+  stop: "completed",
+  length: "incomplete",
+  content_filter: "incomplete",
+  tool_calls: "requires_action",
+};
 
 export const chatStream: StreamFormat = {
   abortable: true,
@@ -85,7 +90,9 @@ export const chatStream: StreamFormat = {
   isEndMarker: (frame) => frame.data === "[DONE]",
   blocks: (frames) =>
     chunks(frames).flatMap((chunk) =>
-      (chunk.choices[0]?.delta.tool_calls ?? []).map((call: { index: number; id?: string }) => ({ id: `call ${call.index}`, phase: call.id ? "start" : "delta" }) as const),
+      (chunk.choices[0]?.delta.tool_calls ?? []).map(
+        (call: { index: number; id?: string }) => ({ id: `call ${call.index}`, phase: call.id ? "start" : "delta" }) as const,
+      ),
     ),
   closesBlocks: false,
   outcome(frames) {
@@ -94,7 +101,10 @@ export const chatStream: StreamFormat = {
     if (terminal.data.error) return { status: "failed", code: terminal.data.error.code };
     return { status: finishStatus[terminal.data.choices[0].finish_reason]! };
   },
-  streamedText: (frames) => chunks(frames).map((chunk) => chunk.choices[0]?.delta.content ?? "").join(""),
+  streamedText: (frames) =>
+    chunks(frames)
+      .map((chunk) => chunk.choices[0]?.delta.content ?? "")
+      .join(""),
   messageSeparator: "\n\n",
   clientCalls(frames) {
     const calls: ClientCall[] = [];
@@ -147,7 +157,11 @@ export const responsesStream: StreamFormat = {
     // The API hands client calls back as a completed response ending in calls nobody answered.
     return { status: responsesClientCalls(response.output).length > 0 ? "requires_action" : "completed" };
   },
-  streamedText: (frames) => frames.filter((frame) => frame.data.type === "response.output_text.delta").map((frame) => frame.data.delta).join(""),
+  streamedText: (frames) =>
+    frames
+      .filter((frame) => frame.data.type === "response.output_text.delta")
+      .map((frame) => frame.data.delta)
+      .join(""),
   messageSeparator: "",
   reported: {
     scope: "run",
@@ -213,7 +227,11 @@ export const runsStream: StreamFormat = {
     if (terminal.data.event === "run.failed") return { status: "failed", code: terminal.data.code };
     return { status: terminal.data.status ?? "completed" };
   },
-  streamedText: (frames) => frames.filter((frame) => frame.data.event === "message.delta").map((frame) => frame.data.delta).join(""),
+  streamedText: (frames) =>
+    frames
+      .filter((frame) => frame.data.event === "message.delta")
+      .map((frame) => frame.data.delta)
+      .join(""),
   messageSeparator: "",
   reported: { scope: "answer", text: (frames) => frames.find((frame) => frame.data.event === "run.completed")?.data.output },
   clientCalls: (frames) => frames.find((frame) => frame.data.event === "run.completed")?.data.tool_calls ?? [],
@@ -262,7 +280,11 @@ export const sessionsStream: StreamFormat = {
     const answer = frames.find((frame) => frame.event === "assistant.completed");
     return { status: answer?.data.partial ? "incomplete" : "completed" };
   },
-  streamedText: (frames) => frames.filter((frame) => frame.event === "assistant.delta").map((frame) => frame.data.delta).join(""),
+  streamedText: (frames) =>
+    frames
+      .filter((frame) => frame.event === "assistant.delta")
+      .map((frame) => frame.data.delta)
+      .join(""),
   messageSeparator: "",
   reported: { scope: "answer", text: (frames) => frames.find((frame) => frame.event === "assistant.completed")?.data.content },
   cannotCarry: ["client-tool-calls"],

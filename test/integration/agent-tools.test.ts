@@ -106,10 +106,13 @@ describe("the agent loop runs server tools (through Chat Completions)", () => {
     proxy.client.chat.completions.create({ model: "hermes-agent", messages: [{ role: "user", content }], ...extra });
 
   it("sends the server tools' schemas upstream, runs a call and feeds the result back as a tool message", async () => {
-    upstream.enqueue({ text: "Let me add.", toolCalls: [{ id: "call_add", name: "add", arguments: { a: 2, b: 3 } }], usage: { inputTokens: 10, outputTokens: 4 } }, {
-      text: "The sum is 5.",
-      usage: { inputTokens: 20, outputTokens: 5 },
-    });
+    upstream.enqueue(
+      { text: "Let me add.", toolCalls: [{ id: "call_add", name: "add", arguments: { a: 2, b: 3 } }], usage: { inputTokens: 10, outputTokens: 4 } },
+      {
+        text: "The sum is 5.",
+        usage: { inputTokens: 20, outputTokens: 5 },
+      },
+    );
     const completion = await ask("2 + 3?");
     expect(completion.choices[0]?.message.content).toBe("Let me add.\n\nThe sum is 5.");
     expect(completion.choices[0]?.finish_reason).toBe("stop");

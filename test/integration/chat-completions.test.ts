@@ -124,7 +124,11 @@ describe("Chat Completions against an OpenAI-compatible upstream", () => {
     const tools = [
       {
         type: "function" as const,
-        function: { name: "get_weather", description: "Weather for a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } },
+        function: {
+          name: "get_weather",
+          description: "Weather for a city",
+          parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+        },
       },
     ];
     const messages = [{ role: "user" as const, content: "Weather in Paris?" }];
@@ -163,7 +167,13 @@ describe("Chat Completions against an OpenAI-compatible upstream", () => {
     const runner = proxy.client.chat.completions.stream({ model: "hermes-agent", messages: [{ role: "user", content: "both" }], tools });
     const final = await runner.finalChatCompletion();
     expect(final.choices[0]?.finish_reason).toBe("tool_calls");
-    expect(final.choices[0]?.message.tool_calls?.map((call) => [call.id, call.type === "function" && call.function.name, call.type === "function" && call.function.arguments])).toEqual([
+    expect(
+      final.choices[0]?.message.tool_calls?.map((call) => [
+        call.id,
+        call.type === "function" && call.function.name,
+        call.type === "function" && call.function.arguments,
+      ]),
+    ).toEqual([
       ["call_a", "get_weather", '{"city":"Paris"}'],
       ["call_b", "get_time", '{"zone":"Europe/Paris"}'],
     ]);
@@ -182,7 +192,10 @@ describe("Chat Completions against an OpenAI-compatible upstream", () => {
   });
 
   it("keeps an upstream 4xx's status, message and code", async () => {
-    upstream.enqueue({ status: 400, body: { error: { message: "context too long", type: "invalid_request_error", param: "messages", code: "context_length_exceeded" } } });
+    upstream.enqueue({
+      status: 400,
+      body: { error: { message: "context too long", type: "invalid_request_error", param: "messages", code: "context_length_exceeded" } },
+    });
     const error = await proxy.client.chat.completions.create({ model: "hermes-agent", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(APIError);
     expect((error as APIError).status).toBe(400);
@@ -245,7 +258,11 @@ describe("Chat Completions against an OpenAI-compatible upstream", () => {
     const response = await post({ model: "hermes-agent", stream: true, messages: [{ role: "user", content: "x" }] });
     const body = await response.text();
     expect(body).toContain(": keepalive\n\n");
-    expect(sseJson<{ choices: { delta: { content?: string } }[] }>(body).map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("slow answer");
+    expect(
+      sseJson<{ choices: { delta: { content?: string } }[] }>(body)
+        .map((c) => c.choices[0]?.delta.content ?? "")
+        .join(""),
+    ).toBe("slow answer");
   });
 });
 

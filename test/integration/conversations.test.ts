@@ -11,8 +11,7 @@ import { storageFromSpec } from "../../src/state/select-storage.ts";
 const KEY = "conversations-key-0123456789abcdef";
 
 /** A message item's text, whatever its parts. */
-const textOf = (item: ConversationItem) =>
-  item.type === "message" ? item.content.map((part) => ("text" in part ? part.text : "")).join("") : `${item.type}`;
+const textOf = (item: ConversationItem) => (item.type === "message" ? item.content.map((part) => ("text" in part ? part.text : "")).join("") : `${item.type}`);
 
 /**
  * The Conversations API through the real `openai` SDK (`client.conversations.*`), on every driver:
@@ -44,7 +43,10 @@ describeStorages("the Conversations API", (target) => {
       await opened.close();
     }
   };
-  const errorOf = async (response: Response) => ({ status: response.status, ...((await response.json()) as { error: { code: string; param: string | null } }).error });
+  const errorOf = async (response: Response) => ({
+    status: response.status,
+    ...((await response.json()) as { error: { code: string; param: string | null } }).error,
+  });
 
   beforeAll(async () => {
     spec = target.spec();
@@ -97,7 +99,12 @@ describeStorages("the Conversations API", (target) => {
     expect(afterDelete).toMatchObject({ id: conversation.id, object: "conversation" });
     const missing = await client.conversations.items.retrieve(call.id!, { conversation_id: conversation.id }).catch((error: APIError) => error);
     expect(missing).toMatchObject({ status: 404, code: "item_not_found", param: "item_id" });
-    expect((await client.conversations.items.list(conversation.id, { order: "asc" })).data.map(textOf)).toEqual(["Hello!", "Hi there.", "How are you?", "function_call_output"]);
+    expect((await client.conversations.items.list(conversation.id, { order: "asc" })).data.map(textOf)).toEqual([
+      "Hello!",
+      "Hi there.",
+      "How are you?",
+      "function_call_output",
+    ]);
 
     expect(await client.conversations.delete(conversation.id)).toEqual({ id: conversation.id, object: "conversation.deleted", deleted: true });
     const gone = await client.conversations.retrieve(conversation.id).catch((error: APIError) => error);
@@ -123,7 +130,10 @@ describeStorages("the Conversations API", (target) => {
     // Streamed turns are added before their terminal event; GET shows the conversation too.
     const streamed = await call("POST", "/v1/responses", { model: "m", input: "Stream it.", conversation: conversation.id, stream: true });
     const frames = parseSse(await streamed.text());
-    expect(frames.at(-1)?.data && JSON.parse(frames.at(-1)!.data)).toMatchObject({ type: "response.completed", response: { conversation: { id: conversation.id } } });
+    expect(frames.at(-1)?.data && JSON.parse(frames.at(-1)!.data)).toMatchObject({
+      type: "response.completed",
+      response: { conversation: { id: conversation.id } },
+    });
     expect((await client.responses.retrieve(second.id)).conversation).toEqual({ id: conversation.id });
 
     const items = (await client.conversations.items.list(conversation.id, { order: "asc" })).data;
@@ -159,12 +169,18 @@ describeStorages("the Conversations API", (target) => {
     expect(await errorOf(await call("POST", `/v1/conversations/${conversation.id}`, {}))).toMatchObject({ status: 400, param: "metadata" });
     expect(await errorOf(await call("GET", `/v1/conversations/${conversation.id}/items?order=up`))).toMatchObject({ status: 400, param: "order" });
     expect(await errorOf(await call("GET", `/v1/conversations/${conversation.id}/items?after=msg_nope`))).toMatchObject({ status: 400, param: "after" });
-    expect(await errorOf(await call("POST", `/v1/conversations/${conversation.id}/items`, { items: [{ type: "item_reference", id: "msg_nope" }] }))).toMatchObject({
+    expect(
+      await errorOf(await call("POST", `/v1/conversations/${conversation.id}/items`, { items: [{ type: "item_reference", id: "msg_nope" }] })),
+    ).toMatchObject({
       status: 400,
       code: "item_not_found",
       param: "items[0]",
     });
-    expect(await errorOf(await call("GET", "/v1/conversations/conv_nope/items"))).toMatchObject({ status: 404, code: "conversation_not_found", param: "conversation_id" });
+    expect(await errorOf(await call("GET", "/v1/conversations/conv_nope/items"))).toMatchObject({
+      status: 404,
+      code: "conversation_not_found",
+      param: "conversation_id",
+    });
     expect(await errorOf(await call("DELETE", "/v1/conversations/conv_nope"))).toMatchObject({ status: 404, code: "conversation_not_found" });
     expect(await errorOf(await call("DELETE", `/v1/conversations/${conversation.id}/items/msg_nope`))).toMatchObject({ status: 404, code: "item_not_found" });
     expect(upstream.requests).toHaveLength(0);
@@ -182,14 +198,22 @@ describeStorages("the Conversations API", (target) => {
     const weather = await proxy.client.responses.create({
       model: "m",
       tools,
-      input: [{ type: "item_reference", id: userId }, { type: "item_reference", id: first.output[0]!.id! }, { role: "user", content: "Weather in Oslo?" }],
+      input: [
+        { type: "item_reference", id: userId },
+        { type: "item_reference", id: first.output[0]!.id! },
+        { role: "user", content: "Weather in Oslo?" },
+      ],
     });
     expect(sent(1)).toEqual(["Hi.", "Hello.", "Weather in Oslo?"]);
     const callItem = weather.output.find((item) => item.type === "function_call")!;
     await proxy.client.responses.create({
       model: "m",
       tools,
-      input: [{ role: "user", content: "Weather in Oslo?" }, { type: "item_reference", id: callItem.id! }, { type: "function_call_output", call_id: "call_w", output: "snow" }],
+      input: [
+        { role: "user", content: "Weather in Oslo?" },
+        { type: "item_reference", id: callItem.id! },
+        { type: "function_call_output", call_id: "call_w", output: "snow" },
+      ],
     });
     expect(upstream.requests[2]?.body.messages.slice(1)).toEqual([
       { role: "assistant", content: null, tool_calls: [{ id: "call_w", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }] },
@@ -204,44 +228,61 @@ describeStorages("the Conversations API", (target) => {
       expect(await storage.getItem(`item-index:${userId}`)).toEqual({ response: weather.id });
     });
     await proxy.client.responses.delete(lonely.id);
-    const gone = await proxy.client.responses.create({ model: "m", input: [{ type: "item_reference", id: lonely.output[0]!.id! }] }).catch((error: APIError) => error);
+    const gone = await proxy.client.responses
+      .create({ model: "m", input: [{ type: "item_reference", id: lonely.output[0]!.id! }] })
+      .catch((error: APIError) => error);
     expect(gone).toMatchObject({ status: 400, code: "item_not_found", param: "input[0]" });
     await inspect(async (storage) => expect(await storage.getItem(`item-index:${lonely.output[0]!.id}`)).toBeNull());
   });
 
   if (target.durable)
-    it(target.name === "redis" ? "a second proxy on the same Redis sees and adds to the same conversations; racing turns never lose items" : "keeps conversations and their items across a restart", async () => {
-      const { client } = proxy;
-      upstream.enqueue({ text: "Noted." });
-      const conversation = await client.conversations.create({ metadata: { owner: "a" }, items: [{ role: "user", content: "Remember: blue." }] });
-      await client.responses.create({ model: "m", input: "Noted?", conversation: conversation.id });
-      if (target.name !== "redis") {
-        await proxy.close();
-        started.splice(started.indexOf(proxy), 1);
-        proxy = await start();
-      }
-      const other = target.name === "redis" ? await start() : proxy;
-      expect(await other.client.conversations.retrieve(conversation.id)).toMatchObject({ id: conversation.id, metadata: { owner: "a" } });
-      expect((await other.client.conversations.items.list(conversation.id, { order: "asc" })).data.map(textOf)).toEqual(["Remember: blue.", "Noted?", "Noted."]);
-      upstream.enqueue({ text: "Blue." });
-      await other.client.responses.create({ model: "m", input: "Which colour?", conversation: conversation.id });
-      expect(sent(1)).toEqual(["Remember: blue.", "Noted?", "Noted.", "Which colour?"]);
-      if (target.name !== "redis") return;
+    it(
+      target.name === "redis"
+        ? "a second proxy on the same Redis sees and adds to the same conversations; racing turns never lose items"
+        : "keeps conversations and their items across a restart",
+      async () => {
+        const { client } = proxy;
+        upstream.enqueue({ text: "Noted." });
+        const conversation = await client.conversations.create({ metadata: { owner: "a" }, items: [{ role: "user", content: "Remember: blue." }] });
+        await client.responses.create({ model: "m", input: "Noted?", conversation: conversation.id });
+        if (target.name !== "redis") {
+          await proxy.close();
+          started.splice(started.indexOf(proxy), 1);
+          proxy = await start();
+        }
+        const other = target.name === "redis" ? await start() : proxy;
+        expect(await other.client.conversations.retrieve(conversation.id)).toMatchObject({ id: conversation.id, metadata: { owner: "a" } });
+        expect((await other.client.conversations.items.list(conversation.id, { order: "asc" })).data.map(textOf)).toEqual([
+          "Remember: blue.",
+          "Noted?",
+          "Noted.",
+        ]);
+        upstream.enqueue({ text: "Blue." });
+        await other.client.responses.create({ model: "m", input: "Which colour?", conversation: conversation.id });
+        expect(sent(1)).toEqual(["Remember: blue.", "Noted?", "Noted.", "Which colour?"]);
+        if (target.name !== "redis") return;
 
-      // Items added from both instances at once: every one is kept, none overwritten.
-      await Promise.all(
-        Array.from({ length: 10 }, (_, n) => (n % 2 ? client : other.client).conversations.items.create(conversation.id, { items: [{ role: "user", content: `parallel ${n}` }] })),
-      );
-      const texts = (await other.client.conversations.items.list(conversation.id, { order: "asc", limit: 100 })).data.map(textOf);
-      expect(texts.filter((text) => text.startsWith("parallel")).sort()).toEqual(Array.from({ length: 10 }, (_, n) => `parallel ${n}`).sort());
-      // Two turns at once on one conversation, one per instance: one runs, the other is told to retry.
-      upstream.enqueue({ text: "first", delayMs: 200 }, { text: "second", delayMs: 200 });
-      const results = await Promise.all(
-        [proxy, other].map((each) =>
-          fetch(`${each.url}/v1/responses`, { method: "POST", headers, body: JSON.stringify({ model: "m", input: `turn from ${each.url}`, conversation: conversation.id }) }),
-        ),
-      );
-      expect(results.map((response) => response.status).sort()).toEqual([200, 409]);
-      expect((await client.conversations.items.list(conversation.id, { limit: 100 })).data).toHaveLength(texts.length + 2);
-    });
+        // Items added from both instances at once: every one is kept, none overwritten.
+        await Promise.all(
+          Array.from({ length: 10 }, (_, n) =>
+            (n % 2 ? client : other.client).conversations.items.create(conversation.id, { items: [{ role: "user", content: `parallel ${n}` }] }),
+          ),
+        );
+        const texts = (await other.client.conversations.items.list(conversation.id, { order: "asc", limit: 100 })).data.map(textOf);
+        expect(texts.filter((text) => text.startsWith("parallel")).sort()).toEqual(Array.from({ length: 10 }, (_, n) => `parallel ${n}`).sort());
+        // Two turns at once on one conversation, one per instance: one runs, the other is told to retry.
+        upstream.enqueue({ text: "first", delayMs: 200 }, { text: "second", delayMs: 200 });
+        const results = await Promise.all(
+          [proxy, other].map((each) =>
+            fetch(`${each.url}/v1/responses`, {
+              method: "POST",
+              headers,
+              body: JSON.stringify({ model: "m", input: `turn from ${each.url}`, conversation: conversation.id }),
+            }),
+          ),
+        );
+        expect(results.map((response) => response.status).sort()).toEqual([200, 409]);
+        expect((await client.conversations.items.list(conversation.id, { limit: 100 })).data).toHaveLength(texts.length + 2);
+      },
+    );
 });

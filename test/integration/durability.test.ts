@@ -106,7 +106,9 @@ describeStorages(
       const client = cli ? new OpenAI({ baseURL: `${cli.url}/v1`, apiKey: "unused", maxRetries: 0 }) : await launch();
       const retrieved = await client.responses.retrieve("resp_torn").catch((error: { status: number }) => error);
       expect((retrieved as { status: number }).status).toBe(404);
-      const chained = await client.responses.create({ model: "m", input: "x", previous_response_id: "resp_torn" }).catch((error: { status: number; code: string }) => error);
+      const chained = await client.responses
+        .create({ model: "m", input: "x", previous_response_id: "resp_torn" })
+        .catch((error: { status: number; code: string }) => error);
       expect(chained).toMatchObject({ status: 404, code: "previous_response_not_found" });
     });
   },

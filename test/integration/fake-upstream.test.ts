@@ -128,9 +128,10 @@ describe("fake upstream: faults", () => {
 
   it("refuses to stream without using up the reply", async () => {
     upstream.enqueue({ text: "plain", refuseStream: true });
-    await expect(
-      client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }], stream: true }),
-    ).rejects.toMatchObject({ status: 400, param: "stream" });
+    await expect(client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }], stream: true })).rejects.toMatchObject({
+      status: 400,
+      param: "stream",
+    });
     const body = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] });
     expect(body.choices[0]?.message.content).toBe("plain");
   });

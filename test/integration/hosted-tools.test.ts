@@ -23,7 +23,14 @@ const frame = (event: Json) => `event: ${event.type}\ndata: ${JSON.stringify(eve
 
 const reasoning = { id: "rs_up1", type: "reasoning", summary: [{ type: "summary_text", text: "**Plan** search, then spawn" }], encrypted_content: "ENC123" };
 const webSearch = { id: "ws_up1", type: "web_search_call", status: "completed", action: { type: "search", query: "hermes" } };
-const spawnCall = { id: "fc_up1", type: "function_call", status: "completed", call_id: "call_spawn", name: "multi_agent_v1__spawn_agent", arguments: '{"task":"x"}' };
+const spawnCall = {
+  id: "fc_up1",
+  type: "function_call",
+  status: "completed",
+  call_id: "call_spawn",
+  name: "multi_agent_v1__spawn_agent",
+  arguments: '{"task":"x"}',
+};
 
 /** A Responses stream with a summarised, encrypted reasoning item, a web search with its own events, and a namespaced call. */
 function hostedStream(): string[] {
@@ -44,7 +51,15 @@ function hostedStream(): string[] {
     f({ type: "response.output_item.added", output_index: 2, item: { ...spawnCall, arguments: "", status: "in_progress" } }),
     f({ type: "response.function_call_arguments.delta", item_id: "fc_up1", output_index: 2, delta: spawnCall.arguments }),
     f({ type: "response.output_item.done", output_index: 2, item: spawnCall }),
-    f({ type: "response.completed", response: { id: "resp_up", status: "completed", output: [reasoning, webSearch, spawnCall], usage: { input_tokens: 3, output_tokens: 4, total_tokens: 7 } } }),
+    f({
+      type: "response.completed",
+      response: {
+        id: "resp_up",
+        status: "completed",
+        output: [reasoning, webSearch, spawnCall],
+        usage: { input_tokens: 3, output_tokens: 4, total_tokens: 7 },
+      },
+    }),
   ];
 }
 
@@ -52,7 +67,15 @@ const namespaceTool = {
   type: "namespace",
   name: "multi_agent_v1",
   description: "Sub-agents.",
-  tools: [{ type: "function", name: "spawn_agent", description: "Spawns one", parameters: { type: "object", properties: { task: { type: "string" } } }, strict: false }],
+  tools: [
+    {
+      type: "function",
+      name: "spawn_agent",
+      description: "Spawns one",
+      parameters: { type: "object", properties: { task: { type: "string" } } },
+      strict: false,
+    },
+  ],
 };
 const webSearchTool = { type: "web_search", external_web_access: false };
 
@@ -112,17 +135,30 @@ describe("over a Responses upstream", () => {
     expect(response.status).toBe(200);
     const events = sseJson<Json>(await response.text());
     const types = events.map((event) => event.type);
-    expect(types).toEqual(expect.arrayContaining(["response.web_search_call.in_progress", "response.web_search_call.searching", "response.web_search_call.completed"]));
+    expect(types).toEqual(
+      expect.arrayContaining(["response.web_search_call.in_progress", "response.web_search_call.searching", "response.web_search_call.completed"]),
+    );
     const searching = events.find((event) => event.type === "response.web_search_call.searching")!;
     expect(searching).toMatchObject({ item_id: "ws_up1", output_index: 1 });
     expect(types).toContain("response.reasoning_summary_text.delta");
     expect(types).not.toContain("response.reasoning_text.delta");
     expect(events.map((event) => event.sequence_number)).toEqual(events.map((_, index) => index));
     const done = events.filter((event) => event.type === "response.output_item.done").map((event) => event.item);
-    expect(done[0]).toMatchObject({ id: "rs_up1", type: "reasoning", summary: [{ type: "summary_text", text: "**Plan** search, then spawn" }], encrypted_content: "ENC123" });
+    expect(done[0]).toMatchObject({
+      id: "rs_up1",
+      type: "reasoning",
+      summary: [{ type: "summary_text", text: "**Plan** search, then spawn" }],
+      encrypted_content: "ENC123",
+    });
     expect(done[0].content).toBeUndefined();
     expect(done[1]).toEqual(webSearch);
-    expect(done[2]).toMatchObject({ type: "function_call", call_id: "call_spawn", namespace: "multi_agent_v1", name: "spawn_agent", arguments: '{"task":"x"}' });
+    expect(done[2]).toMatchObject({
+      type: "function_call",
+      call_id: "call_spawn",
+      namespace: "multi_agent_v1",
+      name: "spawn_agent",
+      arguments: '{"task":"x"}',
+    });
 
     const final = events.at(-1)!.response as Json;
     expect(final.status).toBe("completed");
@@ -133,7 +169,12 @@ describe("over a Responses upstream", () => {
     expect(final.tools).toEqual([namespaceTool, webSearchTool]);
 
     const sent = fake.requests[0]!.body as Json;
-    expect(sent).toMatchObject({ include: ["reasoning.encrypted_content"], reasoning: { effort: "low", summary: "auto" }, prompt_cache_key: "pck-1", service_tier: "flex" });
+    expect(sent).toMatchObject({
+      include: ["reasoning.encrypted_content"],
+      reasoning: { effort: "low", summary: "auto" },
+      prompt_cache_key: "pck-1",
+      service_tier: "flex",
+    });
 
     const kept = await stored(proxy, final.id);
     expect(kept.output).toEqual(final.output);
@@ -197,7 +238,13 @@ describe("over a Responses upstream", () => {
 
   it("keeps a web search's citations on the answer's text, streamed and stored", async () => {
     const citation = { type: "url_citation", start_index: 0, end_index: 5, url: "https://example.com/", title: "Example" };
-    const message = { id: "m1", type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text: "Hello", annotations: [citation] }] };
+    const message = {
+      id: "m1",
+      type: "message",
+      role: "assistant",
+      status: "completed",
+      content: [{ type: "output_text", text: "Hello", annotations: [citation] }],
+    };
     fake.enqueue({
       sse: [
         frame({ type: "response.output_item.added", output_index: 0, item: { ...message, content: [] } }),
@@ -232,13 +279,27 @@ describe("over a Responses upstream", () => {
     expect(events.at(-1)!.response.output).toEqual([custom]);
     expect((fake.requests[0]!.body as Json).tools).toEqual([tool]);
     fake.enqueue({ text: "patched" });
-    const next = await post(proxy, { previous_response_id: events.at(-1)!.response.id, tools: [tool], input: [{ type: "custom_tool_call_output", call_id: "call_patch", output: "ok" }] });
+    const next = await post(proxy, {
+      previous_response_id: events.at(-1)!.response.id,
+      tools: [tool],
+      input: [{ type: "custom_tool_call_output", call_id: "call_patch", output: "ok" }],
+    });
     expect(next.status).toBe(200);
-    expect(((fake.requests[1]!.body as Json).input as Json[]).slice(1)).toEqual([custom, { type: "custom_tool_call_output", call_id: "call_patch", output: "ok" }]);
+    expect(((fake.requests[1]!.body as Json).input as Json[]).slice(1)).toEqual([
+      custom,
+      { type: "custom_tool_call_output", call_id: "call_patch", output: "ok" },
+    ]);
   });
 
   it("shows a Chat Completions client a summary of two parts as reasoning_content, the parts a blank line apart", async () => {
-    const summary = { id: "rs_two", type: "reasoning", summary: [{ type: "summary_text", text: "One." }, { type: "summary_text", text: "Two." }] };
+    const summary = {
+      id: "rs_two",
+      type: "reasoning",
+      summary: [
+        { type: "summary_text", text: "One." },
+        { type: "summary_text", text: "Two." },
+      ],
+    };
     const message = { id: "m1", type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text: "Hi", annotations: [] }] };
     const frames = [
       frame({ type: "response.output_item.added", output_index: 0, item: { ...summary, summary: [] } }),
@@ -251,7 +312,10 @@ describe("over a Responses upstream", () => {
       frame({ type: "response.completed", response: { status: "completed", output: [summary, message] } }),
     ];
     fake.enqueue({ sse: frames }, { sse: frames });
-    const streamed = await fetch(`${proxy.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ messages: [{ role: "user", content: "hi" }], stream: true }) });
+    const streamed = await fetch(`${proxy.url}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ messages: [{ role: "user", content: "hi" }], stream: true }),
+    });
     const chunks = sseJson<Json>(await streamed.text());
     expect(chunks.map((chunk) => chunk.choices?.[0]?.delta?.reasoning_content ?? "").join("")).toBe("One.\n\nTwo.");
     const whole = await fetch(`${proxy.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) });
@@ -259,7 +323,13 @@ describe("over a Responses upstream", () => {
   });
 
   it("sends the client's hosted tool in place of a plugin tool that claims its type", async () => {
-    const search = defineTool({ name: "web_search", description: "Searches", hosted: "web_search", parameters: z.object({ query: z.string() }), execute: () => "results" });
+    const search = defineTool({
+      name: "web_search",
+      description: "Searches",
+      hosted: "web_search",
+      parameters: z.object({ query: z.string() }),
+      execute: () => "results",
+    });
     const withPlugin = await startProxy({ upstream: { baseURL: fake.url, api: "responses", model: "up-model" }, plugins: [search] });
     try {
       const response = await post(withPlugin, { input: "hi", tools: [webSearchTool] });
@@ -347,11 +417,18 @@ describe("over a Chat upstream", () => {
     const call = events.find((event) => event.type === "response.output_item.done" && event.item.type === "function_call")!.item;
     expect(call).toMatchObject({ call_id: "call_ns", namespace: "multi_agent_v1", name: "spawn_agent" });
     const final = events.at(-1)!.response as Json;
-    expect((await stored(proxy, final.id)).output.find((item: Json) => item.type === "function_call")).toMatchObject({ namespace: "multi_agent_v1", name: "spawn_agent" });
+    expect((await stored(proxy, final.id)).output.find((item: Json) => item.type === "function_call")).toMatchObject({
+      namespace: "multi_agent_v1",
+      name: "spawn_agent",
+    });
     expect((fake.requests[0]!.body as Json).tools[0].function.name).toBe("multi_agent_v1__spawn_agent");
 
     fake.enqueue({ text: "done" });
-    const next = await post(proxy, { previous_response_id: final.id, tools: [namespaceTool], input: [{ type: "function_call_output", call_id: "call_ns", output: "agent 8" }] });
+    const next = await post(proxy, {
+      previous_response_id: final.id,
+      tools: [namespaceTool],
+      input: [{ type: "function_call_output", call_id: "call_ns", output: "agent 8" }],
+    });
     expect(next.status).toBe(200);
     const messages = (fake.requests[1]!.body as Json).messages as Json[];
     expect(messages.slice(1)).toEqual([
@@ -375,14 +452,24 @@ describe("over a Chat upstream", () => {
     expect(sentTool.function).toMatchObject({ name: "apply_patch", description: "Patches files", parameters: { type: "object", required: ["input"] } });
     expect(sentTool.function.parameters.properties.input.description).toContain("start: /.+/");
     const final = events.at(-1)!.response as Json;
-    expect(final.output).toEqual([{ id: expect.any(String), type: "custom_tool_call", call_id: "call_p", name: "apply_patch", input: "*** Begin Patch\n*** End Patch" }]);
+    expect(final.output).toEqual([
+      { id: expect.any(String), type: "custom_tool_call", call_id: "call_p", name: "apply_patch", input: "*** Begin Patch\n*** End Patch" },
+    ]);
     expect((await stored(proxy, final.id)).output).toEqual(final.output);
 
     fake.enqueue({ text: "patched" });
-    const next = await post(proxy, { previous_response_id: final.id, tools: [tool], input: [{ type: "custom_tool_call_output", call_id: "call_p", output: "Done!" }] });
+    const next = await post(proxy, {
+      previous_response_id: final.id,
+      tools: [tool],
+      input: [{ type: "custom_tool_call_output", call_id: "call_p", output: "Done!" }],
+    });
     expect(next.status).toBe(200);
     expect(((fake.requests[1]!.body as Json).messages as Json[]).slice(1)).toEqual([
-      { role: "assistant", content: null, tool_calls: [{ id: "call_p", type: "function", function: { name: "apply_patch", arguments: '{"input":"*** Begin Patch\\n*** End Patch"}' } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_p", type: "function", function: { name: "apply_patch", arguments: '{"input":"*** Begin Patch\\n*** End Patch"}' } }],
+      },
       { role: "tool", tool_call_id: "call_p", content: "Done!" },
     ]);
   });
@@ -391,7 +478,11 @@ describe("over a Chat upstream", () => {
     const response = await post(proxy, { ...codexTurn2, stream: false });
     expect(response.status).toBe(200);
     const messages = (fake.requests[0]!.body as Json).messages as Json[];
-    expect(messages.at(-2)).toMatchObject({ role: "assistant", reasoning_content: "**Plan** run echo", tool_calls: [{ id: "call_1", function: { name: "exec_command" } }] });
+    expect(messages.at(-2)).toMatchObject({
+      role: "assistant",
+      reasoning_content: "**Plan** run echo",
+      tool_calls: [{ id: "call_1", function: { name: "exec_command" } }],
+    });
     expect(messages.at(-1)).toMatchObject({ role: "tool", tool_call_id: "call_1" });
   });
 });

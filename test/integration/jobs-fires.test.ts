@@ -153,7 +153,11 @@ describe("job fires", () => {
       await api.settledFires(job.id, n);
     }
     await clock.advance(3 * minute);
-    expect((await api.request("GET", `/api/jobs/${job.id}`)).body.job).toMatchObject({ state: "completed", next_run_at: null, repeat: { times: 2, completed: 2 } });
+    expect((await api.request("GET", `/api/jobs/${job.id}`)).body.job).toMatchObject({
+      state: "completed",
+      next_run_at: null,
+      repeat: { times: 2, completed: 2 },
+    });
     expect(upstream.requests).toHaveLength(2);
   });
 

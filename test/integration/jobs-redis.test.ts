@@ -65,7 +65,10 @@ describeRedis("jobs on two processes sharing one Redis", ({ prefix }) => {
       expect(new Set(fires.map((fire) => fire.run_id)).size).toBe(minutes);
       // Each run is visible through the Runs API of either process.
       for (const fire of fires) expect((await apiB.request("GET", `/v1/runs/${fire.run_id}`)).body).toMatchObject({ status: "completed", output: fire.output });
-      expect((await apiB.request("GET", `/api/jobs/${job.id}`)).body.job).toMatchObject({ repeat: { completed: minutes }, next_run_at: iso(start + (minutes + 1) * minute) });
+      expect((await apiB.request("GET", `/api/jobs/${job.id}`)).body.job).toMatchObject({
+        repeat: { completed: minutes },
+        next_run_at: iso(start + (minutes + 1) * minute),
+      });
     }
   });
 

@@ -24,7 +24,11 @@ describe("jobs across a restart", () => {
   const clock = new FakeJobClock(at("00:00:00"));
   const launch = async (storageDirectory = directory) => {
     proxy = await startProxy(
-      { server: { apiKey: KEY, shutdownTimeoutMs: 100 }, upstream: { baseURL: upstream.url, model: "fake-model", maxRetries: 0 }, storage: `fs:${storageDirectory}` },
+      {
+        server: { apiKey: KEY, shutdownTimeoutMs: 100 },
+        upstream: { baseURL: upstream.url, model: "fake-model", maxRetries: 0 },
+        storage: `fs:${storageDirectory}`,
+      },
       { jobClock: clock },
     );
     return jobsClient(proxy.url, KEY);
@@ -57,7 +61,11 @@ describe("jobs across a restart", () => {
     expect(minuteFires.map((fire) => [fire.trigger, fire.scheduled_for, fire.fired_at, fire.status])).toEqual([
       ["catch-up", iso(at("10:30:00")), iso(at("10:30:10")), "completed"],
     ]);
-    expect((await api.request("GET", `/api/jobs/${everyMinute.id}`)).body.job).toMatchObject({ state: "scheduled", next_run_at: iso(at("10:31:00")), repeat: { completed: 1 } });
+    expect((await api.request("GET", `/api/jobs/${everyMinute.id}`)).body.job).toMatchObject({
+      state: "scheduled",
+      next_run_at: iso(at("10:31:00")),
+      repeat: { completed: 1 },
+    });
 
     const onceFires = await api.settledFires(once.id, 1);
     expect(onceFires.map((fire) => [fire.trigger, fire.scheduled_for])).toEqual([["catch-up", iso(at("10:00:00"))]]);

@@ -28,7 +28,13 @@ describe("the jobs API: CRUD and validation", () => {
   });
 
   it("creates (201), reads, lists, changes and deletes a job", async () => {
-    const created = await api.request("POST", "/api/jobs", { name: "  Morning brief ", schedule: "every 10m", prompt: "Summarise the news", instructions: "Be brief", repeat: 3 });
+    const created = await api.request("POST", "/api/jobs", {
+      name: "  Morning brief ",
+      schedule: "every 10m",
+      prompt: "Summarise the news",
+      instructions: "Be brief",
+      repeat: 3,
+    });
     expect(created.status).toBe(201);
     const { job } = created.body;
     expect(created.body.object).toBe("hermes.job");
@@ -61,11 +67,22 @@ describe("the jobs API: CRUD and validation", () => {
 
     const patched = await api.request("PATCH", `/api/jobs/${job.id}`, { name: "Evening brief", prompt: "Summarise the day", instructions: null, repeat: null });
     expect(patched.status).toBe(200);
-    expect(patched.body.job).toMatchObject({ name: "Evening brief", prompt: "Summarise the day", instructions: null, repeat: { times: null, completed: 0 }, next_run_at: iso(start + 600_000) });
+    expect(patched.body.job).toMatchObject({
+      name: "Evening brief",
+      prompt: "Summarise the day",
+      instructions: null,
+      repeat: { times: null, completed: 0 },
+      next_run_at: iso(start + 600_000),
+    });
 
     const deleted = await api.request("DELETE", `/api/jobs/${job.id}`);
     expect(deleted).toMatchObject({ status: 200, body: { object: "hermes.job.deleted", id: job.id, deleted: true } });
-    expect(errorOf(await api.request("GET", `/api/jobs/${job.id}`), 404)).toEqual({ message: `Job not found: ${job.id}`, type: "not_found_error", param: "job_id", code: "job_not_found" });
+    expect(errorOf(await api.request("GET", `/api/jobs/${job.id}`), 404)).toEqual({
+      message: `Job not found: ${job.id}`,
+      type: "not_found_error",
+      param: "job_id",
+      code: "job_not_found",
+    });
     expect((await api.request("GET", "/api/jobs")).body.jobs).toEqual([]);
     // Nothing was sent upstream: creating a job runs nothing.
     expect(upstream.requests).toHaveLength(0);
@@ -73,7 +90,11 @@ describe("the jobs API: CRUD and validation", () => {
 
   it("describes each kind of schedule as the original server does", async () => {
     const cron = await api.create({ name: "c", schedule: "0 9 * * 1-5", prompt: "p", timezone: "Europe/Berlin" });
-    expect(cron).toMatchObject({ schedule: { kind: "cron", expr: "0 9 * * 1-5", display: "0 9 * * 1-5" }, timezone: "Europe/Berlin", next_run_at: "2030-01-01T08:00:00.000Z" });
+    expect(cron).toMatchObject({
+      schedule: { kind: "cron", expr: "0 9 * * 1-5", display: "0 9 * * 1-5" },
+      timezone: "Europe/Berlin",
+      next_run_at: "2030-01-01T08:00:00.000Z",
+    });
     const once = await api.create({ name: "o", schedule: "2030-01-02T12:00:00+02:00", prompt: "p" });
     expect(once).toMatchObject({
       schedule: { kind: "once", run_at: "2030-01-02T10:00:00.000Z", display: "once at 2030-01-02 10:00 UTC" },
@@ -123,7 +144,10 @@ describe("the jobs API: CRUD and validation", () => {
       expect(error).toMatchObject({ code: "unsupported_job_field", param: field });
     }
     expect(errorOf(await api.request("PATCH", `/api/jobs/${job.id}`, {}), 400)).toMatchObject({ code: "no_fields_to_update" });
-    expect(errorOf(await api.request("PATCH", `/api/jobs/${job.id}`, { schedule: "every 10s" }), 400)).toMatchObject({ code: "invalid_schedule", param: "schedule" });
+    expect(errorOf(await api.request("PATCH", `/api/jobs/${job.id}`, { schedule: "every 10s" }), 400)).toMatchObject({
+      code: "invalid_schedule",
+      param: "schedule",
+    });
     expect(errorOf(await api.request("PATCH", `/api/jobs/${job.id}`, { timezone: "Nowhere/City" }), 400)).toMatchObject({ code: "invalid_timezone" });
     expect(errorOf(await api.request("PATCH", `/api/jobs/${job.id}`, { prompt: "" }), 400)).toMatchObject({ param: "prompt" });
     // Nothing of the refused changes stuck.
@@ -132,7 +156,11 @@ describe("the jobs API: CRUD and validation", () => {
     await clock.advance(5 * 60_000);
     const rescheduled = await api.request("PATCH", `/api/jobs/${job.id}`, { schedule: "*/15 * * * *", timezone: "Asia/Kolkata" });
     // 00:05 UTC is 05:35 in Kolkata; the next quarter hour there is 05:45, 00:15 UTC.
-    expect(rescheduled.body.job).toMatchObject({ schedule: { kind: "cron", expr: "*/15 * * * *" }, timezone: "Asia/Kolkata", next_run_at: "2030-01-01T00:15:00.000Z" });
+    expect(rescheduled.body.job).toMatchObject({
+      schedule: { kind: "cron", expr: "*/15 * * * *" },
+      timezone: "Asia/Kolkata",
+      next_run_at: "2030-01-01T00:15:00.000Z",
+    });
     const disabled = await api.request("PATCH", `/api/jobs/${job.id}`, { enabled: false });
     expect(disabled.body.job).toMatchObject({ enabled: false, state: "paused", next_run_at: null });
   });
@@ -150,9 +178,15 @@ describe("the jobs API: CRUD and validation", () => {
     for (const bad of ["ABCDEF123456", "abc", "0123456789abc", "resp_missing", "%2E%2E%2Fetc", "0123456789ag"])
       for (const [method, suffix, body] of routes) {
         const error = errorOf(await api.request(method, `/api/jobs/${bad}${suffix}`, body), 400);
-        expect(error).toEqual({ message: "Invalid job id: expected 12 lowercase hexadecimal characters", type: "invalid_request_error", param: "job_id", code: "invalid_job_id" });
+        expect(error).toEqual({
+          message: "Invalid job id: expected 12 lowercase hexadecimal characters",
+          type: "invalid_request_error",
+          param: "job_id",
+          code: "invalid_job_id",
+        });
       }
-    for (const [method, suffix, body] of routes) expect(errorOf(await api.request(method, `/api/jobs/0123456789ab${suffix}`, body), 404).code).toBe("job_not_found");
+    for (const [method, suffix, body] of routes)
+      expect(errorOf(await api.request(method, `/api/jobs/0123456789ab${suffix}`, body), 404).code).toBe("job_not_found");
     expect(errorOf(await api.request("PUT", "/api/jobs"), 405).code).toBe("method_not_allowed");
     expect(upstream.requests).toHaveLength(0);
   });
@@ -176,7 +210,10 @@ describe("the jobs API: CRUD and validation", () => {
     const job = await api.create({ name: "n", schedule: "every 1h", prompt: "p" });
     await clock.advance(10 * 60_000);
     const paused = await api.request("POST", `/api/jobs/${job.id}/pause`);
-    expect(paused).toMatchObject({ status: 200, body: { object: "hermes.job", job: { enabled: false, state: "paused", next_run_at: null, paused_at: iso(clock.now()) } } });
+    expect(paused).toMatchObject({
+      status: 200,
+      body: { object: "hermes.job", job: { enabled: false, state: "paused", next_run_at: null, paused_at: iso(clock.now()) } },
+    });
     expect((await api.request("POST", `/api/jobs/${job.id}/pause`)).body.job).toEqual(paused.body.job);
     await clock.advance(3 * 60 * 60_000);
     expect(upstream.requests).toHaveLength(0);

@@ -44,7 +44,11 @@ describe("keepalive comments on every SSE route", () => {
   });
 
   const post = (path: string, body: unknown) =>
-    fetch(`${proxy.url}${path}`, { method: "POST", body: JSON.stringify(body), headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" } });
+    fetch(`${proxy.url}${path}`, {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+    });
 
   /** A reply that goes silent for 700 ms after its first word. */
   const silentReply = () => upstream.enqueue({ text: "slow answer", delayMs: 700, delayFrom: 2 });

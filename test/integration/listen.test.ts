@@ -21,7 +21,9 @@ describe("hermes.listen()", () => {
   });
 
   it("refuses a host that cannot be an address, in one line", async () => {
-    await expect(hermes.listen({ port: 0, host: "-not a host" })).rejects.toThrow(new ListenError('"-not a host" is not a valid host name or IP address to listen on'));
+    await expect(hermes.listen({ port: 0, host: "-not a host" })).rejects.toThrow(
+      new ListenError('"-not a host" is not a valid host name or IP address to listen on'),
+    );
   });
 
   it("refuses a port in use, in one line", async () => {

@@ -26,7 +26,13 @@ const steps = defineTool({
     return "three steps";
   },
 });
-const broken = defineTool({ name: "broken", description: "Throws", execute: () => { throw new Error("it broke"); } });
+const broken = defineTool({
+  name: "broken",
+  description: "Throws",
+  execute: () => {
+    throw new Error("it broke");
+  },
+});
 const guarded = defineTool({ name: "guarded", description: "Needs approval", needsApproval: true, execute: () => "ran" });
 
 async function connect(proxy: TestProxy, key = KEY): Promise<Client> {
@@ -74,8 +80,14 @@ describe("mcp.serve: the proxy's server tools over MCP at /mcp", () => {
     const result = await client.callTool({ name: "steps", arguments: {} }, undefined, { onprogress: (update) => void seen.push(update) });
     expect(result.content).toEqual([{ type: "text", text: "three steps" }]);
     expect(seen).toEqual([1, 2, 3].map((step) => ({ progress: step, total: 3, message: `step ${step}` })));
-    expect(await client.callTool({ name: "broken", arguments: {} })).toMatchObject({ content: [{ type: "text", text: "Error from broken: it broke" }], isError: true });
-    expect(await client.callTool({ name: "weather", arguments: {} })).toMatchObject({ isError: true, content: [{ text: expect.stringMatching(/^Invalid arguments for weather/) }] });
+    expect(await client.callTool({ name: "broken", arguments: {} })).toMatchObject({
+      content: [{ type: "text", text: "Error from broken: it broke" }],
+      isError: true,
+    });
+    expect(await client.callTool({ name: "weather", arguments: {} })).toMatchObject({
+      isError: true,
+      content: [{ text: expect.stringMatching(/^Invalid arguments for weather/) }],
+    });
     expect((await client.callTool({ name: "guarded", arguments: {} })).isError).toBe(true);
     expect((await client.callTool({ name: "fx__echo", arguments: { text: "x" } })).isError).toBe(true);
     await client.close();
@@ -83,7 +95,11 @@ describe("mcp.serve: the proxy's server tools over MCP at /mcp", () => {
 
   it("says so in /v1/capabilities", async () => {
     const response = await fetch(`${proxy.url}/v1/capabilities`, { headers: { authorization: `Bearer ${KEY}` } });
-    const capabilities = (await response.json()) as { features: Record<string, unknown>; endpoints: Record<string, unknown>; plugins: { name: string; lists_tools?: boolean }[] };
+    const capabilities = (await response.json()) as {
+      features: Record<string, unknown>;
+      endpoints: Record<string, unknown>;
+      plugins: { name: string; lists_tools?: boolean }[];
+    };
     expect(capabilities.features).toMatchObject({ mcp_server: true, server_tools: true });
     expect(capabilities.endpoints.mcp).toEqual({ method: "POST", path: "/mcp" });
     expect(capabilities.plugins.find((plugin) => plugin.name === "fx")).toMatchObject({ tools: [], lists_tools: true });

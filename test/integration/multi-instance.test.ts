@@ -79,7 +79,10 @@ describeRedis("two proxy processes on one Redis", ({ prefix }) => {
     upstream.enqueue({ text: "seed" });
     await post(a, "/v1/responses", { input: "seed", conversation: "race" });
     upstream.script(() => ({ text: "slow answer", delayMs: 50 }));
-    const [onA, onB] = await Promise.all([post(a, "/v1/responses", { input: "from A", conversation: "race" }), post(b, "/v1/responses", { input: "from B", conversation: "race" })]);
+    const [onA, onB] = await Promise.all([
+      post(a, "/v1/responses", { input: "from A", conversation: "race" }),
+      post(b, "/v1/responses", { input: "from B", conversation: "race" }),
+    ]);
     const statuses = [onA.status, onB.status].sort();
     expect(statuses).toEqual([200, 409]);
     const loser = onA.status === 409 ? onA : onB;

@@ -88,7 +88,10 @@ describe("parity with the original server", () => {
       expect(cut.headers.get("x-hermes-partial")).toBe("true");
       expect(cut.headers.get("x-hermes-error")).toMatch(/\S/);
 
-      upstream.enqueue({ status: 400, body: { error: { message: "bad \u00e9 input\nhere", type: "invalid_request_error", code: "invalid_value", param: null } } });
+      upstream.enqueue({
+        status: 400,
+        body: { error: { message: "bad \u00e9 input\nhere", type: "invalid_request_error", code: "invalid_value", param: null } },
+      });
       const refused = await chat("x");
       expect(refused.status).toBe(400);
       expect(refused.headers.get("x-hermes-partial")).toBe("false");
@@ -152,14 +155,23 @@ describe("parity with the original server", () => {
       for (const value of ["a\tb", "k".repeat(257), "   "]) {
         const response = await chat("x", { "x-hermes-session-key": value });
         expect(response.status, JSON.stringify(value)).toBe(400);
-        expect(((await response.json()) as { error: { code: string; param: string } }).error).toMatchObject({ code: "invalid_session_key", param: "X-Hermes-Session-Key" });
+        expect(((await response.json()) as { error: { code: string; param: string } }).error).toMatchObject({
+          code: "invalid_session_key",
+          param: "X-Hermes-Session-Key",
+        });
       }
       expect(upstream.requests).toHaveLength(0);
     });
   });
 
   it("answers a message list with instructions alone 400 missing_user_message, as the original's 'No user message found'", async () => {
-    const response = await post("/v1/chat/completions", { model: "hermes-agent", messages: [{ role: "system", content: "Be nice." }, { role: "developer", content: "Short." }] });
+    const response = await post("/v1/chat/completions", {
+      model: "hermes-agent",
+      messages: [
+        { role: "system", content: "Be nice." },
+        { role: "developer", content: "Short." },
+      ],
+    });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { message: string; code: string; param: string } }).error).toEqual({
       message: "No user message found in messages",
@@ -173,14 +185,19 @@ describe("parity with the original server", () => {
   it("lists the server tools by plugin at GET /v1/toolsets, in the original's shape", async () => {
     const response = await fetch(`${proxy.url}/v1/toolsets`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { object: string; platform: string; data: { name: string; tools: string[]; enabled: boolean; configured: boolean; label: string; description: string }[] };
+    const body = (await response.json()) as {
+      object: string;
+      platform: string;
+      data: { name: string; tools: string[]; enabled: boolean; configured: boolean; label: string; description: string }[];
+    };
     expect(body).toMatchObject({ object: "list", platform: "api_server" });
     expect(body.data.map((set) => [set.name, set.tools])).toEqual([
       ["tool-calculator", ["calculate"]],
       ["tool-clock", ["get_current_time"]],
       ["memory", ["remember"]],
     ]);
-    for (const set of body.data) expect(set).toMatchObject({ label: set.name, enabled: true, configured: true, description: expect.stringContaining(set.tools[0]!) });
+    for (const set of body.data)
+      expect(set).toMatchObject({ label: set.name, enabled: true, configured: true, description: expect.stringContaining(set.tools[0]!) });
     expect((await fetch(`${proxy.url}/v1/toolsets`)).status).toBe(401);
   });
 
@@ -195,7 +212,14 @@ describe("parity with the original server", () => {
     await fetch(`${proxy.url}/v1/runs/${run_id}/events`, { headers: { authorization: `Bearer ${KEY}` } }).then((r) => r.text());
     const run = (await (await fetch(`${proxy.url}/v1/runs/${run_id}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as Record<string, unknown>;
     // `output` is the answer since the last tool round, as in `run.completed`: none came after it.
-    expect(run).toMatchObject({ status: "incomplete", incomplete_reason: "max_iterations", last_event: "run.completed", output: "", error: null, error_code: null });
+    expect(run).toMatchObject({
+      status: "incomplete",
+      incomplete_reason: "max_iterations",
+      last_event: "run.completed",
+      output: "",
+      error: null,
+      error_code: null,
+    });
     expect(upstream.requests).toHaveLength(2);
   });
 });
@@ -214,7 +238,8 @@ describe("without an API key", () => {
 
   it("refuses X-Hermes-Session-Key with 403, as the original does: anyone reaching the port could pick another's scope", async () => {
     for (const path of ["/v1/chat/completions", "/v1/responses", "/v1/runs"]) {
-      const body = path === "/v1/chat/completions" ? { model: "hermes-agent", messages: [{ role: "user", content: "x" }] } : { model: "hermes-agent", input: "x" };
+      const body =
+        path === "/v1/chat/completions" ? { model: "hermes-agent", messages: [{ role: "user", content: "x" }] } : { model: "hermes-agent", input: "x" };
       const response = await fetch(`${proxy.url}${path}`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-hermes-session-key": "user-1" },
@@ -244,7 +269,15 @@ describe("the 10 MB default body limit", () => {
     upstream.enqueue({ text: "A very large picture." });
     const completion = await proxy.client.chat.completions.create({
       model: "hermes-agent",
-      messages: [{ role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image_url", image_url: { url: image } }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is this?" },
+            { type: "image_url", image_url: { url: image } },
+          ],
+        },
+      ],
     });
     expect(completion.choices[0]?.message.content).toBe("A very large picture.");
     const sent = upstream.requests[0]?.body.messages.at(-1) as { content: { type: string; image_url?: { url: string } }[] };

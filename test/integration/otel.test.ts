@@ -62,9 +62,18 @@ describe("the otel plugin", () => {
         "server.address": "127.0.0.1",
       },
     });
-    const [failed, rescued] = chatChildren(fallback!).sort((a, b) => Number(a.attributes["hermes.upstream.attempt"]) - Number(b.attributes["hermes.upstream.attempt"]));
-    expect(failed).toMatchObject({ name: "chat alpha-large", attributes: { "hermes.upstream.attempt": 0, "error.type": "upstream_error" }, status: { code: SpanStatusCode.ERROR } });
-    expect(rescued).toMatchObject({ name: "chat beta-large", attributes: { "hermes.upstream.attempt": 1, "hermes.upstream.api": "responses", "gen_ai.usage.input_tokens": 8 } });
+    const [failed, rescued] = chatChildren(fallback!).sort(
+      (a, b) => Number(a.attributes["hermes.upstream.attempt"]) - Number(b.attributes["hermes.upstream.attempt"]),
+    );
+    expect(failed).toMatchObject({
+      name: "chat alpha-large",
+      attributes: { "hermes.upstream.attempt": 0, "error.type": "upstream_error" },
+      status: { code: SpanStatusCode.ERROR },
+    });
+    expect(rescued).toMatchObject({
+      name: "chat beta-large",
+      attributes: { "hermes.upstream.attempt": 1, "hermes.upstream.api": "responses", "gen_ai.usage.input_tokens": 8 },
+    });
     expect(chatChildren(missing!)).toEqual([]);
   });
 
@@ -77,7 +86,9 @@ describe("the otel plugin", () => {
       attributes: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_current_time", "gen_ai.tool.type": "function" },
     });
     // The session is saved after the answer, still within the request.
-    expect(children.find((span) => span.name === "setItem memory")).toMatchObject({ attributes: { "db.operation.name": "setItem", "hermes.storage.driver": "memory" } });
+    expect(children.find((span) => span.name === "setItem memory")).toMatchObject({
+      attributes: { "db.operation.name": "setItem", "hermes.storage.driver": "memory" },
+    });
   });
 
   it("records no message, no key and no upstream URL", () => {

@@ -64,7 +64,14 @@ describe("the request log", () => {
     const { id } = (await response.json()) as { id: string };
     expect(await state.getItem(keys.response(id))).toMatchObject({ requestId: "client-req-42" });
     expect(rig.beta.requests.at(-1)?.headers["x-request-id"]).toBe("client-req-42");
-    expect(parsed().at(-1)).toMatchObject({ request_id: "client-req-42", route: "/v1/responses", format: "responses", model: "fast", upstream: "beta", status: 200 });
+    expect(parsed().at(-1)).toMatchObject({
+      request_id: "client-req-42",
+      route: "/v1/responses",
+      format: "responses",
+      model: "fast",
+      upstream: "beta",
+      status: 200,
+    });
 
     const started = await fetch(`${rig.proxy.url}/v1/runs`, {
       method: "POST",

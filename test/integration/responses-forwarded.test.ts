@@ -31,10 +31,20 @@ describe("token counting and compaction over a Responses upstream", () => {
   it("forwards compact with the request's items and fields as sent", async () => {
     const input = [
       { role: "user" as const, content: "Create a landing page." },
-      { id: "msg_001", type: "message" as const, status: "completed" as const, role: "assistant" as const, content: [{ type: "output_text" as const, text: "Here it is.", annotations: [] }] },
+      {
+        id: "msg_001",
+        type: "message" as const,
+        status: "completed" as const,
+        role: "assistant" as const,
+        content: [{ type: "output_text" as const, text: "Here it is.", annotations: [] }],
+      },
     ];
     const compacted = await proxy.client.responses.compact({ model: "hermes-agent", input, prompt_cache_key: "k1" });
-    expect(compacted).toMatchObject({ object: "response.compaction", id: "resp_compacted_fake", output: [{ type: "message", role: "user" }, { type: "compaction" }] });
+    expect(compacted).toMatchObject({
+      object: "response.compaction",
+      id: "resp_compacted_fake",
+      output: [{ type: "message", role: "user" }, { type: "compaction" }],
+    });
     const sent = upstream.requests[0]!;
     expect(sent.path).toBe("/v1/responses/compact");
     expect(sent.body).toEqual({ model: "fake-model", input, prompt_cache_key: "k1" });
@@ -60,7 +70,9 @@ describe("token counting and compaction over a Responses upstream", () => {
   });
 
   it("answers 404 for an unknown previous_response_id without calling the upstream", async () => {
-    const error = await proxy.client.responses.inputTokens.count({ model: "hermes-agent", previous_response_id: "resp_missing", input: "x" }).catch((e: unknown) => e);
+    const error = await proxy.client.responses.inputTokens
+      .count({ model: "hermes-agent", previous_response_id: "resp_missing", input: "x" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(APIError);
     expect((error as APIError).status).toBe(404);
     expect((error as APIError).code).toBe("previous_response_not_found");
@@ -68,7 +80,10 @@ describe("token counting and compaction over a Responses upstream", () => {
   });
 
   it("passes an upstream refusal on with its status and message", async () => {
-    upstream.enqueue({ status: 400, body: { error: { message: "input is too long", type: "invalid_request_error", code: "context_length_exceeded", param: "input" } } });
+    upstream.enqueue({
+      status: 400,
+      body: { error: { message: "input is too long", type: "invalid_request_error", code: "context_length_exceeded", param: "input" } },
+    });
     const error = await proxy.client.responses.compact({ model: "hermes-agent", input: "x" }).catch((e: unknown) => e);
     expect((error as APIError).status).toBe(400);
     expect((error as APIError).message).toContain("input is too long");

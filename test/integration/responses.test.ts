@@ -49,7 +49,13 @@ describe("Responses API over a Chat Completions upstream", () => {
       truncation: "disabled",
       tool_choice: "auto",
       parallel_tool_calls: true,
-      usage: { input_tokens: 9, output_tokens: 5, total_tokens: 14, output_tokens_details: { reasoning_tokens: 1 }, input_tokens_details: { cached_tokens: 2 } },
+      usage: {
+        input_tokens: 9,
+        output_tokens: 5,
+        total_tokens: 14,
+        output_tokens_details: { reasoning_tokens: 1 },
+        input_tokens_details: { cached_tokens: 2 },
+      },
     });
     expect(response.id).toMatch(/^resp_/);
     expect(response.output_text).toBe("Hello from the model.");
@@ -73,7 +79,10 @@ describe("Responses API over a Chat Completions upstream", () => {
       max_completion_tokens: 64,
       metadata: { ticket: "42" },
       reasoning_effort: "low",
-      response_format: { type: "json_schema", json_schema: { name: "greeting", strict: true, schema: { type: "object", properties: { text: { type: "string" } } } } },
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "greeting", strict: true, schema: { type: "object", properties: { text: { type: "string" } } } },
+      },
     });
     // A client that did not stream: the upstream answers whole, as JSON.
     expect(upstream.requests[0]?.body).not.toHaveProperty("stream");
@@ -95,8 +104,7 @@ describe("Responses API over a Chat Completions upstream", () => {
     const added = events.filter((event) => event.type === "response.output_item.added").map((event) => (event as { item: { id: string } }).item.id);
     const done = events.filter((event) => event.type === "response.output_item.done").map((event) => (event as { item: { id: string } }).item.id);
     expect(done).toEqual(added);
-    for (const event of events)
-      if (event.type === "response.output_text.delta") expect(added).toContain(event.item_id);
+    for (const event of events) if (event.type === "response.output_text.delta") expect(added).toContain(event.item_id);
     const terminal = events.at(-1) as { response: { output: { id: string }[]; status: string } };
     expect(terminal.response.output.map((item) => item.id)).toEqual(added);
     expect(terminal.response.status).toBe("completed");
@@ -115,7 +123,13 @@ describe("Responses API over a Chat Completions upstream", () => {
       model: "hermes-agent",
       input: [
         { role: "developer", content: "Use French." },
-        { role: "user", content: [{ type: "input_text", text: "Bonjour" }, { type: "input_image", image_url: "https://example.com/a.png", detail: "low" }] },
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: "Bonjour" },
+            { type: "input_image", image_url: "https://example.com/a.png", detail: "low" },
+          ],
+        },
       ],
     });
     const retrieved = await proxy.client.responses.retrieve(created.id);
@@ -124,13 +138,27 @@ describe("Responses API over a Chat Completions upstream", () => {
 
     const items = await proxy.client.responses.inputItems.list(created.id, { order: "asc" });
     expect(items.data.map((item) => item.type === "message" && item.role)).toEqual(["developer", "user"]);
-    expect(items.data[1]).toMatchObject({ content: [{ type: "input_text", text: "Bonjour" }, { type: "input_image", image_url: "https://example.com/a.png", detail: "low" }] });
-    const firstPage = await fetch(`${proxy.url}/v1/responses/${created.id}/input_items?limit=1`).then((r) => r.json() as Promise<{ data: { id: string }[]; has_more: boolean; last_id: string }>);
+    expect(items.data[1]).toMatchObject({
+      content: [
+        { type: "input_text", text: "Bonjour" },
+        { type: "input_image", image_url: "https://example.com/a.png", detail: "low" },
+      ],
+    });
+    const firstPage = await fetch(`${proxy.url}/v1/responses/${created.id}/input_items?limit=1`).then(
+      (r) => r.json() as Promise<{ data: { id: string }[]; has_more: boolean; last_id: string }>,
+    );
     expect(firstPage).toMatchObject({ has_more: true });
-    const secondPage = await fetch(`${proxy.url}/v1/responses/${created.id}/input_items?limit=1&after=${firstPage.last_id}`).then((r) => r.json() as Promise<{ data: { id: string }[]; has_more: boolean }>);
+    const secondPage = await fetch(`${proxy.url}/v1/responses/${created.id}/input_items?limit=1&after=${firstPage.last_id}`).then(
+      (r) => r.json() as Promise<{ data: { id: string }[]; has_more: boolean }>,
+    );
     expect(secondPage.has_more).toBe(false);
     expect(secondPage.data[0]?.id).not.toBe(firstPage.data[0]?.id);
-    for (const [query, param] of [["limit=0", "limit"], ["limit=101", "limit"], ["order=up", "order"], ["after=item_nope", "after"]]) {
+    for (const [query, param] of [
+      ["limit=0", "limit"],
+      ["limit=101", "limit"],
+      ["order=up", "order"],
+      ["after=item_nope", "after"],
+    ]) {
       const refused = await fetch(`${proxy.url}/v1/responses/${created.id}/input_items?${query}`);
       expect(refused.status).toBe(400);
       expect(((await refused.json()) as { error: unknown }).error).toMatchObject({ type: "invalid_request_error", code: "invalid_request", param });
@@ -150,7 +178,12 @@ describe("Responses API over a Chat Completions upstream", () => {
     expect(second.instructions).toBe("Remember names.");
     expect(second.previous_response_id).toBe(first.id);
     upstream.enqueue({ text: "You are Ada and you like blue." });
-    const third = await proxy.client.responses.create({ model: "hermes-agent", input: "Who am I?", previous_response_id: second.id, instructions: "Answer in one line." });
+    const third = await proxy.client.responses.create({
+      model: "hermes-agent",
+      input: "Who am I?",
+      previous_response_id: second.id,
+      instructions: "Answer in one line.",
+    });
     expect(third.instructions).toBe("Answer in one line.");
     expect(upstream.requests[2]?.body.messages).toEqual([
       { role: "system", content: "You are Hermes.\n\nAnswer in one line." },
@@ -195,14 +228,25 @@ describe("Responses API over a Chat Completions upstream", () => {
   });
 
   it("round-trips client function tools: function_call out, function_call_output back as a tool message", async () => {
-    const tools = [{ type: "function" as const, name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } }, strict: false }];
+    const tools = [
+      {
+        type: "function" as const,
+        name: "get_weather",
+        description: "Weather",
+        parameters: { type: "object", properties: { city: { type: "string" } } },
+        strict: false,
+      },
+    ];
     upstream.enqueue({ toolCalls: [{ id: "call_1", name: "get_weather", arguments: { city: "Oslo" } }] });
     const first = await proxy.client.responses.create({ model: "hermes-agent", input: "Weather in Oslo?", tools, tool_choice: "auto" });
     const call = first.output.find((item) => item.type === "function_call");
     expect(call).toMatchObject({ type: "function_call", call_id: "call_1", name: "get_weather", arguments: '{"city":"Oslo"}', status: "completed" });
     expect(first.status).toBe("completed");
     expect(upstream.requests[0]?.body.tools).toEqual([
-      { type: "function", function: { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } }, strict: false } },
+      {
+        type: "function",
+        function: { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } }, strict: false },
+      },
     ]);
 
     upstream.enqueue({ text: "It is snowing in Oslo." });
@@ -246,7 +290,9 @@ describe("Responses API over a Chat Completions upstream", () => {
     const deltas = events.filter((event) => event.type === "response.function_call_arguments.delta").map((event) => (event as { delta: string }).delta);
     expect(deltas.length).toBeGreaterThan(1);
     expect(deltas.join("")).toBe('{"query":"a fairly long query string"}');
-    expect(events.find((event) => event.type === "response.function_call_arguments.done")).toMatchObject({ arguments: '{"query":"a fairly long query string"}' });
+    expect(events.find((event) => event.type === "response.function_call_arguments.done")).toMatchObject({
+      arguments: '{"query":"a fairly long query string"}',
+    });
   });
 
   it("takes the conversation_history extension and item references", async () => {
@@ -261,19 +307,29 @@ describe("Responses API over a Chat Completions upstream", () => {
         ],
       }),
     });
-    expect(upstream.requests[0]?.body.messages.map((m: { content: string }) => m.content)).toEqual(["You are Hermes.", "earlier question", "earlier answer", "and now?"]);
+    expect(upstream.requests[0]?.body.messages.map((m: { content: string }) => m.content)).toEqual([
+      "You are Hermes.",
+      "earlier question",
+      "earlier answer",
+      "and now?",
+    ]);
 
     upstream.enqueue({ text: "first" }, { text: "second" });
     const first = await proxy.client.responses.create({ model: "hermes-agent", input: "quote me" });
     const userItem = (await proxy.client.responses.inputItems.list(first.id)).data[0]!;
     await proxy.client.responses.create({ model: "hermes-agent", previous_response_id: first.id, input: [{ type: "item_reference", id: userItem.id! }] });
     expect(upstream.requests.at(-1)?.body.messages.at(-1)).toEqual({ role: "user", content: "quote me" });
-    const bad = await proxy.client.responses.create({ model: "hermes-agent", previous_response_id: first.id, input: [{ type: "item_reference", id: "msg_nope" }] }).catch((e: unknown) => e);
+    const bad = await proxy.client.responses
+      .create({ model: "hermes-agent", previous_response_id: first.id, input: [{ type: "item_reference", id: "msg_nope" }] })
+      .catch((e: unknown) => e);
     expect((bad as APIError).code).toBe("item_not_found");
   });
 
   it("rejects malformed tools and bad fields with a 400 naming the param", async () => {
-    const badTool = await fetch(`${proxy.url}/v1/responses`, { method: "POST", body: JSON.stringify({ input: "x", tools: [{ type: "namespace", name: "ns", tools: [{ type: "web_search" }] }] }) });
+    const badTool = await fetch(`${proxy.url}/v1/responses`, {
+      method: "POST",
+      body: JSON.stringify({ input: "x", tools: [{ type: "namespace", name: "ns", tools: [{ type: "web_search" }] }] }),
+    });
     expect(badTool.status).toBe(400);
     expect(((await badTool.json()) as { error: { param: string } }).error.param).toBe("tools[0].tools[0]");
     const badInput = await fetch(`${proxy.url}/v1/responses`, { method: "POST", body: JSON.stringify({ input: 42 }) });
@@ -311,7 +367,7 @@ describe("Responses API over a Chat Completions upstream", () => {
   });
 
   it("runs in the background: queued at once, polled, re-attached from a sequence number, cancelled", async () => {
-    upstream.enqueue({ text: "background answer done" , delayMs: 20 });
+    upstream.enqueue({ text: "background answer done", delayMs: 20 });
     const queued = await proxy.client.responses.create({ model: "hermes-agent", input: "bg", background: true });
     expect(queued.status).toBe("queued");
     let polled = await proxy.client.responses.retrieve(queued.id);
@@ -372,8 +428,13 @@ describe("Responses truncation", () => {
     expect(sent.some((message) => message.content.endsWith("one"))).toBe(false);
     expect(sent.at(-1)).toEqual({ role: "user", content: "three" });
 
-    upstream.enqueue({ status: 400, body: { error: { message: "maximum context length exceeded", type: "invalid_request_error", code: "context_length_exceeded" } } });
-    const error = await proxy.client.responses.create({ model: "m", input: "four", previous_response_id: second.id, truncation: "disabled" }).catch((e: unknown) => e);
+    upstream.enqueue({
+      status: 400,
+      body: { error: { message: "maximum context length exceeded", type: "invalid_request_error", code: "context_length_exceeded" } },
+    });
+    const error = await proxy.client.responses
+      .create({ model: "m", input: "four", previous_response_id: second.id, truncation: "disabled" })
+      .catch((e: unknown) => e);
     expect((error as APIError).status).toBe(400);
     expect((error as APIError).code).toBe("context_length_exceeded");
   });
@@ -469,7 +530,12 @@ describe("Responses API over a Responses upstream", () => {
     const first = await proxy.client.responses.create({ model: "hermes-agent", input: "find x", tools });
     expect(first.output[0]).toMatchObject({ type: "function_call", call_id: "call_r", name: "lookup", arguments: '{"q":"x"}' });
     upstream.enqueue({ text: "found it" });
-    const second = await proxy.client.responses.create({ model: "hermes-agent", previous_response_id: first.id, tools, input: [{ type: "function_call_output", call_id: "call_r", output: "x=1" }] });
+    const second = await proxy.client.responses.create({
+      model: "hermes-agent",
+      previous_response_id: first.id,
+      tools,
+      input: [{ type: "function_call_output", call_id: "call_r", output: "x=1" }],
+    });
     expect(second.output_text).toBe("found it");
     expect(upstream.requests[1]?.body.input.slice(-2)).toEqual([
       { type: "function_call", call_id: "call_r", name: "lookup", arguments: '{"q":"x"}' },

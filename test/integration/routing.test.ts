@@ -24,9 +24,13 @@ describe("routing by model over two upstreams", () => {
     const fast = await ask("fast", "beta please");
     expect(fast).toMatchObject({ model: "fast", choices: [{ message: { content: "beta please" } }] });
 
-    expect(rig.alpha.requests).toMatchObject([{ path: "/v1/chat/completions", body: { model: "alpha-large" }, headers: { authorization: `Bearer ${alphaKey}` } }]);
+    expect(rig.alpha.requests).toMatchObject([
+      { path: "/v1/chat/completions", body: { model: "alpha-large" }, headers: { authorization: `Bearer ${alphaKey}` } },
+    ]);
     // beta speaks the Responses API; the route's default temperature rides along.
-    expect(rig.beta.requests).toMatchObject([{ path: "/v1/responses", body: { model: "beta-small", temperature: 0.3 }, headers: { authorization: `Bearer ${betaKey}` } }]);
+    expect(rig.beta.requests).toMatchObject([
+      { path: "/v1/responses", body: { model: "beta-small", temperature: 0.3 }, headers: { authorization: `Bearer ${betaKey}` } },
+    ]);
   });
 
   it("routes the Responses API and the Runs API the same way", async () => {
@@ -63,7 +67,7 @@ describe("routing by model over two upstreams", () => {
     expect(response.headers.get("x-request-id")).toBe("trace-abc.123");
     expect(rig.alpha.requests[0]?.headers["x-request-id"]).toBe("trace-abc.123");
 
-    const insane = await fetch(`${rig.proxy.url}/v1/models`, { headers: { "x-request-id": "has spaces and \"quotes\"" } });
+    const insane = await fetch(`${rig.proxy.url}/v1/models`, { headers: { "x-request-id": 'has spaces and "quotes"' } });
     expect(insane.headers.get("x-request-id")).toMatch(/^req_[0-9a-f]{32}$/);
   });
 });

@@ -238,7 +238,11 @@ describe("the Runs API", () => {
     await readUntil(runId, (payload) => payload.event === "approval.request");
     expect((await post(`/v1/runs/${runId}/approval`, { choice: "DENY" })).status).toBe(200);
     await expect.poll(() => upstream.requests.length).toBe(2);
-    expect(upstream.requests[1]?.body.messages.at(-1)).toEqual({ role: "tool", tool_call_id: "call_rm2", content: "remove_file was not run: the user denied approval." });
+    expect(upstream.requests[1]?.body.messages.at(-1)).toEqual({
+      role: "tool",
+      tool_call_id: "call_rm2",
+      content: "remove_file was not run: the user denied approval.",
+    });
     const pending = await post(`/v1/runs/${runId}/approval`, { choice: "once" });
     expect(pending.status).toBe(409);
     expect(((await pending.json()) as { error: { code: string } }).error.code).toBe("approval_not_pending");
@@ -375,7 +379,13 @@ describe("the Runs API", () => {
     const capabilities = (await (await get("/v1/capabilities")).json()) as Record<string, any>;
     expect(capabilities.object).toBe("hermes.api_server.capabilities");
     expect(capabilities.auth).toEqual({ type: "bearer", required: true });
-    expect(capabilities.features).toMatchObject({ run_submission: true, run_events_sse: true, run_stop: true, run_approval_response: true, server_tools: true });
+    expect(capabilities.features).toMatchObject({
+      run_submission: true,
+      run_events_sse: true,
+      run_stop: true,
+      run_approval_response: true,
+      server_tools: true,
+    });
     expect(capabilities.endpoints.run_events).toEqual({ method: "GET", path: "/v1/runs/{id}/events" });
     expect(capabilities.tools.map((tool: { name: string }) => tool.name)).toEqual(["clock", "wait", "remove_file"]);
     expect(capabilities.tools[2]).toMatchObject({ plugin: "test-tools", needs_approval: true });

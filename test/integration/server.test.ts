@@ -10,8 +10,7 @@ describe("server: routes, middleware and the error envelope", () => {
   let proxy: TestProxy;
   const post = (path: string, body: BodyInit, headers: Record<string, string> = {}) =>
     fetch(proxy.url + path, { method: "POST", body, headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json", ...headers } });
-  const get = (path: string, headers: Record<string, string> = {}) =>
-    fetch(proxy.url + path, { headers: { authorization: `Bearer ${KEY}`, ...headers } });
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(proxy.url + path, { headers: { authorization: `Bearer ${KEY}`, ...headers } });
 
   beforeAll(async () => {
     proxy = await startProxy({
@@ -160,7 +159,13 @@ describe("server: routes, middleware and the error envelope", () => {
       "invalid_request",
       "messages[0].role",
     );
-    const filePart = { role: "user", content: [{ type: "text", text: "read this" }, { type: "file", file: { file_id: "f" } }] };
+    const filePart = {
+      role: "user",
+      content: [
+        { type: "text", text: "read this" },
+        { type: "file", file: { file_id: "f" } },
+      ],
+    };
     await expectEnvelope(
       await post("/v1/chat/completions", JSON.stringify({ messages: [filePart] })),
       400,
@@ -190,10 +195,7 @@ describe("server: routes, middleware and the error envelope", () => {
     );
     expect(raw).toMatch(/^HTTP\/1\.1 400/);
     expect(JSON.parse(raw.slice(raw.indexOf("{"))).error).toMatchObject({ code: "invalid_session_id", param: "X-Hermes-Session-Id" });
-    const control = await rawRequest(
-      proxy.url,
-      `GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nX-Hermes-Session-Id: a\u0001b\r\n\r\n`,
-    );
+    const control = await rawRequest(proxy.url, `GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nX-Hermes-Session-Id: a\u0001b\r\n\r\n`);
     expect(control).toMatch(/^HTTP\/1\.1 400/);
     expect(JSON.parse(control.slice(control.indexOf("{"))).error.code).toBe("malformed_request");
     const tooLong = await post("/v1/chat/completions", body, { "x-hermes-session-id": "s".repeat(300) });

@@ -59,7 +59,10 @@ describeRedis("the Sessions API on a shared Redis", ({ prefix }) => {
   it("counts the turns of runs on one session from both proxies at once", async () => {
     await call(a, "POST", "/api/sessions", { id: "shared-runs" }, 201);
     const runIds = await Promise.all(
-      [a, b, a, b].map(async (proxy, index) => ({ proxy, id: (await call(proxy, "POST", "/v1/runs", { input: `turn ${index}`, session_id: "shared-runs" }, 202)).run_id as string })),
+      [a, b, a, b].map(async (proxy, index) => ({
+        proxy,
+        id: (await call(proxy, "POST", "/v1/runs", { input: `turn ${index}`, session_id: "shared-runs" }, 202)).run_id as string,
+      })),
     );
     for (const { proxy, id } of runIds) await (await fetch(`${proxy.url}/v1/runs/${id}/events`, { headers: { authorization: `Bearer ${KEY}` } })).text();
     const session = (await call(b, "GET", "/api/sessions/shared-runs")).session;

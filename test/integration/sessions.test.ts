@@ -69,11 +69,22 @@ describe("the Sessions API", () => {
       messages: [...opening, { role: "assistant", content: "Hello Ada." }, { role: "user", content: "ok" }],
     });
     await settled(id, 2);
-    expect(await session(id)).toMatchObject({ source: "chat", model: "fake-model", message_count: 5, input_tokens: 30, output_tokens: 5, total_tokens: 35, preview: "My name is Ada." });
+    expect(await session(id)).toMatchObject({
+      source: "chat",
+      model: "fake-model",
+      message_count: 5,
+      input_tokens: 30,
+      output_tokens: 5,
+      total_tokens: 35,
+      preview: "My name is Ada.",
+    });
 
     // Continued by header: the turn is appended.
     upstream.enqueue({ text: "Ada.", usage: { inputTokens: 30, outputTokens: 1 } });
-    await proxy.client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: "Who am I?" }] }, { headers: { "X-Hermes-Session-Id": id } });
+    await proxy.client.chat.completions.create(
+      { model: "fake-model", messages: [{ role: "user", content: "Who am I?" }] },
+      { headers: { "X-Hermes-Session-Id": id } },
+    );
     await settled(id, 3);
     expect(await session(id)).toMatchObject({ message_count: 7, input_tokens: 60, total_tokens: 66 });
     expect(roles(await messages(id))).toEqual([
@@ -97,7 +108,15 @@ describe("the Sessions API", () => {
     expect(id).toMatch(/^sess_/);
     const second = await proxy.client.responses.create({ model: "fake-model", input: "Population?", previous_response_id: first.data.id });
     // Stored before the terminal event went out: readable at once.
-    expect(await session(id)).toMatchObject({ source: "responses", message_count: 4, turn_count: 2, input_tokens: 14, output_tokens: 4, total_tokens: 18, preview: "Capital of France?" });
+    expect(await session(id)).toMatchObject({
+      source: "responses",
+      message_count: 4,
+      turn_count: 2,
+      input_tokens: 14,
+      output_tokens: 4,
+      total_tokens: 18,
+      preview: "Capital of France?",
+    });
     expect(roles(await messages(id))).toEqual(["user:Capital of France?", "assistant:Paris.", "user:Population?", "assistant:About 2 million."]);
     expect((await messages(id)).at(-1)).toMatchObject({ id: second.output[0]!.id, session_id: id });
   });
@@ -118,7 +137,12 @@ describe("the Sessions API", () => {
       { role: "user", content: "What is my favourite colour?" },
     ]);
     expect(await session("run-session-1")).toMatchObject({ message_count: 4, turn_count: 2, input_tokens: 12, output_tokens: 3 });
-    expect(roles(await messages("run-session-1"))).toEqual(["user:My favourite colour is blue.", "assistant:Noted.", "user:What is my favourite colour?", "assistant:Blue."]);
+    expect(roles(await messages("run-session-1"))).toEqual([
+      "user:My favourite colour is blue.",
+      "assistant:Noted.",
+      "user:What is my favourite colour?",
+      "assistant:Blue.",
+    ]);
   });
 
   it("forks a session, then chats on the fork: the upstream gets the forked history and the new message", async () => {
@@ -128,7 +152,10 @@ describe("the Sessions API", () => {
     await settled(source, 1);
 
     const forked = await json("POST", `/api/sessions/${source}/fork`, { id: "bo-fork", title: "Bo, again" }, 201);
-    expect(forked).toMatchObject({ object: "hermes.session", session: { id: "bo-fork", source: "fork", parent_session_id: source, title: "Bo, again", message_count: 2 } });
+    expect(forked).toMatchObject({
+      object: "hermes.session",
+      session: { id: "bo-fork", source: "fork", parent_session_id: source, title: "Bo, again", message_count: 2 },
+    });
     expect(await session(source)).toMatchObject({ end_reason: "branched", ended_at: expect.any(Number) });
     await json("POST", `/api/sessions/${source}/fork`, { id: "bo-fork" }, 409);
 
@@ -194,7 +221,10 @@ describe("the Sessions API", () => {
 
   it("streams a session chat turn as named events with seq and run_id, runs tools, and shows the run at /v1/runs/{id}", async () => {
     await json("POST", "/api/sessions", { id: "stream-me", system_prompt: "Answer with the time." }, 201);
-    upstream.enqueue({ toolCalls: [{ id: "call_t", name: "clock", arguments: { zone: "UTC" } }], usage: { inputTokens: 5, outputTokens: 2 } }, { text: "It is noon.", usage: { inputTokens: 9, outputTokens: 3 } });
+    upstream.enqueue(
+      { toolCalls: [{ id: "call_t", name: "clock", arguments: { zone: "UTC" } }], usage: { inputTokens: 5, outputTokens: 2 } },
+      { text: "It is noon.", usage: { inputTokens: 9, outputTokens: 3 } },
+    );
     const response = await call("POST", "/api/sessions/stream-me/chat/stream", { message: "Time?" });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
@@ -259,11 +289,19 @@ describe("the Sessions API", () => {
 
   it("creates, reads, patches, deletes and validates, with the OpenAI error envelope", async () => {
     const created = await json("POST", "/api/sessions", { title: "Notes" }, 201);
-    expect(created.session).toMatchObject({ id: expect.stringMatching(/^sess_[0-9a-f]{32}$/), source: "api", title: "Notes", message_count: 0, model: "hermes-agent" });
+    expect(created.session).toMatchObject({
+      id: expect.stringMatching(/^sess_[0-9a-f]{32}$/),
+      source: "api",
+      title: "Notes",
+      message_count: 0,
+      model: "hermes-agent",
+    });
     await json("POST", "/api/sessions", { id: "crud-1" }, 201);
     expect((await json("POST", "/api/sessions", { session_id: "crud-1" }, 409)).error).toMatchObject({ code: "session_exists", type: "invalid_request_error" });
 
-    expect(await json("PATCH", "/api/sessions/crud-1", { title: "Renamed", ended: true })).toMatchObject({ session: { title: "Renamed", end_reason: "ended" } });
+    expect(await json("PATCH", "/api/sessions/crud-1", { title: "Renamed", ended: true })).toMatchObject({
+      session: { title: "Renamed", end_reason: "ended" },
+    });
     expect((await json("PATCH", "/api/sessions/crud-1", { title: "x", model: "m", hidden: true }, 400)).error).toEqual({
       message: expect.stringContaining("'model', 'hidden'"),
       type: "invalid_request_error",
@@ -274,7 +312,8 @@ describe("the Sessions API", () => {
     expect((await json("PATCH", "/api/sessions/nobody", { title: "x" }, 404)).error).toMatchObject({ code: "session_not_found" });
 
     expect(await json("DELETE", "/api/sessions/crud-1")).toEqual({ object: "hermes.session.deleted", id: "crud-1", deleted: true });
-    for (const path of ["/api/sessions/crud-1", "/api/sessions/crud-1/messages"]) expect((await json("GET", path, undefined, 404)).error.code).toBe("session_not_found");
+    for (const path of ["/api/sessions/crud-1", "/api/sessions/crud-1/messages"])
+      expect((await json("GET", path, undefined, 404)).error.code).toBe("session_not_found");
     await json("DELETE", "/api/sessions/crud-1", undefined, 404);
     expect((await json("POST", "/api/sessions/crud-1/chat", { message: "hi" }, 404)).error.code).toBe("session_not_found");
     expect((await json("POST", "/api/sessions/crud-1/fork", undefined, 404)).error.code).toBe("session_not_found");
@@ -294,15 +333,18 @@ describe("the Sessions API", () => {
     await json("POST", "/api/sessions", { id: "../sessions:x" }, 201);
     expect(await session("../sessions:x")).toMatchObject({ id: "../sessions:x" });
 
-    expect((await json("POST", "/api/sessions/../sessions:x/chat".replace("../sessions:x", encodeURIComponent("../sessions:x")), {}, 400)).error).toMatchObject({
-      code: "missing_message",
-      param: "message",
-    });
+    expect((await json("POST", "/api/sessions/../sessions:x/chat".replace("../sessions:x", encodeURIComponent("../sessions:x")), {}, 400)).error).toMatchObject(
+      {
+        code: "missing_message",
+        param: "message",
+      },
+    );
     for (const query of ["limit=0", "limit=201", "offset=-1", "after=bogus"])
       expect((await json("GET", `/api/sessions?${query}`, undefined, 400)).error.code).toBe("invalid_pagination");
-    expect((await json("GET", "/api/sessions/../sessions:x/messages?limit=501".replace("../sessions:x", encodeURIComponent("../sessions:x")), undefined, 400)).error.code).toBe(
-      "invalid_pagination",
-    );
+    expect(
+      (await json("GET", "/api/sessions/../sessions:x/messages?limit=501".replace("../sessions:x", encodeURIComponent("../sessions:x")), undefined, 400)).error
+        .code,
+    ).toBe("invalid_pagination");
     expect((await call("PUT", "/api/sessions/x")).status).toBe(405);
     expect((await call("GET", "/api/sessions", undefined, "wrong-key-0123456789abcdef")).status).toBe(401);
   });

@@ -26,7 +26,10 @@ describe("SIGTERM with streams and runs in flight", () => {
   beforeAll(async () => {
     upstream = await startFakeUpstream();
     cwd = await mkdtemp(join(tmpdir(), "hermes-sigterm-"));
-    await writeFile(join(cwd, "hermes.config.ts"), `export default { server: { shutdownTimeoutMs: ${shutdownTimeoutMs} }, storage: "fs:${join(cwd, "data")}" };\n`);
+    await writeFile(
+      join(cwd, "hermes.config.ts"),
+      `export default { server: { shutdownTimeoutMs: ${shutdownTimeoutMs} }, storage: "fs:${join(cwd, "data")}" };\n`,
+    );
   });
   afterAll(async () => {
     await upstream.close();

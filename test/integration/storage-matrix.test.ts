@@ -54,20 +54,34 @@ describeStorages("storage matrix", (target) => {
     const texts = (index: number) => upstream.requests[index]?.body.messages.map((m: { content: string }) => m.content);
     upstream.enqueue({ text: "one back" }, { text: "two back" });
     await post("/v1/responses", { input: "one", conversation });
-    const second = (await (await post("/v1/responses", { input: "two", conversation })).json()) as { id: string; conversation: { id: string }; output: { id: string }[] };
+    const second = (await (await post("/v1/responses", { input: "two", conversation })).json()) as {
+      id: string;
+      conversation: { id: string };
+      output: { id: string }[];
+    };
     expect(second.conversation).toEqual({ id: conversation });
     expect(texts(1)).toEqual(["one", "one back", "two"]);
     // The conversation owns its items: deleting a response does not take them out of it.
     expect((await fetch(`${proxy.url}/v1/responses/${second.id}`, { method: "DELETE", headers })).status).toBe(200);
     const items = await proxy.client.conversations.items.list(conversation, { order: "asc" });
-    expect(items.data.map((item) => item.type === "message" && item.content.map((part) => ("text" in part ? part.text : "")).join(""))).toEqual(["one", "one back", "two", "two back"]);
+    expect(items.data.map((item) => item.type === "message" && item.content.map((part) => ("text" in part ? part.text : "")).join(""))).toEqual([
+      "one",
+      "one back",
+      "two",
+      "two back",
+    ]);
     await proxy.client.conversations.items.delete(items.data[1]!.id!, { conversation_id: conversation });
     upstream.enqueue({ text: "three back" });
     await post("/v1/responses", { input: "three", conversation });
     expect(texts(2)).toEqual(["one", "two", "two back", "three"]);
     // A conversation's item is referenced from a turn that names neither it nor a previous response.
     upstream.enqueue({ text: "quoted" });
-    const quoted = await post("/v1/responses", { input: [{ type: "item_reference", id: items.data[3]!.id }, { role: "user", content: "again" }] });
+    const quoted = await post("/v1/responses", {
+      input: [
+        { type: "item_reference", id: items.data[3]!.id },
+        { role: "user", content: "again" },
+      ],
+    });
     expect(quoted.status).toBe(200);
     expect(texts(3)).toEqual(["two back", "again"]);
   });

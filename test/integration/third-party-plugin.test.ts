@@ -69,7 +69,11 @@ describe("a third-party plugin loaded from hermes.config.ts", () => {
     await writeFile(join(dir, "hermes.config.ts"), configSource);
 
     upstream = await startFakeUpstream();
-    const { config } = await resolveConfig({ cwd: dir, env: { HERMES_UPSTREAM_URL: upstream.url, HERMES_UPSTREAM_MODEL: "fake-model", HERMES_STORAGE: "memory" }, flags: { port: 0 } });
+    const { config } = await resolveConfig({
+      cwd: dir,
+      env: { HERMES_UPSTREAM_URL: upstream.url, HERMES_UPSTREAM_MODEL: "fake-model", HERMES_STORAGE: "memory" },
+      flags: { port: 0 },
+    });
     expect(config.plugins.map((plugin) => plugin.name)).toEqual(["acme-weather"]);
     hermes = await createHermes(config);
     server = createServer(hermes.handler);
@@ -121,7 +125,11 @@ describe("a third-party plugin loaded from hermes.config.ts", () => {
 
   it("is called through the Runs API, as tool.started and tool.completed", async () => {
     upstream.enqueue(weatherCall("call_runs"), { text: "18 again." });
-    const started = await fetch(`${url}/v1/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "Weather in Lyon?" }) });
+    const started = await fetch(`${url}/v1/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: "Weather in Lyon?" }),
+    });
     const { run_id } = (await started.json()) as { run_id: string };
     const events = parseSse(await (await fetch(`${url}/v1/runs/${run_id}/events`)).text()).map((frame) => JSON.parse(frame.data));
     expect(events.filter((event) => event.event.startsWith("tool."))).toMatchObject([

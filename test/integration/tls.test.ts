@@ -21,11 +21,29 @@ const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
 function makeCertificate(dir: string, name: string): { certPath: string; keyPath: string; cert: string; key: string } {
   const certPath = join(dir, `${name}-cert.pem`);
   const keyPath = join(dir, `${name}-key.pem`);
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    "-keyout", keyPath, "-out", certPath,
-  ], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+    ],
+    { stdio: "ignore" },
+  );
   return { certPath, keyPath, cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8") };
 }
 
@@ -55,7 +73,10 @@ describe.skipIf(!hasOpenssl && process.env.CI !== "true")("server.tls: HTTPS on 
   });
 
   it("the command serves /health and chat completions over HTTPS from certificate files, and exits 0 on SIGTERM", async () => {
-    await writeFile(join(dir, "hermes.config.ts"), `export default { storage: "memory", server: { tls: { cert: "server-cert.pem", key: "server-key.pem" } } };\n`);
+    await writeFile(
+      join(dir, "hermes.config.ts"),
+      `export default { storage: "memory", server: { tls: { cert: "server-cert.pem", key: "server-key.pem" } } };\n`,
+    );
     const cli = await startCli(process.execPath, [binPath, "--port", "0"], { cwd: dir });
     running.push(cli);
     expect(cli.url).toBe(`https://127.0.0.1:${cli.port}`);

@@ -23,8 +23,7 @@ describe("server tool progress with the openai SDK", () => {
     await upstream.close();
   });
 
-  const toolTurn = () =>
-    upstream.enqueue({ toolCalls: [{ id: "call_calc", name: "calculate", arguments: { expression: "6 * 7" } }] }, { text: "It is 42." });
+  const toolTurn = () => upstream.enqueue({ toolCalls: [{ id: "call_calc", name: "calculate", arguments: { expression: "6 * 7" } }] }, { text: "It is 42." });
   const messages = [{ role: "user" as const, content: "What is 6 * 7?" }];
 
   /** What the upstream's second call got back from the tool: the calculator really ran. */
@@ -81,7 +80,8 @@ describe("server tool progress with the openai SDK", () => {
     expect(progress[1]).toMatchObject({ tool: "calculate", toolCallId: "call_calc", status: "completed", choices: [] });
     const first = JSON.parse(frames[0]!.data) as { id: string; created: number; model: string };
     // The same id, created and model as the stream's own chunks: an SDK folding chunks keeps one completion.
-    for (const payload of progress) expect(payload).toMatchObject({ id: first.id, object: "chat.completion.chunk", created: first.created, model: first.model });
+    for (const payload of progress)
+      expect(payload).toMatchObject({ id: first.id, object: "chat.completion.chunk", created: first.created, model: first.model });
   });
 
   it("streams a Responses turn with a server tool through responses.stream() to its final response", async () => {

@@ -38,7 +38,12 @@ const chatTarget: UpstreamTarget = {
     errorMidStream: [`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "Hi" } }] })}\n\n`, `data: {"error":{"message":"overloaded"}}\n\n`],
     notJson: [chunk({ content: "Hi" }), "data: {not json\n\n"],
     heldOpen: {
-      sse: [chunk({ content: "Hi" }), `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`, "data: [DONE]\n\n", ": never sent\n\n"],
+      sse: [
+        chunk({ content: "Hi" }),
+        `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`,
+        "data: [DONE]\n\n",
+        ": never sent\n\n",
+      ],
       stallAfter: 3,
     },
   },

@@ -64,7 +64,10 @@ describe("createResponsesUpstream: failures only the Responses API has", () => {
     harness.fake.enqueue({
       sse: [
         ...textFrames("Half"),
-        frame({ type: "response.failed", response: { status: "failed", error: { code: "server_error", message: "The model failed to generate a response." } } }),
+        frame({
+          type: "response.failed",
+          response: { status: "failed", error: { code: "server_error", message: "The model failed to generate a response." } },
+        }),
       ],
     });
     const { events, error } = await collectFailure(harness.open(), input());
@@ -209,8 +212,8 @@ describe("a Chat Completions client served by a Responses upstream", () => {
 
   it("answers an upstream failure mid-stream with an error, not a short answer", async () => {
     harness.fake.enqueue({ sse: textFrames("Half") });
-    await expect(
-      proxy.client.chat.completions.create({ model: "hermes-agent", messages: [{ role: "user", content: "x" }] }),
-    ).rejects.toMatchObject({ status: 502 });
+    await expect(proxy.client.chat.completions.create({ model: "hermes-agent", messages: [{ role: "user", content: "x" }] })).rejects.toMatchObject({
+      status: 502,
+    });
   });
 });

@@ -41,7 +41,11 @@ export default {
     expect(lines.filter((line) => line.includes("plugin web"))).toEqual([expect.stringMatching(/^hermes-proxy: warning: plugin web cannot start: .+/)]);
     const config = JSON.parse(result.stdout) as { plugins: { name: string; settings: Record<string, unknown> }[] };
     expect(config.plugins.find((plugin) => plugin.name === "good")?.settings).toMatchObject({ transport: "stdio", env: ["FIXTURE_TOKEN"], startup: "eager" });
-    expect(config.plugins.find((plugin) => plugin.name === "web")?.settings).toMatchObject({ transport: "http", url: "http://127.0.0.1:9/mcp", headers: ["Authorization"] });
+    expect(config.plugins.find((plugin) => plugin.name === "web")?.settings).toMatchObject({
+      transport: "http",
+      url: "http://127.0.0.1:9/mcp",
+      headers: ["Authorization"],
+    });
     expect(lines).toContainEqual(expect.stringMatching(/plugin bad cannot start: .*last stderr: fixture: refusing to start/));
     for (const secret of [CHILD_TOKEN, HEADER_TOKEN, "user:pw", "password-in-url"]) {
       expect(result.stdout).not.toContain(secret);

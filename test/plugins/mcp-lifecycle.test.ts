@@ -57,7 +57,9 @@ describe("the mcp plugin's lifecycle", () => {
     expect(upstream.requests[1]?.body.messages.at(-1)).toEqual({ role: "tool", tool_call_id: "call_echo", content: "echo: lazy" });
     // One line per attempt (the first, and any retry that came by now), none from the runs themselves.
     const never = warnings.filter((line) => line.includes("never"));
-    expect(never[0]).toBe("[hermes-proxy] [never] MCP server did not start: MCP error -32000: Connection closed (last stderr: fixture: refusing to start); restarting in 500 ms");
+    expect(never[0]).toBe(
+      "[hermes-proxy] [never] MCP server did not start: MCP error -32000: Connection closed (last stderr: fixture: refusing to start); restarting in 500 ms",
+    );
     for (const line of never) expect(line).toMatch(/^\[hermes-proxy\] \[never\] MCP server did not start: .*; restarting in \d+ ms$/);
   });
 });

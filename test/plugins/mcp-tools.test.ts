@@ -13,7 +13,15 @@ const tools = [
   { name: "move.file", inputSchema: schema, annotations: { destructiveHint: false } },
   { name: "delete_file", description: "Deletes", inputSchema: schema, annotations: { destructiveHint: true } },
 ];
-const rules = (overrides: Partial<ToolRules> = {}): ToolRules => ({ server: "fs", prefix: "fs__", allow: undefined, deny: new Set(), needsApproval: false, timeoutMs: undefined, ...overrides });
+const rules = (overrides: Partial<ToolRules> = {}): ToolRules => ({
+  server: "fs",
+  prefix: "fs__",
+  allow: undefined,
+  deny: new Set(),
+  needsApproval: false,
+  timeoutMs: undefined,
+  ...overrides,
+});
 // Never reached: these tests do not call the tools.
 const connection = {} as McpConnection;
 
@@ -27,7 +35,9 @@ describe("mcp tools", () => {
   });
 
   it("filters with allow and deny, by the server's names", () => {
-    expect(toHermesTools(tools, rules({ allow: new Set(["read_file", "write_file"]), deny: new Set(["write_file"]) }), connection).map((tool) => tool.name)).toEqual(["fs__read_file"]);
+    expect(
+      toHermesTools(tools, rules({ allow: new Set(["read_file", "write_file"]), deny: new Set(["write_file"]) }), connection).map((tool) => tool.name),
+    ).toEqual(["fs__read_file"]);
   });
 
   it("marks approvals by list, for all, by annotations, or by a function", () => {
@@ -42,12 +52,25 @@ describe("mcp tools", () => {
   });
 
   it("turns a result's content into the text the model reads", () => {
-    expect(resultText({ content: [{ type: "text", text: "one" }, { type: "text", text: "two" }] })).toBe("one\ntwo");
-    expect(resultText({ content: [{ type: "image", data: Buffer.from("12345").toString("base64"), mimeType: "image/png" }] })).toBe("[image: image/png, 5 bytes]");
-    expect(resultText({ content: [{ type: "audio", data: Buffer.from("123456").toString("base64"), mimeType: "audio/wav" }] })).toBe("[audio: audio/wav, 6 bytes]");
-    expect(resultText({ content: [{ type: "resource", resource: { uri: "file:///a.bin", mimeType: "application/pdf", blob: Buffer.from("1234").toString("base64") } }] })).toBe(
-      "[resource: file:///a.bin, application/pdf, 4 bytes]",
+    expect(
+      resultText({
+        content: [
+          { type: "text", text: "one" },
+          { type: "text", text: "two" },
+        ],
+      }),
+    ).toBe("one\ntwo");
+    expect(resultText({ content: [{ type: "image", data: Buffer.from("12345").toString("base64"), mimeType: "image/png" }] })).toBe(
+      "[image: image/png, 5 bytes]",
     );
+    expect(resultText({ content: [{ type: "audio", data: Buffer.from("123456").toString("base64"), mimeType: "audio/wav" }] })).toBe(
+      "[audio: audio/wav, 6 bytes]",
+    );
+    expect(
+      resultText({
+        content: [{ type: "resource", resource: { uri: "file:///a.bin", mimeType: "application/pdf", blob: Buffer.from("1234").toString("base64") } }],
+      }),
+    ).toBe("[resource: file:///a.bin, application/pdf, 4 bytes]");
     expect(resultText({ content: [{ type: "resource_link", name: "report", uri: "file:///r.pdf", mimeType: "application/pdf" }] })).toBe(
       "[resource link: report file:///r.pdf (application/pdf)]",
     );

@@ -67,7 +67,9 @@ describe("the mcp plugin: MCP servers' tools as server tools", () => {
     const completion = await proxy.client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: "hi" }] });
     expect(completion.choices[0]?.message.content).toBe("nothing to do");
     const names = toolNames();
-    expect(names).toEqual(expect.arrayContaining(["fx__echo", "fx__fail", "fx__count", "web__echo", "web__add_tool", "g_echo", "everything__echo", "everything__get-sum"]));
+    expect(names).toEqual(
+      expect.arrayContaining(["fx__echo", "fx__fail", "fx__count", "web__echo", "web__add_tool", "g_echo", "everything__echo", "everything__get-sum"]),
+    );
     expect(names).not.toContain("fx__add_tool");
     expect(names.filter((name) => name.startsWith("g_"))).toEqual(["g_echo"]);
     expect(names.filter((name) => name.startsWith("everything__")).sort()).toEqual(["everything__echo", "everything__get-sum"]);
@@ -86,7 +88,12 @@ describe("the mcp plugin: MCP servers' tools as server tools", () => {
 
   it("passes env to the child without printing it, and headers to an HTTP server", async () => {
     upstream.enqueue(
-      { toolCalls: [{ id: "call_env", name: "fx__env" }, { id: "call_web", name: "web__echo", arguments: { text: "over http" } }] },
+      {
+        toolCalls: [
+          { id: "call_env", name: "fx__env" },
+          { id: "call_web", name: "web__echo", arguments: { text: "over http" } },
+        ],
+      },
       { text: "ok" },
     );
     await proxy.client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: "env" }] });
@@ -98,7 +105,12 @@ describe("the mcp plugin: MCP servers' tools as server tools", () => {
 
   it("returns isError results and a published server's tools (server-everything) to the model", async () => {
     upstream.enqueue(
-      { toolCalls: [{ id: "call_fail", name: "fx__fail" }, { id: "call_sum", name: "everything__get-sum", arguments: { a: 2, b: 40 } }] },
+      {
+        toolCalls: [
+          { id: "call_fail", name: "fx__fail" },
+          { id: "call_sum", name: "everything__get-sum", arguments: { a: 2, b: 40 } },
+        ],
+      },
       { text: "done" },
     );
     await proxy.client.chat.completions.create({ model: "fake-model", messages: [{ role: "user", content: "go" }] });
@@ -110,7 +122,9 @@ describe("the mcp plugin: MCP servers' tools as server tools", () => {
   it("streams MCP progress notifications as hermes.tool.progress in a Chat stream", async () => {
     upstream.enqueue({ toolCalls: [{ id: "call_count", name: "fx__count", arguments: { n: 3 } }] }, { text: "counted" });
     const response = await post("/v1/chat/completions", { model: "fake-model", stream: true, messages: [{ role: "user", content: "count" }] });
-    const frames = parseSse(await response.text()).filter((frame) => frame.event === "hermes.tool.progress").map((frame) => JSON.parse(frame.data));
+    const frames = parseSse(await response.text())
+      .filter((frame) => frame.event === "hermes.tool.progress")
+      .map((frame) => JSON.parse(frame.data));
     // Each progress payload is also an empty chat.completion.chunk of the stream (for SDKs that read every frame as one).
     const chunk = { id: expect.stringMatching(/^chatcmpl-/), object: "chat.completion.chunk", created: expect.any(Number), model: "fake-model", choices: [] };
     expect(frames).toEqual([
@@ -125,7 +139,12 @@ describe("the mcp plugin: MCP servers' tools as server tools", () => {
 
   it("maps image and resource content to text, streams progress and stores the output for the Responses API", async () => {
     upstream.enqueue(
-      { toolCalls: [{ id: "call_media", name: "fx__media" }, { id: "call_count", name: "web__count", arguments: { n: 2 } }] },
+      {
+        toolCalls: [
+          { id: "call_media", name: "fx__media" },
+          { id: "call_count", name: "web__count", arguments: { n: 2 } },
+        ],
+      },
       { text: "seen" },
     );
     const response = await post("/v1/responses", { model: "fake-model", stream: true, input: "show me" });
@@ -179,7 +198,12 @@ describe("the mcp plugin: MCP servers' tools as server tools", () => {
 
   it("streams progress, asks for approval and cancels on stop through the Runs API", async () => {
     upstream.enqueue(
-      { toolCalls: [{ id: "call_count", name: "fx__count", arguments: { n: 2 } }, { id: "call_g", name: "g_echo", arguments: { text: "guarded" } }] },
+      {
+        toolCalls: [
+          { id: "call_count", name: "fx__count", arguments: { n: 2 } },
+          { id: "call_g", name: "g_echo", arguments: { text: "guarded" } },
+        ],
+      },
       { text: "all done" },
     );
     const started = (await (await post("/v1/runs", { input: "go" })).json()) as { run_id: string };

@@ -17,7 +17,8 @@ beforeAll(async () => {
   server = createServer((request, response) => {
     const path = request.url ?? "/";
     hits.set(path, (hits.get(path) ?? 0) + 1);
-    if (path === "/flaky") return hits.get(path) === 1 ? response.writeHead(503).end("busy") : response.writeHead(200, { "content-type": "text/plain" }).end("second try");
+    if (path === "/flaky")
+      return hits.get(path) === 1 ? response.writeHead(503).end("busy") : response.writeHead(200, { "content-type": "text/plain" }).end("second try");
     if (path === "/down") return response.writeHead(503, { "content-type": "text/plain" }).end("still down");
     if (path === "/latin1") return response.writeHead(200, { "content-type": "text/plain; charset=iso-8859-1" }).end(Buffer.from([0x63, 0x61, 0x66, 0xe9]));
     if (path === "/page") return response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page);
@@ -67,7 +68,13 @@ describe("tool-http-fetch", () => {
   });
 
   it("parses JSON by its content type, decodes text by its charset, and returns error pages as they are", async () => {
-    expect((await fetchJson("/json")).body).toEqual({ url: `${origin}/json`, status: 200, content_type: "application/json", json: { ok: true }, truncated: false });
+    expect((await fetchJson("/json")).body).toEqual({
+      url: `${origin}/json`,
+      status: 200,
+      content_type: "application/json",
+      json: { ok: true },
+      truncated: false,
+    });
     expect((await fetchJson("/latin1")).body).toMatchObject({ status: 200, text: "café" });
     hits.delete("/missing");
     expect((await fetchJson("/missing")).body).toMatchObject({ status: 404, text: "no such page" });
@@ -87,7 +94,9 @@ describe("tool-http-fetch", () => {
   });
 
   it("refuses hosts off the allow-list, redirects included", async () => {
-    expect((await callTool(tool(), { url: "http://example.com/" })).output).toMatch(/^Error from fetch_url: example\.com is not an allowed host; allowed: 127\.0\.0\.1:\d+$/);
+    expect((await callTool(tool(), { url: "http://example.com/" })).output).toMatch(
+      /^Error from fetch_url: example\.com is not an allowed host; allowed: 127\.0\.0\.1:\d+$/,
+    );
     expect((await fetchJson("/redirect-home")).body).toMatchObject({ url: `${origin}/json`, json: { ok: true } });
     expect((await fetchJson("/redirect-away")).output).toBe("Error from fetch_url: evil.example is not an allowed host; allowed: " + new URL(origin).host);
     expect((await fetchJson("/loop")).output).toBe("Error from fetch_url: More than 3 redirects");

@@ -5,7 +5,7 @@ import notes from "../../plugins/tool-notes/index.ts";
 import { callTool, testTool } from "../../sdk/testing.ts";
 
 const plugin = notes({ maxNotes: 3, maxLength: 50 });
-const [save, list, remove] = plugin.tools as [typeof plugin.tools[0], typeof plugin.tools[0], typeof plugin.tools[0]];
+const [save, list, remove] = plugin.tools as [(typeof plugin.tools)[0], (typeof plugin.tools)[0], (typeof plugin.tools)[0]];
 
 testTool(save, { valid: [{ text: "remember the milk" }], invalid: [{}, { text: "" }, { text: "x".repeat(51) }] });
 testTool(list, { valid: [{}] });

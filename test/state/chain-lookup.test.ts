@@ -37,7 +37,11 @@ describeStorages("chain lookup", (target) => {
 
   beforeAll(async () => {
     opened = await openStorage(await storageFromSpec(target.spec()));
-    responses = createResponseStore(opened.storage, { coordination: opened.coordination, retention: config.retention.responses, items: createItemIndex(opened.storage) });
+    responses = createResponseStore(opened.storage, {
+      coordination: opened.coordination,
+      retention: config.retention.responses,
+      items: createItemIndex(opened.storage),
+    });
     for (let turn = 1; turn <= turns; turn++) {
       const id = `resp_turn${turn}`;
       const item = (role: "user" | "assistant"): Item =>
@@ -62,7 +66,11 @@ describeStorages("chain lookup", (target) => {
     expect(chain?.items).toHaveLength(2 * turns);
     expect(reads).toHaveBeenCalledTimes(1);
 
-    const cold = createResponseStore(opened.storage, { coordination: opened.coordination, retention: config.retention.responses, items: createItemIndex(opened.storage) });
+    const cold = createResponseStore(opened.storage, {
+      coordination: opened.coordination,
+      retention: config.retention.responses,
+      items: createItemIndex(opened.storage),
+    });
     reads.mockClear();
     const start = performance.now();
     await cold.history(ids[turns - 1]!);
@@ -73,6 +81,8 @@ describeStorages("chain lookup", (target) => {
     expect(reads).toHaveBeenCalledTimes(1);
 
     const ms = (value: number) => `${value.toFixed(3)} ms`;
-    console.log(`chain lookup on ${target.name}: turn 1 ${ms(hotFirst)}, turn ${turns} ${ms(hotLast)} (hot, 1 read); turn ${turns} cold ${ms(coldLast)} (${turns} reads, once)`);
+    console.log(
+      `chain lookup on ${target.name}: turn 1 ${ms(hotFirst)}, turn ${turns} ${ms(hotLast)} (hot, 1 read); turn ${turns} cold ${ms(coldLast)} (${turns} reads, once)`,
+    );
   });
 });

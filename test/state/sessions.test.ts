@@ -43,7 +43,12 @@ describeStorages(
       });
       expect(second).toMatchObject({ source: "chat", model: "m2", messageCount: 4, turnCount: 2, preview: "Hello there", headResponseId: null });
       expect(second.usage).toEqual({ inputTokens: 30, outputTokens: 5, reasoningTokens: 0, totalTokens: 35 });
-      const third = await sessions.recordTurn("api-1", { source: "chat", model: "m2", usage: usage(1, 1), messages: { append: [user("What time?"), call("c1"), result("c1"), assistant("Noon")] } });
+      const third = await sessions.recordTurn("api-1", {
+        source: "chat",
+        model: "m2",
+        usage: usage(1, 1),
+        messages: { append: [user("What time?"), call("c1"), result("c1"), assistant("Noon")] },
+      });
       expect(third).toMatchObject({ messageCount: 8, toolCallCount: 1, turnCount: 3 });
       const history = await sessions.history("api-1");
       expect(history).toHaveLength(8);
@@ -60,7 +65,12 @@ describeStorages(
       expect(await env.opened.storage.hasItem(keys.sessionItems("sess_r"))).toBe(false);
       expect((await env.stores.sessions.history("sess_r"))?.map((item) => item.id)).toEqual(["r1-in", "r1-out", "r2-in", "r2-out"]);
 
-      const appended = await env.stores.sessions.recordTurn("sess_r", { source: "runs", model: "m", usage: usage(1, 1), messages: { append: [user("three"), assistant("re: three")] } });
+      const appended = await env.stores.sessions.recordTurn("sess_r", {
+        source: "runs",
+        model: "m",
+        usage: usage(1, 1),
+        messages: { append: [user("three"), assistant("re: three")] },
+      });
       expect(appended).toMatchObject({ source: "responses", headResponseId: null, messageCount: 6, turnCount: 2 });
       const history = await env.stores.sessions.history("sess_r");
       expect(history?.map((item) => (item.type === "message" ? item.content[0]?.type === "input_text" && item.content[0].text : null))).toEqual([
@@ -81,10 +91,19 @@ describeStorages(
 
     it("two processes appending to one session at once lose neither turn nor counter", async () => {
       // A second store on the same storage and coordination stands for another process.
-      const other = createSessionStore(env.opened.storage, { coordination: env.opened.coordination, retention: config.retention.sessions, responses: env.stores.responses });
+      const other = createSessionStore(env.opened.storage, {
+        coordination: env.opened.coordination,
+        retention: config.retention.sessions,
+        responses: env.stores.responses,
+      });
       await Promise.all(
         Array.from({ length: 6 }, (_, index) =>
-          (index % 2 ? other : env.stores.sessions).recordTurn("busy", { source: "runs", model: "m", usage: usage(1, 1), messages: { append: [user(`u${index}`), assistant(`a${index}`)] } }),
+          (index % 2 ? other : env.stores.sessions).recordTurn("busy", {
+            source: "runs",
+            model: "m",
+            usage: usage(1, 1),
+            messages: { append: [user(`u${index}`), assistant(`a${index}`)] },
+          }),
         ),
       );
       const record = await env.stores.sessions.get("busy");
@@ -96,7 +115,12 @@ describeStorages(
       const created = await env.stores.sessions.create("mine", { title: "Plans", model: "m", systemPrompt: "Be terse." });
       expect(created).toMatchObject({ source: "api", title: "Plans", messageCount: 0, systemPrompt: "Be terse." });
       await expect(env.stores.sessions.create("mine", {})).rejects.toMatchObject({ status: 409, code: "session_exists" });
-      await env.stores.sessions.recordTurn("mine", { source: "api", model: "m", usage: usage(3, 4), messages: { append: [user("plan a trip"), assistant("where to?")] } });
+      await env.stores.sessions.recordTurn("mine", {
+        source: "api",
+        model: "m",
+        usage: usage(3, 4),
+        messages: { append: [user("plan a trip"), assistant("where to?")] },
+      });
 
       expect(await env.stores.sessions.patch("mine", { title: "Trip" })).toMatchObject({ title: "Trip", endedAt: null });
       expect(await env.stores.sessions.patch("mine", { ended: true })).toMatchObject({ endReason: "ended", endedAt: expect.any(Number) });
@@ -113,7 +137,12 @@ describeStorages(
 
     it("lists by last activity, with offset, limit and a cursor that survives new activity", async () => {
       let clock = Date.now();
-      const sessions = createSessionStore(env.opened.storage, { coordination: env.opened.coordination, retention: config.retention.sessions, responses: env.stores.responses, now: () => clock });
+      const sessions = createSessionStore(env.opened.storage, {
+        coordination: env.opened.coordination,
+        retention: config.retention.sessions,
+        responses: env.stores.responses,
+        now: () => clock,
+      });
       for (const id of ["a", "b", "c", "d", "e"]) {
         clock += 1000;
         await sessions.recordTurn(id, { source: "chat", model: "m", messages: { replace: [user(id)] } });

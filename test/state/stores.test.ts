@@ -77,15 +77,26 @@ describeStorages("every store", (target) => {
       leaseMs: 300,
     });
     const sessionId = () => "sess_c";
-    await expect(conversations.claim("conv_unknown", "resp_a", { create: false, sessionId })).rejects.toMatchObject({ status: 404, code: "conversation_not_found", param: "conversation" });
+    await expect(conversations.claim("conv_unknown", "resp_a", { create: false, sessionId })).rejects.toMatchObject({
+      status: 404,
+      code: "conversation_not_found",
+      param: "conversation",
+    });
     const first = await conversations.claim("chat", "resp_a", { create: true, sessionId });
     expect(first.items).toEqual([]);
-    await expect(conversations.claim("chat", "resp_b", { create: true, sessionId })).rejects.toMatchObject({ status: 409, code: "conversation_conflict", headers: { "retry-after": "1" } });
+    await expect(conversations.claim("chat", "resp_b", { create: true, sessionId })).rejects.toMatchObject({
+      status: 409,
+      code: "conversation_conflict",
+      headers: { "retry-after": "1" },
+    });
     expect(await first.finish({ response: "resp_a", items: [message("a-in", "one"), message("a-out", "answer")] })).toBe(true);
     const second = await conversations.claim("chat", "resp_b", { create: true, sessionId });
     expect(second.items.map((item) => item.id)).toEqual(["a-in", "a-out"]);
     expect(await second.finish(null)).toBe(true);
-    expect((await conversations.items("chat")).map((entry) => [entry.position, entry.item.id])).toEqual([[1, "a-in"], [2, "a-out"]]);
+    expect((await conversations.items("chat")).map((entry) => [entry.position, entry.item.id])).toEqual([
+      [1, "a-in"],
+      [2, "a-out"],
+    ]);
     expect(await env.stores.items.get("a-out")).toEqual({ conversation: "chat", position: 2 });
 
     // A holder that died (its lease no longer renewed) loses the conversation once the lease has run
@@ -122,11 +133,18 @@ describeStorages("every store", (target) => {
     const sessionId = () => "sess_l";
     const { conversations } = env.stores;
     // Another store on the same storage and coordination stands for another process.
-    const other = createConversationStore(env.opened.storage, { coordination: env.opened.coordination, retention: config.retention.conversations, items: env.stores.items });
+    const other = createConversationStore(env.opened.storage, {
+      coordination: env.opened.coordination,
+      retention: config.retention.conversations,
+      items: env.stores.items,
+    });
     const unlisten = await Promise.all([conversations.listen(), other.listen()]);
     onTestFinished(() => Promise.all(unlisten.map((stop) => stop())).then(() => undefined));
-    await conversations.create({ id: "conv_long", createdAt: 1, metadata: {}, sessionId: "s" }, Array.from({ length: 450 }, (_, n) => message(`m${n}`, `item ${n}`)));
-    expect((await (await conversations.claim("conv_long", "resp_1", { create: false, sessionId })).finish(null))).toBe(true);
+    await conversations.create(
+      { id: "conv_long", createdAt: 1, metadata: {}, sessionId: "s" },
+      Array.from({ length: 450 }, (_, n) => message(`m${n}`, `item ${n}`)),
+    );
+    expect(await (await conversations.claim("conv_long", "resp_1", { create: false, sessionId })).finish(null)).toBe(true);
     const bulkReads = vi.spyOn(env.opened.storage, "getItems");
     const second = await conversations.claim("conv_long", "resp_2", { create: false, sessionId });
     expect(second.items).toHaveLength(450);
@@ -166,7 +184,9 @@ describeStorages("every store", (target) => {
     expect(await env.stores.items.get("ri1-in")).toEqual({ response: "ri1" });
     expect(await env.stores.responses.item("ri1", "ri1-out")).toMatchObject({ id: "ri1-out" });
     // An id a later conversation reused keeps pointing there when the response goes.
-    const { conversation } = await env.stores.conversations.create({ id: "conv_idx", createdAt: 1, metadata: {}, sessionId: "s" }, [message("ri1-out", "copied")]);
+    const { conversation } = await env.stores.conversations.create({ id: "conv_idx", createdAt: 1, metadata: {}, sessionId: "s" }, [
+      message("ri1-out", "copied"),
+    ]);
     expect(conversation.id).toBe("conv_idx");
     expect(await env.stores.responses.remove("ri1")).toBe(true);
     expect(await env.stores.items.get("ri1-in")).toBeNull();
@@ -182,7 +202,12 @@ describeStorages("every store", (target) => {
     // Another store on the same storage and coordination stands for another process.
     const other = createIdempotencyStore(env.opened.storage, { coordination: env.opened.coordination, retention: config.retention.idempotency });
     let release: () => void = () => {};
-    const slow = env.stores.idempotency.run("s", "slow", "body", () => new Promise((resolve) => (release = () => resolve({ status: 200, body: "done", headers: {} }))));
+    const slow = env.stores.idempotency.run(
+      "s",
+      "slow",
+      "body",
+      () => new Promise((resolve) => (release = () => resolve({ status: 200, body: "done", headers: {} }))),
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     await expect(other.run("s", "slow", "body", compute)).rejects.toMatchObject({ status: 409, code: "idempotency_key_in_use" });
     release();
@@ -209,7 +234,11 @@ describeStorages("every store", (target) => {
     for (let sequence = 1; sequence <= 2; sequence++) await env.stores.runs.append("run_1", [{ sequence, payload: { event: "e", sequence } }]);
     // A position already taken is refused, whatever the writer believed: nothing is overwritten.
     expect(await env.stores.runs.append("run_1", [{ sequence: 2, payload: { event: "late" } }])).toEqual({ first: 0, length: 2, sealed: false });
-    expect(await env.stores.runs.append("run_1", [{ sequence: 3, payload: { event: "run.completed" } }], { seal: true })).toEqual({ first: 3, length: 3, sealed: true });
+    expect(await env.stores.runs.append("run_1", [{ sequence: 3, payload: { event: "run.completed" } }], { seal: true })).toEqual({
+      first: 3,
+      length: 3,
+      sealed: true,
+    });
     expect(await env.stores.runs.append("run_1", [{ sequence: 4, payload: { event: "after" } }])).toMatchObject({ first: 0, sealed: true });
     expect(await env.stores.runs.length("run_1")).toEqual({ first: 0, length: 3, sealed: true });
     await env.stores.runs.save(record);

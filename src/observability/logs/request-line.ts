@@ -52,7 +52,8 @@ function prettyLine(request: RequestInfo, summary: RequestSummary, contents: Req
   if (summary.firstByteMs !== undefined && summary.streamed) parts.push(`(first byte ${round(summary.firstByteMs)}ms)`);
   if (summary.model !== undefined) parts.push(summary.upstream === undefined ? summary.model : `${summary.model} via ${summary.upstream}`);
   if (summary.usage) parts.push(`${summary.usage.inputTokens}→${summary.usage.outputTokens} tokens`);
-  if (summary.errorCode !== undefined) parts.push(summary.errorParam === undefined ? `[${summary.errorCode}]` : `[${summary.errorCode} at ${summary.errorParam}]`);
+  if (summary.errorCode !== undefined)
+    parts.push(summary.errorParam === undefined ? `[${summary.errorCode}]` : `[${summary.errorCode} at ${summary.errorParam}]`);
   parts.push(request.id);
   let line = parts.join(" ");
   if (contents?.input !== undefined) line += `\n  > ${contents.input.replaceAll("\n", " ")}`;

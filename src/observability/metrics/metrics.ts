@@ -72,7 +72,12 @@ export function createMetrics(options: MetricsOptions): HermesMetrics {
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
 
   const requests = childCache(
-    new Counter({ name: "hermes_http_requests_total", help: "HTTP requests answered.", labelNames: ["method", "route", "format", "model", "status"], registers }),
+    new Counter({
+      name: "hermes_http_requests_total",
+      help: "HTTP requests answered.",
+      labelNames: ["method", "route", "format", "model", "status"],
+      registers,
+    }),
   );
   const requestSeconds = childCache(
     new Histogram({
@@ -120,7 +125,12 @@ export function createMetrics(options: MetricsOptions): HermesMetrics {
   });
 
   const upstreamRequests = childCache(
-    new Counter({ name: "hermes_upstream_requests_total", help: "Upstream calls, by how they ended.", labelNames: ["upstream", "model", "outcome"], registers }),
+    new Counter({
+      name: "hermes_upstream_requests_total",
+      help: "Upstream calls, by how they ended.",
+      labelNames: ["upstream", "model", "outcome"],
+      registers,
+    }),
   );
   const upstreamSeconds = childCache(
     new Histogram({
@@ -161,7 +171,12 @@ export function createMetrics(options: MetricsOptions): HermesMetrics {
     },
   });
   const tokens = childCache(
-    new Counter({ name: "hermes_tokens_total", help: "Tokens the upstreams reported, by the model the client named.", labelNames: ["model", "type"], registers }),
+    new Counter({
+      name: "hermes_tokens_total",
+      help: "Tokens the upstreams reported, by the model the client named.",
+      labelNames: ["model", "type"],
+      registers,
+    }),
   );
   const toolCalls = childCache(
     new Counter({ name: "hermes_tool_calls_total", help: "Server-side tool calls, by outcome.", labelNames: ["tool", "outcome"], registers }),

@@ -129,6 +129,7 @@ export async function executeRun(live: LiveRun, input: RunInput, options: Execut
 /** The client tool calls a run handed back (they end it: each one waits for its output). */
 function clientCallsOf(output: RunResult["output"]): { id: string; name: string; arguments: string }[] {
   const calls: { id: string; name: string; arguments: string }[] = [];
-  for (const item of output) if (item.type === "function_call" && item.side === "client") calls.push({ id: item.call_id, name: item.name, arguments: item.arguments });
+  for (const item of output)
+    if (item.type === "function_call" && item.side === "client") calls.push({ id: item.call_id, name: item.name, arguments: item.arguments });
   return calls;
 }

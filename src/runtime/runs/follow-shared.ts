@@ -21,12 +21,7 @@ const idleCheckMs = 15_000;
  * took) is filled from storage; the end message (the owner's, or that of the process that settled the
  * run after its owner died) says how many events there are in all, and nothing follows a terminal event.
  */
-export function followShared(
-  store: RunStore,
-  coordination: StorageCoordination,
-  id: string,
-  afterSequence: number,
-): AsyncIterator<RunLogEntry> {
+export function followShared(store: RunStore, coordination: StorageCoordination, id: string, afterSequence: number): AsyncIterator<RunLogEntry> {
   let cursor = Math.max(0, afterSequence);
   let buffered: RunLogEntry[] = [];
   const received: RunLogEntry[] = [];

@@ -238,7 +238,9 @@ export class LiveRun {
       // that failed on the way back (the storage went away after applying it) — a prefix of these.
       if (!result.sealed) {
         if (result.length < first - 1) {
-          logger.error(`run ${this.record.id}: its stored log has ${result.length} events, fewer than the ${this.stored} stored before (was the storage emptied?)`);
+          logger.error(
+            `run ${this.record.id}: its stored log has ${result.length} events, fewer than the ${this.stored} stored before (was the storage emptied?)`,
+          );
           return this.#supersede();
         }
         ours = Math.min(result.length, last);
@@ -281,7 +283,9 @@ export class LiveRun {
     if (this.superseded) return;
     this.superseded = true;
     logger.error(`run ${this.record.id}: another process settled it (this one had lost its lease); it stops here`);
-    this.stop.abort(new HermesError("Another process settled this run: the process running it had stopped renewing its lease", { status: 409, code: "run_abandoned" }));
+    this.stop.abort(
+      new HermesError("Another process settled this run: the process running it had stopped renewing its lease", { status: 409, code: "run_abandoned" }),
+    );
     this.#wake();
   }
 

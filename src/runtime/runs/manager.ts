@@ -119,7 +119,11 @@ export class RunManager {
     const { maxConcurrentRuns, runRetentionMs } = config.agent;
     const id = randomId("run_");
     if (this.active >= maxConcurrentRuns || !(await coordination.acquire(pools.runs, id, maxConcurrentRuns, slotLeaseMs)))
-      throw new HermesError(`Too many concurrent runs (max ${maxConcurrentRuns})`, { status: 429, code: "rate_limit_exceeded", headers: { "retry-after": "1" } });
+      throw new HermesError(`Too many concurrent runs (max ${maxConcurrentRuns})`, {
+        status: 429,
+        code: "rate_limit_exceeded",
+        headers: { "retry-after": "1" },
+      });
     const seconds = Math.floor(this.#now() / 1000);
     const record: RunRecord = {
       id,
@@ -153,7 +157,11 @@ export class RunManager {
       // `#forget` logs its own failures.
       this.#forget(id).catch(() => undefined);
       logger.error("storing a new run failed:", error);
-      throw new HermesError("The run could not be stored: the storage is unavailable", { status: 503, code: "storage_unavailable", headers: { "retry-after": "1" } });
+      throw new HermesError("The run could not be stored: the storage is unavailable", {
+        status: 503,
+        code: "storage_unavailable",
+        headers: { "retry-after": "1" },
+      });
     }
     const publish = coordination.shared ? (message: unknown) => coordination.publish(channels.run(id), JSON.stringify(message)) : undefined;
     const live = new LiveRun(record, store, {
@@ -326,10 +334,9 @@ export class RunManager {
   /** Frees a run's lease and mark: it needs no one to settle it. */
   async #forget(id: string): Promise<void> {
     const { coordination, unfinished } = this.#options;
-    await Promise.all([
-      coordination.shared ? coordination.release(pools.runLeases, id) : undefined,
-      unfinished?.unmark("runs", id),
-    ]).catch((error: unknown) => logger.error(`releasing run ${id}'s lease failed:`, error));
+    await Promise.all([coordination.shared ? coordination.release(pools.runLeases, id) : undefined, unfinished?.unmark("runs", id)]).catch((error: unknown) =>
+      logger.error(`releasing run ${id}'s lease failed:`, error),
+    );
   }
 
   /**
@@ -339,16 +346,22 @@ export class RunManager {
   #keepLeases(): void {
     if (this.#renewal) return;
     const { coordination } = this.#options;
-    this.#renewal = setInterval(() => {
-      const ids = [...this.#live.keys()];
-      if (ids.length === 0) {
-        clearInterval(this.#renewal);
-        this.#renewal = undefined;
-        return;
-      }
-      const renewals = [coordination.renew(pools.runs, ids, slotLeaseMs), coordination.shared ? coordination.renew(pools.runLeases, ids, this.#leaseMs) : undefined];
-      Promise.all(renewals).catch((error: unknown) => logger.error("renewing run leases failed:", error));
-    }, Math.min(this.#leaseMs, slotLeaseMs) / 3);
+    this.#renewal = setInterval(
+      () => {
+        const ids = [...this.#live.keys()];
+        if (ids.length === 0) {
+          clearInterval(this.#renewal);
+          this.#renewal = undefined;
+          return;
+        }
+        const renewals = [
+          coordination.renew(pools.runs, ids, slotLeaseMs),
+          coordination.shared ? coordination.renew(pools.runLeases, ids, this.#leaseMs) : undefined,
+        ];
+        Promise.all(renewals).catch((error: unknown) => logger.error("renewing run leases failed:", error));
+      },
+      Math.min(this.#leaseMs, slotLeaseMs) / 3,
+    );
     this.#renewal.unref();
   }
 }

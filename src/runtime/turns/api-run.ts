@@ -11,7 +11,12 @@ import { joinSession, recordRunOnSession } from "../runs/run-session.ts";
  * later) and returned as the function that starts its detached run: its history (the session's, else
  * `conversation_history`, else `previous_response_id`'s chain), instructions, and the session it records on.
  */
-export function prepareApiRun(context: RuntimeContext, request: DecodedRunRequest, requestId: string | undefined, sessionKey?: string): () => Promise<RunRecord> {
+export function prepareApiRun(
+  context: RuntimeContext,
+  request: DecodedRunRequest,
+  requestId: string | undefined,
+  sessionKey?: string,
+): () => Promise<RunRecord> {
   const { config, upstream, registry, runs } = context;
   const model = chooseModel(config, upstream, request.model);
   toolsForRun(registry, request.tools);

@@ -60,7 +60,20 @@ export function createChatTurns(context: RuntimeContext) {
     if (config.agent.systemPrompt) input.instructions = config.agent.systemPrompt;
 
     const start = (client: ClientWatch) =>
-      startRun(context, input, { runId: randomId("chatcmpl-"), model: model.reported, createdAt: Math.floor(Date.now() / 1000), sessionId, requestId, sessionKey, stream: request.stream }, client);
+      startRun(
+        context,
+        input,
+        {
+          runId: randomId("chatcmpl-"),
+          model: model.reported,
+          createdAt: Math.floor(Date.now() / 1000),
+          sessionId,
+          requestId,
+          sessionKey,
+          stream: request.stream,
+        },
+        client,
+      );
 
     const save = ({ output, usage }: RunResult) => {
       const produced = outputToItems(output);

@@ -35,8 +35,7 @@ export async function beginResponseTurn(
   const { config, storageHealth } = context;
   // A turn to be stored, while the storage is known to be down (and a fresh probe agrees): 503 now,
   // before the model is paid for an answer that could not be kept.
-  if (request.settings.store && storageHealth.down && (await storageHealth.check()).status === "down")
-    throw storageUnavailable(storageHealth.state.error);
+  if (request.settings.store && storageHealth.down && (await storageHealth.check()).status === "down") throw storageUnavailable(storageHealth.state.error);
   const { settings } = request;
   // Before the history is resolved: a refused tool must not hold a conversation name.
   // A tool that can be refused is a top-level hosted tool: the request's own object.
@@ -61,16 +60,21 @@ export async function beginResponseTurn(
     settleLater: (label, task) => context.storageHealth.whenBack(label, task),
   });
   const start = (client: ClientWatch | AbortSignal) => {
-    const run = startRun(context, input, {
-      runId: meta.id,
-      model: meta.model,
-      createdAt: meta.createdAt,
-      sessionId: turn.sessionId,
-      requestId,
-      sessionKey,
-      // A background response is followed (re-attached to) while it runs: its steps stream.
-      stream: request.stream || settings.background,
-    }, client);
+    const run = startRun(
+      context,
+      input,
+      {
+        runId: meta.id,
+        model: meta.model,
+        createdAt: meta.createdAt,
+        sessionId: turn.sessionId,
+        requestId,
+        sessionKey,
+        // A background response is followed (re-attached to) while it runs: its steps stream.
+        stream: request.stream || settings.background,
+      },
+      client,
+    );
     return { ...run, fold: new ResponseFold(meta) };
   };
   return { meta, saver, start, sessionId: turn.sessionId, droppedTools: hosted.dropped };

@@ -16,7 +16,7 @@ export function restoreServerCalls(history: Item[], stored: readonly Item[]): It
 
   /** Per step's last sent call id: the server calls and outputs that go after it. */
   const restore = new Map<string, Item[]>();
-  for (let start = 0; start < stored.length; ) {
+  for (let start = 0; start < stored.length;) {
     if (stored[start]?.type !== "function_call") {
       start++;
       continue;

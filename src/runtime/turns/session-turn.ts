@@ -14,7 +14,13 @@ import { EventQueue } from "../event-queue.ts";
  * server tools apply, and the turn is recorded on the session before its terminal event goes out.
  * The route reads the run's events from the returned queue.
  */
-export async function startSessionTurn(context: RuntimeContext, sessionId: string, request: DecodedSessionChat, requestId: string | undefined, sessionKey?: string) {
+export async function startSessionTurn(
+  context: RuntimeContext,
+  sessionId: string,
+  request: DecodedSessionChat,
+  requestId: string | undefined,
+  sessionKey?: string,
+) {
   const { config, upstream, sessions, runs } = context;
   const loaded = await sessions.load(sessionId);
   if (!loaded) throw sessionNotFound(sessionId);

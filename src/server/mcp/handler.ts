@@ -34,9 +34,7 @@ export function createMcpHandler(context: ServerContext, sdk: McpServerSdk): Eve
         },
         onProgress: (update) => {
           if (token === undefined) return;
-          void extra
-            .sendNotification({ method: "notifications/progress", params: { progressToken: token, ...update } })
-            .catch(() => undefined);
+          void extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, ...update } }).catch(() => undefined);
         },
       });
       return { content: [{ type: "text", text: result.output }], isError: result.isError };

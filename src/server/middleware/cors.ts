@@ -6,7 +6,8 @@ import { responseHeaderSetter } from "./response-headers.ts";
 const ALLOW_METHODS = "GET, POST, DELETE, PATCH, OPTIONS";
 const ALLOW_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Hermes-Session-Id, X-Hermes-Session-Key, Last-Event-ID, X-Request-Id";
 /** Browsers can only read the response headers listed here. */
-const EXPOSE_HEADERS = "X-Hermes-Session-Id, X-Hermes-Session-Key, X-Hermes-Completed, X-Hermes-Partial, X-Hermes-Error, Idempotency-Replayed, Retry-After, X-Request-Id, X-Hermes-Dropped-Tools";
+const EXPOSE_HEADERS =
+  "X-Hermes-Session-Id, X-Hermes-Session-Key, X-Hermes-Completed, X-Hermes-Partial, X-Hermes-Error, Idempotency-Replayed, Retry-After, X-Request-Id, X-Hermes-Dropped-Tools";
 
 /**
  * CORS for the listed origins only. Requests without an `Origin` (servers, SDKs, curl) pass untouched;
@@ -19,8 +20,7 @@ export function createCorsMiddleware(origins: readonly string[]) {
   return (event: H3Event): HTTPResponse | void => {
     const origin = event.req.headers.get("origin");
     if (origin === null) return;
-    if (!any && !allowed.has(origin))
-      throw new HermesError(`Origin ${JSON.stringify(origin)} is not allowed`, { status: 403, code: "origin_not_allowed" });
+    if (!any && !allowed.has(origin)) throw new HermesError(`Origin ${JSON.stringify(origin)} is not allowed`, { status: 403, code: "origin_not_allowed" });
     const set = responseHeaderSetter(event);
     set("access-control-allow-origin", any ? "*" : origin);
     if (!any) set("vary", "Origin");

@@ -12,7 +12,6 @@ import { requestedSessionKey } from "../session-key.ts";
 import { runFrames } from "../run-stream.ts";
 import { sseResponse } from "../sse-response.ts";
 
-
 /** `POST /v1/chat/completions`: decode → a turn on its session (runtime) → encode, streamed or as one body. */
 export function createChatCompletionsHandler(context: ServerContext) {
   const { config } = context;

@@ -11,7 +11,6 @@ import { requestedSessionKey } from "../session-key.ts";
 import { sseResponse } from "../sse-response.ts";
 import type { RunLogEntry } from "../../state/runs.ts";
 
-
 const notFound = (id: string) => new HermesError(`Run not found: ${id}`, { status: 404, code: "run_not_found", param: "run_id" });
 
 /**

@@ -40,8 +40,5 @@ function parseCompletion(body: unknown): ChatCompletion {
   if (parsed.success) return parsed.data;
   // Some gateways answer 200 with an error envelope; its message says more than "unreadable".
   const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
-  throw upstreamError(
-    typeof message === "string" ? `The upstream failed: ${message}` : "The upstream sent an unreadable completion",
-    parsed.error,
-  );
+  throw upstreamError(typeof message === "string" ? `The upstream failed: ${message}` : "The upstream sent an unreadable completion", parsed.error);
 }

@@ -39,17 +39,15 @@ export function encodeChatRequest(input: RunInput, options: EncodeChatRequestOpt
   // `tool_choice` and `parallel_tool_calls` without `tools` is a 400 at OpenAI.
   const custom = [...customToolsOf(input.hostedTools).values()];
   if (input.tools.length + custom.length > 0) {
-    body.tools = input.tools.map(
-      (tool): ChatCompletionTool => ({
-        type: "function",
-        function: {
-          name: tool.name,
-          ...(tool.description !== undefined && { description: tool.description }),
-          ...(tool.parameters !== undefined && { parameters: tool.parameters }),
-          ...(tool.strict !== undefined && { strict: tool.strict }),
-        },
-      }),
-    );
+    body.tools = input.tools.map((tool): ChatCompletionTool => ({
+      type: "function",
+      function: {
+        name: tool.name,
+        ...(tool.description !== undefined && { description: tool.description }),
+        ...(tool.parameters !== undefined && { parameters: tool.parameters }),
+        ...(tool.strict !== undefined && { strict: tool.strict }),
+      },
+    }));
     // Custom tools as functions of one string (`custom-tools.ts`); other hosted tools have no chat form.
     body.tools.push(...custom.map(customToolAsFunction));
     if (input.toolChoice !== undefined) body.tool_choice = encodeToolChoice(input.toolChoice);
@@ -134,7 +132,8 @@ function chatMessages(input: Pick<RunInput, "instructions" | "items">): ChatComp
         const text = item.text || (item.summary ?? []).join("\n\n");
         if (text === "") break;
         // Within one assistant turn (reasoning between its text and its calls) it joins that message.
-        if (assistant !== undefined) assistant.reasoning_content = assistant.reasoning_content === undefined ? text : `${assistant.reasoning_content}\n\n${text}`;
+        if (assistant !== undefined)
+          assistant.reasoning_content = assistant.reasoning_content === undefined ? text : `${assistant.reasoning_content}\n\n${text}`;
         else reasoning = reasoning === undefined ? text : `${reasoning}\n\n${text}`;
         break;
       }
@@ -165,11 +164,10 @@ function encodeMessage(item: MessageItem): ChatCompletionMessageParam {
 /** A plain string when the message is text only (what every server accepts), else content parts. */
 function encodeUserContent(parts: readonly ContentPart[]): string | ChatCompletionContentPart[] {
   if (!parts.some((part) => part.type === "input_image")) return textOf(parts);
-  return parts.map(
-    (part): ChatCompletionContentPart =>
-      part.type === "input_image"
-        ? { type: "image_url", image_url: { url: part.image_url, ...(part.detail !== undefined && { detail: part.detail }) } }
-        : { type: "text", text: part.text },
+  return parts.map((part): ChatCompletionContentPart =>
+    part.type === "input_image"
+      ? { type: "image_url", image_url: { url: part.image_url, ...(part.detail !== undefined && { detail: part.detail }) } }
+      : { type: "text", text: part.text },
   );
 }
 

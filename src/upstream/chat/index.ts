@@ -83,7 +83,11 @@ export function createChatUpstream(config: HermesConfig["upstream"]): Upstream {
     kind: "chat",
     baseURL,
     stream: (input, options): AsyncIterable<HermesEvent[]> => {
-      const batches = readUpstream(() => open(input, options), chatCodec, { newId: options.newId ?? randomId, apiKey: config.apiKey, idleTimeoutMs: config.idleTimeoutMs });
+      const batches = readUpstream(() => open(input, options), chatCodec, {
+        newId: options.newId ?? randomId,
+        apiKey: config.apiKey,
+        idleTimeoutMs: config.idleTimeoutMs,
+      });
       const custom = customToolsOf(input.hostedTools);
       return custom.size === 0 ? batches : customCalls(batches, custom);
     },

@@ -15,10 +15,7 @@ export function decodeResponsesJson(body: unknown, newId: NewId = randomId): Her
   if (!parsed.success || (!Array.isArray(parsed.data.output) && parsed.data.status !== "failed")) {
     // Some gateways answer 200 with an error envelope; its message says more than "unreadable".
     const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
-    throw upstreamError(
-      typeof message === "string" ? `The upstream failed: ${message}` : "The upstream sent an unreadable response",
-      parsed.error,
-    );
+    throw upstreamError(typeof message === "string" ? `The upstream failed: ${message}` : "The upstream sent an unreadable response", parsed.error);
   }
   const decoder = new ResponsesStreamDecoder(newId);
   const events: HermesEvent[] = [];

@@ -347,7 +347,15 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   }
 
   private startReasoning(index: number | null | undefined, id: string | undefined, out: HermesEvent[]): ReasoningBlock {
-    const block: ReasoningBlock = { kind: "reasoning", itemId: id ?? this.newId("rs_"), text: "", summary: [], part: 0, encryptedContent: undefined, open: true };
+    const block: ReasoningBlock = {
+      kind: "reasoning",
+      itemId: id ?? this.newId("rs_"),
+      text: "",
+      summary: [],
+      part: 0,
+      encryptedContent: undefined,
+      open: true,
+    };
     this.register(block, index, id);
     out.push({ type: "reasoning.started", itemId: block.itemId });
     return block;
@@ -404,7 +412,12 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     block.open = false;
     switch (block.kind) {
       case "message":
-        out.push({ type: "message.completed", itemId: block.itemId, text: block.text, ...(block.annotations.length > 0 && { annotations: block.annotations }) });
+        out.push({
+          type: "message.completed",
+          itemId: block.itemId,
+          text: block.text,
+          ...(block.annotations.length > 0 && { annotations: block.annotations }),
+        });
         return;
       case "reasoning": {
         const summary = block.summary.map((part) => part ?? "");

@@ -32,9 +32,7 @@ export type ResponsesInputMessage =
   | { type: "message"; role: "user" | "system" | "developer"; content: ResponsesInputPart[] }
   | { type: "message"; role: "assistant"; content: string };
 
-export type ResponsesInputPart =
-  | { type: "input_text"; text: string }
-  | { type: "input_image"; image_url: string; detail: "auto" | "low" | "high" };
+export type ResponsesInputPart = { type: "input_text"; text: string } | { type: "input_image"; image_url: string; detail: "auto" | "low" | "high" };
 
 export type ResponsesInputItem =
   | ResponsesInputMessage

@@ -31,10 +31,7 @@ export function decodeChatRequest(body: unknown): DecodedChatRequest {
     })),
   };
   if (request.tool_choice != null)
-    input.toolChoice =
-      typeof request.tool_choice === "string"
-        ? request.tool_choice
-        : { type: "function", name: request.tool_choice.function.name };
+    input.toolChoice = typeof request.tool_choice === "string" ? request.tool_choice : { type: "function", name: request.tool_choice.function.name };
   if (request.parallel_tool_calls != null) input.parallelToolCalls = request.parallel_tool_calls;
   if (request.temperature != null) input.temperature = request.temperature;
   if (request.top_p != null) input.topP = request.top_p;

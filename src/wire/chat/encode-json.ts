@@ -21,8 +21,7 @@ export function encodeChatCompletion(result: RunResult) {
       // Messages from later steps of the run join the one Chat message, kept apart as the stream keeps them.
       const text = textOf(item.content);
       if (text) content = content === null ? text : `${content}\n\n${text}`;
-    }
-    else if (item.type === "reasoning") reasoning = (reasoning ?? "") + readableReasoning(item);
+    } else if (item.type === "reasoning") reasoning = (reasoning ?? "") + readableReasoning(item);
     else if (item.type === "function_call" && item.side === "client")
       toolCalls.push({ id: item.call_id, type: "function" as const, function: { name: item.name, arguments: item.arguments } });
   }

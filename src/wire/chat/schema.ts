@@ -71,10 +71,7 @@ const tool = z.object({
   }),
 });
 
-const toolChoice = z.union([
-  z.enum(["none", "auto", "required"]),
-  z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
-]);
+const toolChoice = z.union([z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) })]);
 
 const responseFormat = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text") }),
@@ -92,10 +89,7 @@ const responseFormat = z.discriminatedUnion("type", [
 
 export const chatRequestSchema = z.object({
   model: z.string().min(1).max(256).optional(),
-  messages: z
-    .array(chatMessageSchema)
-    .min(1, "'messages' must contain at least one message")
-    .max(limits.items),
+  messages: z.array(chatMessageSchema).min(1, "'messages' must contain at least one message").max(limits.items),
   stream: boolish.nullish(),
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   tools: z.array(tool).max(limits.tools).nullish(),

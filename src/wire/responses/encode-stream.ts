@@ -78,7 +78,13 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         return (
           annotations
             .map((annotation, annotationIndex) =>
-              this.#frame("response.output_text.annotation.added", { item_id: event.itemId, output_index: index, content_index: 0, annotation_index: annotationIndex, annotation }),
+              this.#frame("response.output_text.annotation.added", {
+                item_id: event.itemId,
+                output_index: index,
+                content_index: 0,
+                annotation_index: annotationIndex,
+                annotation,
+              }),
             )
             .join("") +
           this.#frame("response.output_text.done", { item_id: event.itemId, output_index: index, content_index: 0, text: event.text, logprobs: [] }) +
@@ -111,7 +117,15 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         this.#callItems.set(event.callId, event.itemId);
         return this.#frame("response.output_item.added", {
           output_index: this.#open(event.callId),
-          item: { id: event.itemId, type: "function_call", status: "in_progress", call_id: event.callId, ...namespaceOf(event), name: event.name, arguments: "" },
+          item: {
+            id: event.itemId,
+            type: "function_call",
+            status: "in_progress",
+            call_id: event.callId,
+            ...namespaceOf(event),
+            name: event.name,
+            arguments: "",
+          },
         });
       case "tool.call.delta": {
         const index = this.#indexes.get(event.callId) ?? 0;
@@ -122,7 +136,15 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       }
       case "tool.call.completed": {
         const index = this.#indexes.get(event.callId) ?? this.#open(event.callId);
-        const item = { id: event.itemId, type: "function_call", status: "completed", call_id: event.callId, ...namespaceOf(event), name: event.name, arguments: event.arguments };
+        const item = {
+          id: event.itemId,
+          type: "function_call",
+          status: "completed",
+          call_id: event.callId,
+          ...namespaceOf(event),
+          name: event.name,
+          arguments: event.arguments,
+        };
         return (
           this.#frame("response.function_call_arguments.done", { item_id: event.itemId, output_index: index, name: event.name, arguments: event.arguments }) +
           this.#frame("response.output_item.done", { output_index: index, item })
@@ -131,7 +153,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case "tool.completed": {
         const index = this.#nextIndex++;
         const item = { id: toolOutputId(event.callId), type: "function_call_output", status: "completed", call_id: event.callId, output: event.output };
-        return this.#frame("response.output_item.added", { output_index: index, item }) + this.#frame("response.output_item.done", { output_index: index, item });
+        return (
+          this.#frame("response.output_item.added", { output_index: index, item }) + this.#frame("response.output_item.done", { output_index: index, item })
+        );
       }
       case "run.completed": {
         this.#ended = true;
@@ -174,7 +198,12 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     if (summaryIndex === undefined) {
       if (state && state.text === undefined) {
         state.text = "";
-        frames += this.#frame("response.content_part.added", { item_id: itemId, output_index: index, content_index: 0, part: { type: "reasoning_text", text: "" } });
+        frames += this.#frame("response.content_part.added", {
+          item_id: itemId,
+          output_index: index,
+          content_index: 0,
+          part: { type: "reasoning_text", text: "" },
+        });
       }
       if (state) state.text += delta;
       return frames + this.#rawFrame("response.reasoning_text.delta", `${at},"content_index":0,"delta":${JSON.stringify(delta)}`);
@@ -183,7 +212,12 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       // A new summary part closes the one before it.
       frames += this.#closeSummaryParts(itemId, index, state, summaryIndex);
       state.summary[summaryIndex] = "";
-      frames += this.#frame("response.reasoning_summary_part.added", { item_id: itemId, output_index: index, summary_index: summaryIndex, part: { type: "summary_text", text: "" } });
+      frames += this.#frame("response.reasoning_summary_part.added", {
+        item_id: itemId,
+        output_index: index,
+        summary_index: summaryIndex,
+        part: { type: "summary_text", text: "" },
+      });
     }
     if (state) state.summary[summaryIndex] += delta;
     return frames + this.#rawFrame("response.reasoning_summary_text.delta", `${at},"summary_index":${summaryIndex},"delta":${JSON.stringify(delta)}`);
@@ -212,7 +246,12 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       (state.closed ??= new Set()).add(summaryIndex);
       frames +=
         this.#frame("response.reasoning_summary_text.done", { item_id: itemId, output_index: index, summary_index: summaryIndex, text }) +
-        this.#frame("response.reasoning_summary_part.done", { item_id: itemId, output_index: index, summary_index: summaryIndex, part: { type: "summary_text", text } });
+        this.#frame("response.reasoning_summary_part.done", {
+          item_id: itemId,
+          output_index: index,
+          summary_index: summaryIndex,
+          part: { type: "summary_text", text },
+        });
     });
     return frames;
   }

@@ -56,8 +56,7 @@ export function messageToItem(message: InputMessage, newId: NewId): Item {
     for (const part of message.content) {
       if (part.type === "input_text" || part.type === "output_text") content.push({ type: part.type, text: part.text });
       else if (part.type === "refusal") content.push({ type: "output_text", text: part.refusal });
-      else if (part.type === "input_image")
-        content.push({ type: "input_image", image_url: part.image_url, ...(part.detail && { detail: part.detail }) });
+      else if (part.type === "input_image") content.push({ type: "input_image", image_url: part.image_url, ...(part.detail && { detail: part.detail }) });
     }
   return { type: "message", id: message.id ?? newId("msg_"), role: message.role, content };
 }

@@ -20,11 +20,9 @@ const inputImage = z.object({
   detail: z.enum(["auto", "low", "high"]).optional(),
 });
 
-const contentPart = z.discriminatedUnion(
-  "type",
-  [inputText, outputText, refusal, inputImage, unsupportedPart(["input_file", "input_audio"])],
-  { error: "Content parts must be of type 'input_text', 'output_text' or 'input_image'" },
-);
+const contentPart = z.discriminatedUnion("type", [inputText, outputText, refusal, inputImage, unsupportedPart(["input_file", "input_audio"])], {
+  error: "Content parts must be of type 'input_text', 'output_text' or 'input_image'",
+});
 
 const id = z.string().min(1).max(256);
 
@@ -72,7 +70,14 @@ const readItemTypes: ReadonlySet<string> = new Set(["message", "function_call", 
  * does not know, as a client resends it with `store: false`: kept whole for an upstream that reads it.
  */
 const opaqueItem = z
-  .looseObject({ type: z.string().min(1).max(64).refine((type) => !readItemTypes.has(type)), id: id.optional() })
+  .looseObject({
+    type: z
+      .string()
+      .min(1)
+      .max(64)
+      .refine((type) => !readItemTypes.has(type)),
+    id: id.optional(),
+  })
   .refine((item) => !nestsDeeperThan(item, limits.schemaDepth), { message: `Items nest at most ${limits.schemaDepth} levels deep` });
 
 /** Items are told apart by `type`; a bare `{role, content}` is a message, as the spec's EasyInputMessage. */
@@ -99,7 +104,10 @@ const namespaceTool = z.object({
   type: z.literal("namespace"),
   name: z.string().min(1).max(64),
   description: z.string().max(limits.textLength).nullish(),
-  tools: z.array(z.union([functionTool, customTool], { error: "A namespace holds tools of type 'function' or 'custom'" })).min(1).max(limits.tools),
+  tools: z
+    .array(z.union([functionTool, customTool], { error: "A namespace holds tools of type 'function' or 'custom'" }))
+    .min(1)
+    .max(limits.tools),
 });
 
 /**
@@ -148,7 +156,13 @@ export const responsesRequestSchema = z.object({
     .union([
       z.enum(["none", "auto", "required"]),
       z.object({ type: z.literal("function"), name: z.string() }),
-      z.looseObject({ type: z.string().min(1).max(64).refine((type) => type !== "function") }),
+      z.looseObject({
+        type: z
+          .string()
+          .min(1)
+          .max(64)
+          .refine((type) => type !== "function"),
+      }),
     ])
     .nullish(),
   parallel_tool_calls: z.boolean().nullish(),

@@ -72,7 +72,8 @@ function toItem(item: RunInputItem | RunMessage): Item {
 }
 
 function toPart(part: Exclude<RunMessage["content"], string>[number]): ContentPart {
-  if (part.type === "image_url") return { type: "input_image", image_url: part.image_url.url, ...(part.image_url.detail !== undefined && { detail: part.image_url.detail }) };
+  if (part.type === "image_url")
+    return { type: "input_image", image_url: part.image_url.url, ...(part.image_url.detail !== undefined && { detail: part.image_url.detail }) };
   if (part.type === "input_image") return { type: "input_image", image_url: part.image_url, ...(part.detail !== undefined && { detail: part.detail }) };
   return { type: part.type === "output_text" ? "output_text" : "input_text", text: part.text };
 }

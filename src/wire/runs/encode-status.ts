@@ -48,4 +48,3 @@ export function encodeRunStatus(run: RunSnapshot) {
     ...(run.approval && { approval: run.approval }),
   };
 }
-

@@ -45,11 +45,7 @@ const functionSpec = z.object({
   parameters: jsonSchema.optional(),
   strict: z.boolean().nullish(),
 });
-const toolSchema = z.union([
-  z.object({ type: z.literal("function"), function: functionSpec }),
-  functionSpec.extend({ type: z.literal("function") }),
-]);
-
+const toolSchema = z.union([z.object({ type: z.literal("function"), function: functionSpec }), functionSpec.extend({ type: z.literal("function") })]);
 
 export const runRequestSchema = z.object({
   input: z.union([text, z.array(runInputItemSchema).max(limits.items)]),

@@ -1,14 +1,7 @@
 import type { z } from "zod";
 import { type ContentPart, HermesError, type Item } from "../../protocol/index.ts";
 import { toRequestError, type ZodIssues } from "../zod-error.ts";
-import {
-  type ChatMessage,
-  createSessionSchema,
-  forkSessionSchema,
-  patchSessionSchema,
-  sessionChatSchema,
-  sessionIdSchema,
-} from "./schema.ts";
+import { type ChatMessage, createSessionSchema, forkSessionSchema, patchSessionSchema, sessionChatSchema, sessionIdSchema } from "./schema.ts";
 
 /** Decoded Sessions API requests; a bad one throws a 400 HermesError with a stable code naming the field. */
 
@@ -117,7 +110,8 @@ function emptyAsNull<T extends string | null | undefined>(title: T): T | null {
 function toParts(content: ChatMessage): ContentPart[] {
   if (typeof content === "string") return [{ type: "input_text", text: content }];
   return content.map((part): ContentPart => {
-    if (part.type === "image_url") return { type: "input_image", image_url: part.image_url.url, ...(part.image_url.detail !== undefined && { detail: part.image_url.detail }) };
+    if (part.type === "image_url")
+      return { type: "input_image", image_url: part.image_url.url, ...(part.image_url.detail !== undefined && { detail: part.image_url.detail }) };
     if (part.type === "input_image") return { type: "input_image", image_url: part.image_url, ...(part.detail !== undefined && { detail: part.detail }) };
     return { type: "input_text", text: part.text };
   });

@@ -24,8 +24,7 @@ function finalAnswer(output: readonly Item[]): string {
   let answer = "";
   for (const item of output) {
     if (item.type === "function_call" || item.type === "function_call_output") answer = "";
-    else if (item.type === "message" && item.role === "assistant")
-      for (const part of item.content) if (part.type !== "input_image") answer += part.text;
+    else if (item.type === "message" && item.role === "assistant") for (const part of item.content) if (part.type !== "input_image") answer += part.text;
   }
   return answer;
 }

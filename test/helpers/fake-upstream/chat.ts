@@ -26,9 +26,7 @@ export function chatStreamFrames(completion: ResolvedCompletion, includeUsage: b
   for (const piece of completion.reasoningPieces) frames.push(chunk({ [reasoningField]: piece }));
   for (const piece of completion.textPieces) frames.push(chunk({ content: piece }));
   completion.toolCalls.forEach((call, index) => {
-    frames.push(
-      chunk({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] }),
-    );
+    frames.push(chunk({ tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] }));
     for (const piece of call.pieces) frames.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
   });
   frames.push(chunk({}, completion.finishReason));

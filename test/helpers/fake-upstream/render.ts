@@ -27,10 +27,15 @@ export function resolveCompletion(reply: FakeCompletion, request: RecordedReques
   const reasoningPieces = reply.reasoning === undefined ? [] : split(reply.reasoning);
   const toolCalls = (reply.toolCalls ?? []).map((call, index) => {
     const args = typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments ?? {});
-    return { id: call.id ?? `call_fake${n}_${index}`, name: call.name, arguments: args, pieces: splitEvery(args, 8), ...(call.namespace !== undefined && { namespace: call.namespace }) };
+    return {
+      id: call.id ?? `call_fake${n}_${index}`,
+      name: call.name,
+      arguments: args,
+      pieces: splitEvery(args, 8),
+      ...(call.namespace !== undefined && { namespace: call.namespace }),
+    };
   });
-  const outputTokens =
-    textPieces.length + reasoningPieces.length + toolCalls.reduce((sum, call) => sum + call.pieces.length + 1, 0);
+  const outputTokens = textPieces.length + reasoningPieces.length + toolCalls.reduce((sum, call) => sum + call.pieces.length + 1, 0);
   const inputTokens = Math.ceil(JSON.stringify(request.body ?? "").length / 4);
   const given = reply.usage ?? {};
   const usage = {
@@ -82,9 +87,7 @@ export function lastUserText(body: unknown): string {
     if (message?.role !== "user") continue;
     if (typeof message.content === "string") return message.content;
     if (Array.isArray(message.content)) {
-      return message.content
-        .map((part: { text?: unknown }) => (typeof part?.text === "string" ? part.text : ""))
-        .join("");
+      return message.content.map((part: { text?: unknown }) => (typeof part?.text === "string" ? part.text : "")).join("");
     }
   }
   return "";

@@ -6,15 +6,10 @@ import type { ResolvedCompletion } from "./render.ts";
 type Item = Record<string, unknown>;
 
 /** The SSE frames of a streamed response, `sequence_number` on each; the API sends no `[DONE]`. */
-export function responsesStreamFrames(
-  completion: ResolvedCompletion,
-  request: Record<string, unknown>,
-  reasoningStyle: "summary" | "text",
-): string[] {
+export function responsesStreamFrames(completion: ResolvedCompletion, request: Record<string, unknown>, reasoningStyle: "summary" | "text"): string[] {
   const frames: string[] = [];
   let sequence = 0;
-  const emit = (type: string, fields: Record<string, unknown>) =>
-    frames.push(eventFrame({ type, ...fields, sequence_number: sequence++ }));
+  const emit = (type: string, fields: Record<string, unknown>) => frames.push(eventFrame({ type, ...fields, sequence_number: sequence++ }));
 
   emit("response.created", { response: responseObject(completion, request, reasoningStyle, false) });
   emit("response.in_progress", { response: responseObject(completion, request, reasoningStyle, false) });
@@ -148,12 +143,20 @@ export function responsesUtilityBody(path: string, body: Record<string, unknown>
   const tokens = Math.max(1, Math.ceil(JSON.stringify(input ?? "").length / 4));
   if (path.endsWith("/input_tokens")) return { object: "response.input_tokens", input_tokens: tokens };
   const items = typeof input === "string" ? [{ role: "user", content: input }] : Array.isArray(input) ? input : [];
-  const users = items.filter((item: { role?: string }) => item.role === "user").map((item: { content?: unknown }) => ({ type: "message", role: "user", content: item.content }));
+  const users = items
+    .filter((item: { role?: string }) => item.role === "user")
+    .map((item: { content?: unknown }) => ({ type: "message", role: "user", content: item.content }));
   return {
     id: "resp_compacted_fake",
     object: "response.compaction",
     created_at: 1_700_000_000,
     output: [...users, { type: "compaction", id: "cmp_fake", encrypted_content: `fake:${items.length}` }],
-    usage: { input_tokens: tokens, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: tokens + 5 },
+    usage: {
+      input_tokens: tokens,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: 5,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: tokens + 5,
+    },
   };
 }

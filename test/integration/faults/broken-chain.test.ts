@@ -19,7 +19,12 @@ function twoInstances(storagePrefix: string, maxEntries: number) {
   let proxies: [TestProxy, TestProxy];
   beforeAll(async () => {
     upstream = await startFakeUpstream();
-    const config = { server: { apiKey: KEY }, upstream: { baseURL: upstream.url, model: "fake-model" }, storage: redisSpec(storagePrefix), retention: { responses: { maxEntries } } };
+    const config = {
+      server: { apiKey: KEY },
+      upstream: { baseURL: upstream.url, model: "fake-model" },
+      storage: redisSpec(storagePrefix),
+      retention: { responses: { maxEntries } },
+    };
     proxies = await Promise.all([startProxy(config), startProxy(config)]);
   });
   afterAll(async () => {

@@ -133,7 +133,9 @@ describe("client faults: a client that disconnects", () => {
           const upstreamAborted = phase === "during a server tool" ? undefined : upstream.waitForAbort(2_000).then(() => performance.now());
           const abortedAt = performance.now();
           controller.abort();
-          const endedAt = upstreamAborted ? await upstreamAborted : await waitFor(() => hold.state.abortedAt !== undefined, "the tool's abort").then(() => hold.state.abortedAt!);
+          const endedAt = upstreamAborted
+            ? await upstreamAborted
+            : await waitFor(() => hold.state.abortedAt !== undefined, "the tool's abort").then(() => hold.state.abortedAt!);
           const latency = endedAt - abortedAt;
           latencies.set(label, latency);
           expect(latency).toBeLessThan(abortBudgetMs);

@@ -41,7 +41,9 @@ describe("concurrent streams", () => {
     const response = await request(`${proxy.url}/v1/${chat ? "chat/completions" : "responses"}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(chat ? { model: "m", stream: true, messages: [{ role: "user", content: expected }] } : { model: "m", stream: true, input: expected, store: false }),
+      body: JSON.stringify(
+        chat ? { model: "m", stream: true, messages: [{ role: "user", content: expected }] } : { model: "m", stream: true, input: expected, store: false },
+      ),
       dispatcher,
     });
     const frames = parseSse(await response.body.text());

@@ -39,7 +39,9 @@ describeOwnRedis("a run through a storage outage", () => {
   /** Starts a slow run and follows it; resolves once a few events arrived. */
   const startFollowed = async (proxy: RunningCli, count: number, delayMs: number) => {
     upstream.enqueue({ text: words(count), delayMs });
-    const { run_id: runId } = (await (await fetch(`${proxy.url}/v1/runs`, { method: "POST", body: JSON.stringify({ input: "count" }) })).json()) as { run_id: string };
+    const { run_id: runId } = (await (await fetch(`${proxy.url}/v1/runs`, { method: "POST", body: JSON.stringify({ input: "count" }) })).json()) as {
+      run_id: string;
+    };
     const frames: { frame: SseFrame; at: number }[] = [];
     const done = (async () => {
       for await (const frame of readSse(await fetch(`${proxy.url}/v1/runs/${runId}/events`))) frames.push({ frame, at: Date.now() });
@@ -83,7 +85,9 @@ describeOwnRedis("a run through a storage outage", () => {
     const during = frames.filter((entry) => entry.at > downAt + 200 && entry.at < upAt);
     expect(during).toEqual([]);
     const caughtUp = frames.find((entry) => entry.at >= upAt);
-    console.log(`[storage-outage] 1.5 s outage: first event after the restart ${caughtUp ? caughtUp.at - upAt : "-"} ms after Redis answered; ${seen.length} events`);
+    console.log(
+      `[storage-outage] 1.5 s outage: first event after the restart ${caughtUp ? caughtUp.at - upAt : "-"} ms after Redis answered; ${seen.length} events`,
+    );
 
     const replay = parseSse(await (await fetch(`${proxy.url}/v1/runs/${runId}/events`)).text());
     expect(replay).toEqual(seen);
@@ -101,7 +105,10 @@ describeOwnRedis("a run through a storage outage", () => {
     await redis.stop("SIGTERM");
     const downAt = Date.now();
     let abortedAfter = -1;
-    void upstream.waitForAbort(leaseMs + 2_500).then(() => (abortedAfter = Date.now() - downAt), () => undefined);
+    void upstream.waitForAbort(leaseMs + 2_500).then(
+      () => (abortedAfter = Date.now() - downAt),
+      () => undefined,
+    );
     await delay(leaseMs + 2_500);
     // The run stopped calling the model: it failed while the storage was down.
     const requestsBefore = upstream.requests.length;
@@ -109,7 +116,9 @@ describeOwnRedis("a run through a storage outage", () => {
     await redis.start();
     const upAt = Date.now();
     await done;
-    console.log(`[storage-outage] ${leaseMs + 2_500} ms outage, lease ${leaseMs} ms: upstream call aborted ${abortedAfter} ms into it; follower ended ${Date.now() - upAt} ms after Redis answered`);
+    console.log(
+      `[storage-outage] ${leaseMs + 2_500} ms outage, lease ${leaseMs} ms: upstream call aborted ${abortedAfter} ms into it; follower ended ${Date.now() - upAt} ms after Redis answered`,
+    );
     const seen = frames.map((entry) => entry.frame);
     expectConsecutiveIds(seen);
     const last = JSON.parse(seen.at(-1)!.data);

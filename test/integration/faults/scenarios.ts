@@ -37,7 +37,11 @@ function openingFrames(api: UpstreamApi): string[] {
   const at = { item_id: "msg_f", output_index: 0, content_index: 0 };
   return [
     responsesEvent("response.created", { response, sequence_number: 0 }),
-    responsesEvent("response.output_item.added", { output_index: 0, item: { id: "msg_f", type: "message", role: "assistant", status: "in_progress", content: [] }, sequence_number: 1 }),
+    responsesEvent("response.output_item.added", {
+      output_index: 0,
+      item: { id: "msg_f", type: "message", role: "assistant", status: "in_progress", content: [] },
+      sequence_number: 1,
+    }),
     responsesEvent("response.output_text.delta", { ...at, delta: "alpha", sequence_number: 2 }),
     responsesEvent("response.output_text.delta", { ...at, delta: " beta", sequence_number: 3 }),
   ];
@@ -84,7 +88,9 @@ export const faultScenarios: FaultScenario[] = [
       {
         sse: [
           ...openingFrames(api),
-          api === "chat" ? 'data: {"choices":[{"index":0,"delta":{"content":" gam\n\n' : 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","del\n\n',
+          api === "chat"
+            ? 'data: {"choices":[{"index":0,"delta":{"content":" gam\n\n'
+            : 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","del\n\n',
           ...openingFrames(api).slice(-1),
         ],
         // Paced, so the text before the bad line reaches the proxy in reads of its own.

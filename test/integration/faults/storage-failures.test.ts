@@ -80,7 +80,12 @@ describe("storage failures: what the client sees and what is stored", () => {
     logs = captureLogs();
     flaky = flakyStorage();
     // A short run lease: a run whose writes keep failing gives up after it (see the runs test below).
-    proxy = await startProxy({ server: { apiKey: KEY }, upstream: { baseURL: upstream.url, model: "fake-model" }, agent: { runLeaseMs: 1_500 }, plugins: [flaky.storage] });
+    proxy = await startProxy({
+      server: { apiKey: KEY },
+      upstream: { baseURL: upstream.url, model: "fake-model" },
+      agent: { runLeaseMs: 1_500 },
+      plugins: [flaky.storage],
+    });
   });
   afterEach(async () => {
     flaky.down = false;
@@ -179,7 +184,10 @@ describe("storage failures: what the client sees and what is stored", () => {
     expect(chunks.map((frame) => (frame.data === "[DONE]" ? "" : (json(frame).choices[0]?.delta?.content ?? ""))).join("")).toBe("streamed hello");
 
     // The answers went out; their session records did not land, and say so in the log.
-    await eventually(async () => logs.lines().filter((line) => line.includes("saving session failed")).length, (count) => count >= 2);
+    await eventually(
+      async () => logs.lines().filter((line) => line.includes("saving session failed")).length,
+      (count) => count >= 2,
+    );
     flaky.down = false;
     expect(await flaky.contents.getKeys("sessions:")).toEqual([]);
     expect(await flaky.contents.getKeys("responses:")).toEqual([]);

@@ -86,7 +86,10 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
         if (frame.data === "[DONE]") done = true;
         else text += json(frame).choices?.[0]?.delta?.content ?? "";
       }
-      return { result: done && text === `streamed chat ${n}` ? "ok" : `stream ended (${done ? "[DONE]" : "no [DONE]"}) with ${JSON.stringify(text)}`, acknowledged: done };
+      return {
+        result: done && text === `streamed chat ${n}` ? "ok" : `stream ended (${done ? "[DONE]" : "no [DONE]"}) with ${JSON.stringify(text)}`,
+        acknowledged: done,
+      };
     },
     async stored(proxy, _other, n) {
       const input = `stored ${n}`;
@@ -118,7 +121,13 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
       const response = await post(proxy, "/v1/responses", { model: "m", input, conversation });
       if (response.status !== 200) return { result: await failure(response), retryAfter: response.headers.get("retry-after"), conversation, input };
       const body = (await response.json()) as { id: string; status: string };
-      return { result: body.status === "completed" ? "ok" : `status ${body.status}`, acknowledged: body.status === "completed", id: body.id, conversation, input };
+      return {
+        result: body.status === "completed" ? "ok" : `status ${body.status}`,
+        acknowledged: body.status === "completed",
+        id: body.id,
+        conversation,
+        input,
+      };
     },
     /** Started on one instance, followed from the other (pub/sub and the stored log). */
     async run(proxy, other, n) {
@@ -133,7 +142,11 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
         if (["run.completed", "run.failed", "run.cancelled"].includes(payload.event)) terminal = payload;
       }
       if (!terminal) return { result: "interrupted", id };
-      return { result: terminal.event === "run.completed" ? "ok" : `stream ${terminal.event} ${terminal.code}`, acknowledged: terminal.event === "run.completed", id };
+      return {
+        result: terminal.event === "run.completed" ? "ok" : `stream ${terminal.event} ${terminal.code}`,
+        acknowledged: terminal.event === "run.completed",
+        id,
+      };
     },
   };
 
@@ -167,7 +180,16 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
   }
 
   /** What each worker sends, in turn; they alternate between the instances. */
-  const workers: Kind[][] = [["chat", "chat-stream"], ["stored", "stored-stream"], ["stored-stream"], ["unstored"], ["conversation"], ["conversation"], ["run"], ["stored"]];
+  const workers: Kind[][] = [
+    ["chat", "chat-stream"],
+    ["stored", "stored-stream"],
+    ["stored-stream"],
+    ["unstored"],
+    ["conversation"],
+    ["conversation"],
+    ["run"],
+    ["stored"],
+  ];
 
   beforeAll(async () => {
     process.on("unhandledRejection", onUnhandled);
@@ -239,7 +261,7 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
     // Until both instances answered a stored response again, then a while more.
     const recovered = (instance: "a" | "b") =>
       outcomes.find((outcome) => outcome.instance === instance && outcome.kind === "stored" && outcome.start >= restarted && outcome.result === "ok");
-    for (const deadline = now() + 20_000; !(recovered("a") && recovered("b")) && now() < deadline; ) await delay(50);
+    for (const deadline = now() + 20_000; !(recovered("a") && recovered("b")) && now() < deadline;) await delay(50);
     await delay(3_000);
     stopping = true;
     await Promise.all(loops);
@@ -248,7 +270,8 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
 
     // --- The process survived, and nothing hung or answered 500.
     expect(unhandled).toEqual([]);
-    const honest = /^(ok|http 503 storage_unavailable|stream response\.failed storage_unavailable|stream run\.failed storage_unavailable|interrupted|follow http 503 storage_unavailable|http 409 conversation_conflict)$/;
+    const honest =
+      /^(ok|http 503 storage_unavailable|stream response\.failed storage_unavailable|stream run\.failed storage_unavailable|interrupted|follow http 503 storage_unavailable|http 409 conversation_conflict)$/;
     expect(outcomes.filter((outcome) => !honest.test(outcome.result))).toEqual([]);
     // Every 503 said when to retry.
     expect(outcomes.filter((outcome) => outcome.result.startsWith("http 503") && outcome.retryAfter !== undefined && outcome.retryAfter !== "1")).toEqual([]);
@@ -268,10 +291,12 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
     const stateless = during.filter((outcome) => ["chat", "chat-stream", "unstored"].includes(outcome.kind));
     expect(stateless.length).toBeGreaterThan(5);
     expect(stateless.filter((outcome) => outcome.result !== "ok")).toEqual([]);
-    const first503 = Math.min(...outcomes.filter((outcome) => outcome.end > down && outcome.result.includes("storage_unavailable")).map((outcome) => outcome.end)) - down;
+    const first503 =
+      Math.min(...outcomes.filter((outcome) => outcome.end > down && outcome.result.includes("storage_unavailable")).map((outcome) => outcome.end)) - down;
     expect(first503).toBeLessThan(1_500);
     const notReady = (instance: "a" | "b") => readiness.find((probe) => probe.instance === instance && probe.at > down && probe.status === 503)!.at - down;
-    const readyAgain = (instance: "a" | "b") => readiness.find((probe) => probe.instance === instance && probe.at > restarted && probe.status === 200)!.at - restarted;
+    const readyAgain = (instance: "a" | "b") =>
+      readiness.find((probe) => probe.instance === instance && probe.at > restarted && probe.status === 200)!.at - restarted;
     expect(Math.max(notReady("a"), notReady("b"))).toBeLessThan(1_500);
     expect(readiness.filter((probe) => probe.at > down + 1_500 && probe.at < up).every((probe) => probe.status === 503)).toBe(true);
 
@@ -286,7 +311,9 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
     expect(Math.max(readyAgain("a"), readyAgain("b"))).toBeLessThan(5_000);
 
     // --- What storage holds. Every acknowledged response reads back completed, from the other instance.
-    const acknowledgedResponses = outcomes.filter((outcome) => outcome.acknowledged && outcome.id && ["stored", "stored-stream", "conversation"].includes(outcome.kind));
+    const acknowledgedResponses = outcomes.filter(
+      (outcome) => outcome.acknowledged && outcome.id && ["stored", "stored-stream", "conversation"].includes(outcome.kind),
+    );
     for (const outcome of acknowledgedResponses) {
       const read = await get(outcome.instance === "a" ? b : a, `/v1/responses/${outcome.id}`);
       expect(read.status, `${outcome.kind} ${outcome.id}`).toBe(200);
@@ -305,7 +332,9 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
       const turns = outcomes.filter((outcome) => outcome.conversation === conversation).sort((x, y) => x.start - y.start);
       const acknowledged = turns.filter((outcome) => outcome.acknowledged).map((outcome) => outcome.input!);
       let check: Response | undefined;
-      await expect.poll(async () => (check = await post(a, "/v1/responses", { model: "m", input: "check", conversation })).status, { timeout: 5_000 }).toBe(200);
+      await expect
+        .poll(async () => (check = await post(a, "/v1/responses", { model: "m", input: "check", conversation })).status, { timeout: 5_000 })
+        .toBe(200);
       checks.push(((await check!.json()) as { id: string }).id);
       const sent = upstream.requests.at(-1)!.body.messages.map((message: { content: string }) => message.content) as string[];
       expect(sent, conversation).toEqual([...acknowledged.flatMap((input) => [input, input]), "check"]);
@@ -334,7 +363,9 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
       return byResult;
     };
     const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? NaN;
-    const jobFires = (await (await get(a, `/api/jobs/${((await job.json()) as { job: { id: string } }).job.id}/runs`)).json()) as { data: { status: string }[] };
+    const jobFires = (await (await get(a, `/api/jobs/${((await job.json()) as { job: { id: string } }).job.id}/runs`)).json()) as {
+      data: { status: string }[];
+    };
     console.log(
       [
         `storage outage (Redis SIGKILL for ${Math.round(up - down)} ms; ${outcomes.length} requests from ${workers.length} clients over two instances):`,
@@ -388,7 +419,9 @@ describeOwnRedis("a Redis outage under mixed load, on two instances", () => {
     // Redis ran the writes it had been sent once it went on: none of them may read as completed.
     expect(await eventuallyNoneCompleted(before)).toEqual([]);
     const late = (await storedResponses()).filter((record) => !before.has(record.id));
-    console.log(`  ready again ${Math.round(readyAfter)} ms after SIGCONT (paused ${Math.round(resumed - paused)} ms); stored meanwhile: ${JSON.stringify(late)}`);
+    console.log(
+      `  ready again ${Math.round(readyAfter)} ms after SIGCONT (paused ${Math.round(resumed - paused)} ms); stored meanwhile: ${JSON.stringify(late)}`,
+    );
     const after = await post(a, "/v1/responses", { model: "m", input: "answered again" });
     expect(after.status).toBe(200);
     await after.body?.cancel();

@@ -55,7 +55,11 @@ describe("the CORS matrix over every route", () => {
         // Browsers send preflights without credentials: answered before auth.
         const preflight = await fetch(`${proxy.url}${path}`, {
           method: "OPTIONS",
-          headers: { origin: ALLOWED, "access-control-request-method": method, "access-control-request-headers": "authorization, content-type, idempotency-key, x-hermes-session-id" },
+          headers: {
+            origin: ALLOWED,
+            "access-control-request-method": method,
+            "access-control-request-headers": "authorization, content-type, idempotency-key, x-hermes-session-id",
+          },
         });
         expect(preflight.status, `${where}, preflight`).toBe(204);
         expect(preflight.headers.get("access-control-allow-origin")).toBe(ALLOWED);

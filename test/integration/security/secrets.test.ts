@@ -20,10 +20,19 @@ const secrets = [API_KEY, UPSTREAM_KEY, URL_PASSWORD];
 /** Upstream failures that echo the key they were sent, wherever an error body can put it (one group per request). */
 const echoes: FakeReply[][] = [
   [{ status: 401, body: { error: { message: `Incorrect API key provided: ${UPSTREAM_KEY}.`, type: "invalid_request_error", code: "invalid_api_key" } } }],
-  [{ status: 400, body: { error: { message: `Invalid key ${UPSTREAM_KEY}`, type: "invalid_request_error", param: `auth:${UPSTREAM_KEY}`, code: `bad_${UPSTREAM_KEY}` } } }],
+  [
+    {
+      status: 400,
+      body: { error: { message: `Invalid key ${UPSTREAM_KEY}`, type: "invalid_request_error", param: `auth:${UPSTREAM_KEY}`, code: `bad_${UPSTREAM_KEY}` } },
+    },
+  ],
   [{ status: 404, body: { detail: `No model for ${UPSTREAM_KEY}` } }],
   Array.from({ length: 3 }, (): FakeReply => ({ status: 500, body: `internal error while using ${UPSTREAM_KEY}` })),
-  Array.from({ length: 3 }, (): FakeReply => ({ status: 429, body: { error: { message: `Rate limit for key ${UPSTREAM_KEY}` } }, headers: { "retry-after-ms": "1" } })),
+  Array.from({ length: 3 }, (): FakeReply => ({
+    status: 429,
+    body: { error: { message: `Rate limit for key ${UPSTREAM_KEY}` } },
+    headers: { "retry-after-ms": "1" },
+  })),
   [{ status: 200, body: { error: { message: `Your key ${UPSTREAM_KEY} has been revoked` } }, headers: { "content-type": "application/json" } }],
   [
     {

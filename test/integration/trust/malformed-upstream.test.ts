@@ -22,10 +22,22 @@ const responsesCases: [string, string[]][] = [
   ["a text delta that is a number", [added, text(5), completed({ status: "completed" })]],
   ["a text delta left out", [added, text(undefined), completed({ status: "completed" })]],
   ["an item id that is a number", [added, text("hi", { item_id: 7 }), completed({ status: "completed" })]],
-  ["an added item that is a string", [responsesEvent({ type: "response.output_item.added", output_index: 0, item: "message" }), completed({ status: "completed" })]],
-  ["an added item without a type", [responsesEvent({ type: "response.output_item.added", output_index: 0, item: { id: "msg_1" } }), completed({ status: "completed" })]],
-  ["message content that is a string", [responsesEvent({ type: "response.output_item.done", output_index: 0, item: { id: "msg_1", type: "message", content: "hi" } }), completed({})]],
-  ["arguments that are a number", [responsesEvent(call), responsesEvent({ type: "response.function_call_arguments.delta", item_id: "fc_1", delta: 5 }), completed({})]],
+  [
+    "an added item that is a string",
+    [responsesEvent({ type: "response.output_item.added", output_index: 0, item: "message" }), completed({ status: "completed" })],
+  ],
+  [
+    "an added item without a type",
+    [responsesEvent({ type: "response.output_item.added", output_index: 0, item: { id: "msg_1" } }), completed({ status: "completed" })],
+  ],
+  [
+    "message content that is a string",
+    [responsesEvent({ type: "response.output_item.done", output_index: 0, item: { id: "msg_1", type: "message", content: "hi" } }), completed({})],
+  ],
+  [
+    "arguments that are a number",
+    [responsesEvent(call), responsesEvent({ type: "response.function_call_arguments.delta", item_id: "fc_1", delta: 5 }), completed({})],
+  ],
   ["a tool name that is a number", [responsesEvent({ ...call, item: { ...call.item, name: 5 } }), completed({})]],
   ["a final response that is a string", [added, text("hi"), completed("done")]],
   ["a status that is a number", [added, text("hi"), completed({ status: 200 })]],
@@ -40,8 +52,14 @@ const responsesCases: [string, string[]][] = [
 /** Chat Completions answers with a choice that is null, streamed and whole. */
 const chatCases: [string, FakeReply][] = [
   ["a JSON completion with choices: [null]", { status: 200, body: { choices: [null] } }],
-  ["a stream chunk with choices: [null]", { sse: ['data: {"choices":[null]}\n\n', 'data: {"choices":[{"delta":{"content":"hi"},"finish_reason":"stop"}]}\n\n', "data: [DONE]\n\n"] }],
-  ["a stream chunk whose content is a number", { sse: ['data: {"choices":[{"delta":{"content":5}}]}\n\n', 'data: {"choices":[{"delta":{},"finish_reason":"stop"}]}\n\n', "data: [DONE]\n\n"] }],
+  [
+    "a stream chunk with choices: [null]",
+    { sse: ['data: {"choices":[null]}\n\n', 'data: {"choices":[{"delta":{"content":"hi"},"finish_reason":"stop"}]}\n\n', "data: [DONE]\n\n"] },
+  ],
+  [
+    "a stream chunk whose content is a number",
+    { sse: ['data: {"choices":[{"delta":{"content":5}}]}\n\n', 'data: {"choices":[{"delta":{},"finish_reason":"stop"}]}\n\n', "data: [DONE]\n\n"] },
+  ],
 ];
 
 for (const api of ["responses", "chat"] as const) {
@@ -52,7 +70,10 @@ for (const api of ["responses", "chat"] as const) {
     beforeAll(async () => {
       upstream = await startFakeUpstream();
       // No retries, and a breaker that never opens: each case stands alone.
-      proxy = await startProxy({ upstream: { baseURL: upstream.url, model: "fake-model", api, maxRetries: 0 }, routing: { circuitBreaker: { failures: 1_000 } } });
+      proxy = await startProxy({
+        upstream: { baseURL: upstream.url, model: "fake-model", api, maxRetries: 0 },
+        routing: { circuitBreaker: { failures: 1_000 } },
+      });
     });
     afterEach(() => upstream.reset());
     afterAll(async () => {
@@ -80,7 +101,15 @@ for (const api of ["responses", "chat"] as const) {
       upstream.enqueue(
         api === "responses"
           ? { sse: [added, text("Hello"), text(" world"), text(42), text("!"), completed({ status: "completed" })], delayMs: 5 }
-          : { sse: ['data: {"choices":[{"delta":{"content":"Hello"}}]}\n\n', 'data: {"choices":[{"delta":{"content":" world"}}]}\n\n', 'data: {"choices":[null]}\n\n', "data: [DONE]\n\n"], delayMs: 5 },
+          : {
+              sse: [
+                'data: {"choices":[{"delta":{"content":"Hello"}}]}\n\n',
+                'data: {"choices":[{"delta":{"content":" world"}}]}\n\n',
+                'data: {"choices":[null]}\n\n',
+                "data: [DONE]\n\n",
+              ],
+              delayMs: 5,
+            },
       );
       const response = await chat(true);
       expect(response.status).toBe(200);

@@ -49,9 +49,11 @@ describe("an upstream 400 about streaming, over real sockets", () => {
     upstream.enqueue({ status: 400, body: envelope("Stream is not supported", null) }, { text: "plain answer" });
     const first = await chat("model-b");
     expect(first.status).toBe(200);
-    expect(sseJson(await first.text()).map((chunk) => (chunk as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? "").join("")).toBe(
-      "plain answer",
-    );
+    expect(
+      sseJson(await first.text())
+        .map((chunk) => (chunk as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? "")
+        .join(""),
+    ).toBe("plain answer");
     expect(upstream.requests.map((request) => request.body.stream)).toEqual([true, undefined]);
 
     const second = await chat("model-b");

@@ -37,7 +37,7 @@ describe("upstream response size bound, over real sockets", () => {
 
   /** Resolves once the fake upstream has seen `count` more connections closed. */
   async function connectionsClosed(before: number, count = 1): Promise<void> {
-    for (const deadline = Date.now() + 3_000; upstream.closedConnections < before + count; ) {
+    for (const deadline = Date.now() + 3_000; upstream.closedConnections < before + count;) {
       if (Date.now() > deadline) throw new Error(`the upstream connection was not closed (${upstream.closedConnections - before} of ${count})`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

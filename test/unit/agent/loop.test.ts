@@ -42,7 +42,10 @@ describe("the agent loop's steps", () => {
   });
 
   it("runs a server tool call, feeds the step and the tool's output back, and ends with the next step's answer", async () => {
-    const upstream = scriptedUpstream(callTools([{ name: "clock", arguments: { zone: "UTC" }, id: "call_c" }], usage(10, 4), "Let me check."), answer("Noon.", usage(20, 2)));
+    const upstream = scriptedUpstream(
+      callTools([{ name: "clock", arguments: { zone: "UTC" }, id: "call_c" }], usage(10, 4), "Let me check."),
+      answer("Noon.", usage(20, 2)),
+    );
     const events = await runToEnd(upstream, { registry: registryWith([clock]) });
     expect(typesOf(events)).toEqual([
       "run.started",
@@ -87,7 +90,12 @@ describe("the agent loop's steps", () => {
   });
 
   it("runs the server call and hands the client call back when one step makes both", async () => {
-    const upstream = scriptedUpstream(callTools([{ name: "clock", arguments: { zone: "UTC" } }, { name: "get_weather", arguments: {} }]));
+    const upstream = scriptedUpstream(
+      callTools([
+        { name: "clock", arguments: { zone: "UTC" } },
+        { name: "get_weather", arguments: {} },
+      ]),
+    );
     const events = await runToEnd(upstream, { registry: registryWith([clock]), input: userInput({ tools: [{ name: "get_weather" }] }) });
     expect(events.filter((event) => event.type === "tool.started").map((event) => event.name)).toEqual(["clock"]);
     expect(events.find((event) => event.type === "tool.completed")).toMatchObject({ name: "clock", isError: false });
@@ -99,7 +107,13 @@ describe("the agent loop's steps", () => {
     const loop = () => callTools([{ name: "clock", arguments: { zone: "UTC" } }], usage(1, 1));
     const upstream = scriptedUpstream(loop(), loop(), loop());
     const events = await runToEnd(upstream, { registry: registryWith([clock]), maxIterations: 2 });
-    expect(terminalOf(events)).toEqual({ type: "run.completed", status: "incomplete", finishReason: "length", incompleteReason: "max_iterations", usage: usage(2, 2) });
+    expect(terminalOf(events)).toEqual({
+      type: "run.completed",
+      status: "incomplete",
+      finishReason: "length",
+      incompleteReason: "max_iterations",
+      usage: usage(2, 2),
+    });
     expect(upstream.calls).toHaveLength(2);
     expect(events.filter((event) => event.type === "tool.completed")).toHaveLength(2);
   });

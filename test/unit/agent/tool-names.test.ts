@@ -11,12 +11,7 @@ describe("namespaced tool names", () => {
   it("qualifies each namespaced tool, shortens with a hash past 64 characters, and maps calls back by lookup", () => {
     const long = "n".repeat(60);
     const names = new ToolNames(
-      [
-        { name: "plain" },
-        { name: "spawn_agent", namespace: "multi_agent_v1" },
-        { name: "wait", namespace: long },
-        { name: "x", namespace: "odd name!" },
-      ],
+      [{ name: "plain" }, { name: "spawn_agent", namespace: "multi_agent_v1" }, { name: "wait", namespace: long }, { name: "x", namespace: "odd name!" }],
       [{ type: "custom", name: "apply_patch", namespace: "files" }, { type: "web_search" }],
     );
     const [plain, spawn, wait, odd] = names.tools.map((tool) => tool.name);
@@ -31,7 +26,11 @@ describe("namespaced tool names", () => {
     const started: HermesEvent = { type: "tool.call.started", callId: "c", itemId: "fc", name: wait! };
     names.restore(started);
     expect(started).toMatchObject({ namespace: long, name: "wait" });
-    const custom: HermesEvent = { type: "opaque.completed", itemId: "i", value: { type: "custom_tool_call", call_id: "c2", name: "files__apply_patch", input: "" } };
+    const custom: HermesEvent = {
+      type: "opaque.completed",
+      itemId: "i",
+      value: { type: "custom_tool_call", call_id: "c2", name: "files__apply_patch", input: "" },
+    };
     names.restore(custom);
     expect(custom).toMatchObject({ value: { namespace: "files", name: "apply_patch" } });
 
@@ -64,7 +63,8 @@ describe("namespaced tool names", () => {
 });
 
 describe("a tool's hosted claim", () => {
-  const search = () => defineTool({ name: "search", description: "Searches", hosted: "web_search", parameters: z.object({ q: z.string() }), execute: () => "r" });
+  const search = () =>
+    defineTool({ name: "search", description: "Searches", hosted: "web_search", parameters: z.object({ q: z.string() }), execute: () => "r" });
 
   it("is checked by defineTool", () => {
     expect(search().hosted).toBe("web_search");

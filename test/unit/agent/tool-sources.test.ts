@@ -11,13 +11,18 @@ import { answer, callTools, scriptedUpstream } from "../../helpers/scripted-upst
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const fixed = defineTool({ name: "fixed", description: "Always there", execute: () => "fixed" });
 const listedTool = (name: string, output = name): HermesTool =>
-  defineTool({ name, description: `Listed ${name}`, jsonSchema: { type: "object", properties: { q: { type: "string" } }, required: ["q"] }, execute: ({ q }) => `${output}:${String(q)}` });
+  defineTool({
+    name,
+    description: `Listed ${name}`,
+    jsonSchema: { type: "object", properties: { q: { type: "string" } }, required: ["q"] },
+    execute: ({ q }) => `${output}:${String(q)}`,
+  });
 
 function registryOf(listTools: () => readonly HermesTool[] | Promise<readonly HermesTool[]>) {
-  return createRegistry(
-    [definePlugin({ name: "static", tools: [fixed] }), definePlugin({ name: "dynamic", listTools })],
-    () => ({ storage: createStorage(), logger: silent }),
-  );
+  return createRegistry([definePlugin({ name: "static", tools: [fixed] }), definePlugin({ name: "dynamic", listTools })], () => ({
+    storage: createStorage(),
+    logger: silent,
+  }));
 }
 
 describe("tool sources", () => {

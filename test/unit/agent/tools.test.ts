@@ -36,7 +36,13 @@ describe("server tools in the agent loop", () => {
   it("answers invalid arguments with an error output, without running the tool", async () => {
     const execute = vi.fn(() => "ran");
     const strict = defineTool({ name: "strict", description: "Wants a zone", parameters: z.object({ zone: z.string() }), execute });
-    const upstream = scriptedUpstream(callTools([{ name: "strict", arguments: { zone: 5 } }, { name: "strict", arguments: "{not json" }]), answer("Sorry."));
+    const upstream = scriptedUpstream(
+      callTools([
+        { name: "strict", arguments: { zone: 5 } },
+        { name: "strict", arguments: "{not json" },
+      ]),
+      answer("Sorry."),
+    );
     const events = await runToEnd(upstream, { registry: registryWith([strict]) });
     expect(execute).not.toHaveBeenCalled();
     expect(completedOf(events).map((event) => event.isError)).toEqual([true, true]);
@@ -73,7 +79,13 @@ describe("server tools in the agent loop", () => {
         return `waited ${ms}`;
       },
     });
-    const upstream = scriptedUpstream(callTools([{ name: "wait", arguments: { ms: 60 } }, { name: "wait", arguments: { ms: 0 } }]), answer("Done."));
+    const upstream = scriptedUpstream(
+      callTools([
+        { name: "wait", arguments: { ms: 60 } },
+        { name: "wait", arguments: { ms: 0 } },
+      ]),
+      answer("Done."),
+    );
     const events = await runToEnd(upstream, { registry: registryWith([wait]) });
     const toolEvents = events.filter((event) => event.type === "tool.started" || event.type === "tool.completed");
     expect(toolEvents.map((event) => `${event.type} ${event.type === "tool.completed" ? event.output : ""}`.trim())).toEqual([

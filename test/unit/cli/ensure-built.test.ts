@@ -26,9 +26,21 @@ describe("building dist/ in a checkout", { timeout: 120_000 }, () => {
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), "hermes-build-"));
     source("package.json", JSON.stringify({ name: "checkout", type: "module" }));
-    source("tsconfig.json", JSON.stringify({
-        compilerOptions: { module: "NodeNext", target: "ES2022", lib: ["ES2022"], types: [], skipLibCheck: true, outDir: "dist", rootDir: ".", rewriteRelativeImportExtensions: true },
-      }));
+    source(
+      "tsconfig.json",
+      JSON.stringify({
+        compilerOptions: {
+          module: "NodeNext",
+          target: "ES2022",
+          lib: ["ES2022"],
+          types: [],
+          skipLibCheck: true,
+          outDir: "dist",
+          rootDir: ".",
+          rewriteRelativeImportExtensions: true,
+        },
+      }),
+    );
     source("tsconfig.build.json", JSON.stringify({ extends: "./tsconfig.json", include: ["src"] }));
     source("src/cli.ts", 'import { word } from "./word.ts";\nexport const said: string = word;\n');
     source("src/word.ts", 'export const word = "one";\n');

@@ -22,10 +22,23 @@ describe("isLoopbackHost", () => {
 });
 
 describe("apiKeyWeakness", () => {
-  it.each(["changeme", "your-api-key", "your_api_key", "YOUR_API_KEY_HERE", "test", "sk-xxx", "placeholder", "Example", "dummy", "null", "none", "*", "**", "***", "  changeme  "])(
-    "rejects the placeholder %j",
-    (key) => expect(apiKeyWeakness(key)).toBe("it is a placeholder value"),
-  );
+  it.each([
+    "changeme",
+    "your-api-key",
+    "your_api_key",
+    "YOUR_API_KEY_HERE",
+    "test",
+    "sk-xxx",
+    "placeholder",
+    "Example",
+    "dummy",
+    "null",
+    "none",
+    "*",
+    "**",
+    "***",
+    "  changeme  ",
+  ])("rejects the placeholder %j", (key) => expect(apiKeyWeakness(key)).toBe("it is a placeholder value"));
 
   it("rejects keys under 16 characters after trimming", () => {
     expect(apiKeyWeakness("0123456789abcde")).toBe("it is shorter than 16 characters");
@@ -60,9 +73,7 @@ describe("checkStartup", () => {
   it("starts on loopback without a key, with a warning", () => {
     expect(check("127.0.0.1")).toEqual({
       errors: [],
-      warnings: [
-        "no API key is set, so any program on this machine can use the proxy; set HERMES_API_KEY (or server.apiKey) to require one",
-      ],
+      warnings: ["no API key is set, so any program on this machine can use the proxy; set HERMES_API_KEY (or server.apiKey) to require one"],
     });
     expect(check("localhost", strongKey)).toEqual({ errors: [], warnings: [] });
   });

@@ -49,7 +49,10 @@ describe("maskConfig", () => {
     const key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
     const cert = "-----BEGIN CERTIFICATE-----\nMIIBfjCCASWgAwIBAgIUQ\n-----END CERTIFICATE-----\n";
     expect(maskConfig(validateConfig({ server: { tls: { cert, key } } })).server.tls).toEqual({ cert: "[PEM certificate]", key: "[PEM private key]" });
-    expect(maskConfig({ server: { tls: { cert: "./certs/a.pem", key: "./certs/a-key.pem" } } }).server.tls).toEqual({ cert: "./certs/a.pem", key: "./certs/a-key.pem" });
+    expect(maskConfig({ server: { tls: { cert: "./certs/a.pem", key: "./certs/a-key.pem" } } }).server.tls).toEqual({
+      cert: "./certs/a.pem",
+      key: "./certs/a-key.pem",
+    });
     // Key material without its PEM armour is still key material.
     expect(maskConfig({ tls: { key: "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg" } })).toEqual({ tls: { key: "***" } });
   });

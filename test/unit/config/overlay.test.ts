@@ -5,14 +5,57 @@ import { validateConfig } from "../../../src/config/validate.ts";
 /** Each environment-backed field: where it lives, its variables in precedence order, sample values. */
 const fields = [
   { path: ["server", "port"], env: ["HERMES_PORT", "API_SERVER_PORT"], flag: "port", file: 1001, raw: "1002", parsed: 1002, defaulted: 8642 },
-  { path: ["server", "host"], env: ["HERMES_HOST", "API_SERVER_HOST"], flag: "host", file: "127.0.0.2", raw: "127.0.0.3", parsed: "127.0.0.3", defaulted: "127.0.0.1" },
+  {
+    path: ["server", "host"],
+    env: ["HERMES_HOST", "API_SERVER_HOST"],
+    flag: "host",
+    file: "127.0.0.2",
+    raw: "127.0.0.3",
+    parsed: "127.0.0.3",
+    defaulted: "127.0.0.1",
+  },
   { path: ["server", "apiKey"], env: ["HERMES_API_KEY", "API_SERVER_KEY"], file: "file-key", raw: "env-key", parsed: "env-key", defaulted: undefined },
-  { path: ["server", "cors", "origins"], env: ["HERMES_CORS_ORIGINS", "API_SERVER_CORS_ORIGINS"], file: ["https://file.example"], raw: "https://a.example, https://b.example,", parsed: ["https://a.example", "https://b.example"], defaulted: [] },
-  { path: ["model", "name"], env: ["HERMES_MODEL_NAME", "API_SERVER_MODEL_NAME"], file: "file-model", raw: "env-model", parsed: "env-model", defaulted: "hermes-agent" },
+  {
+    path: ["server", "cors", "origins"],
+    env: ["HERMES_CORS_ORIGINS", "API_SERVER_CORS_ORIGINS"],
+    file: ["https://file.example"],
+    raw: "https://a.example, https://b.example,",
+    parsed: ["https://a.example", "https://b.example"],
+    defaulted: [],
+  },
+  {
+    path: ["model", "name"],
+    env: ["HERMES_MODEL_NAME", "API_SERVER_MODEL_NAME"],
+    file: "file-model",
+    raw: "env-model",
+    parsed: "env-model",
+    defaulted: "hermes-agent",
+  },
   { path: ["storage"], env: ["HERMES_STORAGE"], file: "fs:/tmp/file", raw: "fs:/tmp/env", parsed: "fs:/tmp/env", defaulted: undefined },
-  { path: ["upstream", "baseURL"], env: ["HERMES_UPSTREAM_URL"], file: "https://file.example/v1", raw: "https://env.example/v1", parsed: "https://env.example/v1", defaulted: undefined },
-  { path: ["upstream", "apiKey"], env: ["HERMES_UPSTREAM_KEY"], file: "file-upstream-key", raw: "env-upstream-key", parsed: "env-upstream-key", defaulted: undefined },
-  { path: ["upstream", "model"], env: ["HERMES_UPSTREAM_MODEL"], file: "file-upstream-model", raw: "env-upstream-model", parsed: "env-upstream-model", defaulted: undefined },
+  {
+    path: ["upstream", "baseURL"],
+    env: ["HERMES_UPSTREAM_URL"],
+    file: "https://file.example/v1",
+    raw: "https://env.example/v1",
+    parsed: "https://env.example/v1",
+    defaulted: undefined,
+  },
+  {
+    path: ["upstream", "apiKey"],
+    env: ["HERMES_UPSTREAM_KEY"],
+    file: "file-upstream-key",
+    raw: "env-upstream-key",
+    parsed: "env-upstream-key",
+    defaulted: undefined,
+  },
+  {
+    path: ["upstream", "model"],
+    env: ["HERMES_UPSTREAM_MODEL"],
+    file: "file-upstream-model",
+    raw: "env-upstream-model",
+    parsed: "env-upstream-model",
+    defaulted: undefined,
+  },
   { path: ["upstream", "api"], env: ["HERMES_UPSTREAM_API"], file: "chat", raw: "responses", parsed: "responses", defaulted: "chat" },
   { path: ["agent", "systemPrompt"], env: ["HERMES_SYSTEM_PROMPT"], file: "file prompt", raw: "env prompt", parsed: "env prompt", defaulted: undefined },
 ] as const;
@@ -99,7 +142,9 @@ describe("overlayConfig: flag > environment > file > default", () => {
     const alias = overlayConfig({}, { API_SERVER_PORT: "1.5" }, {});
     expect(() => validateConfig(alias.input, { origins: alias.origins })).toThrow("server.port (from API_SERVER_PORT)");
     const flag = overlayConfig({}, {}, { port: "eighty" });
-    expect(() => validateConfig(flag.input, { origins: flag.origins })).toThrow('server.port (from --port): expected an integer from 0 to 65535, received "eighty"');
+    expect(() => validateConfig(flag.input, { origins: flag.origins })).toThrow(
+      'server.port (from --port): expected an integer from 0 to 65535, received "eighty"',
+    );
   });
 
   it("leaves a section that is not an object for validation to report", () => {
@@ -147,7 +192,9 @@ describe("overlayConfig: OPENAI_* fallbacks", () => {
     const chosen = overlayConfig({}, { OPENAI_API_KEY: "sk-openai-env-key-0000", HERMES_UPSTREAM_DEFAULT_MODEL: "gpt-5-mini" }, {}).input.upstream;
     expect(chosen).toMatchObject({ defaultModel: "gpt-5-mini" });
     // A key of HERMES_UPSTREAM_KEY or the file's names an upstream the user configured: no OpenAI model is implied.
-    expect(overlayConfig({}, { HERMES_UPSTREAM_KEY: "k", HERMES_UPSTREAM_URL: "http://127.0.0.1:11434/v1" }, {}).input.upstream).not.toHaveProperty("defaultModel");
+    expect(overlayConfig({}, { HERMES_UPSTREAM_KEY: "k", HERMES_UPSTREAM_URL: "http://127.0.0.1:11434/v1" }, {}).input.upstream).not.toHaveProperty(
+      "defaultModel",
+    );
     expect(overlayConfig({ upstream: { apiKey: "k" } }, {}, {}).input.upstream).not.toHaveProperty("defaultModel");
   });
 });

@@ -8,7 +8,6 @@ import memoryDriver from "unstorage/drivers/memory";
 const tool = (name: string) => defineTool({ name, description: `The ${name} tool`, execute: () => name });
 const plugin = (name: string, ...tools: string[]) => definePlugin({ name, tools: tools.map(tool) });
 
-
 describe("config: plugins", () => {
   it("flattens nested lists, skips falsy entries, and wraps bare tools and storages", () => {
     const storage = defineStorage({ name: "memory-plugin", driver: memoryDriver() });
@@ -54,13 +53,13 @@ describe("config: plugins", () => {
     expect(problemsOf({ plugins: [{ name: "hand-made" }] })).toEqual([
       "plugins[0]: expected a plugin made with definePlugin(), defineTool() or defineStorage()",
     ]);
-    expect(problemsOf({ plugins: ["tool-clock"] })).toEqual([
-      "plugins[0]: expected a plugin made with definePlugin(), defineTool() or defineStorage()",
-    ]);
+    expect(problemsOf({ plugins: ["tool-clock"] })).toEqual(["plugins[0]: expected a plugin made with definePlugin(), defineTool() or defineStorage()"]);
     expect(problemsOf({ plugins: [{ ...tool("ok"), parameters: { type: "object" } }] })).toEqual([
       "plugins[0].parameters: expected a zod v4 schema (defineTool's parameters)",
     ]);
-    expect(problemsOf({ plugins: "tool-clock" })).toEqual(['plugins: expected a list of plugins (definePlugin, defineTool or defineStorage values), received "tool-clock"']);
+    expect(problemsOf({ plugins: "tool-clock" })).toEqual([
+      'plugins: expected a list of plugins (definePlugin, defineTool or defineStorage values), received "tool-clock"',
+    ]);
   });
 
   it("shows plugins by name and tools in `check` output", () => {
@@ -79,7 +78,10 @@ describe("define helpers", () => {
     });
     expect(defined.jsonSchema).toEqual({
       type: "object",
-      properties: { query: { type: "string", description: "What to find" }, limit: { type: "integer", default: 5, minimum: expect.any(Number), maximum: expect.any(Number) } },
+      properties: {
+        query: { type: "string", description: "What to find" },
+        limit: { type: "integer", default: 5, minimum: expect.any(Number), maximum: expect.any(Number) },
+      },
       required: ["query"],
     });
     expect(Object.isFrozen(defined)).toBe(true);

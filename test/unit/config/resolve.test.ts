@@ -27,7 +27,7 @@ async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
 
 describe("loadConfigFile", () => {
   it("finds hermes.config.ts in the working directory", async () => {
-    await writeFile(join(cwd, "hermes.config.ts"), 'const port: number = 9001;\nexport default { server: { port } };\n');
+    await writeFile(join(cwd, "hermes.config.ts"), "const port: number = 9001;\nexport default { server: { port } };\n");
     expect(await loadConfigFile({ cwd, env: {} })).toEqual({ config: { server: { port: 9001 } }, source: join(cwd, "hermes.config.ts") });
   });
 
@@ -52,7 +52,9 @@ describe("loadConfigFile", () => {
     await writeFile(join(cwd, "hermes.config.ts"), 'import acme from "./plugin.ts";\nexport default { plugins: [acme()] };\n');
     const error = await rejection(loadConfigFile({ cwd, env: {} }));
     expect(error.code).toBe("config_load_failed");
-    expect(error.message).toBe("could not load config file ./hermes.config.ts: the @acme/not-installed package is not installed: npm install @acme/not-installed");
+    expect(error.message).toBe(
+      "could not load config file ./hermes.config.ts: the @acme/not-installed package is not installed: npm install @acme/not-installed",
+    );
   });
 
   it("uses the defaults when there is no config file", async () => {
@@ -102,9 +104,7 @@ describe("loadConfigFile", () => {
     expect(error.code).toBe("config_load_failed");
     expect(error.message).toMatch(/^could not load config file \.\/broken\.ts: .+broken\.ts:\d+:\d+\)$/);
     await writeFile(join(cwd, "throws.ts"), "throw new Error('no database');\n");
-    expect((await rejection(loadConfigFile({ cwd, configPath: "throws.ts", env: {} }))).message).toBe(
-      "could not load config file ./throws.ts: no database",
-    );
+    expect((await rejection(loadConfigFile({ cwd, configPath: "throws.ts", env: {} }))).message).toBe("could not load config file ./throws.ts: no database");
   });
 });
 

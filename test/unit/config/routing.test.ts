@@ -19,7 +19,9 @@ describe("config: upstreams, models and routing", () => {
   it("accepts two providers with a fallback, and named upstreams take the upstream block's fields", () => {
     const config = validateConfig({
       upstreams: { ...upstreams, groq: { ...upstreams.groq, api: "chat", maxRetries: 0, headers: { "X-Title": "hermes" } } },
-      models: { smart: { upstream: "openai", model: "gpt-4.1", fallbacks: [{ upstream: "groq", model: "llama-3.3-70b-versatile" }], defaults: { temperature: 0.2 } } },
+      models: {
+        smart: { upstream: "openai", model: "gpt-4.1", fallbacks: [{ upstream: "groq", model: "llama-3.3-70b-versatile" }], defaults: { temperature: 0.2 } },
+      },
     });
     expect(config.upstreams.groq).toMatchObject({ api: "chat", maxRetries: 0, headersTimeoutMs: 120_000, headers: { "X-Title": "hermes" } });
     expect(config.models.smart).toMatchObject({ upstream: "openai", fallbacks: [{ upstream: "groq" }], defaults: { temperature: 0.2 } });

@@ -26,7 +26,9 @@ describe("validateConfig", () => {
   });
 
   it("lists the valid fields when nothing is close", () => {
-    expect(problemsOf({ extensions: [] })).toEqual(["extensions: unknown field; valid fields are server, upstream, model, agent, storage, retention, plugins, upstreams, models, routing, metrics, logs, jobs, mcp"]);
+    expect(problemsOf({ extensions: [] })).toEqual([
+      "extensions: unknown field; valid fields are server, upstream, model, agent, storage, retention, plugins, upstreams, models, routing, metrics, logs, jobs, mcp",
+    ]);
     expect(problemsOf({ agent: { temperature: 1 } })).toEqual([
       "agent.temperature: unknown field; valid fields of agent are systemPrompt, maxIterations, toolTimeoutMs, maxConcurrentRuns, runRetentionMs, runLeaseMs, contextTokens, unsupportedHostedTools",
     ]);
@@ -57,7 +59,7 @@ describe("validateConfig", () => {
     });
     expect(problems).toEqual([
       "server.apiKey: expected a string, received 1234",
-      "upstream.baseURL: expected an http:// or https:// URL, received \"ftp://***:***@host.example/v1\"",
+      'upstream.baseURL: expected an http:// or https:// URL, received "ftp://***:***@host.example/v1"',
       "upstream.apiKey: expected a string, received a list",
     ]);
     expect(problems.join("\n")).not.toContain("hunter2");

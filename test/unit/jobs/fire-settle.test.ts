@@ -34,7 +34,10 @@ function runRecord(id: string, fields: Partial<RunRecord>): RunRecord {
 async function rig(fire: Partial<JobFire>, runs: Map<string, RunRecord>) {
   const storage = createStorage();
   const store = createJobStore(storage, createLocalCoordination(storage));
-  const base = newJob({ id: "00000000abcd", name: "n", prompt: "p", instructions: null, schedule: "every 1d", kind: "interval", timezone: null, repeat: null, enabled: true }, t0);
+  const base = newJob(
+    { id: "00000000abcd", name: "n", prompt: "p", instructions: null, schedule: "every 1d", kind: "interval", timezone: null, repeat: null, enabled: true },
+    t0,
+  );
   const stored: JobFire = {
     id: "fire_1",
     sequence: 1,

@@ -61,7 +61,13 @@ describe("the job scheduler, on a fake clock", () => {
     await clock.advance(1);
     expect(launched).toHaveLength(1);
     expect(launched[0]).toMatchObject({ jobId: job.id, sequence: 1, trigger: "schedule", scheduledFor: t0 + minute, firedAt: t0 + minute, status: "queued" });
-    expect(await store.get(job.id)).toMatchObject({ nextRunAt: t0 + 2 * minute, fireCount: 1, fireSequence: 1, lastRunAt: t0 + minute, lastFire: { id: launched[0]!.id, status: "queued" } });
+    expect(await store.get(job.id)).toMatchObject({
+      nextRunAt: t0 + 2 * minute,
+      fireCount: 1,
+      fireSequence: 1,
+      lastRunAt: t0 + minute,
+      lastFire: { id: launched[0]!.id, status: "queued" },
+    });
     await clock.advance(3 * minute);
     expect(launched.map((fire) => fire.scheduledFor)).toEqual([1, 2, 3, 4].map((n) => t0 + n * minute));
     await scheduler.stop();
@@ -170,7 +176,13 @@ describe("claims", () => {
     const { store, clock } = rig();
     const launched: string[] = [];
     const scheduler = (name: string) =>
-      new JobScheduler({ store, clock, pollIntervalMs: 15_000, catchUpWindowMs: 60 * minute, launch: async (_job, fire) => void launched.push(`${name}:${fire.scheduledFor}`) });
+      new JobScheduler({
+        store,
+        clock,
+        pollIntervalMs: 15_000,
+        catchUpWindowMs: 60 * minute,
+        launch: async (_job, fire) => void launched.push(`${name}:${fire.scheduledFor}`),
+      });
     const [a, b] = [scheduler("a"), scheduler("b")];
     await addJob(store, t0, { schedule: "every 1m" });
     for (let n = 1; n <= 10; n++) {

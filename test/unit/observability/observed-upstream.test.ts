@@ -5,14 +5,21 @@ import { createEchoUpstream } from "../../../src/upstream/echo/index.ts";
 import { observeUpstream } from "../../../src/upstream/observed.ts";
 import type { Upstream } from "../../../src/upstream/types.ts";
 
-const input = { model: "m", items: [{ type: "message" as const, role: "user" as const, content: [{ type: "input_text" as const, text: "one two" }] }], tools: [] };
+const input = {
+  model: "m",
+  items: [{ type: "message" as const, role: "user" as const, content: [{ type: "input_text" as const, text: "one two" }] }],
+  tools: [],
+};
 const run: RunInfo = { runId: "run_1", sessionId: undefined, model: "advertised", input, requestId: "req_1" };
 
 function watch(upstream: Upstream) {
   const seen: { call: UpstreamCall; result?: UpstreamCallResult }[] = [];
   const observed = observeUpstream(upstream, {
     name: "local",
-    observers: { onUpstreamStart: (call) => void seen.push({ call }), onUpstreamEnd: (call, result) => void (seen.find((entry) => entry.call === call)!.result = result) },
+    observers: {
+      onUpstreamStart: (call) => void seen.push({ call }),
+      onUpstreamEnd: (call, result) => void (seen.find((entry) => entry.call === call)!.result = result),
+    },
   });
   return { observed, seen };
 }

@@ -47,8 +47,22 @@ describe("combineObservers", () => {
     const logs = captureLogs();
     const observers = combineObservers([
       { name: "first", hooks: { onToolCall: () => void seen.push("first") } },
-      { name: "broken", hooks: { onToolCall: () => { throw new Error("boom"); } } },
-      { name: "async", hooks: { onToolCall: (async () => { throw new Error("later"); }) as never } },
+      {
+        name: "broken",
+        hooks: {
+          onToolCall: () => {
+            throw new Error("boom");
+          },
+        },
+      },
+      {
+        name: "async",
+        hooks: {
+          onToolCall: (async () => {
+            throw new Error("later");
+          }) as never,
+        },
+      },
       { name: "last", hooks: { onToolCall: () => void seen.push("last") } },
     ]);
     const call = { name: "t", callId: "c", startedAt: 0, durationMs: 1, isError: false };
@@ -61,6 +75,11 @@ describe("combineObservers", () => {
   });
 
   it("is undefined when no source defines a hook", () => {
-    expect(combineObservers([{ name: "none", hooks: {} }, { name: "empty", hooks: undefined }])).toBeUndefined();
+    expect(
+      combineObservers([
+        { name: "none", hooks: {} },
+        { name: "empty", hooks: undefined },
+      ]),
+    ).toBeUndefined();
   });
 });

@@ -17,7 +17,10 @@ describe("timeDriver", () => {
     expect(operations.map((operation) => operation.operation)).toEqual(["setItem", "getItem", "removeItem"]);
     expect(operations[0]).toMatchObject({ driver: "memory", failed: false, requestId: "req_1", durationMs: expect.any(Number), startedAt: expect.any(Number) });
 
-    const failing = timeDriver({ ...driver, getItem: async () => Promise.reject(new Error("down")) }, { name: "flaky", onOperation: (operation) => operations.push(operation) });
+    const failing = timeDriver(
+      { ...driver, getItem: async () => Promise.reject(new Error("down")) },
+      { name: "flaky", onOperation: (operation) => operations.push(operation) },
+    );
     await expect(createStorage({ driver: failing }).getItem("x")).rejects.toThrow("down");
     expect(operations.at(-1)).toMatchObject({ driver: "flaky", operation: "getItem", failed: true, requestId: undefined });
   });

@@ -105,9 +105,20 @@ describe("the router over the upstream block alone", () => {
     };
     const { routes, defaultRoute } = modelRoutes(config({ upstream: { baseURL: "http://127.0.0.1:1" } }));
     const { createRouterUpstream } = await import("../../../src/upstream/router/index.ts");
-    const router = createRouterUpstream({ routes, defaultRoute, transparent: true, upstreams: new Map([["default", failing]]), fallbackOn: ["5xx"], circuitBreaker: { failures: 2, cooldownMs: 60_000 } });
+    const router = createRouterUpstream({
+      routes,
+      defaultRoute,
+      transparent: true,
+      upstreams: new Map([["default", failing]]),
+      fallbackOn: ["5xx"],
+      circuitBreaker: { failures: 2, cooldownMs: 60_000 },
+    });
     for (let call = 0; call < 5; call++) {
-      const error = await router.stream({ model: "m", items: [], tools: [] }, { signal: AbortSignal.timeout(1000) })[Symbol.asyncIterator]().next().catch((caught: unknown) => caught);
+      const error = await router
+        .stream({ model: "m", items: [], tools: [] }, { signal: AbortSignal.timeout(1000) })
+        [Symbol.asyncIterator]()
+        .next()
+        .catch((caught: unknown) => caught);
       expect((error as Error).message).toBe("down");
     }
   });

@@ -11,7 +11,13 @@ describe("restoreServerCalls", () => {
 
   it("puts a step's server calls and outputs back after the client's call the request answers", () => {
     const history = [user("go"), call("client_1"), output("client_1", "rain")];
-    expect(restoreServerCalls(history, stored)).toEqual([user("go"), call("client_1"), call("server_1"), output("server_1", "done"), output("client_1", "rain")]);
+    expect(restoreServerCalls(history, stored)).toEqual([
+      user("go"),
+      call("client_1"),
+      call("server_1"),
+      output("server_1", "done"),
+      output("client_1", "rain"),
+    ]);
   });
 
   it("changes nothing when the request holds every call, or none of the stored steps", () => {

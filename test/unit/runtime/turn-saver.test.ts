@@ -15,7 +15,17 @@ import { defaultSettings, encodeResponse, type ResponseMeta } from "../../../src
 
 const meta: ResponseMeta = { id: "resp_1", createdAt: 1, model: "m", settings: { ...defaultSettings } };
 const completed = encodeResponse(
-  { runId: "resp_1", model: "m", createdAt: 1, output: [], status: "completed", finishReason: "stop", incompleteReason: undefined, usage: emptyUsage(), error: null },
+  {
+    runId: "resp_1",
+    model: "m",
+    createdAt: 1,
+    output: [],
+    status: "completed",
+    finishReason: "stop",
+    incompleteReason: undefined,
+    usage: emptyUsage(),
+    error: null,
+  },
   meta,
 );
 
@@ -54,7 +64,9 @@ describe("the turn saver", () => {
     expect(calls).toEqual(["save completed", "finish null"]);
     expect(later).toHaveLength(1);
     await later[0]!();
-    expect(saved.map((record) => record.response)).toEqual([expect.objectContaining({ id: "resp_1", status: "failed", error: { code: "storage_unavailable", message: expect.any(String) } })]);
+    expect(saved.map((record) => record.response)).toEqual([
+      expect.objectContaining({ id: "resp_1", status: "failed", error: { code: "storage_unavailable", message: expect.any(String) } }),
+    ]);
     // Once: a second call answers the same, and `abandon` afterwards does not throw.
     await expect(saver.final(completed)).rejects.toMatchObject({ code: "storage_unavailable" });
     await expect(saver.abandon()).resolves.toBeUndefined();

@@ -20,7 +20,8 @@ describe("listener limits", () => {
   });
 
   it("reads the soft limit from /proc/self/limits", () => {
-    const text = "Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n";
+    const text =
+      "Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n";
     expect(openFileLimit(text)).toBe(1024);
     expect(openFileLimit("Max open files            unlimited            unlimited            files\n")).toBeUndefined();
     expect(openFileLimit("")).toBeUndefined();
@@ -28,7 +29,12 @@ describe("listener limits", () => {
 
   it("hands Node its timeouts, checked on a tick of a quarter of the shorter one (at most a second)", () => {
     const limits = { headersTimeoutMs: 15_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 10 };
-    expect(nodeServerOptions(limits, false)).toEqual({ headersTimeout: 15_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 });
+    expect(nodeServerOptions(limits, false)).toEqual({
+      headersTimeout: 15_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: 1_000,
+    });
     expect(nodeServerOptions({ ...limits, headersTimeoutMs: 600 }, true)).toMatchObject({ connectionsCheckingInterval: 150, handshakeTimeout: 600 });
   });
 

@@ -82,7 +82,10 @@ describe("storage keys built from client input", () => {
       expect(keys.runEvents(id)).toBe(`run-events:${keySegment(id)}:`);
     };
     for (const id of hostile) check(id);
-    fc.assert(fc.property(clientId, (id) => (check(id), true)), { numRuns: runs });
+    fc.assert(
+      fc.property(clientId, (id) => (check(id), true)),
+      { numRuns: runs },
+    );
   });
 
   it("stay short enough for a file name, however long the id", () => {

@@ -90,7 +90,9 @@ describe("the storage guard", () => {
 
   it("fails on the first attempt while the storage is known down, and a successful write marks it up again", async () => {
     const lines: string[] = [];
-    const health = new StorageHealth(createStorage({ driver: memoryDriver() }), "p1", { log: { info: (line) => lines.push(line), error: (line) => lines.push(line) } });
+    const health = new StorageHealth(createStorage({ driver: memoryDriver() }), "p1", {
+      log: { info: (line) => lines.push(line), error: (line) => lines.push(line) },
+    });
     let down = true;
     const driver = guardDriver(
       {

@@ -59,7 +59,10 @@ describe("ChatChunkParser", () => {
     ]);
     expectSameAsJsonParse([`{"choices": [ {"delta" : {"content":"a"} } ]}`, `{"choices": [ {"delta" : {"content":"b"} } ]}`]);
     expectSameAsJsonParse(Array.from({ length: 8 }, (_, i) => `{"id":"c${i}","choices":[{"delta":{"content":"${i}"}}]}`));
-    expectSameAsJsonParse([`{"model":"\\"delta\\":{","choices":[{"delta":{"content":"a"}}]}`, `{"model":"\\"delta\\":{","choices":[{"delta":{"content":"b"}}]}`]);
+    expectSameAsJsonParse([
+      `{"model":"\\"delta\\":{","choices":[{"delta":{"content":"a"}}]}`,
+      `{"model":"\\"delta\\":{","choices":[{"delta":{"content":"b"}}]}`,
+    ]);
   });
 
   it("throws on what is not JSON, as JSON.parse does", () => {

@@ -15,7 +15,20 @@ const accepted: unknown[] = [
   completion,
   { choices: [{ message: {} }] },
   { choices: [{ message: { content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: "{}" } }] } }] },
-  { choices: [{ message: { content: [{ type: "text", text: "a" }, { type: "image", text: null }] }, finish_reason: null }], usage: null },
+  {
+    choices: [
+      {
+        message: {
+          content: [
+            { type: "text", text: "a" },
+            { type: "image", text: null },
+          ],
+        },
+        finish_reason: null,
+      },
+    ],
+    usage: null,
+  },
   { choices: [{ message: { reasoning_content: "r", reasoning: null, refusal: "no" } }], usage: { completion_tokens_details: { reasoning_tokens: 3 } } },
   { choices: [{ message: { content: "a" } }, { message: { content: "b" } }] },
 ];

@@ -108,10 +108,7 @@ describe("encodeChatRequest", () => {
   it("maps tools and every sampling setting", () => {
     const body = encodeChatRequest(
       input({
-        tools: [
-          { name: "get_weather", description: "Weather now", parameters: { type: "object", properties: {} }, strict: true },
-          { name: "now" },
-        ],
+        tools: [{ name: "get_weather", description: "Weather now", parameters: { type: "object", properties: {} }, strict: true }, { name: "now" }],
         toolChoice: { type: "function", name: "get_weather" },
         parallelToolCalls: false,
         temperature: 0.2,

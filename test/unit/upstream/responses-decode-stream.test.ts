@@ -349,7 +349,13 @@ describe("ResponsesStreamDecoder edge cases", () => {
       added(0, { id: "r1", type: "reasoning", summary: [] }),
       { type: "response.reasoning_text.delta", item_id: "r1", output_index: 0, content_index: 0, delta: "raw" },
       { type: "response.reasoning_summary_text.delta", item_id: "r1", output_index: 0, summary_index: 0, delta: "summary" },
-      done(0, { id: "r1", type: "reasoning", summary: [{ type: "summary_text", text: "summary" }], content: [{ type: "reasoning_text", text: "raw" }], encrypted_content: "gAAA" }),
+      done(0, {
+        id: "r1",
+        type: "reasoning",
+        summary: [{ type: "summary_text", text: "summary" }],
+        content: [{ type: "reasoning_text", text: "raw" }],
+        encrypted_content: "gAAA",
+      }),
       completed(),
     ]);
     expect(events.find((event) => event.type === "reasoning.completed")).toEqual({

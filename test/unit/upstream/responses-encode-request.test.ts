@@ -119,10 +119,7 @@ describe("encodeResponsesRequest", () => {
   it("maps tools flat, non-strict unless asked, and every setting the API has", () => {
     const body = encodeResponsesRequest(
       input({
-        tools: [
-          { name: "get_weather", description: "Weather now", parameters: { type: "object", properties: {} }, strict: true },
-          { name: "now" },
-        ],
+        tools: [{ name: "get_weather", description: "Weather now", parameters: { type: "object", properties: {} }, strict: true }, { name: "now" }],
         toolChoice: { type: "function", name: "get_weather" },
         parallelToolCalls: false,
         temperature: 0.2,

@@ -27,6 +27,8 @@ describe("SseParser", () => {
 
   it("replaces broken UTF-8 as TextDecoder does", () => {
     expect(read(new Uint8Array([...bytes("data: x"), 0xc3]), bytes("\n\n"))).toEqual([{ event: undefined, data: "x\ufffd" }]);
-    expect(read(new Uint8Array([...bytes("data: "), 0xff, 0xe2, 0x82, ...bytes("y\n\n")]))).toEqual([{ event: undefined, data: new TextDecoder().decode(new Uint8Array([0xff, 0xe2, 0x82])) + "y" }]);
+    expect(read(new Uint8Array([...bytes("data: "), 0xff, 0xe2, 0x82, ...bytes("y\n\n")]))).toEqual([
+      { event: undefined, data: new TextDecoder().decode(new Uint8Array([0xff, 0xe2, 0x82])) + "y" },
+    ]);
   });
 });

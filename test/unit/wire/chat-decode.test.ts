@@ -19,7 +19,13 @@ describe("chat request decoder", () => {
       messages: [
         { role: "system", content: "be brief" },
         { role: "developer", content: [{ type: "text", text: "dev note" }] },
-        { role: "user", content: [{ type: "text", text: "look" }, { type: "image_url", image_url: { url: "https://x/y.png", detail: "low" } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "look" },
+            { type: "image_url", image_url: { url: "https://x/y.png", detail: "low" } },
+          ],
+        },
         { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: '{"a":1}' } }] },
         { role: "tool", tool_call_id: "call_1", content: "result" },
         { role: "assistant", content: "done", reasoning_content: "hmm" },

@@ -20,7 +20,7 @@ describe("chat stream encoder", () => {
       started,
       { type: "message.started", itemId: "msg_1" },
       { type: "text.delta", itemId: "msg_1", delta: "Hello" },
-      { type: "text.delta", itemId: "msg_1", delta: ", \"world\"\n" },
+      { type: "text.delta", itemId: "msg_1", delta: ', "world"\n' },
       { type: "message.completed", itemId: "msg_1", text: 'Hello, "world"\n' },
       { type: "step.completed", finishReason: "stop", usage },
       { type: "run.completed", status: "completed", finishReason: "stop", usage },
@@ -71,7 +71,14 @@ describe("chat stream encoder", () => {
   it("takes the progress emoji and label from the tool's definition when the event carries them", () => {
     const encoder = new ChatStreamEncoder({ includeUsage: false });
     encoder.encode(started);
-    const frame = encoder.encode({ type: "tool.started", callId: "call_t", name: "get_current_time", arguments: "{}", emoji: "🕐", label: "Time in Asia/Tokyo" });
+    const frame = encoder.encode({
+      type: "tool.started",
+      callId: "call_t",
+      name: "get_current_time",
+      arguments: "{}",
+      emoji: "🕐",
+      label: "Time in Asia/Tokyo",
+    });
     expect(frame).toBe(
       'event: hermes.tool.progress\ndata: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-test","choices":[],"tool":"get_current_time","emoji":"🕐","label":"Time in Asia/Tokyo","toolCallId":"call_t","status":"running"}\n\n',
     );
@@ -80,12 +87,9 @@ describe("chat stream encoder", () => {
   it("ends a failed run with an error frame and [DONE], once", () => {
     const encoder = new ChatStreamEncoder({ includeUsage: false });
     const error = { message: "upstream went away", type: "server_error" as const, code: "upstream_error", param: null, status: 502 };
-    const sse = [
-      started,
-      { type: "message.started", itemId: "m" },
-      { type: "text.delta", itemId: "m", delta: "partial" },
-      { type: "run.failed", error },
-    ].map((event) => encoder.encode(event as HermesEvent)).join("");
+    const sse = [started, { type: "message.started", itemId: "m" }, { type: "text.delta", itemId: "m", delta: "partial" }, { type: "run.failed", error }]
+      .map((event) => encoder.encode(event as HermesEvent))
+      .join("");
     expectGolden(sse, fixture("failed-mid-stream"));
     expect(encoder.abort(error)).toBe("");
   });

@@ -23,7 +23,14 @@ describe("the Chat Completions request field table", () => {
   it("sends the API's fields it does not read to a Chat upstream only, and neither its own nor a frontend's", () => {
     expect(chatFieldRule("logprobs")).toEqual({ responses: "drop", chat: "forward", client: "omit" });
     expect(chatFieldRule("chat_id")).toEqual({ responses: "drop", chat: "drop", client: "omit" });
-    const { chat, responses } = bodies({ logprobs: true, top_logprobs: 2, web_search_options: {}, chat_id: "c1", stream: true, stream_options: { include_usage: true } });
+    const { chat, responses } = bodies({
+      logprobs: true,
+      top_logprobs: 2,
+      web_search_options: {},
+      chat_id: "c1",
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(chat).toMatchObject({ logprobs: true, top_logprobs: 2, web_search_options: {}, stream: true, stream_options: { include_usage: true } });
     expect(chat.chat_id).toBeUndefined();
     expect(responses.logprobs).toBeUndefined();

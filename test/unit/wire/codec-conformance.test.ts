@@ -75,7 +75,10 @@ for (const format of streamFormats) {
           for (const { id, phase } of format.blocks(frames)) byId.set(id, [...(byId.get(id) ?? []), phase]);
           for (const [id, phases] of byId) {
             expect(phases[0], `block ${id}`).toBe("start");
-            expect(phases.filter((phase) => phase === "start"), `block ${id}`).toHaveLength(1);
+            expect(
+              phases.filter((phase) => phase === "start"),
+              `block ${id}`,
+            ).toHaveLength(1);
             const ends = phases.filter((phase) => phase === "end").length;
             expect(ends, `block ${id}`).toBeLessThanOrEqual(1);
             if (ends === 1 || (format.closesBlocks && !failed)) expect(phases.at(-1), `block ${id} is not closed last`).toBe("end");
@@ -125,32 +128,35 @@ describe("JSON bodies say what the stream said (codec conformance)", () => {
     const failed = scenario.outcome.status === "failed";
 
     describe(scenario.name, () => {
-      it(failed ? "Chat Completions JSON: throws the run's error, never a short answer" : "Chat Completions JSON: the streamed message, finish reason and usage", () => {
-        const result = collect(scenario.events);
-        if (failed) {
-          let thrown: unknown;
-          try {
-            encodeChatCompletion(result);
-          } catch (error) {
-            thrown = error;
+      it(
+        failed ? "Chat Completions JSON: throws the run's error, never a short answer" : "Chat Completions JSON: the streamed message, finish reason and usage",
+        () => {
+          const result = collect(scenario.events);
+          if (failed) {
+            let thrown: unknown;
+            try {
+              encodeChatCompletion(result);
+            } catch (error) {
+              thrown = error;
+            }
+            expect(HermesError.is(thrown)).toBe(true);
+            expect(thrown).toMatchObject({ code: scenario.outcome.code });
+            return;
           }
-          expect(HermesError.is(thrown)).toBe(true);
-          expect(thrown).toMatchObject({ code: scenario.outcome.code });
-          return;
-        }
-        const { frames } = encoded(chatStream, scenario);
-        const chunks = frames.filter((frame) => frame.data !== "[DONE]").map((frame) => frame.data);
-        const body = encodeChatCompletion(result);
-        const choice = body.choices[0]!;
-        expect({ id: body.id, created: body.created, model: body.model }).toEqual({ id: chunks[0].id, created: chunks[0].created, model: chunks[0].model });
-        expect(choice.message.content).toBe(chatStream.streamedText(frames) || null);
-        const reasoning = chunks.map((chunk) => chunk.choices?.[0]?.delta.reasoning_content ?? "").join("");
-        expect(choice.message.reasoning_content).toBe(reasoning || undefined);
-        const calls = chatStream.clientCalls!(frames).map(({ id, name, arguments: args }) => ({ id, type: "function", function: { name, arguments: args } }));
-        expect(choice.message.tool_calls ?? []).toEqual(calls);
-        expect(choice.finish_reason).toBe(terminalOf(chatStream, frames).data.choices[0].finish_reason);
-        expect(body.usage).toEqual(chunks.at(-1).usage);
-      });
+          const { frames } = encoded(chatStream, scenario);
+          const chunks = frames.filter((frame) => frame.data !== "[DONE]").map((frame) => frame.data);
+          const body = encodeChatCompletion(result);
+          const choice = body.choices[0]!;
+          expect({ id: body.id, created: body.created, model: body.model }).toEqual({ id: chunks[0].id, created: chunks[0].created, model: chunks[0].model });
+          expect(choice.message.content).toBe(chatStream.streamedText(frames) || null);
+          const reasoning = chunks.map((chunk) => chunk.choices?.[0]?.delta.reasoning_content ?? "").join("");
+          expect(choice.message.reasoning_content).toBe(reasoning || undefined);
+          const calls = chatStream.clientCalls!(frames).map(({ id, name, arguments: args }) => ({ id, type: "function", function: { name, arguments: args } }));
+          expect(choice.message.tool_calls ?? []).toEqual(calls);
+          expect(choice.finish_reason).toBe(terminalOf(chatStream, frames).data.choices[0].finish_reason);
+          expect(body.usage).toEqual(chunks.at(-1).usage);
+        },
+      );
 
       it("Responses JSON: the same response object the stream ended with", () => {
         const { frames } = encoded(responsesStream, scenario);

@@ -12,7 +12,11 @@ describe("the Conversations codec", () => {
     const decoded = decodeCreateConversation(
       {
         metadata: { a: "b" },
-        items: [{ role: "user", content: "hi" }, { type: "item_reference", id: "msg_old" }, { type: "function_call_output", id: "mine", call_id: "c", output: "x" }],
+        items: [
+          { role: "user", content: "hi" },
+          { type: "item_reference", id: "msg_old" },
+          { type: "function_call_output", id: "mine", call_id: "c", output: "x" },
+        ],
       },
       newId,
     );

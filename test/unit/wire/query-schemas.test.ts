@@ -28,8 +28,18 @@ describe("query-string schema pieces", () => {
 
   it("refuses with a 400 naming the parameter and what was expected", () => {
     for (const limit of ["0", "21", "-1", "1.5", "1e1", "x"])
-      expect(refusal({ limit })).toMatchObject({ status: 400, code: "invalid_request", param: "limit", message: "Expected a whole number from 1 to 20 at 'limit'" });
-    expect(refusal({ flag: "maybe" })).toMatchObject({ status: 400, code: "invalid_request", param: "flag", message: "Expected true, 1, false or 0 at 'flag'" });
+      expect(refusal({ limit })).toMatchObject({
+        status: 400,
+        code: "invalid_request",
+        param: "limit",
+        message: "Expected a whole number from 1 to 20 at 'limit'",
+      });
+    expect(refusal({ flag: "maybe" })).toMatchObject({
+      status: 400,
+      code: "invalid_request",
+      param: "flag",
+      message: "Expected true, 1, false or 0 at 'flag'",
+    });
   });
 });
 

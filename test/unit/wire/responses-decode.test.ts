@@ -12,7 +12,15 @@ describe("responses request decoder", () => {
       {
         input: [
           { role: "system", content: "sys" },
-          { type: "message", id: "msg_keep", role: "user", content: [{ type: "input_text", text: "hi" }, { type: "input_image", image_url: "data:image/png;base64,AAAA" }] },
+          {
+            type: "message",
+            id: "msg_keep",
+            role: "user",
+            content: [
+              { type: "input_text", text: "hi" },
+              { type: "input_image", image_url: "data:image/png;base64,AAAA" },
+            ],
+          },
           { role: "assistant", content: [{ type: "output_text", text: "hello", annotations: [] }] },
           { type: "function_call", call_id: "c1", name: "f", arguments: "{}" },
           { type: "function_call_output", call_id: "c1", output: [{ type: "input_text", text: "out" }] },
@@ -24,7 +32,15 @@ describe("responses request decoder", () => {
     );
     expect(decoded.input).toEqual([
       { type: "message", id: expect.any(String), role: "system", content: [{ type: "input_text", text: "sys" }] },
-      { type: "message", id: "msg_keep", role: "user", content: [{ type: "input_text", text: "hi" }, { type: "input_image", image_url: "data:image/png;base64,AAAA" }] },
+      {
+        type: "message",
+        id: "msg_keep",
+        role: "user",
+        content: [
+          { type: "input_text", text: "hi" },
+          { type: "input_image", image_url: "data:image/png;base64,AAAA" },
+        ],
+      },
       { type: "message", id: expect.any(String), role: "assistant", content: [{ type: "output_text", text: "hello" }] },
       { type: "function_call", id: expect.any(String), call_id: "c1", name: "f", arguments: "{}" },
       { type: "function_call_output", id: expect.any(String), call_id: "c1", output: "out" },
@@ -48,7 +64,13 @@ describe("responses request decoder", () => {
       newId,
     );
     expect(decoded.stream).toBe(true);
-    expect(decoded.run).toMatchObject({ tools: [{ name: "f", parameters: { type: "object" } }], toolChoice: { type: "function", name: "f" }, maxOutputTokens: 10, textFormat: { type: "json_object" }, reasoningEffort: "high" });
+    expect(decoded.run).toMatchObject({
+      tools: [{ name: "f", parameters: { type: "object" } }],
+      toolChoice: { type: "function", name: "f" },
+      maxOutputTokens: 10,
+      textFormat: { type: "json_object" },
+      reasoningEffort: "high",
+    });
     const both = (() => {
       try {
         decodeResponsesRequest({ input: "x", conversation: "c", previous_response_id: "resp_1" }, newId);
@@ -71,7 +93,12 @@ describe("stored responses", () => {
       { type: "run.completed", status: "completed", finishReason: "stop", usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } },
     ] as const)
       collector.add(event);
-    const response = encodeResponse(collector.result, { id: "resp_9", createdAt: 1, model: "m", settings: { ...defaultSettings, temperature: 0.2, metadata: { a: "b" } } });
+    const response = encodeResponse(collector.result, {
+      id: "resp_9",
+      createdAt: 1,
+      model: "m",
+      settings: { ...defaultSettings, temperature: 0.2, metadata: { a: "b" } },
+    });
     const compact = compactResponse(response);
     expect(compact.settings).toEqual({ temperature: 0.2, metadata: { a: "b" } });
     expect(JSON.stringify(compact).length).toBeLessThan(JSON.stringify(response).length / 2);

@@ -116,7 +116,10 @@ describe("responses stream encoder", () => {
       { type: "run.completed", status: "incomplete", finishReason: "length", incompleteReason: "max_output_tokens", usage },
     ]);
     expectInvariants(frames);
-    expect(frames.at(-1)?.data).toMatchObject({ type: "response.incomplete", response: { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } } });
+    expect(frames.at(-1)?.data).toMatchObject({
+      type: "response.incomplete",
+      response: { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } },
+    });
   });
 
   it("gives a cut-short response as incomplete with the text that did arrive", () => {

@@ -36,7 +36,9 @@ function bodyWith(path: string, value: unknown): Record<string, unknown> {
 }
 
 describe("the Responses request field table", () => {
-  const forwarded = Object.entries(responsesRequestFields).filter(([, rule]) => rule.responses !== "read" && rule.responses !== "drop" || rule.chat !== "read" && rule.chat !== "drop");
+  const forwarded = Object.entries(responsesRequestFields).filter(
+    ([, rule]) => (rule.responses !== "read" && rule.responses !== "drop") || (rule.chat !== "read" && rule.chat !== "drop"),
+  );
 
   it.each(forwarded)("routes %s as its row says, through to each upstream's body and the Response object", (path, rule) => {
     const value = samples[path];
@@ -63,7 +65,10 @@ describe("the Responses request field table", () => {
   });
 
   it("keeps its own settings on a clash and merges an object the client shares with it", () => {
-    const decoded = decodeResponsesRequest({ input: "x", reasoning: { effort: "high", summary: "detailed" }, text: { verbosity: "high", format: { type: "json_object" } } }, newId);
+    const decoded = decodeResponsesRequest(
+      { input: "x", reasoning: { effort: "high", summary: "detailed" }, text: { verbosity: "high", format: { type: "json_object" } } },
+      newId,
+    );
     const body = encodeResponsesRequest({ ...decoded.run, model: "m", items: [] }) as unknown as Record<string, unknown>;
     expect(body.reasoning).toEqual({ summary: "detailed", effort: "high" });
     expect(body.text).toEqual({ verbosity: "high", format: { type: "json_object" } });

@@ -90,9 +90,18 @@ describe("decodeRunRequest", () => {
         { role: "user", content: "Hi" },
         { type: "function_call", call_id: "c1", name: "f", arguments: "{}" },
         { type: "function_call_output", call_id: "c1", output: "ok" },
-        { role: "user", content: [{ type: "text", text: "And?" }, { type: "image_url", image_url: { url: "https://x.test/a.png" } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "And?" },
+            { type: "image_url", image_url: { url: "https://x.test/a.png" } },
+          ],
+        },
       ],
-      tools: [{ type: "function", function: { name: "a" } }, { type: "function", name: "b", parameters: { type: "object" } }],
+      tools: [
+        { type: "function", function: { name: "a" } },
+        { type: "function", name: "b", parameters: { type: "object" } },
+      ],
       session_id: "s",
       unknown_field: true,
     });
@@ -100,7 +109,14 @@ describe("decodeRunRequest", () => {
       { type: "message", role: "user", content: [{ type: "input_text", text: "Hi" }] },
       { type: "function_call", call_id: "c1", name: "f", arguments: "{}" },
       { type: "function_call_output", call_id: "c1", output: "ok" },
-      { type: "message", role: "user", content: [{ type: "input_text", text: "And?" }, { type: "input_image", image_url: "https://x.test/a.png" }] },
+      {
+        type: "message",
+        role: "user",
+        content: [
+          { type: "input_text", text: "And?" },
+          { type: "input_image", image_url: "https://x.test/a.png" },
+        ],
+      },
     ]);
     expect(decoded.tools).toEqual([{ name: "a" }, { name: "b", parameters: { type: "object" } }]);
     expect(decoded.sessionId).toBe("s");
@@ -154,8 +170,24 @@ describe("encodeRunStatus", () => {
 
   it("lists a requires_action run's client tool calls", () => {
     const calls = [{ id: "call_1", name: "get_weather", arguments: '{"city":"Rome"}' }];
-    const base = { id: "run_2", createdAt: 1, updatedAt: 2, sessionId: "s", model: "m", lastEvent: "run.completed", output: "", usage: null, error: null, approval: null };
-    expect(encodeRunStatus({ ...base, status: "requires_action", toolCalls: calls })).toMatchObject({ status: "requires_action", tool_calls: calls, error: null, error_code: null });
+    const base = {
+      id: "run_2",
+      createdAt: 1,
+      updatedAt: 2,
+      sessionId: "s",
+      model: "m",
+      lastEvent: "run.completed",
+      output: "",
+      usage: null,
+      error: null,
+      approval: null,
+    };
+    expect(encodeRunStatus({ ...base, status: "requires_action", toolCalls: calls })).toMatchObject({
+      status: "requires_action",
+      tool_calls: calls,
+      error: null,
+      error_code: null,
+    });
     expect(encodeRunStatus({ ...base, status: "completed" })).not.toHaveProperty("tool_calls");
   });
 });

@@ -42,7 +42,14 @@ function encodeAll(events: HermesEvent[]) {
   let tick = 100;
   // The run's fold beside the encoder, as the runtime keeps it: each event is folded, then encoded.
   const collector = new RunCollector();
-  const encoder = new SessionChatStreamEncoder({ sessionId: "s1", runId: "run_1", messageId: "msg_1", userContent: "What time is it?", now: () => tick++, run: collector.result });
+  const encoder = new SessionChatStreamEncoder({
+    sessionId: "s1",
+    runId: "run_1",
+    messageId: "msg_1",
+    userContent: "What time is it?",
+    now: () => tick++,
+    run: collector.result,
+  });
   return events
     .map((event) => {
       collector.add(event);
@@ -82,13 +89,27 @@ describe("the session chat stream encoder", () => {
     expect(frames[3]!.data).toMatchObject({ message_id: "msg_1", tool_name: "clock", tool_call_id: "call_1", preview: "Time in UTC", args: { zone: "UTC" } });
     expect(frames[4]!.data).toMatchObject({ tool_name: "clock", preview: "Time in UTC", args: { zone: "UTC" }, duration: 1.5 });
     expect(frames[5]!.data).toMatchObject({ message_id: "msg_1", delta: "It is " });
-    expect(frames[7]!.data).toEqual({ ...base, seq: 8, ts: 107, message_id: "msg_1", content: "It is noon.", completed: true, partial: false, interrupted: false });
+    expect(frames[7]!.data).toEqual({
+      ...base,
+      seq: 8,
+      ts: 107,
+      message_id: "msg_1",
+      content: "It is noon.",
+      completed: true,
+      partial: false,
+      interrupted: false,
+    });
     expect(frames[8]!.data).toMatchObject({
       message_id: "msg_1",
       completed: true,
       usage: { input_tokens: 9, output_tokens: 4, total_tokens: 13 },
       messages: [
-        { role: "assistant", content: null, reasoning: "need the time", tool_calls: [{ id: "call_1", type: "function", function: { name: "clock", arguments: '{"zone":"UTC"}' } }] },
+        {
+          role: "assistant",
+          content: null,
+          reasoning: "need the time",
+          tool_calls: [{ id: "call_1", type: "function", function: { name: "clock", arguments: '{"zone":"UTC"}' } }],
+        },
         { role: "tool", content: "12:00", tool_call_id: "call_1", tool_name: "clock" },
         { role: "assistant", content: "It is noon." },
       ],
@@ -103,7 +124,9 @@ describe("the session chat stream encoder", () => {
       { type: "tool.completed", callId: "c", name: "fetch", output: "refused", isError: true, durationMs: 2 },
       { type: "run.failed", error: { message: "Upstream down", type: "server_error", code: "upstream_error", param: null, status: 502 } },
     ]);
-    expect(text).toContain('event: tool.failed\ndata: {"message_id":"msg_1","tool_name":"fetch","tool_call_id":"c","preview":"","args":{},"duration":0.002,"error":"refused"');
+    expect(text).toContain(
+      'event: tool.failed\ndata: {"message_id":"msg_1","tool_name":"fetch","tool_call_id":"c","preview":"","args":{},"duration":0.002,"error":"refused"',
+    );
     expect(text.endsWith('event: done\ndata: {"session_id":"s1","run_id":"run_1","seq":6,"ts":105}\n\n')).toBe(true);
     expect(text).toContain('event: error\ndata: {"message":"Upstream down","code":"upstream_error","session_id":"s1","run_id":"run_1","seq":5,"ts":104}');
   });
@@ -127,7 +150,15 @@ describe("the session chat stream and body, against their goldens", () => {
 describe("session messages", () => {
   const items: Item[] = [
     { type: "message", role: "system", content: [{ type: "input_text", text: "Be brief." }] },
-    { type: "message", id: "u1", role: "user", content: [{ type: "input_text", text: "Look" }, { type: "input_image", image_url: "https://example.com/a.png" }] },
+    {
+      type: "message",
+      id: "u1",
+      role: "user",
+      content: [
+        { type: "input_text", text: "Look" },
+        { type: "input_image", image_url: "https://example.com/a.png" },
+      ],
+    },
     { type: "message", role: "assistant", content: [{ type: "output_text", text: "Checking" }] },
     { type: "function_call", call_id: "a", name: "one", arguments: "{}" },
     { type: "function_call", call_id: "b", name: "two", arguments: "{}" },
@@ -140,7 +171,15 @@ describe("session messages", () => {
     const messages = sessionMessages("s", items);
     expect(messages).toEqual([
       { id: "item_0", session_id: "s", role: "system", content: "Be brief." },
-      { id: "u1", session_id: "s", role: "user", content: [{ type: "text", text: "Look" }, { type: "image_url", image_url: { url: "https://example.com/a.png" } }] },
+      {
+        id: "u1",
+        session_id: "s",
+        role: "user",
+        content: [
+          { type: "text", text: "Look" },
+          { type: "image_url", image_url: { url: "https://example.com/a.png" } },
+        ],
+      },
       {
         id: "item_2",
         session_id: "s",
@@ -178,13 +217,18 @@ describe("session request decoding", () => {
 
   it("validates ids, titles, patch fields, chat messages and paging with stable codes", () => {
     expect(decodeSessionId("any printable id: ../é")).toBe("any printable id: ../é");
-    for (const id of ["", "a\nb", "x".repeat(257), "\u0000"]) expect(codeOf(() => decodeSessionId(id))).toMatchObject({ code: "invalid_session_id", status: 400 });
+    for (const id of ["", "a\nb", "x".repeat(257), "\u0000"])
+      expect(codeOf(() => decodeSessionId(id))).toMatchObject({ code: "invalid_session_id", status: 400 });
     expect(codeOf(() => decodeCreateSession({ id: "bad\r" }))).toMatchObject({ code: "invalid_session_id", param: "id" });
     expect(codeOf(() => decodeCreateSession({ title: "t".repeat(201) }))).toMatchObject({ code: "invalid_title", param: "title" });
     expect(codeOf(() => decodeCreateSession([]))).toMatchObject({ code: "invalid_request", status: 400 });
     expect(decodeCreateSession({ session_id: "s", title: "" })).toMatchObject({ id: "s", title: null });
 
-    expect(codeOf(() => decodePatchSession({ title: "ok", model: "x", pinned: true }))).toEqual({ code: "unsupported_session_field", param: "model,pinned", status: 400 });
+    expect(codeOf(() => decodePatchSession({ title: "ok", model: "x", pinned: true }))).toEqual({
+      code: "unsupported_session_field",
+      param: "model,pinned",
+      status: 400,
+    });
     expect(codeOf(() => decodePatchSession({ title: 5 }))).toMatchObject({ code: "invalid_title" });
     expect(decodePatchSession({ title: null, ended: "true" })).toEqual({ title: null, ended: true });
 

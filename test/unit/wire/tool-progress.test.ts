@@ -40,7 +40,14 @@ describe("tool.progress in each wire format", () => {
 
   it("Sessions: a tool.progress frame with the message as its delta", () => {
     const collector = new RunCollector();
-    const encoder = new SessionChatStreamEncoder({ sessionId: "s1", runId: "run_1", messageId: "msg_1", userContent: "go", now: () => 7, run: collector.result });
+    const encoder = new SessionChatStreamEncoder({
+      sessionId: "s1",
+      runId: "run_1",
+      messageId: "msg_1",
+      userContent: "go",
+      now: () => 7,
+      run: collector.result,
+    });
     const [frame] = parseSse(encoder.encode(progress));
     expect(frame?.event).toBe("tool.progress");
     expect(JSON.parse(frame?.data ?? "")).toEqual({

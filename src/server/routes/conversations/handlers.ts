@@ -1,5 +1,10 @@
 import type { ServerContext } from "../../context.ts";
-import { createCreateConversationHandler, createDeleteConversationHandler, createGetConversationHandler, createUpdateConversationHandler } from "./conversation.ts";
+import {
+  createCreateConversationHandler,
+  createDeleteConversationHandler,
+  createGetConversationHandler,
+  createUpdateConversationHandler,
+} from "./conversation.ts";
 import { createAddItemsHandler, createDeleteItemHandler, createGetItemHandler, createListItemsHandler } from "./items.ts";
 
 /** The Conversations API's handlers (`/v1/conversations*`), for the app's route table. */

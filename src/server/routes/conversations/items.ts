@@ -2,7 +2,15 @@ import type { H3Event } from "h3";
 import { HermesError } from "../../../protocol/index.ts";
 import { addConversationItems, getConversation } from "../../../runtime/conversations.ts";
 import { randomId } from "../../../utils/index.ts";
-import { conversationItem, conversationObject, decodeAddItems, itemList, itemPage, itemQuerySchema, listItemsQuerySchema } from "../../../wire/conversations/index.ts";
+import {
+  conversationItem,
+  conversationObject,
+  decodeAddItems,
+  itemList,
+  itemPage,
+  itemQuerySchema,
+  listItemsQuerySchema,
+} from "../../../wire/conversations/index.ts";
 import { readJsonBody } from "../../body.ts";
 import type { ServerContext } from "../../context.ts";
 import { validatedQuery } from "../../query.ts";

@@ -24,7 +24,12 @@ export function createRetrieveResponseHandler(context: ServerContext) {
     const query = await validatedQuery(event, retrieveResponseQuerySchema);
     if (!query.stream) return expandResponse(record.response);
     const running = context.background.get(record.response.id);
-    if (!running) throw new HermesError("Only background responses can be streamed again, and only from the instance running them", { status: 400, code: "stream_unavailable", param: "stream" });
+    if (!running)
+      throw new HermesError("Only background responses can be streamed again, and only from the instance running them", {
+        status: 400,
+        code: "stream_unavailable",
+        param: "stream",
+      });
     const after = query.starting_after ?? -1;
     return sseResponse({ source: context.background.replay(running, after), frame: (text: string) => text, keepaliveMs: context.config.server.keepaliveMs });
   };

@@ -32,7 +32,8 @@ function scripted(kind: string, behaviours: Behaviour[]) {
 const input = (model: string, extra: Partial<RunInput> = {}): RunInput => ({ model, items: [], tools: [], ...extra });
 const signal = new AbortController().signal;
 const serverError = () => statusError(500, "", undefined, undefined);
-const refused = () => transportError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }), { connectTimeoutMs: 1, headersTimeoutMs: 1, idleTimeoutMs: 1 });
+const refused = () =>
+  transportError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }), { connectTimeoutMs: 1, headersTimeoutMs: 1, idleTimeoutMs: 1 });
 
 async function collect(batches: AsyncIterable<HermesEvent[]>): Promise<HermesEvent[]> {
   const seen: HermesEvent[] = [];
@@ -44,7 +45,15 @@ function setup(options: { a?: Behaviour[]; b?: Behaviour[]; c?: Behaviour[]; fai
   const config = hermesConfigSchema.parse({
     upstreams: { a: { baseURL: "http://a.test/v1" }, b: { baseURL: "http://b.test/v1" }, c: { baseURL: "http://c.test/v1" } },
     models: {
-      smart: { upstream: "a", model: "a-large", fallbacks: [{ upstream: "b", model: "b-large" }, { upstream: "c", model: "c-large" }], defaults: { temperature: 0.2 } },
+      smart: {
+        upstream: "a",
+        model: "a-large",
+        fallbacks: [
+          { upstream: "b", model: "b-large" },
+          { upstream: "c", model: "c-large" },
+        ],
+        defaults: { temperature: 0.2 },
+      },
       solo: { upstream: "b", model: "b-small" },
     },
     routing: {
