@@ -1,3 +1,5 @@
+import { withOptionalPackage } from "../../sdk/index.ts";
+
 /**
  * The MCP SDK, loaded when a server is first started rather than when the config imports this plugin:
  * it is an optional peer dependency, and a proxy that uses no MCP server never needs it. Missing, it
@@ -20,30 +22,27 @@ export interface McpClientSdk {
 
 let loading: Promise<McpClientSdk> | undefined;
 
-/** @throws {Error} `install @modelcontextprotocol/sdk` when the package is not installed. */
+/** @throws {Error} `npm install @modelcontextprotocol/sdk` when the package is not installed. */
 export function loadMcpSdk(): Promise<McpClientSdk> {
-  loading ??= (async () => {
-    try {
-      const [client, stdio, http, sse, types] = await Promise.all([
-        import("@modelcontextprotocol/sdk/client/index.js"),
-        import("@modelcontextprotocol/sdk/client/stdio.js"),
-        import("@modelcontextprotocol/sdk/client/streamableHttp.js"),
-        import("@modelcontextprotocol/sdk/client/sse.js"),
-        import("@modelcontextprotocol/sdk/types.js"),
-      ]);
-      return {
-        Client: client.Client,
-        StdioClientTransport: stdio.StdioClientTransport,
-        StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
-        SSEClientTransport: sse.SSEClientTransport,
-        ToolListChangedNotificationSchema: types.ToolListChangedNotificationSchema,
-      };
-    } catch (error) {
-      loading = undefined;
-      if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes("@modelcontextprotocol/sdk"))
-        throw new Error("the mcp plugin needs the MCP SDK: npm install @modelcontextprotocol/sdk", { cause: error });
-      throw error;
-    }
-  })();
+  loading ??= withOptionalPackage("@modelcontextprotocol/sdk", "the mcp plugin", async () => {
+    const [client, stdio, http, sse, types] = await Promise.all([
+      import("@modelcontextprotocol/sdk/client/index.js"),
+      import("@modelcontextprotocol/sdk/client/stdio.js"),
+      import("@modelcontextprotocol/sdk/client/streamableHttp.js"),
+      import("@modelcontextprotocol/sdk/client/sse.js"),
+      import("@modelcontextprotocol/sdk/types.js"),
+    ]);
+    return {
+      Client: client.Client,
+      StdioClientTransport: stdio.StdioClientTransport,
+      StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
+      SSEClientTransport: sse.SSEClientTransport,
+      ToolListChangedNotificationSchema: types.ToolListChangedNotificationSchema,
+    };
+  }).catch((error: unknown) => {
+    // A failed load is tried again on the next start, not remembered.
+    loading = undefined;
+    throw error;
+  });
   return loading;
 }

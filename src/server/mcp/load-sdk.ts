@@ -1,3 +1,5 @@
+import { withOptionalPackage } from "../../utils/index.ts";
+
 /**
  * The MCP SDK's server side, loaded only when `mcp.serve` is on: it is an optional peer dependency,
  * and a proxy that does not serve MCP never needs it. Missing, it is one line that says what to install.
@@ -15,8 +17,8 @@ export interface McpServerSdk {
 }
 
 /** @throws {Error} `npm install @modelcontextprotocol/sdk` when the package is not installed. */
-export async function loadMcpServerSdk(): Promise<McpServerSdk> {
-  try {
+export function loadMcpServerSdk(): Promise<McpServerSdk> {
+  return withOptionalPackage("@modelcontextprotocol/sdk", "mcp.serve", async () => {
     const [server, transport, types] = await Promise.all([
       import("@modelcontextprotocol/sdk/server/index.js"),
       import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"),
@@ -28,9 +30,5 @@ export async function loadMcpServerSdk(): Promise<McpServerSdk> {
       ListToolsRequestSchema: types.ListToolsRequestSchema,
       CallToolRequestSchema: types.CallToolRequestSchema,
     };
-  } catch (error) {
-    if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes("@modelcontextprotocol/sdk"))
-      throw new Error("mcp.serve needs the MCP SDK: npm install @modelcontextprotocol/sdk", { cause: error });
-    throw error;
-  }
+  });
 }
