@@ -153,11 +153,19 @@ describeStorages("storage matrix", (target) => {
     expect((await proxy.client.responses.retrieve(queued.id)).status).toBe("cancelled");
   });
 
-  it.runIf(target.durable)("keeps the chain across a restart", async () => {
+  it(target.durable ? "keeps the chain across a restart" : "forgets the chain at a restart, and says so with a 404 (memory)", async () => {
     upstream.enqueue({ text: "before" }, { text: "after" });
     const before = await proxy.client.responses.create({ model: "m", input: "remember me" });
     await proxy.close();
     proxy = await start();
+    if (!target.durable) {
+      const gone = await proxy.client.responses
+        .create({ model: "m", input: "still there?", previous_response_id: before.id })
+        .catch((error: APIError) => error);
+      expect((gone as APIError).status).toBe(404);
+      expect(upstream.requests).toHaveLength(1);
+      return;
+    }
     const after = await proxy.client.responses.create({ model: "m", input: "still there?", previous_response_id: before.id });
     expect(after.output_text).toBe("after");
     expect(upstream.requests[1]?.body.messages.map((m: { content: string }) => m.content)).toEqual(["remember me", "before", "still there?"]);
