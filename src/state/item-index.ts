@@ -22,8 +22,9 @@ export function createItemIndex(storage: Storage) {
     },
     /** Points every item's id at `location(item, index)`; `ttlMs` matches the record's, for drivers with native expiry. */
     async write(items: readonly Item[], location: (item: Item, index: number) => ItemLocation, ttlMs?: number): Promise<void> {
-      const ttl = storageTtl(ttlMs);
-      await Promise.all(items.flatMap((item, index) => (item.id ? [storage.setItem(keys.itemLocation(item.id), location(item, index), ttl)] : [])));
+      const entries = items.flatMap((item, index) => (item.id ? [{ key: keys.itemLocation(item.id), value: location(item, index) }] : []));
+      // One batch: a driver with `setItems` (and the storage guard around it) takes one call, not one per item.
+      if (entries.length > 0) await storage.setItems(entries, storageTtl(ttlMs));
     },
     /** Removes the entries of `itemIds` that still point where `at` says (a newer place that reused an id keeps its entry). */
     async forget(itemIds: readonly string[], at: (location: ItemLocation) => boolean): Promise<void> {
