@@ -224,7 +224,7 @@ describe("parity with the original server", () => {
   });
 });
 
-describe("without an API key", () => {
+describe("the defaults: no API key, the 10 MB body limit", () => {
   let upstream: FakeUpstream;
   let proxy: TestProxy;
   beforeAll(async () => {
@@ -250,21 +250,8 @@ describe("without an API key", () => {
     }
     expect(upstream.requests).toHaveLength(0);
   });
-});
 
-describe("the 10 MB default body limit", () => {
-  let upstream: FakeUpstream;
-  let proxy: TestProxy;
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    proxy = await startProxy({ upstream: { baseURL: upstream.url, model: "fake-model" } });
-  });
-  afterAll(async () => {
-    await proxy.close();
-    await upstream.close();
-  });
-
-  it("takes a 6 MB base64 image, which 1 MB refused, and refuses a body past 10,000,000 bytes with 413", async () => {
+  it("takes, under the 10 MB default body limit, a 6 MB base64 image, which 1 MB refused, and refuses a body past 10,000,000 bytes with 413", async () => {
     const image = `data:image/png;base64,${"A".repeat(6_000_000)}`;
     upstream.enqueue({ text: "A very large picture." });
     const completion = await proxy.client.chat.completions.create({
