@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { createRequire } from "node:module";
-import type { Readable } from "node:stream";
-import type { Dispatcher, Pool } from "undici";
+import type { Pool } from "undici";
 import type { HermesConfig } from "../config/schema.ts";
 import { HermesError } from "../protocol/index.ts";
+import { Exchange } from "./exchange.ts";
 import { isRetryableTransportError, parseErrorBody, statusError, transportError, upstreamError, upstreamResponseTooLarge } from "./http-errors.ts";
 import type { TransportTimeouts } from "./http-errors.ts";
 import { backoffMs, first, isRetryableStatus, maxRetryAfterMs, retryAfterMs, sleep } from "./retry.ts";
@@ -88,21 +88,19 @@ export interface UpstreamHttp {
 }
 
 /**
- * undici's `Pool` and its `request`, loaded alone. The package's entry point loads every dispatcher,
- * `fetch`, WebSocket, the cache and the mock agents for the one class used here: about 5 MiB of a
- * process that otherwise idles near 80. The package has no exports map, so its files are part of what
- * it publishes; should a release move them, the entry point is used instead.
+ * undici's `Pool`, loaded alone. The package's entry point loads every dispatcher, `fetch`, WebSocket,
+ * the cache and the mock agents for the one class used here: about 5 MiB of a process that otherwise
+ * idles near 80. The package has no exports map, so its files are part of what it publishes; should a
+ * release move them, the entry point is used instead.
  */
-const { Pool: LightPool, request: poolRequest } = loadPool();
+const LightPool = loadPool();
 
-function loadPool(): { Pool: typeof Pool; request: Pool["request"] } {
+function loadPool(): typeof Pool {
   const require = createRequire(import.meta.url);
   try {
-    const pool = require("undici/lib/dispatcher/pool.js") as typeof Pool;
-    return { Pool: pool, request: require("undici/lib/api/api-request.js") as Pool["request"] };
+    return require("undici/lib/dispatcher/pool.js") as typeof Pool;
   } catch {
-    const { Pool: FullPool } = require("undici") as typeof import("undici");
-    return { Pool: FullPool, request: FullPool.prototype.request };
+    return (require("undici") as typeof import("undici")).Pool;
   }
 }
 
@@ -136,9 +134,11 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     const timeouts = init.headersTimeoutMs === undefined ? baseTimeouts : { ...baseTimeouts, headersTimeoutMs: init.headersTimeoutMs };
 
     for (let attempt = 0; ; attempt++) {
+      const exchange = new Exchange(signal);
       let response;
       try {
-        response = await poolRequest.call(pool, { method: init.method, path, headers, body, signal, headersTimeout: timeouts.headersTimeoutMs });
+        pool.dispatch({ method: init.method, path, headers, body, headersTimeout: timeouts.headersTimeoutMs }, exchange);
+        response = await exchange.headers;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         if (attempt < options.maxRetries && isRetryableTransportError(error)) {
@@ -148,11 +148,11 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
         throw transportError(error, timeouts);
       }
 
-      const { statusCode, headers: responseHeaders } = response;
+      const { status: statusCode, headers: responseHeaders } = response;
       if (statusCode >= 200 && statusCode < 300) {
-        return wrapResponse(statusCode, responseHeaders, response.body, signal, timeouts, options.maxResponseBytes);
+        return wrapResponse(statusCode, responseHeaders, exchange, signal, timeouts, options.maxResponseBytes);
       }
-      const text = await readLimited(response.body, signal);
+      const text = await readLimited(exchange, signal);
       if (statusCode < 400) {
         throw upstreamError(`The upstream answered with an unexpected HTTP ${statusCode}`);
       }
@@ -184,7 +184,7 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
 function wrapResponse(
   status: number,
   headers: IncomingHttpHeaders,
-  body: Dispatcher.ResponseData["body"],
+  exchange: Exchange,
   signal: AbortSignal | undefined,
   timeouts: TransportTimeouts,
   maxBytes: number,
@@ -192,69 +192,71 @@ function wrapResponse(
   const fail = (error: unknown): unknown => (signal?.aborted ? signal.reason : transportError(error, timeouts));
   const declared = Number(first(headers["content-length"]));
   const contentType = (first(headers["content-type"]) ?? "").split(";", 1)[0]!.trim().toLowerCase();
-  let listeners: { data: (chunk: Uint8Array) => void; end: () => void; error: (error: unknown) => void } | undefined;
-  const unlisten = () => {
-    if (listeners === undefined) return;
-    body.off("data", listeners.data).off("end", listeners.end).off("error", listeners.error);
-    listeners = undefined;
-  };
+  const cancel = () => discard(exchange);
   return {
     status,
     headers,
     contentType,
     read(sink) {
-      let received = 0;
-      const tooLarge = () => {
-        unlisten();
-        drop(body);
-        sink.error(upstreamResponseTooLarge(maxBytes));
-      };
       // Said up front: fail before reading any of it.
-      if (declared > maxBytes) return tooLarge();
-      listeners = {
-        data: (chunk) => {
+      if (declared > maxBytes) {
+        cancel();
+        return sink.error(upstreamResponseTooLarge(maxBytes));
+      }
+      let received = 0;
+      exchange.read({
+        data(chunk) {
           received += chunk.byteLength;
-          if (received > maxBytes) tooLarge();
-          else sink.data(chunk);
+          if (received <= maxBytes) return sink.data(chunk);
+          cancel();
+          sink.error(upstreamResponseTooLarge(maxBytes));
         },
         end: () => sink.end(),
         error: (error) => sink.error(fail(error)),
-      };
-      body.on("data", listeners.data).on("end", listeners.end).on("error", listeners.error);
+      });
     },
     pause() {
-      body.pause();
+      exchange.pause();
     },
     resume() {
-      body.resume();
+      exchange.resume();
     },
     release() {
-      unlisten();
-      // undici's own drain: reads up to 128 KiB more and resolves when the body closes, however it does.
-      body.dump().catch(() => undefined);
+      // Read and dropped, as undici's own `dump` does: up to 128 KiB more, then the connection is
+      // closed; an upstream that never ends the body is closed by the idle timeout.
+      let dropped = 0;
+      exchange.read({
+        data(chunk) {
+          dropped += chunk.byteLength;
+          if (dropped > drainLimit) cancel();
+        },
+        end() {},
+        error() {},
+      });
+      exchange.resume();
     },
     async text() {
       if (declared > maxBytes) {
-        drop(body);
+        cancel();
         throw upstreamResponseTooLarge(maxBytes);
       }
       try {
-        return await readText(body, maxBytes);
+        return await readText(exchange, maxBytes);
       } catch (error) {
         throw HermesError.is(error) ? error : fail(error);
       }
     },
-    cancel() {
-      unlisten();
-      drop(body);
-    },
+    cancel,
   };
 }
 
-/** Closes a body and its connection; whatever the destroy raises has no reader left. */
-function drop(body: Readable): void {
-  body.on("error", () => undefined);
-  body.destroy();
+/** What `release` reads of a body nobody needs before it closes the connection instead. */
+const drainLimit = 128 * 1024;
+
+/** Closes a body and its connection; nothing of it is heard any more. */
+function discard(exchange: Exchange): void {
+  exchange.detach();
+  exchange.abort(new Error("the body is not needed"));
 }
 
 /**
@@ -263,40 +265,44 @@ function drop(body: Readable): void {
  * The buffers are gathered and decoded once, as undici's own `text()` does (an async iterator and a
  * streaming TextDecoder cost about as much as the JSON parse that follows); a UTF-8 BOM is dropped.
  */
-function readText(body: Readable, limit: number): Promise<string> {
+function readText(exchange: Exchange, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    const chunks: Uint8Array[] = [];
     let bytes = 0;
-    const onData = (chunk: Buffer) => {
-      bytes += chunk.byteLength;
-      if (bytes <= limit) return void chunks.push(chunk);
-      body.off("data", onData).off("end", onEnd).off("error", reject);
-      chunks.length = 0;
-      drop(body);
-      reject(upstreamResponseTooLarge(limit));
-    };
-    const onEnd = () => {
-      const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
-      const bom = buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0;
-      resolve(buffer.toString("utf8", bom));
-    };
-    body.on("data", onData).once("end", onEnd).once("error", reject);
+    exchange.read({
+      data(chunk) {
+        bytes += chunk.byteLength;
+        if (bytes <= limit) return void chunks.push(chunk);
+        chunks.length = 0;
+        discard(exchange);
+        reject(upstreamResponseTooLarge(limit));
+      },
+      end() {
+        const buffer = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
+        const bom = buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0;
+        resolve(buffer.toString("utf8", bom));
+      },
+      error: reject,
+    });
   });
 }
 
 /** Reads an error body up to a limit; a body that fails to arrive reads as empty (the status says enough). */
-async function readLimited(body: Readable, signal: AbortSignal | undefined): Promise<string> {
-  let text = "";
-  const decoder = new TextDecoder();
-  try {
-    for await (const chunk of body) {
-      text += decoder.decode(chunk as Uint8Array, { stream: true });
-      if (text.length > errorBodyLimit) break;
-    }
-  } catch {
-    if (signal?.aborted) throw signal.reason;
-  }
-  return text;
+function readLimited(exchange: Exchange, signal: AbortSignal | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const decoder = new TextDecoder();
+    exchange.read({
+      data(chunk) {
+        text += decoder.decode(chunk, { stream: true });
+        if (text.length <= errorBodyLimit) return;
+        discard(exchange);
+        resolve(text);
+      },
+      end: () => resolve(text),
+      error: () => (signal?.aborted ? reject(signal.reason) : resolve(text)),
+    });
+  });
 }
 
 /** The `Retry-After` value to pass on to the client, in whole seconds. */
