@@ -43,7 +43,10 @@ function jsonLine(request: RequestInfo, summary: RequestSummary, contents: Reque
 
 /** `,"name":value` as JSON, or nothing for undefined. */
 function field(name: string, value: string | number | boolean | undefined): string {
-  return value === undefined ? "" : `,"${name}":${JSON.stringify(value)}`;
+  if (value === undefined) return "";
+  // Only a string needs JSON's escaping; a finite number or a boolean is its own JSON text.
+  const json = typeof value === "string" || (typeof value === "number" && !Number.isFinite(value)) ? JSON.stringify(value) : String(value);
+  return `,"${name}":${json}`;
 }
 
 function prettyLine(request: RequestInfo, summary: RequestSummary, contents: RequestContents | undefined): string {
