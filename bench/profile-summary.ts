@@ -65,14 +65,14 @@ const keyOf = (node: ProfileNode) => frameKey(node.callFrame);
  * code our function called): what charges a cost to the line of ours that caused it. `below` is
  * reused between visits; read it, don't keep it.
  */
-export function walkByOurs<N>(
+export function walkByOurs<N, F extends Frame>(
   root: N,
-  frameOf: (node: N) => Frame,
+  frameOf: (node: N) => F,
   childrenOf: (node: N) => Iterable<N>,
-  visit: (node: N, ours: Frame | undefined, below: readonly Frame[]) => void,
+  visit: (node: N, ours: F | undefined, below: readonly F[]) => void,
 ): void {
-  const below: Frame[] = [];
-  const walk = (node: N, ours: Frame | undefined): void => {
+  const below: F[] = [];
+  const walk = (node: N, ours: F | undefined): void => {
     const frame = frameOf(node);
     const mine = isOurs(frame.url);
     const saved = below.length;
