@@ -41,12 +41,19 @@ function libraryLabel(frame: HeapFrame, index: number, stack: readonly HeapFrame
 }
 
 /**
- * The frames of `stack` from `from` down to the allocating one (the last): all of a short chain, the
- * ends of a long one.
+ * The frames of `stack` from `from` down to the allocating one (the last), as the first (where our
+ * code entered the library) and then one frame per area crossed: the inner frames of one package
+ * (zod's parsers, Node's stream plumbing) are one site, not one per helper.
  */
 function chain(stack: readonly HeapFrame[], from: number): string {
-  const labels = stack.map((frame, index) => libraryLabel(frame, index, stack)).slice(from);
-  return labels.length <= 3 ? labels.join(" → ") : `${labels[0]} → … → ${labels.slice(-2).join(" → ")}`;
+  const labels: string[] = [];
+  let area: string | undefined;
+  for (let index = from; index < stack.length; index++) {
+    const next = areaAt(stack, index);
+    if (next !== area) labels.push(libraryLabel(stack[index]!, index, stack));
+    area = next;
+  }
+  return labels.length <= 4 ? labels.join(" → ") : `${labels[0]} → … → ${labels.slice(-2).join(" → ")}`;
 }
 
 /** What kind of code an area is, for the totals line. */
