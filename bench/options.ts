@@ -52,6 +52,7 @@ export const usage = `npm run bench -- [options]
                   allocates during the measured load (V8's sampling heap profiler), save each
                   profile (bench-results/profiles/, a .heapprofile DevTools loads) and print KiB
                   per request by area and the top 20 sites; hermes's figures there carry its cost
+                  (with --node-flags=--no-turbo-inlining, inlined functions' bytes are their own)
   --no-build      measure dist/ as it is instead of compiling the working tree
   --hermes P      measure the compiled hermes CLI at path P (a dist/src/cli.js) instead
   --variant L=P   also measure the compiled hermes CLI at path P (e.g. another checkout's
