@@ -10,6 +10,11 @@ export interface BenchOptions {
   smoke: boolean;
   /** Run hermes under `--cpu-prof` and summarise the profile (the figures then carry the profiler's cost). */
   profile: boolean;
+  /**
+   * Sample where hermes allocates during the measured load of the allocation scenarios and of those
+   * named by `--only` (V8's sampling heap profiler), and summarise each profile.
+   */
+  allocSites: boolean;
   /** Measure `dist/src/cli.js` as it is instead of compiling the working tree first. */
   build: boolean;
   /** Before each measurement, wait up to this many seconds for the machine to be quiet (0: never wait). */
@@ -43,6 +48,11 @@ export const usage = `npm run bench -- [options]
   --soak N        after the scenarios, serve N non-stream requests and report RSS growth
                   (the issue's goal: flat within ±10 % after 100000)
   --profile       run hermes under node --cpu-prof and print where its time went
+  --alloc-sites   in the allocation scenarios (and those named by --only), sample where hermes
+                  allocates during the measured load (V8's sampling heap profiler), save each
+                  profile (bench-results/profiles/, a .heapprofile DevTools loads) and print KiB
+                  per request by area and the top 20 sites; hermes's figures there carry its cost
+                  (with --node-flags=--no-turbo-inlining, inlined functions' bytes are their own)
   --no-build      measure dist/ as it is instead of compiling the working tree
   --hermes P      measure the compiled hermes CLI at path P (a dist/src/cli.js) instead
   --variant L=P   also measure the compiled hermes CLI at path P (e.g. another checkout's
@@ -69,6 +79,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       only: { type: "string" },
       smoke: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
+      "alloc-sites": { type: "boolean", default: false },
       "no-build": { type: "boolean", default: false },
       variant: { type: "string", multiple: true },
       hermes: { type: "string" },
@@ -100,6 +111,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     only: values.only ? values.only.split(",").map((name) => name.trim()) : [],
     smoke,
     profile: values.profile,
+    allocSites: values["alloc-sites"],
     build: !values["no-build"] && values.hermes === undefined,
     hermes: values.hermes === undefined ? undefined : resolve(values.hermes),
     nodeFlags: (values["node-flags"] ?? "").split(/\s+/).filter((flag) => flag !== ""),

@@ -13,8 +13,12 @@ export interface Server {
   pid: number;
   port: number;
   url: string;
-  /** Bytes the server allocated on its V8 heap while `work` ran (`allocation-probe.mjs`); undefined without the probe. */
-  allocation?<T>(work: () => Promise<T>): Promise<{ result: T; allocation: Allocation | undefined }>;
+  /**
+   * Bytes the server allocated on its V8 heap while `work` ran (`allocation-probe.mjs`); undefined
+   * without the probe. With `sitesFile`, the probe also samples where they were allocated and saves
+   * the heap profile there.
+   */
+  allocation?<T>(work: () => Promise<T>, sitesFile?: string): Promise<{ result: T; allocation: Allocation | undefined }>;
   stop(): Promise<void>;
 }
 
@@ -22,6 +26,10 @@ export interface Allocation {
   allocatedBytes: number;
   gcCount: number;
   gcMs: number;
+  /** The sampling heap profile of the span, when asked for and saved. */
+  sitesFile?: string;
+  /** Why the heap profile asked for was not saved. */
+  sitesError?: string;
 }
 
 /** `--import` of the probe that counts allocated bytes inside a server, for `StartOptions.argv`. */
@@ -120,18 +128,20 @@ export async function startServer(options: StartOptions): Promise<Server> {
   port ??= Number(/\{"port":(\d+)\}/.exec(output)![1]);
 
   let asked = 0;
-  const ask = (probe: string) =>
-    new Promise<Record<string, number>>((resolve, reject) => {
+  // A heap profile takes a while to serialise and write: a longer wait for the stop that saves one.
+  const ask = (probe: string, extra: Record<string, string> = {}, timeoutMs = 10_000) =>
+    new Promise<Record<string, number | string | undefined>>((resolve, reject) => {
       const id = ++asked;
-      const timer = setTimeout(() => reject(new Error(`${options.name} did not answer the allocation probe`)), 10_000);
-      const listen = (message: { id?: number } & Record<string, number>) => {
+      const timer = setTimeout(() => reject(new Error(`${options.name} did not answer the allocation probe`)), timeoutMs);
+      const listen = (message: { id?: number } & Record<string, number | string | undefined>) => {
         if (message?.id !== id) return;
         clearTimeout(timer);
         child.off("message", listen);
-        resolve(message);
+        if (typeof message.error === "string") reject(new Error(`${options.name}'s allocation probe: ${message.error}`));
+        else resolve(message);
       };
       child.on("message", listen);
-      child.send({ probe, id });
+      child.send({ probe, id, ...extra });
     });
 
   return {
@@ -140,11 +150,15 @@ export async function startServer(options: StartOptions): Promise<Server> {
     port,
     url: `http://127.0.0.1:${port}`,
     ...(options.ipc && {
-      async allocation<T>(work: () => Promise<T>) {
-        await ask("allocation-start");
+      async allocation<T>(work: () => Promise<T>, sitesFile?: string) {
+        await ask("allocation-start", sitesFile === undefined ? {} : { sitesFile });
         const result = await work();
-        const { allocatedBytes, gcCount, gcMs } = await ask("allocation-stop");
-        return { result, allocation: allocatedBytes === undefined ? undefined : { allocatedBytes, gcCount: gcCount ?? 0, gcMs: gcMs ?? 0 } };
+        const reply = await ask("allocation-stop", {}, sitesFile === undefined ? 10_000 : 120_000);
+        if (typeof reply.allocatedBytes !== "number") return { result, allocation: undefined };
+        const allocation: Allocation = { allocatedBytes: reply.allocatedBytes, gcCount: Number(reply.gcCount ?? 0), gcMs: Number(reply.gcMs ?? 0) };
+        if (typeof reply.sitesFile === "string") allocation.sitesFile = reply.sitesFile;
+        if (typeof reply.sitesError === "string") allocation.sitesError = reply.sitesError;
+        return { result, allocation };
       },
     }),
     async stop() {

@@ -7,9 +7,16 @@
  */
 import { readFileSync } from "node:fs";
 
+/** A frame as V8's profiles (CPU and sampling heap) describe it. */
+export interface Frame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: Frame;
   hitCount?: number;
   children?: number[];
 }
@@ -33,6 +40,11 @@ export function areaOf(url: string, functionName: string): string {
   return url;
 }
 
+/** Whether a frame's script is ours (`src/`, from the sources or compiled), not a package's that has a `src/` too. */
+export function isOurs(url: string): boolean {
+  return url.includes("/src/") && !url.includes("/node_modules/");
+}
+
 function shortUrl(url: string): string {
   const pkg = /node_modules\/(.*)$/.exec(url);
   if (pkg) return pkg[1]!;
@@ -40,9 +52,44 @@ function shortUrl(url: string): string {
   return ours ? ours[1]! : url.replace(/^file:\/\//, "");
 }
 
-function keyOf(node: ProfileNode): string {
-  const { functionName, url, lineNumber } = node.callFrame;
+/** A function with its file and line (ours and packages'), or its name (native, V8's own). */
+export function frameKey({ functionName, url, lineNumber }: Frame): string {
   return url ? `${functionName || "(anonymous)"} ${shortUrl(url)}:${lineNumber + 1}` : functionName;
+}
+
+const keyOf = (node: ProfileNode) => frameKey(node.callFrame);
+
+/**
+ * Visits every node of a call tree with the innermost of our frames on its stack (itself included;
+ * undefined when there is none) and the frames below that one down to the node (the library and Node
+ * code our function called): what charges a cost to the line of ours that caused it. `below` is
+ * reused between visits; read it, don't keep it.
+ */
+export function walkByOurs<N, F extends Frame>(
+  root: N,
+  frameOf: (node: N) => F,
+  childrenOf: (node: N) => Iterable<N>,
+  visit: (node: N, ours: F | undefined, below: readonly F[]) => void,
+): void {
+  const below: F[] = [];
+  const walk = (node: N, ours: F | undefined): void => {
+    const frame = frameOf(node);
+    const mine = isOurs(frame.url);
+    const saved = below.length;
+    const savedFrames = mine ? below.splice(0) : undefined;
+    if (!mine) below.push(frame);
+    const owner = mine ? frame : ours;
+    visit(node, owner, below);
+    for (const child of childrenOf(node)) walk(child, owner);
+    if (savedFrames) below.push(...savedFrames);
+    else below.length = saved;
+  };
+  walk(root, undefined);
+}
+
+/** The `n` largest entries of a map of costs, largest first. */
+export function largest(map: Map<string, number>, n: number): [string, number][] {
+  return [...map].sort((a, b) => b[1] - a[1]).slice(0, n);
 }
 
 export function summarize(profile: CpuProfile, top = 25): string {
@@ -79,7 +126,7 @@ export function summarize(profile: CpuProfile, top = 25): string {
     const node = byId.get(id)!;
     let time = node.callFrame.functionName === "(idle)" ? 0 : (self.get(id) ?? 0);
     const key = keyOf(node);
-    const ours = /\/src\//.test(node.callFrame.url) && !onStack.has(key);
+    const ours = isOurs(node.callFrame.url) && !onStack.has(key);
     if (ours) onStack.add(key);
     for (const child of node.children ?? []) time += walk(child, onStack);
     if (ours) {
@@ -94,27 +141,26 @@ export function summarize(profile: CpuProfile, top = 25): string {
   // library call made for us counts against the line that made it; stacks without one go to the area
   // of their innermost frame (socket I/O, timers, the framework's own work).
   const blame = new Map<string, number>();
-  const charge = (id: number, owner: string | undefined): void => {
-    const node = byId.get(id)!;
-    const ours = /\/src\//.test(node.callFrame.url) ? keyOf(node) : owner;
-    const time = self.get(id) ?? 0;
-    if (time > 0 && node.callFrame.functionName !== "(idle)") {
-      const key = ours ?? `[${areaOf(node.callFrame.url, node.callFrame.functionName)}]`;
+  walkByOurs(
+    profile.nodes[0]!,
+    (node) => node.callFrame,
+    (node) => (node.children ?? []).map((id) => byId.get(id)!),
+    (node, ours) => {
+      const time = self.get(node.id) ?? 0;
+      if (time === 0 || node.callFrame.functionName === "(idle)") return;
+      const key = ours ? frameKey(ours) : `[${areaOf(node.callFrame.url, node.callFrame.functionName)}]`;
       blame.set(key, (blame.get(key) ?? 0) + time);
-    }
-    for (const child of node.children ?? []) charge(child, ours);
-  };
-  charge(profile.nodes[0]!.id, undefined);
+    },
+  );
 
-  const sorted = (map: Map<string, number>, n: number) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n);
   const out = [`busy ${ms(busy).trim()} of ${ms(total).trim()} sampled (${((busy / total) * 100).toFixed(0)} %)`, "", "by area (self time):"];
-  for (const [area, time] of sorted(areas, 20)) out.push(`  ${pct(time)} ${ms(time)}  ${area}`);
+  for (const [area, time] of largest(areas, 20)) out.push(`  ${pct(time)} ${ms(time)}  ${area}`);
   out.push("", `top ${top} functions (self time):`);
-  for (const [name, time] of sorted(functions, top)) out.push(`  ${pct(time)} ${ms(time)}  ${name}`);
+  for (const [name, time] of largest(functions, top)) out.push(`  ${pct(time)} ${ms(time)}  ${name}`);
   out.push("", `top ${top} by our innermost caller (what each of our functions costs with the library code it calls):`);
-  for (const [name, time] of sorted(blame, top)) out.push(`  ${pct(time)} ${ms(time)}  ${name}`);
+  for (const [name, time] of largest(blame, top)) out.push(`  ${pct(time)} ${ms(time)}  ${name}`);
   out.push("", `top ${top} of our functions (inclusive time):`);
-  for (const [name, time] of sorted(inclusive, top)) out.push(`  ${pct(time)} ${ms(time)}  ${name}`);
+  for (const [name, time] of largest(inclusive, top)) out.push(`  ${pct(time)} ${ms(time)}  ${name}`);
   return out.join("\n");
 }
 

@@ -19,6 +19,7 @@ import { machineInfo } from "./machine.ts";
 import { type BenchOptions, parseOptions, storageLabel } from "./options.ts";
 import { installPortkey, portkeyHeaders, startPortkey } from "./peers/portkey.ts";
 import { busyPercent, cpuTimes, rssMiB } from "./proc.ts";
+import { type HeapProfile, summarizeAllocation } from "./allocation-sites.ts";
 import { summarize } from "./profile-summary.ts";
 import { allocationProbe, freePort, hasTaskset, killAll, pinSelf, type Server, startServer } from "./processes.ts";
 import { type Column, markdownTable, tableLines, textTable, variantTable } from "./report.ts";
@@ -96,6 +97,13 @@ async function main(options: BenchOptions): Promise<number> {
     const order = index % 2 === 1 ? first : first.reverse();
     console.log(`\nrun ${index} of ${options.runs} (${order.join(", then ")})`);
     const profileDir = options.profile ? join(resultsDir, "profiles", `${stamp}-run${index}`) : undefined;
+    if (options.allocSites) {
+      const dir = join(resultsDir, "profiles", `${stamp}-run${index}`);
+      context.allocationSites = {
+        scenarios: scenarios.filter((scenario) => scenario.allocation || options.only.includes(scenario.name)).map((scenario) => scenario.name),
+        file: (scenario, label) => join(dir, label, `${scenario}.heapprofile`),
+      };
+    }
     const storage = (kind: string, label: string) => storageSpec(kind, `${stamp}-run${index}`)(label);
     const start = (config?: string) => startHermes({ instances, upstream, core: serverCore, profileDir, nodeFlags: options.nodeFlags, storage, config });
     const servers: Record<string, Server> = { pipe: await startPipe(upstream, serverCore), ...(await start()) };
@@ -138,6 +146,7 @@ async function main(options: BenchOptions): Promise<number> {
     await Promise.all(Object.values(servers).map((server) => server.stop()));
     rmSync(join(resultsDir, "storage"), { recursive: true, force: true });
     if (profileDir) printProfiles(profileDir);
+    if (options.allocSites) printAllocationSites(run);
     runs.push(run);
   }
   await upstream.stop();
@@ -153,6 +162,8 @@ async function main(options: BenchOptions): Promise<number> {
   writeFileSync(join(resultsDir, "latest.md"), `${markdown}\n`);
   console.log(`\nwritten: ${file} (and latest.json, latest.md)`);
   if (options.profile) console.log("note: hermes ran under --cpu-prof; its figures carry the profiler's cost");
+  if (options.allocSites)
+    console.log("note: hermes ran under the sampling heap profiler in the scenarios with allocation sites; its figures there carry its cost");
 
   if (failures.length > 0) {
     console.error(`\nFAILED: ${failures.length} check(s)\n  ${failures.join("\n  ")}`);
@@ -345,6 +356,25 @@ function printProfiles(dir: string): void {
     for (const file of readdirSync(join(dir, label)).filter((name) => name.endsWith(".cpuprofile"))) {
       const path = join(dir, label, file);
       console.log(`\nprofile of ${label}: ${path}\n${summarize(JSON.parse(readFileSync(path, "utf8")), 20)}`);
+    }
+  }
+}
+
+/** `--alloc-sites`: each heap profile of the run, summarised per request of its scenario. */
+function printAllocationSites(run: RunResult): void {
+  for (const [scenario, result] of Object.entries(run.scenarios)) {
+    for (const [label, measurement] of Object.entries(result.targets)) {
+      const sites = measurement?.allocationSites;
+      if (!sites) continue;
+      if ("error" in sites) {
+        console.log(`\nallocation sites of ${label} in ${scenario}: no profile (${sites.error})`);
+        continue;
+      }
+      const requests = measurement.figures.requests ?? measurement.figures.completed ?? 0;
+      const profile = JSON.parse(readFileSync(sites.file, "utf8")) as HeapProfile;
+      console.log(
+        `\nallocation sites of ${label} in ${scenario}: ${sites.file}\n${summarizeAllocation(profile, requests, 20, measurement.figures.allocKiBPerRequest)}`,
+      );
     }
   }
 }

@@ -22,8 +22,8 @@ export interface Target {
   pid: number | undefined;
   /** Headers every request to it carries (a peer's routing to the fake upstream). */
   headers?: Record<string, string> | undefined;
-  /** Counts the bytes the server allocates while `work` runs (see `processes.ts`); absent for `direct`. */
-  allocation?: (<T>(work: () => Promise<T>) => Promise<{ result: T; allocation: Allocation | undefined }>) | undefined;
+  /** Counts the bytes the server allocates while `work` runs, and with `sitesFile` samples where (see `processes.ts`); absent for `direct`. */
+  allocation?: (<T>(work: () => Promise<T>, sitesFile?: string) => Promise<{ result: T; allocation: Allocation | undefined }>) | undefined;
 }
 
 export interface BenchContext {
@@ -37,6 +37,11 @@ export interface BenchContext {
   quietSeconds: number;
   /** hermes's storage (`--storage`). */
   storage: string;
+  /**
+   * `--alloc-sites`: the scenarios in whose measured load every server's allocation is counted and
+   * hermes's allocation sites are sampled, and where hermes's heap profile of each goes. Unset: off.
+   */
+  allocationSites?: { scenarios: readonly string[]; file(scenario: string, label: string): string } | undefined;
 }
 
 /** One request as a target receives it: hermes may get another API than the reference hops. */
@@ -52,9 +57,11 @@ export interface Measurement {
   figures: Figures;
   /** Wrong answers, errors, non-2xx: any of these fails the bench. */
   failures: string[];
+  /** `--alloc-sites`: the heap profile of the measured load, or why it is missing. */
+  allocationSites?: { file: string } | { error: string };
 }
 
-/** How a figure appears in the table: hermes beside the pipe proxy, and the goal from issue 6. */
+/** How a figure appears in the table: hermes beside the pipe proxy, and its goal (issue 18's bar). */
 export interface Row {
   label: string;
   figure: string;
@@ -102,18 +109,31 @@ export interface Scenario {
   rows: Row[];
 }
 
-/** Reads a server's CPU and RSS around `work` (and with `allocation`, the bytes it allocated), plus how busy each core was. */
-async function observe<T>(target: Target, allocation: boolean | undefined, work: () => Promise<T>) {
+/**
+ * Reads a server's CPU and RSS around `work` (and with `allocation`, the bytes it allocated), plus how
+ * busy each core was. With `--alloc-sites` for this scenario, allocation is counted on every server
+ * and hermes's sites are sampled.
+ */
+async function observe<T>(context: BenchContext, scenario: string, target: Target, allocation: boolean | undefined, work: () => Promise<T>) {
+  const sites = context.allocationSites?.scenarios.includes(scenario) ? context.allocationSites : undefined;
+  const sitesFile = sites && target.name === "hermes" ? sites.file(scenario, target.label) : undefined;
   const pid = target.pid;
   const rss = pid === undefined ? undefined : sampleRss(pid);
   const cpuBefore = pid === undefined ? 0 : (cpuMs(pid) ?? 0);
   const coresBefore = cpuTimes();
   const started = performance.now();
-  const counted = allocation && target.allocation ? await target.allocation(work) : { result: await work(), allocation: undefined };
+  const counted = (allocation || sites) && target.allocation ? await target.allocation(work, sitesFile) : { result: await work(), allocation: undefined };
   const result = counted.result;
   const elapsedMs = performance.now() - started;
   const used = pid === undefined ? 0 : (cpuMs(pid) ?? 0) - cpuBefore;
   return { result, cpuMs: used, elapsedMs, rssPeakMiB: rss?.stop() ?? 0, busy: busyPercent(coresBefore, cpuTimes()), allocation: counted.allocation };
+}
+
+/** Where the heap profile asked for went, for the `Measurement`. */
+function sitesOf(allocation: Allocation | undefined): Pick<Measurement, "allocationSites"> {
+  if (allocation?.sitesFile !== undefined) return { allocationSites: { file: allocation.sitesFile } };
+  if (allocation?.sitesError !== undefined) return { allocationSites: { error: allocation.sitesError } };
+  return {};
 }
 
 /** Allocated KiB and GCs per request, when counted. */
@@ -148,7 +168,7 @@ export function loadScenario(options: LoadScenarioOptions): Scenario {
       const load = (seconds: number) =>
         runLoad(context.generator, { url, body: request.body, connections: options.connections, seconds, core: context.loadCore, headers: target.headers });
       if (context.warmupSeconds > 0) await load(context.warmupSeconds);
-      const observed = await observe(target, options.allocation, () => load(context.seconds));
+      const observed = await observe(context, options.name, target, options.allocation, () => load(context.seconds));
       const { result, cpuMs, rssPeakMiB } = observed;
       const failures: string[] = [];
       if (result.errors > 0) failures.push(`${result.errors} transport errors or timeouts`);
@@ -162,7 +182,7 @@ export function loadScenario(options: LoadScenarioOptions): Scenario {
         ...allocationFigures(observed.allocation, result.requests),
       };
       if (target.pid !== undefined) Object.assign(figures, { cpuMsPerRequest: cpuMs / result.requests, rssPeakMiB });
-      return { figures, failures };
+      return { figures, failures, ...sitesOf(observed.allocation) };
     },
   };
 }
@@ -202,7 +222,7 @@ export function clientScenario(options: ClientScenarioOptions): Scenario {
           concurrency,
           durationMs: context.warmupSeconds * 1000,
         });
-      const observed = await observe(target, options.allocation, run);
+      const observed = await observe(context, options.name, target, options.allocation, run);
       const { result, cpuMs, rssPeakMiB } = observed;
       const figures: Figures = {
         completed: result.completed,
@@ -220,7 +240,7 @@ export function clientScenario(options: ClientScenarioOptions): Scenario {
         Object.assign(figures, { cpuUsPerChunk: (cpuMs * 1000) / (result.completed * options.chunks), cpuMsPerRequest: cpuMs / result.completed, rssPeakMiB });
       const failures = result.failures.map((reason) => `${result.failed} failed, e.g. ${reason}`).slice(0, 1);
       if (total !== undefined && result.completed !== total) failures.push(`${result.completed} of ${total} complete`);
-      return { figures, failures };
+      return { figures, failures, ...sitesOf(observed.allocation) };
     },
   };
 }
