@@ -14,7 +14,8 @@ export function decodeChatJson(body: unknown, newId: NewId = randomId): HermesEv
   const { message, finish_reason } = choices[0]!;
   const decoder = new ChatStreamDecoder(newId);
   const events: HermesEvent[] = [];
-  decoder.push(
+  // Read by `chatCompletionSchema` already: the message's fields are a delta's, so the chunk schema is not asked again.
+  decoder.pushChunk(
     {
       choices: [
         {
