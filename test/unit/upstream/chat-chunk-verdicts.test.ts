@@ -39,7 +39,11 @@ const sequentialIds = (): NewId => {
 function decodeStream(delta: object, viaEvents: boolean): HermesEvent[] | "refused" {
   const decoder = new ChatStreamDecoder(sequentialIds());
   const events: HermesEvent[] = [];
-  const chunk = (d: object, finish: string | null = null) => ({ id: "c", object: "chat.completion.chunk", choices: [{ index: 0, delta: d, finish_reason: finish }] });
+  const chunk = (d: object, finish: string | null = null) => ({
+    id: "c",
+    object: "chat.completion.chunk",
+    choices: [{ index: 0, delta: d, finish_reason: finish }],
+  });
   try {
     decoder.pushEvent(undefined, JSON.stringify(chunk({ role: "assistant", content: "" })), events);
     if (viaEvents) decoder.pushEvent(undefined, JSON.stringify(chunk(delta)), events);
