@@ -190,6 +190,23 @@ export const scenarios: Scenario[] = [
   // The configured proxy: the same streams through a second hermes started with MODELS_HOOKS. Kept
   // together at the end, so that it runs (and sits idle on the server core) only while they run.
   loadScenario({
+    name: "chat-json-50-models-hooks",
+    title: `Chat non-stream, 50 connections, ${modelsHooksTitle}`,
+    connections: 50,
+    hermesConfig: MODELS_HOOKS,
+    request: chat("bench-json", false, JSON_CHUNKS, routedName("bench-json")),
+    rows: [jsonThroughput, jsonCpu, ...latency],
+  }),
+  loadScenario({
+    name: "responses-json-50-models-hooks",
+    title: `Responses non-stream over a Chat upstream, 50 connections, ${modelsHooksTitle}`,
+    connections: 50,
+    optional: true,
+    hermesConfig: MODELS_HOOKS,
+    request: responses("bench-json", false, JSON_CHUNKS, routedName("bench-json")),
+    rows: [jsonThroughput, jsonCpu, ...latency],
+  }),
+  loadScenario({
     name: "chat-burst64-50-models-hooks",
     title: `Chat stream, ${BURST} chunks in one burst, 50 connections, ${modelsHooksTitle}`,
     connections: 50,
