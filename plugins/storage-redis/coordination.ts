@@ -131,7 +131,6 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
       seen = { raw: current ?? null, value: parse(current ?? null) };
       fresh = true;
     }
-    known.delete(key);
     throw new Error(`[storage-redis] ${key}: gave up after ${maxAttempts} concurrent updates`);
   };
 

@@ -22,8 +22,9 @@ const writeMethods = ["setItem", "setItemRaw", "setItems", "removeItem", "clear"
  * every write or removal the driver completes forgets its key — whichever unstorage instance, store
  * or plugin made it, a bulk `setItems` and a `clear` included — except the one write an update
  * announced with `expect`. A write completing while an update's own is in flight leaves nothing to
- * remember, so the next update reads. (unstorage's own `watch()` reports `setItem` and `removeItem`
- * only, through the instance that made them; hence the driver.)
+ * remember, so the next update reads. (unstorage's own `watch()` reports only `setItem`, `setItemRaw`
+ * and `removeItem` — not `setItems` or `clear` — and only those made through its own instance; hence
+ * the driver.)
  */
 export class KnownValues {
   readonly #entries: RecordCache<Entry>;
@@ -52,7 +53,7 @@ export class KnownValues {
   settle(key: string, pending: Pending, value: unknown): void {
     const normalized = normalizeKey(key);
     if (this.#entries.get(normalized) === pending && pending.writes === 0) this.#entries.set(normalized, { value });
-    else this.forget(normalized);
+    else this.#entries.delete(normalized);
   }
 
   forget(key: string): void {

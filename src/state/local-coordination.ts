@@ -9,8 +9,8 @@ const shedPerWrite = 4;
 
 /**
  * Coordination inside one process, for storages without their own (memory, fs, SQLite): updates are
- * serialised per key, indexes, slots and channels live in memory. Two processes on one fs directory or
- * SQLite file still read each other's records, but do not share these; run Redis to share them.
+ * serialised per key, indexes, slots and channels live in memory. Two processes on one fs directory
+ * still read each other's records, but do not share these; run Redis to share them.
  * A log's length is kept in the storage (it survives a restart); its entries are written before the
  * length that counts them, so a crash between the two leaves entries no reader counts, never a gap.
  *
