@@ -8,7 +8,7 @@ export type { HermesPlugin, PluginContext, PluginHooks, PluginOption, PluginTask
 export type { RequestInfo, RequestSummary, StorageOperationInfo, ToolCallInfo, UpstreamCall, UpstreamCallResult } from "./plugin.ts";
 export { defineTool, type ToolDefinition } from "./tool.ts";
 export type { HermesTool, HostedToolType, JsonValue, PluginLogger, ToolContext, ToolProgress, ToolResult } from "./tool.ts";
-export { createKeyedQueue, defineStorage, logEntryKey, logLengthKey, type LogAppend, type StorageDefinition } from "./storage.ts";
+export { createKeyedQueue, defineStorage, RecordCache, logEntryKey, logLengthKey, type LogAppend, type StorageDefinition } from "./storage.ts";
 export type { HermesStorage, StorageCoordination } from "./storage.ts";
 export { lazyDriver } from "./lazy-driver.ts";
 export { withOptionalPackage } from "./optional-package.ts";

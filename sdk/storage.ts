@@ -2,7 +2,7 @@ import type { Driver } from "unstorage";
 import type { HermesStorage, StorageCoordination } from "../src/plugin-api/index.ts";
 
 export type { HermesStorage, StorageCoordination } from "../src/plugin-api/index.ts";
-export { createKeyedQueue } from "../src/utils/index.ts";
+export { createKeyedQueue, RecordCache } from "../src/utils/index.ts";
 export { logEntryKey, logLengthKey, type LogAppend } from "../src/plugin-api/index.ts";
 
 /** What `defineStorage` takes. */
@@ -26,6 +26,13 @@ export interface StorageDefinition {
    * given up. Only for a storage without `coordination`. @example overBudget: () => bytesHeld > maxBytes
    */
   overBudget?: () => boolean;
+  /**
+   * Only this process writes the storage while the proxy runs (an in-process map, a file it locks with
+   * `acquireProcessLock`): an update of a key this process last read or wrote then skips reading it
+   * back (any write through the driver still invalidates it). Leave it out when another process may
+   * write the same data (a directory several processes share). Only for a storage without `coordination`.
+   */
+  exclusive?: boolean;
 }
 
 /**
@@ -50,10 +57,13 @@ export function defineStorage(definition: StorageDefinition): HermesStorage {
     if (typeof driver[method] !== "function") throw new TypeError(`defineStorage(${name}): the driver has no ${method}()`);
   if (typeof driver.setItem !== "function" && typeof driver.setItemRaw !== "function")
     throw new TypeError(`defineStorage(${name}): the driver is read-only (no setItem())`);
-  const { description, coordination, overBudget } = definition;
+  const { description, coordination, overBudget, exclusive } = definition;
   if (overBudget !== undefined && typeof overBudget !== "function") throw new TypeError(`defineStorage(${name}): overBudget must be a function`);
   if (overBudget !== undefined && coordination !== undefined)
     throw new TypeError(`defineStorage(${name}): overBudget is for a storage the proxy coordinates in process; a coordination bounds its own storage`);
+  if (exclusive !== undefined && typeof exclusive !== "boolean") throw new TypeError(`defineStorage(${name}): exclusive must be a boolean`);
+  if (exclusive && coordination !== undefined)
+    throw new TypeError(`defineStorage(${name}): exclusive is for a storage the proxy coordinates in process; a coordination keeps its own`);
   if (coordination !== undefined) {
     const methods = ["update", "track", "untrack", "acquire", "renew", "release", "hold", "reclaim", "append", "publish", "subscribe"] as const;
     const missing = methods.filter((method) => typeof (coordination as unknown as Record<string, unknown>)[method] !== "function");
@@ -66,5 +76,6 @@ export function defineStorage(definition: StorageDefinition): HermesStorage {
     ...(description !== undefined && { description }),
     ...(coordination !== undefined && { coordination }),
     ...(overBudget !== undefined && { overBudget }),
+    ...(exclusive !== undefined && { exclusive }),
   });
 }

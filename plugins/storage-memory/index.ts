@@ -27,5 +27,5 @@ export default function memoryStorage(options: MemoryStorageOptions = {}): Herme
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new TypeError("memoryStorage: maxBytes must be a positive integer");
   const driver = boundedMemoryDriver({ maxBytes });
   const held = driver.getInstance!() as { overBudget(): boolean };
-  return defineStorage({ name: "memory", driver, description: "memory (not kept across restarts)", overBudget: () => held.overBudget() });
+  return defineStorage({ name: "memory", driver, description: "memory (not kept across restarts)", overBudget: () => held.overBudget(), exclusive: true });
 }

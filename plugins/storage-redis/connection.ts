@@ -5,7 +5,7 @@ import * as scripts from "./scripts.ts";
 
 /** The client with the coordination's Lua scripts defined on it (`defineCommand`: EVALSHA, cached by Redis). */
 export type ScriptedRedis = Redis & {
-  hermesCompareAndSet(key: string, ...args: (string | number)[]): Promise<number>;
+  hermesCompareAndSet(key: string, ...args: (string | number)[]): Promise<[1] | [0] | [0, string]>;
   hermesTrack(key: string, ...args: (string | number)[]): Promise<string[]>;
   hermesAcquire(key: string, ...args: (string | number)[]): Promise<number>;
   hermesRenew(key: string, ...args: (string | number)[]): Promise<number>;

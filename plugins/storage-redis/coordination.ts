@@ -1,9 +1,18 @@
 import type { Redis } from "ioredis";
-import { createKeyedQueue, logLengthKey, type StorageCoordination } from "../../sdk/index.ts";
+import { createKeyedQueue, logLengthKey, RecordCache, type StorageCoordination } from "../../sdk/index.ts";
 import { describeError, type RedisConnection } from "./connection.ts";
 
 /** Compare-and-set attempts before an update gives up under contention. */
 const maxAttempts = 50;
+
+/** Keys whose last value an update remembers to compare against. A miss costs one `GET`. */
+const knownMax = 1_000;
+
+/** A value as Redis holds it (null: absent) and parsed. */
+interface Seen {
+  raw: string | null;
+  value: unknown;
+}
 
 /**
  * The coordination every proxy process on one Redis shares: compare-and-set in a Lua script, eviction
@@ -13,6 +22,12 @@ const maxAttempts = 50;
  * keys are built in the script, so a Redis Cluster would need the log under one hash tag).
  * Updates of one key from this process go one at a time: the compare-and-set then only retries when
  * another process wrote in between, instead of every concurrent local update racing every other.
+ *
+ * An update starts from the value this process last read or wrote for the key (up to `knownMax`
+ * keys): one script call, whose expected value is that one. When another process (or a delete, or a
+ * TTL) changed it meanwhile, the script answers with the current value and the update retries on it,
+ * still without a `GET`. Only an update that would change nothing is checked with a `GET` first: it
+ * resolves with what is stored, not with what this process remembers.
  */
 export function createRedisCoordination(connect: () => Promise<RedisConnection>, prefix: string, label: string): StorageCoordination {
   const keyOf = (key: string) => `${prefix}:${key}`;
@@ -77,23 +92,44 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
     return opening;
   };
 
+  const known = new RecordCache<Seen>(knownMax);
   const compareAndSet = async <T>(key: string, change: (current: T | null) => T | null | undefined, ttlMs: number | undefined): Promise<T | null> => {
     const redis = await client();
     const full = keyOf(key);
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const read = async (): Promise<Seen> => {
       const raw = await redis.get(full);
-      const current = parse<T>(raw);
-      const next = change(current);
-      if (next === undefined) return current;
-      const applied = await redis.hermesCompareAndSet(
+      return { raw, value: parse(raw) };
+    };
+    let seen = known.get(key);
+    /** `seen` came from Redis during this update, not from memory. */
+    let fresh = seen === undefined;
+    seen ??= await read();
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const next = change(seen.value as T | null);
+      if (next === undefined) {
+        if (!fresh) {
+          seen = await read();
+          fresh = true;
+          continue;
+        }
+        known.set(key, seen);
+        return seen.value as T | null;
+      }
+      const raw = next === null ? null : JSON.stringify(next);
+      const [applied, current] = await redis.hermesCompareAndSet(
         full,
+        seen.raw === null ? "1" : "0",
+        seen.raw ?? "",
         raw === null ? "1" : "0",
         raw ?? "",
-        next === null ? "1" : "0",
-        next === null ? "" : JSON.stringify(next),
         ttlMs === undefined ? 0 : Math.max(1, Math.ceil(ttlMs)),
       );
-      if (applied === 1) return next;
+      if (applied === 1) {
+        known.set(key, { raw, value: next });
+        return next;
+      }
+      seen = { raw: current ?? null, value: parse(current ?? null) };
+      fresh = true;
     }
     throw new Error(`[storage-redis] ${key}: gave up after ${maxAttempts} concurrent updates`);
   };
@@ -101,7 +137,13 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
   return {
     shared: true,
     update<T>(key: string, change: (current: T | null) => T | null | undefined, options: { ttlMs?: number } = {}) {
-      return inOrder(key, () => compareAndSet(key, change, options.ttlMs));
+      return inOrder(key, () =>
+        compareAndSet(key, change, options.ttlMs).catch((error: unknown) => {
+          // The script may have run before its reply was lost: compare against Redis next time.
+          known.delete(key);
+          throw error;
+        }),
+      );
     },
     async track(index, key, expiresAt, maxEntries) {
       return (await client()).hermesTrack(indexOf(index), key, Math.floor(expiresAt), maxEntries);

@@ -8,12 +8,17 @@
 const nowMs = `local clock = redis.call("TIME")
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
 
-/** KEYS[1] the key; ARGV: expected-absent flag, expected value, delete flag, new value, ttl ms (0: none). 1 when set. */
+/**
+ * KEYS[1] the key; ARGV: expected-absent flag, expected value, delete flag, new value, ttl ms (0: none).
+ * {1} when set; on a mismatch {0, current value} ({0} when absent), so the caller retries on what is
+ * there without another round trip to read it.
+ */
 export const compareAndSet = `local current = redis.call("GET", KEYS[1])
 if ARGV[1] == "1" then
-  if current then return 0 end
+  if current then return {0, current} end
 elseif current ~= ARGV[2] then
-  return 0
+  if current then return {0, current} end
+  return {0}
 end
 if ARGV[3] == "1" then
   redis.call("DEL", KEYS[1])
@@ -22,7 +27,7 @@ elseif tonumber(ARGV[5]) > 0 then
 else
   redis.call("SET", KEYS[1], ARGV[4])
 end
-return 1`;
+return {1}`;
 
 /**
  * KEYS[1] the index (a sorted set scored by expiry); ARGV: member, expiresAt, max entries. Records the

@@ -27,7 +27,8 @@ export default function sqliteStorage(options: SqliteStorageOptions): HermesStor
   if (typeof options?.path !== "string" || options.path.trim() === "") throw new TypeError("storage-sqlite: path must be a file path");
   const path = resolve(options.path);
   const driver = lazyDriver("sqlite", () => openSqlite(path, options.table ?? "hermes"));
-  return defineStorage({ name: "sqlite", driver, description: `sqlite:${path}` });
+  // Locked to this process (see openSqlite): what it last wrote is what the file holds.
+  return defineStorage({ name: "sqlite", driver, description: `sqlite:${path}`, exclusive: true });
 }
 
 async function openSqlite(path: string, tableName: string): Promise<Driver> {

@@ -21,6 +21,29 @@ export function coordinationTests(test: Test, get: () => { storage: Storage; coo
     expect(await storage.hasItem("counters:a")).toBe(false);
   });
 
+  test("coordination: an update starts from what is stored, whatever was written beside it", async () => {
+    // A coordination may remember what it last wrote (see `StorageCoordination.update`); a write,
+    // removal, bulk write or clear made through the storage must still be what the next update sees.
+    const { storage, coordination } = get();
+    const add = () => coordination.update<{ count: number }>("counters:b", (current) => ({ count: (current?.count ?? 0) + 1 }));
+    await add();
+    expect(await add()).toEqual({ count: 2 });
+    await storage.setItem("counters:b", { count: 10 });
+    expect(await add()).toEqual({ count: 11 });
+    await storage.removeItem("counters:b");
+    expect(await add()).toEqual({ count: 1 });
+    await storage.setItems([{ key: "counters:b", value: { count: 20 } }]);
+    expect(await add()).toEqual({ count: 21 });
+    await storage.clear();
+    expect(await add()).toEqual({ count: 1 });
+    await storage.setItem("counters:b", { count: 5 });
+    // Leaving the value as it is still resolves with what is stored.
+    expect(await coordination.update("counters:b", () => undefined)).toEqual({ count: 5 });
+    const added = await Promise.all(Array.from({ length: 50 }, add));
+    expect(added.map((value) => value!.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, index) => index + 6));
+    expect(await storage.getItem("counters:b")).toEqual({ count: 55 });
+  });
+
   test("coordination: an update with ttlMs expires where the driver has TTLs, and is kept where it has none", async () => {
     const { storage, coordination, ttl } = get();
     await coordination.update("short", () => ({ lived: true }), { ttlMs: 1_000 });

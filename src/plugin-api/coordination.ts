@@ -32,6 +32,13 @@ export interface StorageCoordination {
    * Atomic read-modify-write of one JSON value. `change` gets the current value (null when absent) and
    * returns the next one, `null` to delete it, or `undefined` to leave it as it is; it may run more than
    * once under contention, so it must be pure. Resolves with the value stored afterwards.
+   *
+   * A coordination may remember the value it last read or wrote per key and start the next update
+   * from it instead of reading the storage (the first-party ones do: Redis sends it as the
+   * compare-and-set's expected value; the in-process one trusts it on a storage only this process
+   * writes). So the value `change` gets, the one it returns and the one `update` resolves with are
+   * shared with that memory: treat them as read-only — build the next value with a spread, never
+   * mutate one, and copy a value you will go on changing before you hand it over.
    */
   update<T>(key: string, change: (current: T | null) => T | null | undefined, options?: { ttlMs?: number }): Promise<T | null>;
   /**

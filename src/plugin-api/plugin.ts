@@ -165,6 +165,12 @@ export interface HermesStorage {
    * coordination (a shared one bounds itself, e.g. Redis's `maxmemory`).
    */
   readonly overBudget?: (() => boolean) | undefined;
+  /**
+   * True when only this process writes the storage while the proxy runs (the memory map; a SQLite file
+   * under its process lock): the in-process coordination then starts an update from the value it last
+   * read or wrote, skipping the read. Not for a storage other processes may write (an fs directory).
+   */
+  readonly exclusive?: boolean | undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import { HermesError, type Item } from "../protocol/index.ts";
 import { logEntryKey, logLengthKey, type StorageCoordination } from "../plugin-api/index.ts";
 import type { ItemIndex } from "./item-index.ts";
 import { channels, indexes, keys } from "./keys.ts";
-import { RecordCache } from "./record-cache.ts";
+import { RecordCache } from "../utils/index.ts";
 import { expired, isObject, unreadable } from "./records.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";
 import { logger } from "../utils/logger.ts";

@@ -1,6 +1,7 @@
 import type { Storage } from "unstorage";
 import { createKeyedQueue } from "../utils/index.ts";
 import { type LogAppend, logEntryKey, logLengthKey, type StorageCoordination } from "../plugin-api/index.ts";
+import type { KnownValues } from "./known-values.ts";
 import { storageTtl } from "./records.ts";
 
 /** Records a write to an index gives up beyond its limits while the storage is over its bound. */
@@ -8,10 +9,14 @@ const shedPerWrite = 4;
 
 /**
  * Coordination inside one process, for storages without their own (memory, fs, SQLite): updates are
- * serialised per key, indexes, slots and channels live in memory. Two processes on one fs directory or
- * SQLite file still read each other's records, but do not share these; run Redis to share them.
+ * serialised per key, indexes, slots and channels live in memory. Two processes on one fs directory
+ * still read each other's records, but do not share these; run Redis to share them.
  * A log's length is kept in the storage (it survives a restart); its entries are written before the
  * length that counts them, so a crash between the two leaves entries no reader counts, never a gap.
+ *
+ * Given `known` (a storage only this process writes: memory, SQLite), an update of a key whose value
+ * this process last read or wrote, with nothing written to it since, starts from that value: one
+ * write, no read. Any other storage (fs: several processes may share a directory) reads first.
  *
  * A storage over its bound (`overBudget`, the memory storage's `maxBytes`) gives up the oldest entries
  * of a `sheddable` index each write to it tracks, `shedPerWrite` of them beyond its own limits: as
@@ -20,9 +25,9 @@ const shedPerWrite = 4;
  */
 export function createLocalCoordination(
   storage: Storage,
-  options: { overBudget?: (() => boolean) | undefined; sheddable?: readonly string[]; now?: () => number } = {},
+  options: { overBudget?: (() => boolean) | undefined; sheddable?: readonly string[]; now?: () => number; known?: KnownValues | undefined } = {},
 ): StorageCoordination {
-  const { overBudget, now = Date.now } = options;
+  const { overBudget, now = Date.now, known } = options;
   const sheddable = new Set(options.sheddable);
   const inOrder = createKeyedQueue();
   const indexes = new Map<string, Map<string, number>>();
@@ -39,11 +44,25 @@ export function createLocalCoordination(
     shared: false,
     update<T>(key: string, change: (current: T | null) => T | null | undefined, options: { ttlMs?: number } = {}) {
       return inOrder(key, async () => {
-        const current = ((await storage.getItem(key)) ?? null) as T | null;
+        let current: T | null;
+        const remembered = known?.get(key);
+        if (remembered) current = remembered.value as T | null;
+        else {
+          const reading = known?.expect(key, 0);
+          current = ((await storage.getItem(key)) ?? null) as T | null;
+          if (reading) known!.settle(key, reading, current);
+        }
         const next = change(current);
         if (next === undefined) return current;
-        if (next === null) await storage.removeItem(key);
-        else await storage.setItem(key, next as never, storageTtl(options.ttlMs));
+        const writing = known?.expect(key, 1);
+        try {
+          if (next === null) await storage.removeItem(key);
+          else await storage.setItem(key, next as never, storageTtl(options.ttlMs));
+        } catch (error) {
+          known?.forget(key);
+          throw error;
+        }
+        if (writing) known!.settle(key, writing, next);
         return next;
       });
     },

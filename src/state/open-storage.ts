@@ -3,6 +3,7 @@ import { createStorage, type Storage } from "unstorage";
 import { HermesError } from "../protocol/index.ts";
 import { type HermesStorage, type StorageCoordination } from "../plugin-api/index.ts";
 import { indexes } from "./keys.ts";
+import { KnownValues } from "./known-values.ts";
 import { createLocalCoordination } from "./local-coordination.ts";
 import { guardCoordination, guardDriver } from "./storage-guard.ts";
 import { StorageHealth } from "./storage-health.ts";
@@ -28,15 +29,20 @@ const sheddableIndexes = [indexes.responses, indexes.sessions, indexes.conversat
  * which and why (`createHermes` rejects, the CLI prints it and exits 1), not on the first request.
  */
 export async function openStorage(definition: HermesStorage, options: { timeoutMs?: number } = {}): Promise<OpenStorage> {
+  // A storage only this process writes: the in-process coordination remembers what it last read or
+  // wrote, and every write the driver completes (whoever made it) tells it which key to forget. The
+  // watch sits under the guard, so a write that landed after its caller gave up is still seen.
+  const known = definition.exclusive && !definition.coordination ? new KnownValues() : undefined;
+  const driver = known ? known.watch(definition.driver) : definition.driver;
   // The unguarded storage only probes: at start (so a failure names its real reason) and for readiness.
-  const raw = createStorage({ driver: definition.driver });
+  const raw = createStorage({ driver });
   const health = new StorageHealth(raw, randomUUID());
   // The in-process map cannot be out of reach: guarding it would only cost each call a timer.
   const inProcess = definition.name === "memory";
-  const storage = inProcess ? raw : createStorage({ driver: guardDriver(definition.driver, health) });
+  const storage = inProcess ? raw : createStorage({ driver: guardDriver(driver, health) });
   const coordination = definition.coordination
     ? guardCoordination(definition.coordination, health)
-    : createLocalCoordination(storage, { overBudget: definition.overBudget, sheddable: sheddableIndexes });
+    : createLocalCoordination(storage, { overBudget: definition.overBudget, sheddable: sheddableIndexes, known });
   const close = async () => {
     health.close();
     await Promise.allSettled([storage.dispose(), coordination.dispose?.()]);

@@ -3,7 +3,7 @@ import { HermesError, type Item, type Usage } from "../protocol/index.ts";
 import type { StorageCoordination } from "../plugin-api/index.ts";
 import { expired, isObject, storageTtl, unreadable } from "./records.ts";
 import { channels, indexes, keys } from "./keys.ts";
-import { RecordCache } from "./record-cache.ts";
+import { RecordCache } from "../utils/index.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";
 import type { ItemIndex } from "./item-index.ts";
 

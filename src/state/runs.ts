@@ -160,10 +160,13 @@ export function createRunStore(storage: Storage, options: RunStoreOptions) {
     /**
      * Stores the record, unless the stored one is finished and this one is not: a write of the owner's
      * that lands after another process settled the run never brings it back to life. One atomic
-     * update. Resolves with the record stored afterwards.
+     * update. Resolves with the record stored afterwards. What is stored is a copy: the coordination
+     * keeps the value it wrote, and the caller (a live run) goes on changing its own record.
      */
     async save(record: RunRecord): Promise<RunRecord | null> {
-      return update(record.id, record.expiresAt, (current) => (current && isFinished(current.status) && !isFinished(record.status) ? undefined : record));
+      return update(record.id, record.expiresAt, (current) =>
+        current && isFinished(current.status) && !isFinished(record.status) ? undefined : { ...record },
+      );
     },
     /**
      * Appends entries numbered from `entries[0].sequence` on, only if that is the next position of the

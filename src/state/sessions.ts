@@ -25,7 +25,9 @@ const listBatch = 200;
  * Sessions from every API, in two keys each: the metadata (`sessions:<id>`, changed atomically through
  * the coordination so that two processes on one Redis never lose a counter) and the messages
  * (`session-items:<id>`, or the chain of a Responses session's head response). A Chat Completions turn
- * costs one metadata update and one items write; a Responses turn one metadata update.
+ * costs one metadata update and one items write; a Responses turn one metadata update. An update of a
+ * session this process wrote last is one write (one script call on Redis): the coordination starts
+ * from the record it remembers (`StorageCoordination.update`), so records here are never mutated.
  */
 export function createSessionStore(storage: Storage, options: SessionStoreOptions) {
   const { coordination, responses } = options;

@@ -56,6 +56,39 @@ describeRedis("the Sessions API on a shared Redis", ({ prefix }) => {
     expect((await call(b, "GET", `/api/sessions/${id}`)).session).toMatchObject({ end_reason: "branched" });
   });
 
+  it("keeps turn_count and usage exact when Chat turns on one session alternate between the proxies", async () => {
+    // Each proxy remembers the record it wrote last; the other one's turn in between makes that stale,
+    // and the compare-and-set retries on the value Redis answers with.
+    upstream.reset();
+    const history: { role: "user" | "assistant"; content: string }[] = [{ role: "user", content: "Alternate with me." }];
+    let id = "";
+    for (let turn = 1; turn <= 6; turn++) {
+      upstream.enqueue({ text: `Turn ${turn}.`, usage: { inputTokens: turn, outputTokens: 1 } });
+      const reply = await (turn % 2 === 1 ? a : b).client.chat.completions.create({ model: "fake-model", messages: history }).withResponse();
+      id = reply.response.headers.get("x-hermes-session-id")!;
+      expect(reply.data.choices[0]?.message.content).toBe(`Turn ${turn}.`);
+      // Written after the answer went out: the next turn, on the other proxy, starts once it landed.
+      await expect.poll(async () => (await call(turn % 2 === 1 ? b : a, "GET", `/api/sessions/${id}`)).session.turn_count).toBe(turn);
+      history.push({ role: "assistant", content: `Turn ${turn}.` }, { role: "user", content: `Go on (${turn}).` });
+    }
+    expect((await call(a, "GET", `/api/sessions/${id}`)).session).toMatchObject({
+      source: "chat",
+      turn_count: 6,
+      message_count: 12,
+      input_tokens: 21,
+      output_tokens: 6,
+      total_tokens: 27,
+    });
+    expect(upstream.requests.map((request) => request.body.messages.length)).toEqual([1, 3, 5, 7, 9, 11]);
+
+    // Both at once: three turns from each, none lost.
+    upstream.reset();
+    for (let turn = 0; turn < 6; turn++) upstream.enqueue({ text: "Again.", usage: { inputTokens: 1, outputTokens: 1 } });
+    await Promise.all([a, b, a, b, a, b].map((proxy) => proxy.client.chat.completions.create({ model: "fake-model", messages: history })));
+    await expect.poll(async () => (await call(b, "GET", `/api/sessions/${id}`)).session.turn_count).toBe(12);
+    expect((await call(a, "GET", `/api/sessions/${id}`)).session).toMatchObject({ input_tokens: 27, output_tokens: 12, total_tokens: 39 });
+  });
+
   it("counts the turns of runs on one session from both proxies at once", async () => {
     await call(a, "POST", "/api/sessions", { id: "shared-runs" }, 201);
     const runIds = await Promise.all(

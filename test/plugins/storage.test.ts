@@ -3,6 +3,7 @@ import memoryDriver from "unstorage/drivers/memory";
 import { describe, expect, it } from "vitest";
 import { defineStorage, lazyDriver } from "../../sdk/index.ts";
 import { testStorage } from "../../sdk/testing.ts";
+import { KnownValues } from "../../src/state/known-values.ts";
 import { createLocalCoordination } from "../../src/state/local-coordination.ts";
 
 describe("the in-process coordination (memory, fs and SQLite use it)", () => {
@@ -11,6 +12,18 @@ describe("the in-process coordination (memory, fs and SQLite use it)", () => {
     create: () => {
       const driver = memoryDriver();
       return defineStorage({ name: "memory-coordinated", driver, coordination: createLocalCoordination(createStorage({ driver })) });
+    },
+  });
+});
+
+describe("the in-process coordination on a storage only this process writes (memory, SQLite: it remembers values)", () => {
+  testStorage({
+    coordinated: true,
+    create: () => {
+      const known = new KnownValues();
+      // The suite writes through its own unstorage instance: the watch is on the driver they share.
+      const driver = known.watch(memoryDriver());
+      return defineStorage({ name: "memory-known", driver, coordination: createLocalCoordination(createStorage({ driver }), { known }) });
     },
   });
 });
