@@ -7,6 +7,8 @@ const maxAttempts = 50;
 
 /** Keys whose last value an update remembers to compare against. A miss costs one `GET`. */
 const knownMax = 1_000;
+/** A value stored as more JSON than this is not remembered: the memory is for small records, not histories or stored replies. */
+const knownMaxChars = 16 * 1024;
 
 /** A value as Redis holds it (null: absent) and parsed. */
 interface Seen {
@@ -93,6 +95,10 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
   };
 
   const known = new RecordCache<Seen>(knownMax);
+  const remember = (key: string, seen: Seen) => {
+    if (seen.raw !== null && seen.raw.length > knownMaxChars) known.delete(key);
+    else known.set(key, seen);
+  };
   const compareAndSet = async <T>(key: string, change: (current: T | null) => T | null | undefined, ttlMs: number | undefined): Promise<T | null> => {
     const redis = await client();
     const full = keyOf(key);
@@ -112,7 +118,7 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
           fresh = true;
           continue;
         }
-        known.set(key, seen);
+        remember(key, seen);
         return seen.value as T | null;
       }
       const raw = next === null ? null : JSON.stringify(next);
@@ -125,7 +131,7 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
         ttlMs === undefined ? 0 : Math.max(1, Math.ceil(ttlMs)),
       );
       if (applied === 1) {
-        known.set(key, { raw, value: next });
+        remember(key, { raw, value: next });
         return next;
       }
       seen = { raw: current ?? null, value: parse(current ?? null) };

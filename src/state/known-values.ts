@@ -4,9 +4,18 @@ import { RecordCache } from "../utils/index.ts";
 /** Keys whose last value the in-process coordination keeps. A miss only costs the read it saves. */
 export const knownValuesMax = 1_000;
 
+/**
+ * A value stored as more JSON than this is not kept: the memory is for small records (session
+ * metadata, counters, claims), and a thousand long histories or stored replies would be the very
+ * memory the bounded stores give up.
+ */
+export const knownValueMaxChars = 16 * 1024;
+
 /** An update's own write (or read) in flight: `writes` is how many completed writes of the key are its own. */
 interface Pending {
   writes: number;
+  /** The value's JSON, as the driver saw it, was longer than `knownValueMaxChars`. */
+  large?: boolean;
 }
 
 type Entry = { value: unknown } | Pending;
@@ -52,7 +61,7 @@ export class KnownValues {
   /** Remembers `value` for `key` if nothing but the announced write touched it since `expect`. */
   settle(key: string, pending: Pending, value: unknown): void {
     const normalized = normalizeKey(key);
-    if (this.#entries.get(normalized) === pending && pending.writes === 0) this.#entries.set(normalized, { value });
+    if (this.#entries.get(normalized) === pending && pending.writes === 0 && !pending.large) this.#entries.set(normalized, { value });
     else this.#entries.delete(normalized);
   }
 
@@ -70,9 +79,27 @@ export class KnownValues {
     else this.#entries.delete(normalized);
   }
 
-  /** `driver`, telling this memory of every write it completes (successful or not: it may have landed). */
+  /** The driver read or is writing `json` for `key`: a value that large is not kept. */
+  #sized(key: string, json: unknown): void {
+    if (typeof json !== "string" || json.length <= knownValueMaxChars) return;
+    const entry = this.#entries.get(normalizeKey(key));
+    if (entry !== undefined && "writes" in entry) entry.large = true;
+  }
+
+  /**
+   * `driver`, telling this memory of every write it completes (successful or not: it may have landed),
+   * and of the size of what an update reads or writes.
+   */
   watch(driver: Driver): Driver {
     const watched: Driver = Object.create(driver);
+    const { getItem } = driver;
+    if (typeof getItem === "function") {
+      watched.getItem = async (key: string, options?: unknown) => {
+        const json: unknown = await getItem.call(driver, key, options as never);
+        this.#sized(key, json);
+        return json;
+      };
+    }
     for (const name of writeMethods) {
       const method = driver[name] as ((...args: unknown[]) => unknown) | undefined;
       if (typeof method !== "function") continue;
@@ -83,6 +110,7 @@ export class KnownValues {
             ? () => [undefined]
             : (args: unknown[]) => [args[0] as string];
       (watched as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+        if (name === "setItem" || name === "setItemRaw") this.#sized(args[0] as string, args[1]);
         try {
           return await method.apply(driver, args);
         } finally {

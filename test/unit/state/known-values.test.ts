@@ -1,7 +1,7 @@
 import { createStorage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
 import { describe, expect, it } from "vitest";
-import { KnownValues } from "../../../src/state/known-values.ts";
+import { KnownValues, knownValueMaxChars } from "../../../src/state/known-values.ts";
 
 describe("KnownValues", () => {
   it("remembers an update's own write, and nothing when another write of the key completed meanwhile", () => {
@@ -62,5 +62,26 @@ describe("KnownValues", () => {
     const known = new KnownValues(2);
     for (const key of ["a", "b", "c"]) known.settle(key, known.expect(key, 0), key);
     expect([known.get("a"), known.get("b"), known.get("c")]).toEqual([undefined, { value: "b" }, { value: "c" }]);
+  });
+
+  it("does not keep a value whose JSON is larger than its bound, read or written (a history, a stored reply)", async () => {
+    const known = new KnownValues();
+    const storage = createStorage({ driver: known.watch(memoryDriver()) });
+    const small = { n: 1 };
+    const large = { text: "x".repeat(knownValueMaxChars) };
+    for (const value of [small, large]) {
+      const key = value === small ? "small" : "large";
+      const writing = known.expect(key, 1);
+      await storage.setItem(key, value);
+      known.settle(key, writing, value);
+    }
+    expect(known.get("small")).toEqual({ value: small });
+    expect(known.get("large")).toBeUndefined();
+
+    known.forget("large");
+    const reading = known.expect("large", 0);
+    const read = await storage.getItem("large");
+    known.settle("large", reading, read);
+    expect(known.get("large")).toBeUndefined();
   });
 });
