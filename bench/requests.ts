@@ -14,8 +14,13 @@ export function chatBody(model: string, stream: boolean): string {
   return JSON.stringify(stream ? { model, stream: true, messages } : { model, messages });
 }
 
-/** The same conversation as a Responses request: instructions plus input items. */
-export function responsesBody(model: string, stream: boolean): string {
+/**
+ * The same conversation as a Responses request: instructions plus input items. `store: false` unless
+ * `store` (then the field is left out, as the openai SDK leaves it: the API's default, stored).
+ */
+export function responsesBody(model: string, stream: boolean, store = false): string {
   const [system, ...rest] = messages;
-  return JSON.stringify({ model, instructions: system!.content, input: rest, stream, store: false });
+  return JSON.stringify(
+    store ? { model, instructions: system!.content, input: rest, stream } : { model, instructions: system!.content, input: rest, stream, store: false },
+  );
 }

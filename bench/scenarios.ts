@@ -29,12 +29,12 @@ const chat =
 
 /** Hermes gets the Responses request; the pipe proxy and the direct hop pass the same answer through as Chat. */
 const responses =
-  (model: string, stream: boolean, chunks: number, hermesModel = model) =>
+  (model: string, stream: boolean, chunks: number, hermesModel = model, store = false) =>
   (target: TargetName): BenchRequest =>
     target === "hermes"
       ? {
           path: "/v1/responses",
-          body: responsesBody(hermesModel, stream),
+          body: responsesBody(hermesModel, stream, store),
           check: (text) => (stream ? checkResponsesStream(text, chunks) : checkResponsesJson(text, chunks)),
         }
       : chat(model, stream, chunks)(target);
@@ -167,6 +167,16 @@ export const scenarios: Scenario[] = [
     optional: true,
     allocation: true,
     request: responses("bench-json", false, JSON_CHUNKS),
+    rows: [jsonThroughput, jsonCpu, ...latency, jsonAllocated],
+  }),
+  loadScenario({
+    name: "responses-json-50-stored",
+    title:
+      "Responses non-stream over a Chat upstream, stored (the API's default), 50 connections: the response, its items' index and its session written per request",
+    connections: 50,
+    optional: true,
+    allocation: true,
+    request: responses("bench-json", false, JSON_CHUNKS, "bench-json", true),
     rows: [jsonThroughput, jsonCpu, ...latency, jsonAllocated],
   }),
   loadScenario({

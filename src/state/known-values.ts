@@ -20,8 +20,11 @@ interface Pending {
 
 type Entry = { value: unknown } | Pending;
 
-/** The driver methods that change what is stored. */
-const writeMethods = ["setItem", "setItemRaw", "setItems", "removeItem", "clear"] as const;
+/** Characters that make unstorage's `normalizeKey` change a key: most keys have none, and are their own normal form. */
+const unnormal = /[/\\?]|::|^:|:$/;
+
+/** `key` as unstorage stores it, without three regular-expression passes when it is already so. */
+const normal = (key: string): string => (unnormal.test(key) ? normalizeKey(key) : key);
 
 /**
  * What the in-process coordination last read or wrote per key, for a storage only this process writes
@@ -44,7 +47,7 @@ export class KnownValues {
 
   /** The value `key` holds, as this process last read or wrote it; undefined when it is not known. */
   get(key: string): { value: unknown } | undefined {
-    const entry = this.#entries.get(normalizeKey(key));
+    const entry = this.#entries.get(normal(key));
     return entry && "value" in entry ? entry : undefined;
   }
 
@@ -54,25 +57,29 @@ export class KnownValues {
    */
   expect(key: string, writes: 0 | 1): Pending {
     const pending: Pending = { writes };
-    this.#entries.set(normalizeKey(key), pending);
+    this.#entries.set(normal(key), pending);
     return pending;
   }
 
   /** Remembers `value` for `key` if nothing but the announced write touched it since `expect`. */
   settle(key: string, pending: Pending, value: unknown): void {
-    const normalized = normalizeKey(key);
+    const normalized = normal(key);
     if (this.#entries.get(normalized) === pending && pending.writes === 0 && !pending.large) this.#entries.set(normalized, { value });
     else this.#entries.delete(normalized);
   }
 
   forget(key: string): void {
-    this.#entries.delete(normalizeKey(key));
+    this.#entries.delete(normal(key));
   }
 
   /** A write of `key` completed (undefined: of any key). */
   written(key: string | undefined): void {
-    if (key === undefined) return this.#entries.clear();
-    const normalized = normalizeKey(key);
+    this.#written(key === undefined ? undefined : normal(key));
+  }
+
+  /** `written`, for a key already normalised (the driver's). */
+  #written(normalized: string | undefined): void {
+    if (normalized === undefined) return this.#entries.clear();
     const entry = this.#entries.get(normalized);
     if (entry === undefined) return;
     if ("writes" in entry && entry.writes > 0) entry.writes--;
@@ -82,42 +89,62 @@ export class KnownValues {
   /** The driver read or is writing `json` for `key`: a value that large is not kept. */
   #sized(key: string, json: unknown): void {
     if (typeof json !== "string" || json.length <= knownValueMaxChars) return;
-    const entry = this.#entries.get(normalizeKey(key));
+    const entry = this.#entries.get(key);
     if (entry !== undefined && "writes" in entry) entry.large = true;
   }
 
   /**
    * `driver`, telling this memory of every write it completes (successful or not: it may have landed),
-   * and of the size of what an update reads or writes.
+   * and of the size of what an update reads or writes. The driver gets keys unstorage already
+   * normalised. A synchronous driver (memory's) is told at once, so a write costs no promise here.
    */
   watch(driver: Driver): Driver {
     const watched: Driver = Object.create(driver);
-    const { getItem } = driver;
-    if (typeof getItem === "function") {
-      watched.getItem = async (key: string, options?: unknown) => {
-        const json: unknown = await getItem.call(driver, key, options as never);
-        this.#sized(key, json);
-        return json;
+    const { getItem, setItem, setItemRaw, setItems, removeItem, clear } = driver;
+    const sized = (key: string, json: unknown) => {
+      this.#sized(key, json);
+      return json;
+    };
+    /** Tells the memory of `key` (undefined: every key) once `call` is over, however it ended. */
+    const settled = (key: string | undefined, call: () => unknown): unknown => {
+      let result: unknown;
+      try {
+        result = call();
+      } catch (error) {
+        this.#written(key);
+        throw error;
+      }
+      if (!(result instanceof Promise)) {
+        this.#written(key);
+        return result;
+      }
+      return result.finally(() => this.#written(key));
+    };
+    if (getItem)
+      watched.getItem = (key, options) => {
+        const json: unknown = getItem.call(driver, key, options);
+        return (json instanceof Promise ? json.then((value: unknown) => sized(key, value)) : sized(key, json)) as ReturnType<typeof getItem>;
       };
-    }
-    for (const name of writeMethods) {
-      const method = driver[name] as ((...args: unknown[]) => unknown) | undefined;
-      if (typeof method !== "function") continue;
-      const keysOf =
-        name === "setItems"
-          ? (args: unknown[]) => (args[0] as { key: string }[]).map((item) => item.key)
-          : name === "clear"
-            ? () => [undefined]
-            : (args: unknown[]) => [args[0] as string];
-      (watched as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
-        if (name === "setItem" || name === "setItemRaw") this.#sized(args[0] as string, args[1]);
+    if (setItem)
+      watched.setItem = (key, value, options) => {
+        this.#sized(key, value);
+        return settled(key, () => setItem.call(driver, key, value, options)) as ReturnType<typeof setItem>;
+      };
+    if (setItemRaw)
+      watched.setItemRaw = (key, value, options) => {
+        this.#sized(key, value);
+        return settled(key, () => setItemRaw.call(driver, key, value, options)) as ReturnType<typeof setItemRaw>;
+      };
+    if (removeItem) watched.removeItem = (key, options) => settled(key, () => removeItem.call(driver, key, options)) as ReturnType<typeof removeItem>;
+    if (setItems)
+      watched.setItems = async (items, options) => {
         try {
-          return await method.apply(driver, args);
+          return await setItems.call(driver, items, options);
         } finally {
-          for (const key of keysOf(args)) this.written(key);
+          for (const item of items) this.#written(item.key);
         }
       };
-    }
+    if (clear) watched.clear = (base, options) => settled(undefined, () => clear.call(driver, base, options)) as ReturnType<typeof clear>;
     return watched;
   }
 }
