@@ -26,9 +26,9 @@ interface Seen {
  * another process wrote in between, instead of every concurrent local update racing every other.
  *
  * An update starts from the value this process last read or wrote for the key (up to `knownMax`
- * keys): one script call, whose expected value is that one. When another process (or a delete, or a
- * TTL) changed it meanwhile, the script answers with the current value and the update retries on it,
- * still without a `GET`. Only an update that would change nothing is checked with a `GET` first: it
+ * keys), or presumes a key it has not seen absent: one script call, whose expected value is that one.
+ * When another process (or a delete, or a TTL) changed it meanwhile, or it existed, the script answers
+ * with the current value and the update retries on it, still without a `GET`. Only an update that would change nothing is checked with a `GET` first: it
  * resolves with what is stored, not with what this process remembers.
  */
 export function createRedisCoordination(connect: () => Promise<RedisConnection>, prefix: string, label: string): StorageCoordination {
@@ -95,6 +95,7 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
   };
 
   const known = new RecordCache<Seen>(knownMax);
+  const absent: Seen = { raw: null, value: null };
   const remember = (key: string, seen: Seen) => {
     if (seen.raw !== null && seen.raw.length > knownMaxChars) known.delete(key);
     else known.set(key, seen);
@@ -106,10 +107,11 @@ export function createRedisCoordination(connect: () => Promise<RedisConnection>,
       const raw = await redis.get(full);
       return { raw, value: parse(raw) };
     };
-    let seen = known.get(key);
-    /** `seen` came from Redis during this update, not from memory. */
-    let fresh = seen === undefined;
-    seen ??= await read();
+    // A key this process has not seen is presumed absent: most are new (a session's first turn), and
+    // when one is not, the script answers with its value, which costs what a `GET` first would have.
+    let seen = known.get(key) ?? absent;
+    /** `seen` came from Redis during this update, not from memory or the presumption. */
+    let fresh = false;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const next = change(seen.value as T | null);
       if (next === undefined) {
