@@ -22,13 +22,14 @@ import { binPath, cleanEnv, collect, repoRoot, startCli, type RunningCli } from 
  *   that test/unit/deploy/docker.test.ts checks (docker itself is not available here).
  * - `json`: must parse. `text`: output and layouts, not code. A block without a language fails.
  *
- * docs/performance.md and docs/faults.md are measurement records (their commands run the bench) and are
+ * docs/performance.md, docs/performance-history.md and docs/faults.md are measurement records (their
+ * commands run the bench) and are
  * left out.
  */
 
 const run = promisify(execFile);
 const pages = ["README.md", ...readdirSync(join(repoRoot, "docs")).map((name) => `docs/${name}`)].filter(
-  (page) => page.endsWith(".md") && page !== "docs/performance.md" && page !== "docs/faults.md",
+  (page) => page.endsWith(".md") && page !== "docs/performance.md" && page !== "docs/performance-history.md" && page !== "docs/faults.md",
 );
 
 interface Block {
