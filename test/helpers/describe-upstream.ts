@@ -311,6 +311,22 @@ export function describeUpstream(target: UpstreamTarget, harness: UpstreamHarnes
       expect(events.at(-1)).toMatchObject({ finishReason: "tool_calls" });
     });
 
+    test("closes the upstream connection when aborted while the JSON answer is arriving", async () => {
+      // The JSON body goes out in pieces 40 ms apart: the abort lands mid-body, after the headers.
+      enqueue({ text: longText(), delayMs: 40 });
+      const controller = new AbortController();
+      const aborted = harness.fake.waitForAbort();
+      const failure = collectFailure(harness.open(), input(), controller.signal, whole);
+      await expect.poll(() => requests().length).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      const started = performance.now();
+      controller.abort();
+      const { error } = await failure;
+      expect((error as unknown as DOMException).name).toBe("AbortError");
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(await aborted).toMatchObject({ path: target.path, aborted: true });
+    });
+
     test("waits generationTimeoutMs for the answer, not headersTimeoutMs: a whole answer's headers come last", async () => {
       enqueue({ text: "took a while", headersDelayMs: 400 });
       const upstream = harness.open({ headersTimeoutMs: 100, generationTimeoutMs: 5_000 });
