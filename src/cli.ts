@@ -1,32 +1,6 @@
-import { parseArguments } from "./cli/args.ts";
-import { runCheck } from "./cli/check.ts";
-import { helpText } from "./cli/help.ts";
-import { exitAfterFlush, printError, printLines } from "./cli/output.ts";
-import { runServe } from "./cli/serve.ts";
-import { version } from "./version.ts";
+// The `hermes-proxy` command's entry. It holds V8's young generation small before the rest of the
+// command is loaded (a static import would load it first), so that start-up does not leave it grown.
+import { holdYoungGeneration } from "./cli/young-generation.ts";
 
-/**
- * The `hermes-proxy` command. Every failure ends here as one message on stderr and exit code 1; a
- * running server keeps the process alive until a signal.
- */
-async function main(argv: readonly string[]): Promise<void> {
-  const { command, flags } = parseArguments(argv);
-  switch (command) {
-    case "help":
-      printLines([helpText(version)]);
-      return exitAfterFlush(0);
-    case "version":
-      printLines([version]);
-      return exitAfterFlush(0);
-    case "check":
-      await runCheck(flags);
-      return exitAfterFlush(0);
-    case "serve":
-      return runServe(flags);
-  }
-}
-
-main(process.argv.slice(2)).catch((error: unknown) => {
-  printError(error);
-  exitAfterFlush(1);
-});
+holdYoungGeneration();
+await import("./cli/main.ts");

@@ -70,6 +70,10 @@ export function describeTime(instant: Date, timeZone: string) {
 }
 
 function checkTimeZone(timeZone: string): void {
+  // UTC and the canonical IANA names need no formatter: building the first one loads ~8 MiB of ICU
+  // data, which a proxy whose model never asks the time need not hold from the moment the config loads.
+  // Any other name (an alias such as Asia/Calcutta, another case) is checked by the formatter as before.
+  if (timeZone === "UTC" || Intl.supportedValuesOf("timeZone").includes(timeZone)) return;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone });
   } catch {

@@ -1,4 +1,4 @@
-import { FetchError, ofetch } from "ofetch";
+import type { $Fetch, FetchError } from "ofetch";
 import { definePlugin, defineTool, type HermesPlugin, z } from "../../sdk/index.ts";
 import { htmlTitle, htmlToText } from "./html-to-text.ts";
 
@@ -47,16 +47,23 @@ export default function httpFetch(options: HttpFetchOptions): HermesPlugin {
   // (twice, 250 ms apart) within the deadline; JSON bodies are parsed by their content type; redirects
   // are followed here, by hand, so that each hop is checked against the allow-list. Its `fetch` reads
   // at most maxBytes of a text body (decoded by its charset) and nothing of a binary one.
-  const fetcher = ofetch.create(
-    {
-      method: "GET",
-      redirect: "manual",
-      retry: 2,
-      retryDelay: 250,
-      headers: { "user-agent": userAgent, accept: "text/html,application/json,text/plain;q=0.9,*/*;q=0.5" },
-    },
-    { fetch: limitedFetch(maxBytes, truncated, refused) },
-  );
+  // Imported on the first fetch rather than when the config loads: ofetch's Node entry brings
+  // node-fetch-native, ~5 MiB of resident memory that a proxy whose model never fetches need not hold.
+  let loading: Promise<{ fetcher: $Fetch; FetchError: typeof FetchError }> | undefined;
+  const loadFetcher = () =>
+    (loading ??= import("ofetch").then(({ ofetch, FetchError }) => ({
+      FetchError,
+      fetcher: ofetch.create(
+        {
+          method: "GET",
+          redirect: "manual",
+          retry: 2,
+          retryDelay: 250,
+          headers: { "user-agent": userAgent, accept: "text/html,application/json,text/plain;q=0.9,*/*;q=0.5" },
+        },
+        { fetch: limitedFetch(maxBytes, truncated, refused) },
+      ),
+    })));
 
   const fetchUrl = defineTool({
     name: "fetch_url",
@@ -75,6 +82,7 @@ export default function httpFetch(options: HttpFetchOptions): HermesPlugin {
       // ofetch's own `timeout` applies only when no signal is given (ofetch 1.5), and the run's signal
       // must cancel the fetch too: one deadline for the whole fetch, redirects and retries included.
       const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+      const { fetcher, FetchError } = await loadFetcher();
       let current = new URL(url);
       for (let hop = 0; ; hop++) {
         assertAllowed(current, allowed);

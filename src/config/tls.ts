@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { createSecureContext } from "node:tls";
 import { ConfigError } from "./errors.ts";
 import { looksLikePath } from "./mask.ts";
 import type { HermesConfig } from "./schema.ts";
@@ -28,6 +27,9 @@ export function isPem(value: string): boolean {
 export function readTls(tls: HermesConfig["server"]["tls"], cwd: string): TlsMaterial | undefined {
   if (tls === undefined) return undefined;
   const material = { cert: readPem("cert", tls.cert, cwd), key: readPem("key", tls.key, cwd) };
+  // Not `import … from "node:tls"`: an ESM import of a built-in reads all its exports, and node:tls's
+  // `rootCertificates` getter then parses Node's whole CA bundle (~0.4 MiB held by every proxy).
+  const { createSecureContext } = process.getBuiltinModule("node:tls");
   try {
     createSecureContext(material);
   } catch (error) {

@@ -45,4 +45,12 @@ describe("tool-clock", () => {
     });
     expect(() => clock({ defaultTimeZone: "Nowhere" })).toThrow(/Unknown time zone "Nowhere"/);
   });
+
+  it("accepts the names Intl accepts beyond the canonical list (aliases, other case)", async () => {
+    for (const zone of ["US/Pacific", "europe/paris"]) {
+      expect(Intl.supportedValuesOf("timeZone")).not.toContain(zone);
+      const zoned = clock({ defaultTimeZone: zone, now: () => fixed }).tools[0]!;
+      expect(JSON.parse((await callTool(zoned, {})).output)).toMatchObject({ timezone: zone, unix: Math.floor(fixed.getTime() / 1000) });
+    }
+  });
 });
