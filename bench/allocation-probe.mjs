@@ -10,12 +10,16 @@
  * every ~4 KiB allocated, with the stack that allocated it. The two `includeObjectsCollectedBy*` flags
  * keep the samples of objects the GC has already freed; without them the profile holds only what is
  * still alive at stop, which for a request path is almost nothing (V8 11.3 in Node 20 honours them).
+ * Asked `live-heap`, it runs a full GC and answers the used heap after it: what the process holds,
+ * apart from the garbage and the room V8 keeps for more (the soak's leak figure beside RSS).
+ *
  * Plain JavaScript, so that it loads into compiled hermes, the pipe proxy and peers alike.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { dirname } from "node:path";
-import { GCProfiler, getHeapStatistics } from "node:v8";
+import { GCProfiler, getHeapStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 
 const SAMPLING_INTERVAL_BYTES = 4096;
 
@@ -52,7 +56,21 @@ if (process.send) {
     }
   };
 
+  /** V8's `gc` function, exposed on first use only: the flag is read when a context is created. */
+  let collect;
+  const fullGc = () => {
+    if (!collect) {
+      setFlagsFromString("--expose-gc");
+      collect = runInNewContext("gc");
+    }
+    collect();
+  };
+
   const answer = async (message) => {
+    if (message?.probe === "live-heap") {
+      fullGc();
+      return { liveHeapBytes: getHeapStatistics().used_heap_size };
+    }
     if (message?.probe === "allocation-start") {
       profiler?.stop();
       await stopSampling();

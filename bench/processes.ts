@@ -19,6 +19,8 @@ export interface Server {
    * the heap profile there.
    */
   allocation?<T>(work: () => Promise<T>, sitesFile?: string): Promise<{ result: T; allocation: Allocation | undefined }>;
+  /** The used heap after a full GC (the probe's `live-heap`); undefined without the probe. */
+  liveHeapBytes?(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -159,6 +161,12 @@ export async function startServer(options: StartOptions): Promise<Server> {
         if (typeof reply.sitesFile === "string") allocation.sitesFile = reply.sitesFile;
         if (typeof reply.sitesError === "string") allocation.sitesError = reply.sitesError;
         return { result, allocation };
+      },
+    }),
+    ...(options.ipc && {
+      async liveHeapBytes() {
+        const reply = await ask("live-heap");
+        return typeof reply.liveHeapBytes === "number" ? reply.liveHeapBytes : undefined;
       },
     }),
     async stop() {

@@ -56,6 +56,14 @@ const memoryRows: {
     digits: 2,
     goal: { text: "≤ 1.10", of: "value", max: 1.1 },
   },
+  {
+    label: "live heap after a full GC, soak end / start",
+    pick: (run, target) => {
+      const soak = run.soak?.[target];
+      return soak?.liveHeapStartMiB && soak.liveHeapEndMiB !== undefined ? soak.liveHeapEndMiB / soak.liveHeapStartMiB : undefined;
+    },
+    digits: 2,
+  },
 ];
 
 export function tableLines(scenarios: readonly Scenario[], runs: readonly RunResult[], columns: readonly Column[] = []): TableLine[] {

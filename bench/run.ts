@@ -140,7 +140,9 @@ async function main(options: BenchOptions): Promise<number> {
         const target = targets[label]!;
         const result = await soak(context, target, target.url + request.path, request.body, options.soak);
         run.soak[label] = result;
-        console.log(`  soak ${label}: ${result.requests} requests, RSS ${result.rssStartMiB.toFixed(0)} → ${result.rssEndMiB.toFixed(0)} MiB`);
+        const live =
+          result.liveHeapStartMiB === undefined ? "" : `, live heap ${result.liveHeapStartMiB.toFixed(0)} → ${result.liveHeapEndMiB!.toFixed(0)} MiB`;
+        console.log(`  soak ${label}: ${result.requests} requests, RSS ${result.rssStartMiB.toFixed(0)} → ${result.rssEndMiB.toFixed(0)} MiB${live}`);
       }
     }
     await Promise.all(Object.values(servers).map((server) => server.stop()));
@@ -211,7 +213,14 @@ function targetsOf(servers: Record<string, Server>, upstream: Server): Record<st
   return Object.fromEntries(
     Object.entries(servers).map(([label, server]) => {
       const name = label === "pipe" || label === "portkey" ? label : "hermes";
-      const target: Target = { name, label, url: server.url, pid: server.pid, allocation: server.allocation?.bind(server) };
+      const target: Target = {
+        name,
+        label,
+        url: server.url,
+        pid: server.pid,
+        allocation: server.allocation?.bind(server),
+        liveHeapBytes: server.liveHeapBytes?.bind(server),
+      };
       if (name === "portkey") target.headers = portkeyHeaders(upstream.url);
       return [label, target];
     }),

@@ -24,6 +24,8 @@ export interface Target {
   headers?: Record<string, string> | undefined;
   /** Counts the bytes the server allocates while `work` runs, and with `sitesFile` samples where (see `processes.ts`); absent for `direct`. */
   allocation?: (<T>(work: () => Promise<T>, sitesFile?: string) => Promise<{ result: T; allocation: Allocation | undefined }>) | undefined;
+  /** The server's used heap after a full GC; absent for `direct`. */
+  liveHeapBytes?: (() => Promise<number | undefined>) | undefined;
 }
 
 export interface BenchContext {

@@ -9,7 +9,16 @@ export interface SoakResult {
   rssEndMiB: number;
   /** End over start: the issue's goal is flat, within ±10 %. */
   growth: number;
+  /**
+   * The used heap after a full GC at the same two points, in MiB: what the process holds. RSS also
+   * carries the room V8 keeps above it under load, so RSS can grow where this stays flat (no leak),
+   * and a leak shows here first.
+   */
+  liveHeapStartMiB?: number;
+  liveHeapEndMiB?: number;
 }
+
+const MiB = 1024 * 1024;
 
 /**
  * Non-stream requests at 50 connections until `requests` have been served, in 10-second slices, to
@@ -18,14 +27,26 @@ export interface SoakResult {
 export async function soak(context: BenchContext, target: Target, url: string, body: string, requests: number): Promise<SoakResult> {
   let served = 0;
   let rssStartMiB = 0;
+  let liveHeapStart: number | undefined;
   while (served < requests) {
     const slice = await runLoad(context.generator, { url, body, connections: 50, seconds: 10, core: context.loadCore });
     if (slice.errors > 0 || slice.non2xx > 0) throw new Error(`soak: ${slice.errors} errors and ${slice.non2xx} non-2xx responses from ${target.label}`);
-    if (served === 0) rssStartMiB = rssMiB(target.pid!) ?? 0;
+    if (served === 0) {
+      // RSS first: the full GC of the live-heap reading would lower it.
+      rssStartMiB = rssMiB(target.pid!) ?? 0;
+      liveHeapStart = await target.liveHeapBytes?.();
+    }
     served += slice.requests;
   }
   // A moment for the last requests' garbage to be collected.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const rssEndMiB = rssMiB(target.pid!) ?? 0;
-  return { requests: served, rssStartMiB, rssEndMiB, growth: rssEndMiB / rssStartMiB };
+  const liveHeapEnd = await target.liveHeapBytes?.();
+  return {
+    requests: served,
+    rssStartMiB,
+    rssEndMiB,
+    growth: rssEndMiB / rssStartMiB,
+    ...(liveHeapStart !== undefined && liveHeapEnd !== undefined && { liveHeapStartMiB: liveHeapStart / MiB, liveHeapEndMiB: liveHeapEnd / MiB }),
+  };
 }
