@@ -10,6 +10,7 @@
  * every ~4 KiB allocated, with the stack that allocated it. The two `includeObjectsCollectedBy*` flags
  * keep the samples of objects the GC has already freed; without them the profile holds only what is
  * still alive at stop, which for a request path is almost nothing (V8 11.3 in Node 20 honours them).
+ *
  * Asked `live-heap`, it runs a full GC and answers the used heap after it: what the process holds,
  * apart from the garbage and the room V8 keeps for more (the soak's leak figure beside RSS).
  *

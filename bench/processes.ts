@@ -162,8 +162,6 @@ export async function startServer(options: StartOptions): Promise<Server> {
         if (typeof reply.sitesError === "string") allocation.sitesError = reply.sitesError;
         return { result, allocation };
       },
-    }),
-    ...(options.ipc && {
       async liveHeapBytes() {
         const reply = await ask("live-heap");
         return typeof reply.liveHeapBytes === "number" ? reply.liveHeapBytes : undefined;

@@ -59,8 +59,8 @@ const memoryRows: {
   {
     label: "live heap after a full GC, soak end / start",
     pick: (run, target) => {
-      const soak = run.soak?.[target];
-      return soak?.liveHeapStartMiB && soak.liveHeapEndMiB !== undefined ? soak.liveHeapEndMiB / soak.liveHeapStartMiB : undefined;
+      const live = run.soak?.[target]?.liveHeapMiB;
+      return live && live.end / live.start;
     },
     digits: 2,
   },

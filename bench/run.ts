@@ -140,9 +140,9 @@ async function main(options: BenchOptions): Promise<number> {
         const target = targets[label]!;
         const result = await soak(context, target, target.url + request.path, request.body, options.soak);
         run.soak[label] = result;
-        const live =
-          result.liveHeapStartMiB === undefined ? "" : `, live heap ${result.liveHeapStartMiB.toFixed(0)} → ${result.liveHeapEndMiB!.toFixed(0)} MiB`;
-        console.log(`  soak ${label}: ${result.requests} requests, RSS ${result.rssStartMiB.toFixed(0)} → ${result.rssEndMiB.toFixed(0)} MiB${live}`);
+        const { liveHeapMiB: live } = result;
+        const heap = live ? `, live heap ${live.start.toFixed(0)} → ${live.end.toFixed(0)} MiB` : "";
+        console.log(`  soak ${label}: ${result.requests} requests, RSS ${result.rssStartMiB.toFixed(0)} → ${result.rssEndMiB.toFixed(0)} MiB${heap}`);
       }
     }
     await Promise.all(Object.values(servers).map((server) => server.stop()));

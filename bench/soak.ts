@@ -14,8 +14,7 @@ export interface SoakResult {
    * process holds. RSS also carries the room V8 keeps above it under load, so RSS can grow where this
    * stays flat (no leak), and a leak shows here first.
    */
-  liveHeapStartMiB?: number;
-  liveHeapEndMiB?: number;
+  liveHeapMiB?: { start: number; end: number };
 }
 
 const MiB = 1024 * 1024;
@@ -45,6 +44,6 @@ export async function soak(context: BenchContext, target: Target, url: string, b
     rssStartMiB,
     rssEndMiB,
     growth: rssEndMiB / rssStartMiB,
-    ...(liveHeapStart !== undefined && liveHeapEnd !== undefined && { liveHeapStartMiB: liveHeapStart / MiB, liveHeapEndMiB: liveHeapEnd / MiB }),
+    ...(liveHeapStart !== undefined && liveHeapEnd !== undefined && { liveHeapMiB: { start: liveHeapStart / MiB, end: liveHeapEnd / MiB } }),
   };
 }
