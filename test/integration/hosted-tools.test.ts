@@ -387,6 +387,13 @@ describe("over a Chat upstream", () => {
     }
   });
 
+  it("refuses a tool type that is not a name with a 400, before a header could carry it", async () => {
+    const response = await post(proxy, { input: "hi", tools: [{ type: "\ud800", name: "f" }] });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as Json).error).toMatchObject({ type: "invalid_request_error", param: "tools[0].type" });
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it("runs a hosted tool a plugin claims", async () => {
     const search = defineTool({
       name: "web_search",

@@ -112,9 +112,10 @@ const namespaceTool = z.object({
 
 /**
  * A function tool, a namespace of them, or any other type (`web_search`, `mcp`, `custom`, …): a hosted
- * tool, which the proxy passes on to an upstream that runs it (or a plugin that claims its type).
+ * tool, which the proxy passes on to an upstream that runs it (or a plugin that claims its type). A
+ * type is a name, as every one OpenAI defines: it is logged and named in a header when dropped.
  */
-const tool = z.looseObject({ type: z.string().min(1).max(64) }).transform((value, ctx) => {
+const tool = z.looseObject({ type: z.string().regex(/^[\w.-]{1,64}$/, "Tool types are 1-64 letters, digits, '_', '.' or '-'") }).transform((value, ctx) => {
   const schema = value.type === "function" ? functionTool : value.type === "namespace" ? namespaceTool : value.type === "custom" ? customTool : undefined;
   if (schema === undefined) {
     if (nestsDeeperThan(value, limits.schemaDepth)) ctx.addIssue({ code: "custom", message: `Tools nest at most ${limits.schemaDepth} levels deep` });
