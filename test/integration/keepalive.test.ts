@@ -55,9 +55,11 @@ describe("keepalive comments on every SSE route", () => {
 
   const expectOnTime = (gaps: number[]) => {
     expect(gaps.length).toBeGreaterThanOrEqual(3);
-    // Measured where the client reads, so each gap carries delivery jitter both ways; the median is
-    // the interval. (Before, an interval timer that skipped a tick after a write left up to twice it.)
-    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(keepaliveMs * 0.8);
+    // Measured where the client reads, so each gap carries delivery jitter both ways (a write read
+    // 40 ms late makes the next gap 40 ms short: seen on a loaded 2-core CI); the median is the
+    // interval. The floor only catches a timer firing twice per interval. (Before, an interval timer
+    // that skipped a tick after a write left up to twice it.)
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(keepaliveMs * 0.5);
     expect(median(gaps)).toBeGreaterThanOrEqual(keepaliveMs * 0.9);
     expect(median(gaps)).toBeLessThanOrEqual(keepaliveMs * 1.1);
   };
