@@ -39,6 +39,12 @@ export function lazyDriver(name: string, load: () => Promise<Driver>, options: {
       if (!driver.setItem) throw new Error(`[${name}] the driver is read-only`);
       await driver.setItem(key, value, opts);
     },
+    async setItems(items, commonOptions) {
+      const driver = await get();
+      if (driver.setItems) return driver.setItems(items, commonOptions);
+      if (!driver.setItem) throw new Error(`[${name}] the driver is read-only`);
+      await Promise.all(items.map(({ key, value, options }) => driver.setItem!(key, value, { ...commonOptions, ...options })));
+    },
     async removeItem(key, opts) {
       await (await get()).removeItem?.(key, opts);
     },

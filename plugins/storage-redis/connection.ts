@@ -12,6 +12,8 @@ export type ScriptedRedis = Redis & {
   hermesHold(key: string, ...args: (string | number)[]): Promise<number>;
   hermesReclaim(key: string, ...args: (string | number)[]): Promise<string[]>;
   hermesAppend(key: string, ...args: (string | number)[]): Promise<[number, number, number]>;
+  /** The number of keys, the keys, then each key's value and ttl in seconds. */
+  hermesSetMany(keyCount: number, ...args: (string | number)[]): Promise<number>;
 };
 
 export interface RedisConnection {
@@ -58,7 +60,7 @@ export async function connectRedis(options: ConnectionOptions): Promise<RedisCon
   const { default: redisDriver } = await withOptionalPackage("ioredis", "storage-redis", () => import("unstorage/drivers/redis"));
   const commandTimeoutMs = options.commandTimeoutMs ?? connectionDefaults.commandTimeoutMs;
   const reconnectMaxMs = options.reconnectMaxMs ?? connectionDefaults.reconnectMaxMs;
-  const driver = redisDriver({
+  const base = redisDriver({
     url: options.url,
     base: options.prefix,
     lazyConnect: true,
@@ -69,7 +71,19 @@ export async function connectRedis(options: ConnectionOptions): Promise<RedisCon
     retryStrategy: (attempt: number) => Math.min(attempt * 100, reconnectMaxMs),
     enableAutoPipelining: true,
   });
-  const client = driver.getInstance!() as ScriptedRedis;
+  const client = base.getInstance!() as ScriptedRedis;
+  // The driver's own key mapping (its `joinKeys`, not exported): the prefix's separators as `:`, no `:` at either end.
+  const prefix = options.prefix.replace(/[:/\\]/g, ":").replace(/^:+|:+$/g, "");
+  const keyOf = (key: string) => (prefix ? `${prefix}:${key}` : key);
+  const driver: Driver = {
+    ...base,
+    // unstorage's Redis driver has no `setItems`, so a batch was one SET per item.
+    async setItems(items, commonOptions) {
+      if (items.length === 0) return;
+      const values = items.flatMap(({ value, options: own }) => [value, ttlSeconds(own?.ttl ?? commonOptions?.ttl)]);
+      await client.hermesSetMany(items.length, ...items.map(({ key }) => keyOf(key)), ...values);
+    },
+  };
   let connected = false;
   let lastError: unknown;
   let logged = "";
@@ -90,6 +104,7 @@ export async function connectRedis(options: ConnectionOptions): Promise<RedisCon
   client.defineCommand("hermesHold", { numberOfKeys: 1, lua: scripts.hold });
   client.defineCommand("hermesReclaim", { numberOfKeys: 1, lua: scripts.reclaim });
   client.defineCommand("hermesAppend", { numberOfKeys: 1, lua: scripts.append });
+  client.defineCommand("hermesSetMany", { lua: scripts.setMany });
   try {
     await client.connect();
     connected = true;
@@ -99,6 +114,9 @@ export async function connectRedis(options: ConnectionOptions): Promise<RedisCon
   }
   return { driver, client };
 }
+
+/** unstorage's `ttl` (seconds) as the script takes it: 0 for none. */
+const ttlSeconds = (ttl: unknown) => (typeof ttl === "number" && ttl > 0 ? Math.ceil(ttl) : 0);
 
 /** Node reports a refused dual-stack connect as an AggregateError with an empty message. */
 export function describeError(error: unknown): string {

@@ -45,6 +45,16 @@ if over > 0 then
 end
 return evicted`;
 
+/**
+ * KEYS the keys; ARGV per key its value then its ttl in seconds (0: none). Every key set in one step:
+ * a batch (a response's item index entries) is one round trip and one command, and lands whole or not at all.
+ */
+export const setMany = `for i, key in ipairs(KEYS) do
+  local ttl = tonumber(ARGV[2 * i])
+  if ttl > 0 then redis.call("SET", key, ARGV[2 * i - 1], "EX", ttl) else redis.call("SET", key, ARGV[2 * i - 1]) end
+end
+return #KEYS`;
+
 /** KEYS[1] the pool (a sorted set scored by lease end); ARGV: id, limit, lease ms. 1 when the slot is held. */
 export const acquire = `${nowMs}
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now)

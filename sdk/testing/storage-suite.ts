@@ -1,4 +1,4 @@
-import { createStorage, prefixStorage, type Storage } from "unstorage";
+import { createStorage, prefixStorage, type Storage, type StorageValue } from "unstorage";
 import { afterEach, beforeEach, describe, expect, it, type TestContext } from "vitest";
 import type { HermesStorage } from "../../src/plugin-api/index.ts";
 import { coordinationTests } from "./coordination-suite.ts";
@@ -97,6 +97,20 @@ export function testStorage(options: StorageSuiteOptions): void {
       expect(byKey["bulk:1"]).toEqual({ n: 1 });
       expect(byKey["bulk:2"]).toEqual({ n: 2 });
       expect(byKey["bulk:3"] ?? null).toBeNull();
+    });
+
+    test("writes several items at once, each with its ttl, where getItem finds them", async () => {
+      await storage.setItems<StorageValue>(
+        [
+          { key: "batch:1", value: { n: 1 } },
+          { key: "batch:2", value: "two", options: { ttl: 60 } },
+        ],
+        { ttl: 30 },
+      );
+      expect(await storage.getItem("batch:1")).toEqual({ n: 1 });
+      expect(await storage.getItem("batch:2")).toBe("two");
+      expect((await storage.getKeys("batch:")).sort()).toEqual(["batch:1", "batch:2"]);
+      await storage.setItems([]);
     });
 
     test("removes every key under a prefix and leaves the rest", async () => {
