@@ -22,7 +22,7 @@ export function createItemIndex(storage: Storage) {
     },
     /** Points every item's id at `location(item, index)`; `ttlMs` matches the record's, for drivers with native expiry. */
     async write(items: readonly Item[], location: (item: Item, index: number) => ItemLocation, ttlMs?: number): Promise<void> {
-      const entries = items.flatMap((item, index) => (item.id ? [{ key: keys.itemLocation(item.id), value: location(item, index) }] : []));
+      const entries = indexEntries(items, location);
       // One batch: a driver with `setItems` (and the storage guard around it) takes one call, not one per item.
       if (entries.length > 0) await storage.setItems(entries, storageTtl(ttlMs));
     },
@@ -36,6 +36,11 @@ export function createItemIndex(storage: Storage) {
 }
 
 export type ItemIndex = ReturnType<typeof createItemIndex>;
+
+/** The index entries of `items` as a `setItems` batch, for a store that writes them beside its own record. */
+export function indexEntries(items: readonly Item[], location: (item: Item, index: number) => ItemLocation): { key: string; value: ItemLocation }[] {
+  return items.flatMap((item, index) => (item.id ? [{ key: keys.itemLocation(item.id), value: location(item, index) }] : []));
+}
 
 function isLocation(value: unknown): value is ItemLocation {
   return isObject(value) && (typeof value.response === "string" || (typeof value.conversation === "string" && typeof value.position === "number"));

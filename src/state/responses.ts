@@ -1,11 +1,11 @@
-import type { Storage } from "unstorage";
+import type { Storage, StorageValue } from "unstorage";
 import { HermesError, type Item, type Usage } from "../protocol/index.ts";
 import type { StorageCoordination } from "../plugin-api/index.ts";
 import { expired, isObject, storageTtl, unreadable } from "./records.ts";
 import { channels, indexes, keys } from "./keys.ts";
 import { RecordCache } from "../utils/index.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";
-import type { ItemIndex } from "./item-index.ts";
+import { indexEntries, type ItemIndex } from "./item-index.ts";
 
 /** The statuses a stored response can have: the Responses API's. */
 export type ResponseRecordStatus = "queued" | "in_progress" | "completed" | "incomplete" | "failed" | "cancelled";
@@ -130,9 +130,10 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
       const stored: StoredResponse = { ...record, expiresAt: now() + ttlMs };
       const key = keys.response(record.response.id);
       const id = record.response.id;
-      // The items are findable by id as soon as the response is acknowledged: indexed in the same step.
-      const indexing = itemIndex.write(indexed(stored), () => ({ response: id }), ttlMs);
-      await retention.written(key, stored.expiresAt!, Promise.all([storage.setItem(key, stored, storageTtl(ttlMs)), indexing]));
+      // The items are findable by id as soon as the response is acknowledged: indexed in the same batch
+      // (one command on Redis, landing whole).
+      const batch: { key: string; value: StorageValue }[] = [{ key, value: stored }, ...indexEntries(indexed(stored), () => ({ response: id }))];
+      await retention.written(key, stored.expiresAt!, storage.setItems(batch, storageTtl(ttlMs)));
       if (isFinal(stored)) cache.set(key, stored);
       else cache.delete(key);
     },

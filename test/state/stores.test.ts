@@ -180,7 +180,16 @@ describeStorages("every store", (target) => {
   });
 
   it("the item index: a finished response's items are found by id, and forgotten with it", async () => {
+    // The record and its index entries are one batch: one command on Redis, landing whole.
+    const batches = vi.spyOn(env.opened.storage, "setItems");
+    const singles = vi.spyOn(env.opened.storage, "setItem");
     await env.stores.responses.save(turn("ri1", null, "indexed"));
+    expect(batches.mock.calls.map(([items]) => items.map((item) => item.key))).toEqual([
+      [keys.response("ri1"), keys.itemLocation("ri1-in"), keys.itemLocation("ri1-out")],
+    ]);
+    expect(singles).not.toHaveBeenCalled();
+    batches.mockRestore();
+    singles.mockRestore();
     expect(await env.stores.items.get("ri1-in")).toEqual({ response: "ri1" });
     expect(await env.stores.responses.item("ri1", "ri1-out")).toMatchObject({ id: "ri1-out" });
     // An id a later conversation reused keeps pointing there when the response goes.
