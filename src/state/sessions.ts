@@ -114,8 +114,8 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
         write = applied.write;
         return applied.record;
       });
-      await writeItems(id, write);
-      await retention.written(keys.session(id), after!.expiresAt);
+      // Indexed while the messages are written: one round trip, not two (eviction waits for the write).
+      await retention.written(keys.session(id), after!.expiresAt, writeItems(id, write));
       return after!;
     },
 
