@@ -175,7 +175,10 @@ describeStorages(
       });
       for (const id of ["old", "mid", "new"]) await sessions.recordTurn(`evict-${id}`, { source: "chat", model: "m", messages: { replace: [user(id)] } });
       await expect
-        .poll(async () => Promise.all([env.opened.storage.hasItem(keys.session("evict-old")), env.opened.storage.hasItem(keys.sessionItems("evict-old"))]))
+        // Eviction is housekeeping after the write, off the turn's path: under a full suite it took over the default 1 s once.
+        .poll(async () => Promise.all([env.opened.storage.hasItem(keys.session("evict-old")), env.opened.storage.hasItem(keys.sessionItems("evict-old"))]), {
+          timeout: 5_000,
+        })
         .toEqual([false, false]);
       expect(await sessions.history("evict-new")).toHaveLength(1);
     });
