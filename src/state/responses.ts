@@ -3,7 +3,7 @@ import { HermesError, type Item, type Usage } from "../protocol/index.ts";
 import type { StorageCoordination } from "../plugin-api/index.ts";
 import { expired, isObject, storageTtl, unreadable } from "./records.ts";
 import { channels, indexes, keys } from "./keys.ts";
-import { RecordCache } from "../utils/index.ts";
+import { approximateBytes, RecordCache } from "../utils/index.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";
 import { indexEntries, type ItemIndex } from "./item-index.ts";
 
@@ -62,6 +62,8 @@ export interface ResponseStoreOptions {
   conversationItems?: (conversationId: string, through: number) => Promise<Item[] | null>;
   /** Finished records kept in process for chain walks. @default 10_000 */
   cacheEntries?: number;
+  /** What those records may weigh together, by `approximateBytes`: long tool outputs must not fill the heap. @default 64 MiB */
+  cacheBytes?: number;
   now?: () => number;
 }
 
@@ -82,7 +84,7 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
   const { coordination, items: itemIndex } = options;
   const now = options.now ?? Date.now;
   // Cached by storage key, which is what an eviction names.
-  const cache = new RecordCache<StoredResponse>(options.cacheEntries ?? 10_000);
+  const cache = new RecordCache<StoredResponse>(options.cacheEntries ?? 10_000, { maxBytes: options.cacheBytes ?? 64 * 1024 * 1024, sizeOf: approximateBytes });
   const forget = (key: string) => coordination.publish(channels.responsesDeleted(), key);
   /** The item index entries a record wrote (a conversation turn's items are indexed by the conversation). */
   const indexed = (record: StoredResponse) => (record.conversation || !isFinal(record) ? [] : [...record.input, ...record.response.output]);
@@ -108,12 +110,13 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
   });
   const live = (record: StoredResponse) => !expired(record, now());
 
-  const get = async (id: string): Promise<StoredResponse | null> => {
+  /** The record, read from storage; a finished one is cached (`evict: false` for a chain walk's ancestors, see `RecordCache.set`). */
+  const get = async (id: string, fill?: { evict: false }): Promise<StoredResponse | null> => {
     const value = await storage.getItem(keys.response(id));
     if (value === null) return null;
     if (!isStoredResponse(value)) return unreadable(keys.response(id));
     if (!live(value)) return null;
-    if (isFinal(value)) cache.set(keys.response(id), value);
+    if (isFinal(value)) cache.set(keys.response(id), value, fill);
     return value;
   };
   /** A finished record from the cache, synchronously: a walk over cached ancestors never yields to the event loop. */
@@ -124,7 +127,7 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
 
   return {
     /** The record, read from storage. Null when unknown, expired or unreadable. */
-    get,
+    get: (id: string) => get(id),
     async save(record: StoredResponse): Promise<void> {
       const { ttlMs } = options.retention;
       const stored: StoredResponse = { ...record, expiresAt: now() + ttlMs };
@@ -159,7 +162,7 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
       if (!record) return null;
       const turns: StoredResponse[] = [record];
       for (let parent = record.parentId; parent && turns.length < MAX_CHAIN;) {
-        const ancestor = cached(parent) ?? (await get(parent));
+        const ancestor = cached(parent) ?? (await get(parent, { evict: false }));
         if (!ancestor) throw brokenChain(id, parent);
         turns.push(ancestor);
         parent = ancestor.parentId;

@@ -80,6 +80,22 @@ describeStorages("chain lookup", (target) => {
     await cold.history(ids[turns - 1]!);
     expect(reads).toHaveBeenCalledTimes(1);
 
+    // A cache bounded by bytes (20 KiB: a few dozen of these records): the walk keeps the first ancestors
+    // it read while they fit and reads the rest again on the next walk, rather than dropping, read by
+    // read, the ones it needs further on (LRU under a scan longer than the cache: every read again).
+    const small = createResponseStore(opened.storage, {
+      coordination: opened.coordination,
+      retention: config.retention.responses,
+      items: createItemIndex(opened.storage),
+      cacheBytes: 20 * 1024,
+    });
+    await small.history(ids[turns - 1]!);
+    reads.mockClear();
+    const again = await small.history(ids[turns - 1]!);
+    expect(again?.items).toHaveLength(2 * turns);
+    expect(reads.mock.calls.length).toBeGreaterThan(turns / 2);
+    expect(reads.mock.calls.length).toBeLessThan(turns);
+
     const ms = (value: number) => `${value.toFixed(3)} ms`;
     console.log(
       `chain lookup on ${target.name}: turn 1 ${ms(hotFirst)}, turn ${turns} ${ms(hotLast)} (hot, 1 read); turn ${turns} cold ${ms(coldLast)} (${turns} reads, once)`,
