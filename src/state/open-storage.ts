@@ -44,7 +44,7 @@ export async function openStorage(definition: HermesStorage, options: { timeoutM
     ? guardCoordination(definition.coordination, health)
     : createLocalCoordination(storage, { overBudget: definition.overBudget, sheddable: sheddableIndexes, known });
   const close = async () => {
-    health.close();
+    await health.close();
     await Promise.allSettled([storage.dispose(), coordination.dispose?.()]);
   };
   const where = definition.description ?? definition.name;

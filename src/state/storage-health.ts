@@ -37,6 +37,8 @@ export class StorageHealth implements StorageHealthReporter {
   readonly #log: Pick<Logger, "info" | "error">;
   readonly #probeKey: string;
   readonly #wakeups = new Map<() => void, NodeJS.Timeout>();
+  /** `whenBack` tasks under way, awaited by `close()`. */
+  readonly #running = new Set<Promise<void>>();
   #closed = false;
 
   constructor(storage: Storage, instance: string, options: StorageHealthOptions = {}) {
@@ -108,16 +110,23 @@ export class StorageHealth implements StorageHealthReporter {
         return attempt();
       }
     };
-    attempt().catch((error: unknown) => this.#log.error(`${label} failed: ${describeError(error)}`));
+    const running: Promise<void> = attempt()
+      .catch((error: unknown) => this.#log.error(`${label} failed: ${describeError(error)}`))
+      .finally(() => this.#running.delete(running));
+    this.#running.add(running);
   }
 
-  /** Stops every `whenBack` task: the storage is closing. */
-  close(): void {
+  /**
+   * Stops every `whenBack` task: the storage is closing. Resolves once an attempt already under way
+   * has settled, so no write lands after the storage is closed (or a test has removed its files).
+   */
+  async close(): Promise<void> {
     this.#closed = true;
     for (const [wake, timer] of this.#wakeups) {
       clearTimeout(timer);
       wake();
     }
+    await Promise.allSettled([...this.#running]);
   }
 
   /** Probes the storage now (concurrent callers share one probe) and resolves with the state after it. */

@@ -176,9 +176,24 @@ describe("the storage health", () => {
       },
       { everyMs: 10 },
     );
-    health.close();
+    await health.close();
     const before = dropped;
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(dropped).toBe(before);
+  });
+
+  it("waits at close for an attempt already under way, so no write lands after the storage is closed", async () => {
+    const health = new StorageHealth(createStorage({ driver: memoryDriver() }), "p1", { log: quiet });
+    let landed = false;
+    let started!: () => void;
+    const under = new Promise<void>((resolve) => (started = resolve));
+    health.whenBack("a slow write", async () => {
+      started();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      landed = true;
+    });
+    await under;
+    await health.close();
+    expect(landed).toBe(true);
   });
 });
