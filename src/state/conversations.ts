@@ -3,7 +3,7 @@ import { HermesError, type Item } from "../protocol/index.ts";
 import { logEntryKey, logLengthKey, type StorageCoordination } from "../plugin-api/index.ts";
 import type { ItemIndex } from "./item-index.ts";
 import { channels, indexes, keys } from "./keys.ts";
-import { RecordCache } from "../utils/index.ts";
+import { approximateBytes, RecordCache } from "../utils/index.ts";
 import { expired, isObject, unreadable } from "./records.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";
 import { logger } from "../utils/logger.ts";
@@ -44,6 +44,8 @@ export interface ConversationStoreOptions {
   now?: () => number;
   /** Conversation logs kept in process, so that a turn reads only what was appended since. @default 1_000 */
   cacheEntries?: number;
+  /** What those logs may weigh together, by `approximateBytes`: a thousand long conversations must not fill the heap. @default 64 MiB */
+  cacheBytes?: number;
   /**
    * The history of a conversation name stored by an earlier version (a pointer to its latest response):
    * that response's chain, which becomes the conversation's first items on its next turn.
@@ -118,7 +120,11 @@ export function createConversationStore(storage: Storage, options: ConversationS
    * deleted item). Appended entries never change, so only what was appended since is read; a log an
    * item left is dropped here and announced to every process (`changed`), which drops it too.
    */
-  const cache = new RecordCache<{ through: number; entries: (ConversationEntry | null)[] }>(options.cacheEntries ?? 1_000);
+  // Each log carries its weight, summed as it grows: weighing the whole log on every append would cost what the cache saves.
+  const cache = new RecordCache<{ through: number; entries: (ConversationEntry | null)[]; bytes: number }>(options.cacheEntries ?? 1_000, {
+    maxBytes: options.cacheBytes ?? 64 * 1024 * 1024,
+    sizeOf: (log) => log.bytes,
+  });
   const changed = async (prefix: string) => {
     cache.delete(prefix);
     await coordination.publish(channels.conversationsChanged(), prefix);
@@ -146,8 +152,13 @@ export function createConversationStore(storage: Storage, options: ConversationS
     // A read that continues the cached log from where it ends extends it.
     if (readFrom <= base + 1 && through > base) {
       const entries = cached?.entries ?? [];
-      for (let position = base + 1; position <= through; position++) entries[position - 1] = stored[position - readFrom] ?? null;
-      cache.set(prefix, { through, entries });
+      let bytes = cached?.bytes ?? 0;
+      for (let position = base + 1; position <= through; position++) {
+        const entry = stored[position - readFrom] ?? null;
+        entries[position - 1] = entry;
+        bytes += slotBytes(entry);
+      }
+      cache.set(prefix, { through, entries, bytes });
     }
     const found: (ConversationItem & { entry: ConversationEntry })[] = [];
     for (let position = from; position <= through; position++) {
@@ -167,7 +178,12 @@ export function createConversationStore(storage: Storage, options: ConversationS
     const { first } = await coordination.append(prefix, entries);
     // Right after the cached log's end (nobody appended in between): the cache takes them as they are.
     const cached = cache.get(prefix);
-    if (cached?.through === first - 1) cache.set(prefix, { through: first - 1 + entries.length, entries: [...cached.entries, ...entries] });
+    if (cached?.through === first - 1)
+      cache.set(prefix, {
+        through: first - 1 + entries.length,
+        entries: [...cached.entries, ...entries],
+        bytes: entries.reduce((sum, entry) => sum + slotBytes(entry), cached.bytes),
+      });
     await index.write(items, (_item, offset) => ({ conversation: id, position: first + offset }));
     return items.map((item, offset) => ({ position: first + offset, item }));
   };
@@ -417,3 +433,6 @@ function isLegacyName(value: unknown): value is LegacyName {
 function isEntry(value: unknown): value is ConversationEntry {
   return isObject(value) && isObject(value.item) && typeof value.item.type === "string";
 }
+
+/** A cached log slot's weight: the entry and its place in the array. */
+const slotBytes = (entry: ConversationEntry | null) => 8 + approximateBytes(entry);

@@ -160,6 +160,34 @@ describeStorages("every store", (target) => {
     expect(await conversations.items("conv_long")).toHaveLength(450);
   });
 
+  it("conversations: a log heavier than the cache's byte bound is read again, whole, rather than kept", async () => {
+    const sessionId = () => "sess_b";
+    const light = createConversationStore(env.opened.storage, {
+      coordination: env.opened.coordination,
+      retention: config.retention.conversations,
+      items: env.stores.items,
+      cacheBytes: 2_000,
+    });
+    await light.create(
+      { id: "conv_heavy", createdAt: 1, metadata: {}, sessionId: "s" },
+      Array.from({ length: 40 }, (_, n) => message(`h${n}`, `item ${n}`)),
+    );
+    await light.create({ id: "conv_light", createdAt: 1, metadata: {}, sessionId: "s" }, [message("l0", "one")]);
+    expect(await (await light.claim("conv_heavy", "resp_h1", { create: false, sessionId })).finish(null)).toBe(true);
+    expect(await (await light.claim("conv_light", "resp_l1", { create: false, sessionId })).finish(null)).toBe(true);
+    const bulkReads = vi.spyOn(env.opened.storage, "getItems");
+    const heavy = await light.claim("conv_heavy", "resp_h2", { create: false, sessionId });
+    expect(heavy.items).toHaveLength(40);
+    expect(bulkReads).toHaveBeenCalled();
+    await heavy.finish(null);
+    bulkReads.mockClear();
+    const small = await light.claim("conv_light", "resp_l2", { create: false, sessionId });
+    expect(small.items.map((item) => item.id)).toEqual(["l0"]);
+    expect(bulkReads).not.toHaveBeenCalled();
+    await small.finish(null);
+    bulkReads.mockRestore();
+  });
+
   it("conversations: a name an earlier version stored (a pointer to its latest response) continues from that chain", async () => {
     await env.stores.responses.save({ ...turn("old1", null, "one"), sessionId: "sess_old" });
     await env.stores.responses.save({ ...turn("old2", "old1", "two"), sessionId: "sess_old" });
