@@ -173,7 +173,12 @@ describeStorages(
         retention: { ttlMs: 60_000, maxEntries: 2 },
         responses: env.stores.responses,
       });
-      for (const id of ["old", "mid", "new"]) await sessions.recordTurn(`evict-${id}`, { source: "chat", model: "m", messages: { replace: [user(id)] } });
+      for (const id of ["old", "mid", "new"]) {
+        await sessions.recordTurn(`evict-${id}`, { source: "chat", model: "m", messages: { replace: [user(id)] } });
+        // Each its own expiry: two written in one millisecond tie, and Redis gives up the first by name
+        // ("evict-mid"), not by age (seen under a loaded suite once turns got one round trip shorter).
+        await new Promise((resolve) => setTimeout(resolve, 3));
+      }
       await expect
         // Eviction is housekeeping after the write, off the turn's path: under a full suite it took over the default 1 s once.
         .poll(async () => Promise.all([env.opened.storage.hasItem(keys.session("evict-old")), env.opened.storage.hasItem(keys.sessionItems("evict-old"))]), {
