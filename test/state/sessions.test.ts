@@ -176,7 +176,7 @@ describeStorages(
       for (const id of ["old", "mid", "new"]) {
         await sessions.recordTurn(`evict-${id}`, { source: "chat", model: "m", messages: { replace: [user(id)] } });
         // Each its own expiry: two written in one millisecond tie, and Redis gives up the first by name
-        // ("evict-mid"), not by age (seen under a loaded suite once turns got one round trip shorter).
+        // ("evict-mid"), not by age: the likely cause of two failures seen under a loaded suite.
         await new Promise((resolve) => setTimeout(resolve, 3));
       }
       await expect
