@@ -43,7 +43,10 @@ export function lazyDriver(name: string, load: () => Promise<Driver>, options: {
       const driver = await get();
       if (driver.setItems) return driver.setItems(items, commonOptions);
       if (!driver.setItem) throw new Error(`[${name}] the driver is read-only`);
-      await Promise.all(items.map(({ key, value, options }) => driver.setItem!(key, value, { ...commonOptions, ...options })));
+      // Every write settles before the batch does: none is left running when the caller retries or gives up.
+      const settled = await Promise.allSettled(items.map(({ key, value, options }) => driver.setItem!(key, value, { ...commonOptions, ...options })));
+      const failed = settled.find((outcome) => outcome.status === "rejected");
+      if (failed) throw failed.reason;
     },
     async removeItem(key, opts) {
       await (await get()).removeItem?.(key, opts);

@@ -47,6 +47,33 @@ describe("a lazy driver", () => {
     });
     await expect(broken.getItem("a", {})).rejects.toThrow("the library is not installed");
   });
+
+  it("writes a batch item by item where the driver has no setItems, and fails it only once every write has settled", async () => {
+    const inner = memoryDriver();
+    const landed: string[] = [];
+    const driver = lazyDriver("one-by-one", async () => ({
+      ...inner,
+      setItems: undefined,
+      async setItem(key: string, value: string) {
+        if (key === "bad") throw new Error("refused");
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        await inner.setItem!(key, value, {});
+        landed.push(key);
+      },
+    }));
+    await expect(
+      driver.setItems!(
+        [
+          { key: "bad", value: "x" },
+          { key: "slow", value: "y" },
+        ],
+        {},
+      ),
+    ).rejects.toThrow("refused");
+    expect(landed).toEqual(["slow"]);
+    await driver.setItems!([{ key: "good", value: "z" }], {});
+    expect(await driver.getItem("good", {})).toBe("z");
+  });
 });
 
 describe("defineStorage", () => {
