@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Driver } from "unstorage";
+import { type Driver, normalizeKey } from "unstorage";
 import { withOptionalPackage } from "../../sdk/index.ts";
 import * as scripts from "./scripts.ts";
 
@@ -60,9 +60,12 @@ export async function connectRedis(options: ConnectionOptions): Promise<RedisCon
   const { default: redisDriver } = await withOptionalPackage("ioredis", "storage-redis", () => import("unstorage/drivers/redis"));
   const commandTimeoutMs = options.commandTimeoutMs ?? connectionDefaults.commandTimeoutMs;
   const reconnectMaxMs = options.reconnectMaxMs ?? connectionDefaults.reconnectMaxMs;
+  // Normalised once and given to the driver as its base, so `setItems` below builds the keys the
+  // driver's own `getItem` reads: `<prefix>:<key>`.
+  const prefix = normalizeKey(options.prefix);
   const base = redisDriver({
     url: options.url,
-    base: options.prefix,
+    base: prefix,
     lazyConnect: true,
     connectTimeout: options.connectTimeoutMs,
     commandTimeout: commandTimeoutMs,
@@ -72,8 +75,6 @@ export async function connectRedis(options: ConnectionOptions): Promise<RedisCon
     enableAutoPipelining: true,
   });
   const client = base.getInstance!() as ScriptedRedis;
-  // The driver's own key mapping (its `joinKeys`, not exported): the prefix's separators as `:`, no `:` at either end.
-  const prefix = options.prefix.replace(/[:/\\]/g, ":").replace(/^:+|:+$/g, "");
   const keyOf = (key: string) => (prefix ? `${prefix}:${key}` : key);
   const driver: Driver = {
     ...base,
