@@ -10,14 +10,17 @@ export interface RecordCacheBytes<T> {
  * which makes both O(1) per entry dropped. A value heavier than the whole byte bound is not kept.
  */
 export class RecordCache<T> {
-  readonly #entries = new Map<string, { value: T; bytes: number }>();
+  readonly #entries = new Map<string, T>();
   readonly #maxEntries: number;
   readonly #bytes: RecordCacheBytes<T> | undefined;
+  /** Each entry's weight, kept only under a byte bound: an unbounded cache pays nothing for it. */
+  readonly #sizes: Map<string, number> | undefined;
   #totalBytes = 0;
 
   constructor(maxEntries: number, bytes?: RecordCacheBytes<T>) {
     this.#maxEntries = maxEntries;
     this.#bytes = bytes;
+    this.#sizes = bytes && new Map();
   }
 
   get size(): number {
@@ -30,11 +33,11 @@ export class RecordCache<T> {
   }
 
   get(key: string): T | undefined {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
+    const value = this.#entries.get(key);
+    if (value === undefined) return undefined;
     this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    return entry.value;
+    this.#entries.set(key, value);
+    return value;
   }
 
   /**
@@ -48,7 +51,8 @@ export class RecordCache<T> {
     const maxBytes = this.#bytes?.maxBytes ?? Infinity;
     if (bytes > maxBytes) return;
     if (options?.evict === false && (this.#entries.size >= this.#maxEntries || this.#totalBytes + bytes > maxBytes)) return;
-    this.#entries.set(key, { value, bytes });
+    this.#entries.set(key, value);
+    this.#sizes?.set(key, bytes);
     this.#totalBytes += bytes;
     while (this.#entries.size > this.#maxEntries || this.#totalBytes > maxBytes) {
       const oldest = this.#entries.keys().next();
@@ -58,14 +62,14 @@ export class RecordCache<T> {
   }
 
   delete(key: string): void {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return;
-    this.#entries.delete(key);
-    this.#totalBytes -= entry.bytes;
+    if (!this.#entries.delete(key) || !this.#sizes) return;
+    this.#totalBytes -= this.#sizes.get(key) ?? 0;
+    this.#sizes.delete(key);
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#sizes?.clear();
     this.#totalBytes = 0;
   }
 }
