@@ -71,6 +71,29 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
       await coordination.update<Item[]>(key, (current) => [...chain, ...(Array.isArray(current) ? current : []), ...write.items], { ttlMs });
     }
   };
+  /** A batch of turns, applied in order in one metadata update, their messages in as few writes as they allow. */
+  const writeTurns = async (id: string, turns: readonly { turn: SessionTurn; at: number }[]): Promise<SessionRecord> => {
+    let writes: ItemsWrite[] = [];
+    const after = await update(id, (current) => {
+      let record = current;
+      writes = [];
+      for (const { turn, at } of turns) {
+        const applied = applyTurn(record, id, turn, at, ttlMs);
+        record = applied.record;
+        writes = mergeWrites(writes, applied.write);
+      }
+      return record;
+    });
+    const written = (async () => {
+      for (const write of writes) await writeItems(id, write);
+    })();
+    // Indexed while the messages are written: one round trip, not two (eviction waits for the write).
+    await retention.written(keys.session(id), after!.expiresAt, written);
+    return after!;
+  };
+  /** Per session: the batch whose turns wait for the write under way, and that write. */
+  const waiting = new Map<string, TurnBatch>();
+  const writing = new Map<string, Promise<SessionRecord>>();
   const load = async (id: string): Promise<{ record: SessionRecord; items: Item[] } | null> => {
     const key = keys.session(id);
     // Both keys in one round trip: a continuation reads its history on the request's path.
@@ -104,19 +127,32 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
 
     /**
      * Records one turn of any API on session `id`, creating the session at its first turn: metadata
-     * first (atomically), then the messages. Resolves with the metadata after the turn.
+     * first (atomically), then the messages. Resolves with the metadata once the turn is stored.
+     *
+     * One session's turns are written one batch at a time: turns that arrive while its write is under
+     * way wait together and land as one write (their counters summed, their messages merged), so a
+     * session busier than its storage is fast (many clients whose conversations open alike share a
+     * derived session) keeps one batch waiting instead of a queue that grows with every turn.
      */
-    async recordTurn(id: string, turn: SessionTurn): Promise<SessionRecord> {
-      let write: ItemsWrite = { kind: "none" };
-      const at = now();
-      const after = await update(id, (current) => {
-        const applied = applyTurn(current, id, turn, at, ttlMs);
-        write = applied.write;
-        return applied.record;
-      });
-      // Indexed while the messages are written: one round trip, not two (eviction waits for the write).
-      await retention.written(keys.session(id), after!.expiresAt, writeItems(id, write));
-      return after!;
+    recordTurn(id: string, turn: SessionTurn): Promise<SessionRecord> {
+      const queued = waiting.get(id);
+      if (queued) {
+        queued.turns.push({ turn, at: now() });
+        return queued.stored;
+      }
+      const batch: TurnBatch = { turns: [{ turn, at: now() }], stored: undefined! };
+      const previous = writing.get(id);
+      batch.stored = (async () => {
+        // Always a tick at least: turns recorded in the same tick join this batch.
+        await previous?.catch(() => undefined);
+        waiting.delete(id);
+        return writeTurns(id, batch.turns);
+      })();
+      waiting.set(id, batch);
+      writing.set(id, batch.stored);
+      const forget = () => writing.get(id) === batch.stored && writing.delete(id);
+      batch.stored.then(forget, forget);
+      return batch.stored;
     },
 
     /** A new, empty session (`POST /api/sessions`). @throws {HermesError} 409 `session_exists`. */
@@ -212,6 +248,25 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
 }
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
+
+interface TurnBatch {
+  turns: { turn: SessionTurn; at: number }[];
+  stored: Promise<SessionRecord>;
+}
+
+/**
+ * `next` after `writes`, merged where one write can do both: a whole history replaces what came
+ * before it, an append extends the list written before it. An append after anything else (a
+ * session that just moved onto a Responses chain) stays a write of its own.
+ */
+export function mergeWrites(writes: readonly ItemsWrite[], next: ItemsWrite): ItemsWrite[] {
+  if (next.kind === "none") return [...writes];
+  if (next.kind === "replace" || next.kind === "clear") return [next];
+  const last = writes.at(-1);
+  if (last?.kind === "replace") return [...writes.slice(0, -1), { kind: "replace", items: [...last.items, ...next.items] }];
+  if (last?.kind === "append") return [...writes.slice(0, -1), { kind: "append", items: [...last.items, ...next.items], materialise: last.materialise }];
+  return [...writes, next];
+}
 
 /** 404 `session_not_found`, as every session route and turn answers it. */
 export function sessionNotFound(id: string): HermesError {

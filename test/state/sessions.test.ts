@@ -1,9 +1,13 @@
-import { expect, it, onTestFinished } from "vitest";
+import { expect, it, onTestFinished, vi } from "vitest";
+import { createStorage } from "unstorage";
+import memoryDriver from "unstorage/drivers/memory";
 import { hermesConfigSchema } from "../../src/config/schema.ts";
 import type { Item } from "../../src/protocol/index.ts";
 import { keys } from "../../src/state/keys.ts";
 import type { StoredResponse } from "../../src/state/responses.ts";
+import { createLocalCoordination } from "../../src/state/local-coordination.ts";
 import { createSessionStore } from "../../src/state/sessions.ts";
+import { createStores } from "../../src/state/stores.ts";
 import { captureLogs } from "../../src/utils/logger.ts";
 import { sessionMessages } from "../../src/wire/sessions/index.ts";
 import { describeStorages } from "../helpers/storages.ts";
@@ -188,6 +192,28 @@ describeStorages(
       expect(await sessions.history("evict-new")).toHaveLength(1);
     });
 
+    it("turns that arrive together land as one write: every counter summed, the histories merged in order", async () => {
+      const sessions = env.stores.sessions;
+      const setItem = vi.spyOn(env.opened.storage, "setItem");
+      const conversation = (turns: number) => Array.from({ length: turns }, (_, index) => [user(`q${index}`), assistant(`a${index}`)]).flat();
+      const turns = [
+        ...Array.from({ length: 10 }, (_, index) => ({ replace: conversation(index + 1) })),
+        { append: [user("then"), assistant("so")] },
+        { append: [user("and"), call("c1"), result("c1"), assistant("done")] },
+      ];
+      const recorded = await Promise.all(
+        turns.map((messages, index) => sessions.recordTurn("hot", { source: "chat", model: `m${index}`, usage: usage(1, 2), messages })),
+      );
+      // Every caller is answered with the session as it stands after the batch its turn landed in.
+      expect(new Set(recorded).size).toBe(1);
+      const record = await sessions.get("hot");
+      expect(record).toMatchObject({ turnCount: 12, model: "m11", messageCount: 26, toolCallCount: 1, usage: { totalTokens: 36 } });
+      const history = await sessions.history("hot");
+      expect(history).toEqual([...conversation(10), user("then"), assistant("so"), user("and"), call("c1"), result("c1"), assistant("done")]);
+      expect(sessionMessages("hot", history!)).toHaveLength(record!.messageCount);
+      expect(setItem.mock.calls.filter(([key]) => key === keys.sessionItems("hot"))).toHaveLength(1);
+    });
+
     it("reads a torn record as missing", async () => {
       onTestFinished(captureLogs().restore);
       await env.opened.storage.setItem(keys.session("torn"), { id: "torn", items: [] });
@@ -197,3 +223,37 @@ describeStorages(
   },
   ["memory", "redis"],
 );
+
+it("a session busier than its storage keeps one batch waiting, not a queue that grows with every turn", async () => {
+  // A storage that takes 20 ms per write, and a turn every 2 ms: ten turns arrive during each write.
+  const data = memoryDriver();
+  let writesUnderWay = 0;
+  let mostAtOnce = 0;
+  const itemWrites: number[] = [];
+  const slow = {
+    ...data,
+    async setItem(key: string, value: string) {
+      writesUnderWay++;
+      mostAtOnce = Math.max(mostAtOnce, writesUnderWay);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (key === keys.sessionItems("busy")) itemWrites.push(JSON.parse(value).length);
+      await data.setItem!(key, value, {});
+      writesUnderWay--;
+    },
+  };
+  const storage = createStorage({ driver: slow });
+  const stores = createStores(storage, createLocalCoordination(storage), config);
+  const conversation = (turns: number) => Array.from({ length: turns }, (_, index) => [user(`q${index}`), assistant(`a${index}`)]).flat();
+  const recorded: Promise<unknown>[] = [];
+  for (let turn = 1; turn <= 50; turn++) {
+    recorded.push(stores.sessions.recordTurn("busy", { source: "chat", model: "m", usage: usage(1, 1), messages: { replace: conversation(turn) } }));
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await Promise.all(recorded);
+  expect(await stores.sessions.get("busy")).toMatchObject({ turnCount: 50, messageCount: 100, usage: { totalTokens: 100 } });
+  expect(await stores.sessions.history("busy")).toEqual(conversation(50));
+  // One write of the session at a time (its metadata, then its messages), each carrying every turn that waited for it.
+  expect(mostAtOnce).toBe(1);
+  expect(itemWrites.length).toBeLessThan(15);
+  expect(itemWrites.at(-1)).toBe(100);
+});
