@@ -71,8 +71,8 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
       await coordination.update<Item[]>(key, (current) => [...chain, ...(Array.isArray(current) ? current : []), ...write.items], { ttlMs });
     }
   };
-  /** A batch of turns, applied in order in one metadata update, their messages in as few writes as they allow. */
-  const writeTurns = async (id: string, turns: readonly { turn: SessionTurn; at: number }[]): Promise<SessionRecord> => {
+  /** A batch's turns applied in order in one metadata update: the session after them, and what their messages need. */
+  const applyTurns = async (id: string, turns: readonly { turn: SessionTurn; at: number }[]) => {
     let writes: ItemsWrite[] = [];
     const after = await update(id, (current) => {
       let record = current;
@@ -84,16 +84,22 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
       }
       return record;
     });
-    const written = (async () => {
-      for (const write of writes) await writeItems(id, write);
-    })();
-    // Indexed while the messages are written: one round trip, not two (eviction waits for the write).
-    await retention.written(keys.session(id), after!.expiresAt, written);
-    return after!;
+    return { after: after!, writes };
   };
-  /** Per session: the batch whose turns wait for the write under way, and that write. */
+  /** A batch's messages, in as few writes as they allow, indexed meanwhile: one round trip, not two (eviction waits for the write). */
+  const writeMessages = async (id: string, { after, writes }: { after: SessionRecord; writes: ItemsWrite[] }): Promise<SessionRecord> => {
+    const written =
+      writes.length <= 1
+        ? writes[0] && writeItems(id, writes[0])
+        : (async () => {
+            for (const write of writes) await writeItems(id, write);
+          })();
+    await retention.written(keys.session(id), after.expiresAt, written);
+    return after;
+  };
+  /** Per session: the batch whose turns wait for the metadata update under way, and the last batch's two stages. */
   const waiting = new Map<string, TurnBatch>();
-  const writing = new Map<string, Promise<SessionRecord>>();
+  const latest = new Map<string, { updated: Promise<unknown>; stored: Promise<unknown> }>();
   const load = async (id: string): Promise<{ record: SessionRecord; items: Item[] } | null> => {
     const key = keys.session(id);
     // Both keys in one round trip: a continuation reads its history on the request's path.
@@ -135,24 +141,39 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
      * derived session) keeps one batch waiting instead of a queue that grows with every turn.
      */
     recordTurn(id: string, turn: SessionTurn): Promise<SessionRecord> {
+      const at = now();
       const queued = waiting.get(id);
       if (queued) {
-        queued.turns.push({ turn, at: now() });
+        queued.turns.push({ turn, at });
         return queued.stored;
       }
-      const batch: TurnBatch = { turns: [{ turn, at: now() }], stored: undefined! };
-      const previous = writing.get(id);
-      batch.stored = (async () => {
-        // Always a tick at least: turns recorded in the same tick join this batch.
-        await previous?.catch(() => undefined);
-        waiting.delete(id);
-        return writeTurns(id, batch.turns);
-      })();
-      waiting.set(id, batch);
-      writing.set(id, batch.stored);
-      const forget = () => writing.get(id) === batch.stored && writing.delete(id);
-      batch.stored.then(forget, forget);
-      return batch.stored;
+      const previous = latest.get(id);
+      const turns = [{ turn, at }];
+      let updated: ReturnType<typeof applyTurns>;
+      let stored: Promise<SessionRecord>;
+      if (previous === undefined) {
+        updated = applyTurns(id, turns);
+        stored = updated.then((applied) => writeMessages(id, applied));
+      } else {
+        // Two stages, each in order: this batch's metadata after the previous batch's, its messages after
+        // the previous batch's messages (a replace must not land under an older one).
+        const batch: TurnBatch = { turns, stored: undefined! };
+        const start = () => {
+          waiting.delete(id);
+          return applyTurns(id, turns);
+        };
+        updated = previous.updated.then(start, start);
+        stored = batch.stored = updated.then((applied) => {
+          const write = () => writeMessages(id, applied);
+          return previous.stored.then(write, write);
+        });
+        waiting.set(id, batch);
+      }
+      const stages = { updated, stored };
+      latest.set(id, stages);
+      const forget = () => latest.get(id) === stages && latest.delete(id);
+      stored.then(forget, forget);
+      return stored;
     },
 
     /** A new, empty session (`POST /api/sessions`). @throws {HermesError} 409 `session_exists`. */
