@@ -92,7 +92,8 @@ async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   const args = [process.execPath, entry.path, "-j", "-c", String(options.connections), "-d", String(options.seconds), "-m", "POST"];
   args.push("-H", "content-type=application/json");
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push("-H", `${name}=${value}`);
-  args.push("-b", options.body, options.url);
+  // `-I`: autocannon writes a random id for each request where the body says `[<id>]` (requestIdPlaceholder).
+  args.push("-I", "-b", options.body, options.url);
   const r = JSON.parse(await run(pinned(options.core, args), process.env)) as {
     requests: { total: number };
     latency: { p50: number; p99: number };

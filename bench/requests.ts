@@ -10,9 +10,18 @@ const messages = [
   { role: "user", content: "And which river runs through it? Give one sentence about its history as a trade route as well." },
 ];
 
-export function chatBody(model: string, stream: boolean): string {
-  return JSON.stringify(stream ? { model, stream: true, messages } : { model, messages });
+export function chatBody(model: string, stream: boolean, opening = messages): string {
+  return JSON.stringify(stream ? { model, stream: true, messages: opening } : { model, messages: opening });
 }
+
+/**
+ * Replaced in a request body by a number of its own for each request the load generator sends (wrk's
+ * script counts, autocannon's `-I` writes a random id): one body, every request different.
+ */
+export const requestIdPlaceholder = "[<id>]";
+
+/** The conversation opened by a system prompt of its own: every request a conversation, and a session, of its own. */
+export const ownConversation = [{ ...messages[0]!, content: `${messages[0]!.content} (conversation ${requestIdPlaceholder})` }, ...messages.slice(1)];
 
 /**
  * The same conversation as a Responses request: instructions plus input items. `store: false` unless

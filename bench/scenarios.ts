@@ -2,7 +2,7 @@ import { checkJson, checkStream } from "./checks.ts";
 import { checkResponsesJson, checkResponsesStream } from "./checks-responses.ts";
 import { JSON_CHUNKS } from "./replies.ts";
 import { routedName } from "./routed.ts";
-import { chatBody, responsesBody } from "./requests.ts";
+import { chatBody, ownConversation, responsesBody } from "./requests.ts";
 import { type BenchRequest, clientScenario, loadScenario, type Row, type Scenario, type TargetName } from "./scenario.ts";
 
 /**
@@ -20,10 +20,10 @@ const BURST = 64;
 
 /** `hermesModel`: the name hermes is sent (a routed name, see `routed.ts`); the reference hops get `model`. */
 const chat =
-  (model: string, stream: boolean, chunks: number, hermesModel = model) =>
+  (model: string, stream: boolean, chunks: number, hermesModel = model, opening?: typeof ownConversation) =>
   (target: TargetName): BenchRequest => ({
     path: "/v1/chat/completions",
-    body: chatBody(target === "hermes" ? hermesModel : model, stream),
+    body: chatBody(target === "hermes" ? hermesModel : model, stream, opening),
     check: (text) => (stream ? checkStream(text, chunks) : checkJson(text, chunks)),
   });
 
@@ -95,6 +95,16 @@ export const scenarios: Scenario[] = [
     allocation: true,
     request: chat("bench-json", false, JSON_CHUNKS),
     rows: [jsonThroughput, jsonCpu, ...latency, jsonAllocated],
+  }),
+  loadScenario({
+    name: "chat-json-50-sessions",
+    title: "Chat non-stream, 50 connections, every request a conversation of its own (a new session each)",
+    connections: 50,
+    // The other Chat scenarios send one conversation, so every request is a turn of one derived
+    // session, whose writes batch; here each request creates a session, and past the store's
+    // `maxEntries` evicts one, as a gateway in front of many users does.
+    request: chat("bench-json", false, JSON_CHUNKS, "bench-json", ownConversation),
+    rows: [jsonThroughput, jsonCpu, ...latency],
   }),
   loadScenario({
     name: "chat-json-over-sse-50",

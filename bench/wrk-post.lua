@@ -10,6 +10,17 @@ for name, value in string.gmatch(os.getenv("BENCH_HEADERS") or "", "([^:\n]+):%s
   wrk.headers[name] = value
 end
 
+-- A body holding "[<id>]" gets a number of its own in every request (bench/requests.ts, requestIdPlaceholder).
+local template = wrk.body
+if string.find(template, "[<id>]", 1, true) then
+  local sent = 0
+  local prefix, suffix = string.match(template, "^(.-)%[<id>%](.*)$")
+  request = function()
+    sent = sent + 1
+    return wrk.format(nil, nil, nil, prefix .. sent .. suffix)
+  end
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
