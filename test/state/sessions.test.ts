@@ -6,10 +6,12 @@ import type { Item } from "../../src/protocol/index.ts";
 import { keys } from "../../src/state/keys.ts";
 import type { StoredResponse } from "../../src/state/responses.ts";
 import { createLocalCoordination } from "../../src/state/local-coordination.ts";
+import { openStorage } from "../../src/state/open-storage.ts";
 import { createSessionStore } from "../../src/state/sessions.ts";
 import { createStores } from "../../src/state/stores.ts";
 import { captureLogs } from "../../src/utils/logger.ts";
 import { sessionMessages } from "../../src/wire/sessions/index.ts";
+import { flakyStorage } from "../helpers/flaky-storage.ts";
 import { describeStorages } from "../helpers/storages.ts";
 import { useStores } from "../helpers/stores.ts";
 
@@ -259,4 +261,29 @@ it("a session busier than its storage keeps one batch waiting, not a queue that 
   expect(itemWrites.length).toBeLessThan(15);
   expect(itemWrites).toEqual(itemWrites.toSorted((a, b) => a - b));
   expect(itemWrites.at(-1)).toBe(100);
+});
+
+it("a batch the storage refuses fails each of its turns, and the session's next turns are written as usual", async () => {
+  const logs = captureLogs();
+  onTestFinished(logs.restore);
+  const flaky = flakyStorage();
+  const opened = await openStorage(flaky.storage);
+  onTestFinished(() => opened.close());
+  const stores = createStores(opened.storage, opened.coordination, config);
+  const turn = (text: string) => ({ source: "runs" as const, model: "m", usage: usage(1, 1), messages: { append: [user(text), assistant(`re: ${text}`)] } });
+  await stores.sessions.recordTurn("flaky", turn("kept"));
+
+  flaky.delayMs = 5;
+  flaky.down = true;
+  const refused = await Promise.allSettled(["lost 1", "lost 2", "lost 3"].map((text) => stores.sessions.recordTurn("flaky", turn(text))));
+  expect(refused.map(({ status }) => status)).toEqual(["rejected", "rejected", "rejected"]);
+  expect(refused.map((outcome) => outcome.status === "rejected" && (outcome.reason as { code?: string }).code)).toEqual(Array(3).fill("storage_unavailable"));
+
+  expect(logs.lines().join("\n")).toContain("storage is unavailable");
+  flaky.down = false;
+  await Promise.all(["after 1", "after 2"].map((text) => stores.sessions.recordTurn("flaky", turn(text))));
+  expect(await stores.sessions.get("flaky")).toMatchObject({ turnCount: 3, messageCount: 6 });
+  expect(
+    (await stores.sessions.history("flaky"))?.map((item) => item.type === "message" && item.content[0]?.type === "input_text" && item.content[0].text),
+  ).toEqual(["kept", false, "after 1", false, "after 2", false]);
 });
