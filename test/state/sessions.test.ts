@@ -287,3 +287,27 @@ it("a batch the storage refuses fails each of its turns, and the session's next 
     (await stores.sessions.history("flaky"))?.map((item) => item.type === "message" && item.content[0]?.type === "input_text" && item.content[0].text),
   ).toEqual(["kept", false, "after 1", false, "after 2", false]);
 });
+
+it("the batch waiting behind one that failed is written all the same", async () => {
+  // The first write of the session's metadata fails after 20 ms: a turn recorded meanwhile waits behind it.
+  const data = memoryDriver();
+  let failNext = true;
+  const failing = {
+    ...data,
+    async setItem(key: string, value: string) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (key === keys.session("chain") && failNext) {
+        failNext = false;
+        throw new Error("write refused");
+      }
+      await data.setItem!(key, value, {});
+    },
+  };
+  const storage = createStorage({ driver: failing });
+  const stores = createStores(storage, createLocalCoordination(storage), config);
+  const turn = (text: string) => ({ source: "runs" as const, model: "m", usage: usage(1, 1), messages: { append: [user(text), assistant(`re: ${text}`)] } });
+  const [first, second] = await Promise.allSettled([stores.sessions.recordTurn("chain", turn("refused")), stores.sessions.recordTurn("chain", turn("waited"))]);
+  expect(first).toMatchObject({ status: "rejected", reason: { message: "write refused" } });
+  expect(second).toMatchObject({ status: "fulfilled", value: { turnCount: 1, messageCount: 2 } });
+  expect(await stores.sessions.history("chain")).toEqual([user("waited"), assistant("re: waited")]);
+});
