@@ -5,6 +5,8 @@ export interface BenchOptions {
   runs: number;
   seconds: number;
   warmupSeconds: number;
+  /** Seconds of Chat load each freshly started server gets before its first scenario (0: none). */
+  primeSeconds: number;
   /** Scenario names to run; all when empty. */
   only: string[];
   smoke: boolean;
@@ -40,6 +42,8 @@ export const usage = `npm run bench -- [options]
   --runs N        repetitions, the order of hermes and the pipe proxy alternating (default 2)
   --seconds N     measured seconds per load run (default 5)
   --warmup N      warm-up seconds before each (default 1)
+  --prime N       seconds of Chat load every server gets once started, before its first scenario
+                  (default 5): a fresh process's JIT and heap are not settled by a 1 s warm-up
   --only a,b      run only these scenarios (names as in bench/scenarios.ts)
   --smoke         one short run of every scenario from the sources (no compile), every answer
                   checked; exits 1 on a wrong answer
@@ -76,6 +80,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       runs: { type: "string" },
       seconds: { type: "string" },
       warmup: { type: "string" },
+      prime: { type: "string" },
       only: { type: "string" },
       smoke: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
@@ -106,6 +111,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     runs: number(values.runs, smoke ? 1 : 2),
     seconds: number(values.seconds, smoke ? 1 : 5),
     warmupSeconds: number(values.warmup, smoke ? 0 : 1),
+    primeSeconds: number(values.prime, smoke ? 0 : 5),
     soak: number(values.soak, 0),
     quietSeconds: number(values.quiet, 0),
     only: values.only ? values.only.split(",").map((name) => name.trim()) : [],
