@@ -73,7 +73,7 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
   };
   /** A batch's turns applied in order in one metadata update: the session after them, and what their messages need. */
   const applyTurns = async (id: string, turns: readonly { turn: SessionTurn; at: number }[]) => {
-    let writes: ItemsWrite[] = [];
+    let writes: readonly ItemsWrite[] = [];
     const after = await update(id, (current) => {
       let record = current;
       writes = [];
@@ -87,7 +87,7 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
     return { after: after!, writes };
   };
   /** A batch's messages, in as few writes as they allow, indexed meanwhile: one round trip, not two (eviction waits for the write). */
-  const writeMessages = async (id: string, { after, writes }: { after: SessionRecord; writes: ItemsWrite[] }): Promise<SessionRecord> => {
+  const writeMessages = async (id: string, { after, writes }: { after: SessionRecord; writes: readonly ItemsWrite[] }): Promise<SessionRecord> => {
     const written =
       writes.length <= 1
         ? writes[0] && writeItems(id, writes[0])
@@ -97,9 +97,11 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
     await retention.written(keys.session(id), after.expiresAt, written);
     return after;
   };
-  /** Per session: the batch whose turns wait for the metadata update under way, and the last batch's two stages. */
-  const waiting = new Map<string, TurnBatch>();
-  const latest = new Map<string, { updated: Promise<unknown>; stored: Promise<unknown> }>();
+  /**
+   * Per session, its last batch of turns: still open to more turns until its metadata update starts,
+   * then its two stages in flight. Gone once they are stored.
+   */
+  const batches = new Map<string, TurnBatch>();
   const load = async (id: string): Promise<{ record: SessionRecord; items: Item[] } | null> => {
     const key = keys.session(id);
     // Both keys in one round trip: a continuation reads its history on the request's path.
@@ -142,38 +144,37 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
      */
     recordTurn(id: string, turn: SessionTurn): Promise<SessionRecord> {
       const at = now();
-      const queued = waiting.get(id);
-      if (queued) {
-        queued.turns.push({ turn, at });
-        return queued.stored;
+      const previous = batches.get(id);
+      if (previous && !previous.started) {
+        previous.turns.push({ turn, at });
+        return previous.stored;
       }
-      const previous = latest.get(id);
-      const turns = [{ turn, at }];
-      let updated: ReturnType<typeof applyTurns>;
-      let stored: Promise<SessionRecord>;
+      const batch = { turns: [{ turn, at }], started: false } as TurnBatch;
+      const start = () => {
+        batch.started = true;
+        return applyTurns(id, batch.turns);
+      };
       if (previous === undefined) {
-        updated = applyTurns(id, turns);
-        stored = updated.then((applied) => writeMessages(id, applied));
+        batch.updated = start();
+        batch.stored = batch.updated.then((applied) => writeMessages(id, applied));
       } else {
         // Two stages, each in order: this batch's metadata after the previous batch's, its messages after
         // the previous batch's messages (a replace must not land under an older one).
-        const batch: TurnBatch = { turns, stored: undefined! };
-        const start = () => {
-          waiting.delete(id);
-          return applyTurns(id, turns);
-        };
-        updated = previous.updated.then(start, start);
-        stored = batch.stored = updated.then((applied) => {
+        batch.updated = previous.updated.then(start, start);
+        batch.stored = batch.updated.then((applied) => {
           const write = () => writeMessages(id, applied);
           return previous.stored.then(write, write);
         });
-        waiting.set(id, batch);
       }
-      const stages = { updated, stored };
-      latest.set(id, stages);
-      const forget = () => latest.get(id) === stages && latest.delete(id);
-      stored.then(forget, forget);
-      return stored;
+      batches.set(id, batch);
+      const forget = () => batches.get(id) === batch && batches.delete(id);
+      batch.stored.then(forget, forget);
+      return batch.stored;
+    },
+
+    /** Resolves once the turns of session `id` recorded so far are written, or failed to be (at once when none is under way). */
+    async settled(id: string): Promise<void> {
+      await batches.get(id)?.stored.catch(() => undefined);
     },
 
     /** A new, empty session (`POST /api/sessions`). @throws {HermesError} 409 `session_exists`. */
@@ -272,6 +273,9 @@ export type SessionStore = ReturnType<typeof createSessionStore>;
 
 interface TurnBatch {
   turns: { turn: SessionTurn; at: number }[];
+  /** Its metadata update has begun: later turns form the next batch. */
+  started: boolean;
+  updated: Promise<{ after: SessionRecord; writes: readonly ItemsWrite[] }>;
   stored: Promise<SessionRecord>;
 }
 
@@ -280,8 +284,8 @@ interface TurnBatch {
  * before it, an append extends the list written before it. An append after anything else (a
  * session that just moved onto a Responses chain) stays a write of its own.
  */
-export function mergeWrites(writes: readonly ItemsWrite[], next: ItemsWrite): ItemsWrite[] {
-  if (next.kind === "none") return [...writes];
+function mergeWrites(writes: readonly ItemsWrite[], next: ItemsWrite): readonly ItemsWrite[] {
+  if (next.kind === "none") return writes;
   if (next.kind === "replace" || next.kind === "clear") return [next];
   const last = writes.at(-1);
   if (last?.kind === "replace") return [...writes.slice(0, -1), { kind: "replace", items: [...last.items, ...next.items] }];

@@ -22,16 +22,12 @@ export interface ChatTurn {
 /**
  * Chat Completions turns on sessions. A request continues the session it names (`X-Hermes-Session-Id`,
  * whose stored history comes first) or the one derived from its opening (its own messages are the
- * whole history). Built once per server: it remembers the session writes still in flight.
+ * whole history). A session is saved after its answer went out, so a client that sends the next turn
+ * at once (or a slow storage) would read the session without that answer: a turn that reads its
+ * session's history first waits for the writes under way (`sessions.settled`).
  */
 export function createChatTurns(context: RuntimeContext) {
   const { config, upstream, sessions, lifecycle } = context;
-  /**
-   * Session writes still in flight, by session id. A session is saved after its answer went out, so
-   * a client that sends the next turn at once (or a slow storage) would read the session without
-   * that answer; a continuation waits for its session's write first.
-   */
-  const saving = new Map<string, Promise<void>>();
 
   return async function beginChatTurn(
     request: DecodedChatRequest,
@@ -44,7 +40,7 @@ export function createChatTurns(context: RuntimeContext) {
     /** What this turn adds to a continued session; a derived session is replaced by the whole history. */
     let added: Item[] | undefined;
     if (continued) {
-      await saving.get(continued);
+      await sessions.settled(continued);
       added = newTurnItems(history);
       history = [...((await sessions.history(continued)) ?? []), ...added];
     }
@@ -52,7 +48,7 @@ export function createChatTurns(context: RuntimeContext) {
     // A derived session's request is the whole history as the client keeps it; answering tool calls,
     // it lacks the server calls that ran beside them (a continued session's stored history has them).
     if (!continued && history.at(-1)?.type === "function_call_output") {
-      await saving.get(sessionId);
+      await sessions.settled(sessionId);
       const stored = await sessions.history(sessionId);
       if (stored) history = restoreServerCalls(history, stored);
     }
@@ -80,16 +76,11 @@ export function createChatTurns(context: RuntimeContext) {
       const messages = added ? { append: [...added, ...produced] } : { replace: [...history, ...produced] };
       // Held like a run: shutdown waits for the write before it closes the storage.
       const inFlight = lifecycle.hold();
-      const written: Promise<void> = sessions
+      sessions
         .recordTurn(sessionId, { source: "chat", model: model.reported, usage, messages })
-        .then(() => undefined)
         // Already answered: a session write the storage does not take is logged, the answer stands.
         .catch((error) => logger.error(`saving session ${sessionId} failed; the turn is not in it:`, loggable(error)))
-        .finally(() => {
-          inFlight.release();
-          if (saving.get(sessionId) === written) saving.delete(sessionId);
-        });
-      saving.set(sessionId, written);
+        .finally(() => inFlight.release());
     };
     return { sessionId, start, save };
   };
