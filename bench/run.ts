@@ -27,6 +27,9 @@ import type { RunResult, ScenarioResult } from "./results.ts";
 import type { BenchContext, Scenario, Target } from "./scenario.ts";
 import { scenarios as allScenarios } from "./scenarios.ts";
 
+/** Chat non-stream at 50 connections: what primes a fresh server and what the soak serves, whatever `--only` chose. */
+const chatJson = allScenarios.find((scenario) => scenario.name === "chat-json-50")!;
+
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = join(root, "bench-results");
 const jitiArgs = ["--import", "jiti/register"];
@@ -137,7 +140,7 @@ async function main(options: BenchOptions): Promise<number> {
     run.afterRssMiB = rss();
     if (options.soak > 0) {
       run.soak = {};
-      const request = scenarios.find((scenario) => scenario.name === "chat-json-50")?.request("hermes") ?? allScenarios[0]!.request("hermes");
+      const request = chatJson.request("hermes");
       for (const label of order.filter((name) => name !== "pipe" && name !== "portkey")) {
         const target = targets[label]!;
         const result = await soak(context, target, target.url + request.path, request.body, options.soak);
@@ -405,11 +408,10 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
  */
 async function prime(context: BenchContext, targets: Record<string, Target>, labels: readonly string[], seconds: number): Promise<void> {
   if (seconds <= 0) return;
-  const scenario = allScenarios.find((candidate) => candidate.name === "chat-json-50")!;
   for (const label of labels) {
     const target = targets[label];
     if (!target) continue;
-    const request = scenario.request(target.name);
+    const request = chatJson.request(target.name);
     await runLoad(context.generator, {
       url: target.url + request.path,
       body: request.body,

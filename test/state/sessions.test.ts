@@ -22,6 +22,10 @@ const assistant = (text: string): Item => ({ type: "message", role: "assistant",
 const call = (id: string): Item => ({ type: "function_call", call_id: id, name: "clock", arguments: "{}" });
 const result = (id: string): Item => ({ type: "function_call_output", call_id: id, output: "noon" });
 const usage = (input: number, output: number) => ({ inputTokens: input, outputTokens: output, totalTokens: input + output });
+/** `turns` question-and-answer pairs. */
+const conversation = (turns: number) => Array.from({ length: turns }, (_, index) => [user(`q${index}`), assistant(`a${index}`)]).flat();
+/** A run turn appending one exchange about `text`. */
+const turn = (text: string) => ({ source: "runs" as const, model: "m", usage: usage(1, 1), messages: { append: [user(text), assistant(`re: ${text}`)] } });
 
 function storedTurn(id: string, parentId: string | null, text: string): StoredResponse {
   return {
@@ -197,7 +201,6 @@ describeStorages(
     it("turns that arrive during a session's write land as one write: every counter summed, the histories merged in order", async () => {
       const sessions = env.stores.sessions;
       const setItem = vi.spyOn(env.opened.storage, "setItem");
-      const conversation = (turns: number) => Array.from({ length: turns }, (_, index) => [user(`q${index}`), assistant(`a${index}`)]).flat();
       const turns = [
         ...Array.from({ length: 10 }, (_, index) => ({ replace: conversation(index + 1) })),
         { append: [user("then"), assistant("so")] },
@@ -246,7 +249,6 @@ it("a session busier than its storage keeps one batch waiting, not a queue that 
   };
   const storage = createStorage({ driver: slow });
   const stores = createStores(storage, createLocalCoordination(storage), config);
-  const conversation = (turns: number) => Array.from({ length: turns }, (_, index) => [user(`q${index}`), assistant(`a${index}`)]).flat();
   const recorded: Promise<unknown>[] = [];
   for (let turn = 1; turn <= 50; turn++) {
     recorded.push(stores.sessions.recordTurn("busy", { source: "chat", model: "m", usage: usage(1, 1), messages: { replace: conversation(turn) } }));
@@ -270,7 +272,6 @@ it("a batch the storage refuses fails each of its turns, and the session's next 
   const opened = await openStorage(flaky.storage);
   onTestFinished(() => opened.close());
   const stores = createStores(opened.storage, opened.coordination, config);
-  const turn = (text: string) => ({ source: "runs" as const, model: "m", usage: usage(1, 1), messages: { append: [user(text), assistant(`re: ${text}`)] } });
   await stores.sessions.recordTurn("flaky", turn("kept"));
 
   flaky.delayMs = 5;
@@ -305,7 +306,6 @@ it("the batch waiting behind one that failed is written all the same", async () 
   };
   const storage = createStorage({ driver: failing });
   const stores = createStores(storage, createLocalCoordination(storage), config);
-  const turn = (text: string) => ({ source: "runs" as const, model: "m", usage: usage(1, 1), messages: { append: [user(text), assistant(`re: ${text}`)] } });
   const [first, second] = await Promise.allSettled([stores.sessions.recordTurn("chain", turn("refused")), stores.sessions.recordTurn("chain", turn("waited"))]);
   expect(first).toMatchObject({ status: "rejected", reason: { message: "write refused" } });
   expect(second).toMatchObject({ status: "fulfilled", value: { turnCount: 1, messageCount: 2 } });
