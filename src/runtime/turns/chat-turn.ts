@@ -78,9 +78,9 @@ export function createChatTurns(context: RuntimeContext) {
       const inFlight = lifecycle.hold();
       sessions
         .recordTurn(sessionId, { source: "chat", model: model.reported, usage, messages })
+        .finally(() => inFlight.release())
         // Already answered: a session write the storage does not take is logged, the answer stands.
-        .catch((error) => logger.error(`saving session ${sessionId} failed; the turn is not in it:`, loggable(error)))
-        .finally(() => inFlight.release());
+        .catch((error: unknown) => logger.error(`saving session ${sessionId} failed; the turn is not in it:`, loggable(error)));
     };
     return { sessionId, start, save };
   };
