@@ -2,10 +2,17 @@ import { randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { defineDriver } from "unstorage";
+import { acquireProcessLock } from "../../sdk/index.ts";
 
 export interface AtomicFsOptions {
   /** The directory everything is stored under; created on the first write. */
   base: string;
+  /**
+   * A file in `base` held as this process's lock while the driver is in use (taken by its first
+   * operation, released by `dispose`): a second process on the directory fails with an error naming
+   * the first. Its name starts with a dot, which no key segment does, so it is never a key.
+   */
+  lockFile?: string | undefined;
 }
 
 /** In-flight writes are hidden files beside their target: never listed as keys, never read as records. */
@@ -24,7 +31,14 @@ const missing = (error: NodeJS.ErrnoException) => {
  */
 export const atomicFsDriver = defineDriver((options: AtomicFsOptions) => {
   const base = resolve(options.base);
+  const { lockFile } = options;
+  let releaseLock: (() => void) | undefined;
+  /** Takes the lock before the first operation (synchronously: one check per call after that). */
+  const locked = () => {
+    if (lockFile !== undefined && releaseLock === undefined) releaseLock = acquireProcessLock(join(base, lockFile), `storage-fs: ${base}`);
+  };
   const pathOf = (key: string) => {
+    locked();
     const segments = key.split(":");
     if (segments.some((segment) => segment === "." || segment === ".."))
       throw new Error(`[storage-fs] invalid key ${JSON.stringify(key)}: it must not contain . or .. segments`);
@@ -36,7 +50,8 @@ export const atomicFsDriver = defineDriver((options: AtomicFsOptions) => {
     if (!entries) return [];
     const found: string[] = [];
     for (const entry of entries) {
-      if (entry.name.startsWith(tempPrefix)) continue;
+      // Temporary files and the lock: a key segment never starts with a dot (keys.ts encodes it).
+      if (entry.name.startsWith(".")) continue;
       if (entry.isDirectory()) found.push(...(await list(join(dir, entry.name), [...prefix, entry.name])));
       else found.push([...prefix, entry.name].join(":"));
     }
@@ -71,14 +86,22 @@ export const atomicFsDriver = defineDriver((options: AtomicFsOptions) => {
       await fs.unlink(pathOf(key)).catch(missing);
     },
     async getKeys(prefix = "") {
+      locked();
       const segments = directoryOf(prefix);
       return list(join(base, ...segments), segments);
     },
     async clear(prefix = "") {
+      locked();
       const segments = directoryOf(prefix);
       if (segments.length === 0) {
-        for (const entry of (await fs.readdir(base).catch(missing)) ?? []) await fs.rm(join(base, entry), { recursive: true, force: true });
+        for (const entry of (await fs.readdir(base).catch(missing)) ?? []) {
+          if (entry !== lockFile) await fs.rm(join(base, entry), { recursive: true, force: true });
+        }
       } else await fs.rm(join(base, ...segments), { recursive: true, force: true });
+    },
+    dispose() {
+      releaseLock?.();
+      releaseLock = undefined;
     },
   };
 });

@@ -167,8 +167,8 @@ export interface HermesStorage {
   readonly overBudget?: (() => boolean) | undefined;
   /**
    * True when only this process writes the storage while the proxy runs (the memory map; a SQLite file
-   * under its process lock): the in-process coordination then starts an update from the value it last
-   * read or wrote, skipping the read. Not for a storage other processes may write (an fs directory).
+   * or an fs directory under its process lock): the in-process coordination then starts an update from
+   * the value it last read or wrote, skipping the read. Not for a storage other processes may write.
    */
   readonly exclusive?: boolean | undefined;
 }

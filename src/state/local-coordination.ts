@@ -9,14 +9,14 @@ const shedPerWrite = 4;
 
 /**
  * Coordination inside one process, for storages without their own (memory, fs, SQLite): updates are
- * serialised per key, indexes, slots and channels live in memory. Two processes on one fs directory
- * still read each other's records, but do not share these; run Redis to share them.
+ * serialised per key, indexes, slots and channels live in memory. fs and SQLite are locked to one
+ * process for that reason (`acquireProcessLock`); run Redis to share them.
  * A log's length is kept in the storage (it survives a restart); its entries are written before the
  * length that counts them, so a crash between the two leaves entries no reader counts, never a gap.
  *
  * Given `known` (a storage only this process writes: memory, SQLite), an update of a key whose value
  * this process last read or wrote, with nothing written to it since, starts from that value: one
- * write, no read. Any other storage (fs: several processes may share a directory) reads first.
+ * write, no read. Any other storage (a plugin's that others may write) reads first.
  *
  * A storage over its bound (`overBudget`, the memory storage's `maxBytes`) gives up the oldest entries
  * of a `sheddable` index each write to it tracks, `shedPerWrite` of them beyond its own limits: as

@@ -5,6 +5,8 @@ import { type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.t
 import { startProxy, type TestProxy } from "../helpers/proxy.ts";
 import { parseSse } from "../helpers/sse.ts";
 import { describeStorages } from "../helpers/storages.ts";
+import { createStorage } from "unstorage";
+import { atomicFsDriver } from "../../plugins/storage-fs/driver.ts";
 import { openStorage } from "../../src/state/open-storage.ts";
 import { storageFromSpec } from "../../src/state/select-storage.ts";
 
@@ -33,9 +35,14 @@ describeStorages("the Conversations API", (target) => {
   const call = (method: string, path: string, body?: unknown) =>
     fetch(`${proxy.url}${path}`, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
   const sent = (index: number) => upstream.requests[index]?.body.messages.map((message: { content: unknown }) => message.content);
-  /** What the storage holds, read apart from the proxy (fs and Redis; memory is the proxy's own, SQLite one process's). */
+  /**
+   * What the storage holds, read apart from the proxy: fs through its files (the proxy holds the
+   * directory's lock, so this reader takes none), Redis through a connection of its own; memory is the
+   * proxy's own, SQLite one process's.
+   */
   const inspect = async (read: (storage: import("unstorage").Storage) => Promise<void>) => {
-    if (target.name !== "fs" && target.name !== "redis") return;
+    if (target.name === "fs") return read(createStorage({ driver: atomicFsDriver({ base: spec.slice("fs:".length) }) }));
+    if (target.name !== "redis") return;
     const opened = await openStorage(await storageFromSpec(spec));
     try {
       await read(opened.storage);

@@ -65,9 +65,9 @@ function spyOnReads(definition: HermesStorage) {
 }
 
 /**
- * A Chat turn's session record is one write: on a storage only this process writes (memory, SQLite)
- * the coordination starts from the record it wrote last turn instead of reading it back; fs (a
- * directory other processes may share) still reads. A delete, or retention evicting the session,
+ * A Chat turn's session record is one write: on a storage only this process writes (memory, and fs
+ * and SQLite under their process lock) the coordination starts from the record it wrote last turn
+ * instead of reading it back. A delete, or retention evicting the session,
  * makes the next turn start a fresh one.
  */
 describeStorages("a Chat turn's session record", (target) => {
@@ -105,7 +105,7 @@ describeStorages("a Chat turn's session record", (target) => {
     return (await spy.stored(keys.session(id)))!;
   };
 
-  it(`records the second turn ${target.name === "fs" ? "after reading the record (fs can be shared)" : "without reading the record back"}`, async () => {
+  it("records the second turn without reading the record back", async () => {
     upstream.enqueue({ text: "One.", usage: { inputTokens: 10, outputTokens: 1 } }, { text: "Two.", usage: { inputTokens: 20, outputTokens: 2 } });
     const first = await turn("Count with me", []);
     expect(first.text).toBe("One.");
@@ -119,7 +119,7 @@ describeStorages("a Chat turn's session record", (target) => {
     expect(second).toEqual({ id: first.id, text: "Two." });
     const record = await landed(first.id, 2);
     // Redis: the compare-and-set expects the record this process wrote, in one script call.
-    expect(spy.reads(keys.session(first.id)) - before).toBe(target.name === "fs" ? 1 : 0);
+    expect(spy.reads(keys.session(first.id)) - before).toBe(0);
     if (target.name === "redis") expect(spy.scripts(keys.session(first.id))).toBe(2);
     expect(record).toMatchObject({ turnCount: 2, messageCount: 4, usage: { inputTokens: 30, outputTokens: 3, totalTokens: 33 } });
     // What the upstream got: the whole history the client sent, each turn.

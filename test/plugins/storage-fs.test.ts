@@ -1,5 +1,5 @@
 import { mkdtempSync } from "node:fs";
-import { readdir, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createStorage } from "unstorage";
@@ -38,5 +38,23 @@ describe("storage-fs", () => {
     expect(await storage.getKeys("runs:")).toEqual(["runs:a"]);
     expect((await storage.getKeys()).sort()).toEqual(["responses:b", "runs:a"]);
     await expect(storage.setItem("a:..:b", 1)).rejects.toThrow();
+  });
+
+  it("holds its directory with a lock file from its first operation to dispose, never listed, never cleared", async () => {
+    const base = join(root, "locked");
+    const storage = createStorage({ driver: fsStorage({ base }).driver });
+    await storage.setItem("runs:a", 1);
+    expect(JSON.parse(await readFile(join(base, ".lock"), "utf8"))).toMatchObject({ pid: process.pid });
+    expect(await storage.getKeys()).toEqual(["runs:a"]);
+    // A second storage on the directory in this process is refused too: one holder per directory.
+    const second = createStorage({ driver: fsStorage({ base }).driver });
+    await expect(second.getItem("runs:a")).rejects.toThrow(/is in use by another hermes-proxy process/);
+    await storage.clear();
+    expect(await readdir(base)).toEqual([".lock"]);
+    await storage.dispose();
+    await expect(readdir(base)).resolves.toEqual([]);
+    // Released: the next holder takes it.
+    expect(await second.getItem("runs:a")).toBeNull();
+    await second.dispose();
   });
 });
