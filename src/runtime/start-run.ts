@@ -1,5 +1,6 @@
 import { runAgent } from "../agent/loop.ts";
 import type { HermesEvent, RunInput } from "../protocol/index.ts";
+import type { NewId } from "../utils/index.ts";
 import type { RuntimeContext } from "./context.ts";
 import type { ClientWatch } from "./lifecycle.ts";
 
@@ -15,6 +16,8 @@ export interface RunSettings {
   stream: boolean;
   /** `X-Hermes-Session-Key`, for tools and hooks. */
   sessionKey?: string | undefined;
+  /** The ids of the items the run produces. @default random ids */
+  newId?: NewId | undefined;
 }
 
 export interface StartedRun {

@@ -1,5 +1,6 @@
 import type { Storage } from "unstorage";
 import type { Item } from "../protocol/index.ts";
+import { type NewId, randomId } from "../utils/index.ts";
 import { keys } from "./keys.ts";
 import { isObject, storageTtl } from "./records.ts";
 
@@ -12,13 +13,16 @@ export type ItemLocation = { response: string } | { conversation: string; positi
  * entry is a pointer, never the item: whoever follows it reads the item where it lives and treats a
  * pointer to something gone as not found. An id written twice (a client reusing an id) points at the
  * last place that stored it. The stores write entries alongside the records they point at, before the
- * write is acknowledged, and remove them with those records.
+ * write is acknowledged, and remove them with those records. An id that names its response
+ * (`itemIdsFor`) needs no entry: where the index has none, `get` finds the response from the id.
  */
 export function createItemIndex(storage: Storage) {
   return {
     async get(itemId: string): Promise<ItemLocation | null> {
       const value = await storage.getItem(keys.itemLocation(itemId));
-      return isLocation(value) ? value : null;
+      if (isLocation(value)) return value;
+      const response = responseNamedBy(itemId);
+      return response === undefined ? null : { response };
     },
     /** Points every item's id at `location(item, index)`; `ttlMs` matches the record's, for drivers with native expiry. */
     async write(items: readonly Item[], location: (item: Item, index: number) => ItemLocation, ttlMs?: number): Promise<void> {
@@ -45,3 +49,25 @@ export function indexEntries(items: readonly Item[], location: (item: Item, inde
 function isLocation(value: unknown): value is ItemLocation {
   return isObject(value) && (typeof value.response === "string" || (typeof value.conversation === "string" && typeof value.position === "number"));
 }
+
+/**
+ * The ids of response `responseId`'s own items, each naming it: `msg_<its hex>_1`, `fc_<its hex>_2`…
+ * A stored response then writes no index entry for them (on fs, one file per item: a stored turn of
+ * the bench wrote six files, four of them index entries; docs/performance.md). Random ids for a
+ * response id of another shape.
+ */
+export function itemIdsFor(responseId: string): NewId {
+  const hex = responseHex.exec(responseId)?.[1];
+  if (hex === undefined) return randomId;
+  let count = 0;
+  return (prefix) => `${prefix}${hex}_${++count}`;
+}
+
+/** The response an id of `itemIdsFor` names; undefined for any other id. */
+export function responseNamedBy(itemId: string | undefined): string | undefined {
+  const hex = itemId === undefined ? undefined : namingId.exec(itemId)?.[1];
+  return hex === undefined ? undefined : `resp_${hex}`;
+}
+
+const responseHex = /^resp_([0-9a-f]{32})$/;
+const namingId = /^[a-z]+_([0-9a-f]{32})_\d+$/;

@@ -5,7 +5,7 @@ import { expired, isObject, storageTtl, unreadable } from "./records.ts";
 import { channels, indexes, keys } from "./keys.ts";
 import { approximateBytes, RecordCache } from "../utils/index.ts";
 import { createRetention, type RetentionPolicy } from "./retention.ts";
-import { indexEntries, type ItemIndex } from "./item-index.ts";
+import { indexEntries, type ItemIndex, responseNamedBy } from "./item-index.ts";
 
 /** The statuses a stored response can have: the Responses API's. */
 export type ResponseRecordStatus = "queued" | "in_progress" | "completed" | "incomplete" | "failed" | "cancelled";
@@ -86,8 +86,14 @@ export function createResponseStore(storage: Storage, options: ResponseStoreOpti
   // Cached by storage key, which is what an eviction names.
   const cache = new RecordCache<StoredResponse>(options.cacheEntries ?? 10_000, { maxBytes: options.cacheBytes ?? 64 * 1024 * 1024, sizeOf: approximateBytes });
   const forget = (key: string) => coordination.publish(channels.responsesDeleted(), key);
-  /** The item index entries a record wrote (a conversation turn's items are indexed by the conversation). */
-  const indexed = (record: StoredResponse) => (record.conversation || !isFinal(record) ? [] : [...record.input, ...record.response.output]);
+  /**
+   * The item index entries a record wrote: none for a conversation turn's items (the conversation
+   * indexes them), nor for items whose ids name the record (`itemIdsFor`).
+   */
+  const indexed = (record: StoredResponse) =>
+    record.conversation || !isFinal(record)
+      ? []
+      : [...record.input, ...record.response.output].filter((item) => responseNamedBy(item.id) !== record.response.id);
   /** Deletes the response stored at `key`, with its item index entries; false when nothing was there. */
   const removeAt = async (key: string): Promise<boolean> => {
     const value = await storage.getItem(key);

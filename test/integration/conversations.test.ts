@@ -227,11 +227,15 @@ describeStorages("the Conversations API", (target) => {
       { role: "tool", tool_call_id: "call_w", content: "snow" },
     ]);
     // A referenced item is stored again as the new turn's input (and found there from then on); a
-    // deleted response's own items are gone.
+    // deleted response's own items are gone. A response's own items have ids that name it
+    // (`itemIdsFor`): they are found without an index entry (the function call above was, before its
+    // reference stored it again).
     upstream.enqueue({ text: "Short-lived." });
     const lonely = await proxy.client.responses.create({ model: "m", input: "Forget this." });
+    expect(lonely.output[0]!.id).toMatch(new RegExp(`^msg_${lonely.id.slice("resp_".length)}_\\d+$`));
+    expect(callItem.id).toMatch(new RegExp(`^fc_${weather.id.slice("resp_".length)}_\\d+$`));
     await inspect(async (storage) => {
-      expect(await storage.getItem(`item-index:${lonely.output[0]!.id}`)).toEqual({ response: lonely.id });
+      expect(await storage.getItem(`item-index:${lonely.output[0]!.id}`)).toBeNull();
       expect(await storage.getItem(`item-index:${userId}`)).toEqual({ response: weather.id });
     });
     await proxy.client.responses.delete(lonely.id);

@@ -1,5 +1,5 @@
 import type { RunInput } from "../../protocol/index.ts";
-import { randomId } from "../../utils/index.ts";
+import type { NewId } from "../../utils/index.ts";
 import { type DecodedResponsesRequest, pendingResponse, type ResponseMeta, type ResponseObject, ResponsesStreamEncoder } from "../../wire/responses/index.ts";
 import type { RuntimeContext } from "../context.ts";
 import type { ClientWatch } from "../lifecycle.ts";
@@ -24,9 +24,14 @@ export interface ResponseTurn {
   start(client: ClientWatch | AbortSignal): StartedRun & { fold: ResponseFold };
 }
 
-/** Resolves the history (claiming a conversation name), and prepares the run and the saver. */
+/**
+ * Resolves the history (claiming a conversation name), and prepares the run and the saver. `ids`: the
+ * response's id (`resp_…`) and the one generator of its items' ids, which the request was decoded
+ * with and the run goes on with (`itemIdsFor`).
+ */
 export async function beginResponseTurn(
   context: RuntimeContext,
+  ids: { response: string; items: NewId },
   request: DecodedResponsesRequest,
   model: ModelChoice,
   requestId: string | undefined,
@@ -43,7 +48,7 @@ export async function beginResponseTurn(
     const index = settings.tools.indexOf(tool);
     return index < 0 ? "tools" : `tools[${index}]`;
   });
-  const id = randomId("resp_");
+  const id = ids.response;
   const turn = await resolveTurn(context, request, id, model.contextTokens);
   const meta: ResponseMeta = { id, createdAt: Math.floor(Date.now() / 1000), model: model.reported, settings };
   const input: RunInput = { ...request.run, model: model.upstream, items: turn.items };
@@ -70,6 +75,7 @@ export async function beginResponseTurn(
         sessionId: turn.sessionId,
         requestId,
         sessionKey,
+        newId: ids.items,
         // A background response is followed (re-attached to) while it runs: its steps stream.
         stream: request.stream || settings.background,
       },

@@ -5,6 +5,7 @@ import { chooseModel } from "../../../runtime/model.ts";
 import { peekBatches } from "../../../runtime/peek-run.ts";
 import { beginResponseTurn, type ResponseTurn, runInBackground } from "../../../runtime/turns/response-turn.ts";
 import { storeBeforeEnd } from "../../../runtime/turns/store-before-end.ts";
+import { itemIdsFor } from "../../../state/item-index.ts";
 import { randomId } from "../../../utils/index.ts";
 import { decodeResponsesRequest, pendingResponse, ResponsesStreamEncoder } from "../../../wire/responses/index.ts";
 import { readJsonBody } from "../../body.ts";
@@ -33,10 +34,14 @@ export function createResponsesHandler(context: ServerContext) {
 
   return async (event: H3Event) => {
     const { json, text } = await readJsonBody(event, config.server.bodyLimit);
-    const request = decodeResponsesRequest(json, randomId);
+    // The response's id first: its items' ids name it (`itemIdsFor`), so that storing it writes no
+    // item index entry for them.
+    const response = randomId("resp_");
+    const ids = { response, items: itemIdsFor(response) };
+    const request = decodeResponsesRequest(json, ids.items);
     const model = chooseModel(config, upstream, request.model);
     const sessionKey = requestedSessionKey(event, Boolean(config.server.apiKey));
-    const begin = () => beginResponseTurn(context, request, model, requestIdOf(event), sessionKey);
+    const begin = () => beginResponseTurn(context, ids, request, model, requestIdOf(event), sessionKey);
 
     if (request.settings.background) {
       const turn = await begin();
