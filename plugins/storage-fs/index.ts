@@ -7,6 +7,9 @@ export interface FsStorageOptions {
   base: string;
 }
 
+/** The lock file in the data directory (see `acquireProcessLock`). */
+const lockFile = ".lock";
+
 /**
  * `storage-fs`: one JSON file per record under a directory, written atomically (temporary file, then
  * rename), so state survives restarts and kill -9 and needs nothing installed. The default storage,
@@ -20,9 +23,6 @@ export interface FsStorageOptions {
  * import fsStorage from "hermes-proxy/plugins/storage-fs";
  * export default defineConfig({ plugins: [fsStorage({ base: "/var/lib/hermes" })] }); // same as storage: "fs:/var/lib/hermes"
  */
-/** The lock file in the data directory (see `acquireProcessLock`). */
-const lockFile = ".lock";
-
 export default function fsStorage(options: FsStorageOptions): HermesStorage {
   if (typeof options?.base !== "string" || options.base.trim() === "") throw new TypeError("storage-fs: base must be a directory path");
   const base = resolve(options.base);

@@ -14,7 +14,8 @@ const shedPerWrite = 4;
  * A log's length is kept in the storage (it survives a restart); its entries are written before the
  * length that counts them, so a crash between the two leaves entries no reader counts, never a gap.
  *
- * Given `known` (a storage only this process writes: memory, SQLite), an update of a key whose value
+ * Given `known` (a storage only this process writes: memory, and fs and SQLite under their process
+ * lock), an update of a key whose value
  * this process last read or wrote, with nothing written to it since, starts from that value: one
  * write, no read. Any other storage (a plugin's that others may write) reads first.
  *
