@@ -1,6 +1,7 @@
-// The `hermes-proxy` command's entry. It holds V8's young generation small before the rest of the
-// command is loaded (a static import would load it first), so that start-up does not leave it grown.
-import { holdYoungGeneration } from "./cli/young-generation.ts";
+// The `hermes-proxy` command's entry. It sets V8's heap growth before the rest of the command is
+// loaded (a static import would load it first), so that start-up does not leave the young generation grown.
+import { holdYoungGeneration, limitOldGeneration } from "./cli/heap-growth.ts";
 
 holdYoungGeneration();
+limitOldGeneration();
 await import("./cli/main.ts");

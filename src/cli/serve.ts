@@ -8,7 +8,7 @@ import { bareHost } from "../server/listen-error.ts";
 import { bannerLines } from "./banner.ts";
 import { printError, printLines, printWarning } from "./output.ts";
 import { onShutdownSignal, withDeadline } from "./signals.ts";
-import { releaseYoungGeneration } from "./young-generation.ts";
+import { releaseYoungGeneration } from "./heap-growth.ts";
 
 /** Time beyond `server.shutdownTimeoutMs` for closing the upstream pools, storage and sockets. */
 const shutdownMarginMs = 2_000;
@@ -41,7 +41,7 @@ export async function runServe(flags: ConfigFlags): Promise<void> {
     await withDeadline(hermes.close(), shutdownMarginMs, undefined);
     throw error;
   }
-  // Start-up is over: from here the young generation grows with the load (see young-generation.ts).
+  // Start-up is over: from here the young generation grows with the load (see heap-growth.ts).
   releaseYoungGeneration();
 
   printLines(
