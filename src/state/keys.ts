@@ -6,6 +6,8 @@ import { createHash } from "node:crypto";
  * encoded into one inert segment: it can never reach outside its store's prefix.
  */
 export function keySegment(id: string): string {
+  // Most ids (the proxy's own, most clients') are letters, digits, `-` and `_`: their own encoding.
+  if (plainSegment.test(id)) return id;
   const segment = encodeText(id).replaceAll(".", "%2E").replaceAll("*", "%2A");
   // A file name is 255 bytes at most: a long id (a 256-character session id, or a shorter one that
   // encoding tripled) would make the fs driver throw ENAMETOOLONG, a 500 for the client. `%h` never
@@ -14,6 +16,9 @@ export function keySegment(id: string): string {
 }
 
 const maxSegmentChars = 160;
+
+/** An id that encodes to itself and fits in one segment. */
+const plainSegment = /^[\w-]{1,160}$/;
 
 /** A lone surrogate, which JSON can carry (`"\ud800"`) and `encodeURIComponent` throws on. */
 const loneSurrogate = /([\uD800-\uDFFF])/u;

@@ -110,35 +110,48 @@ export function applyTurn(
   ttlMs: number,
 ): { record: SessionRecord; write: ItemsWrite } {
   const base = current ?? newSession(id, { source: turn.source }, now, ttlMs);
-  const record: SessionRecord = {
-    ...base,
-    model: turn.model,
-    lastActiveAt: now,
-    turnCount: base.turnCount + 1,
-    usage: addUsage(base.usage, turn.usage),
-    expiresAt: now + ttlMs,
-  };
   const { messages } = turn;
   let write: ItemsWrite;
+  let counts: { messages: number; toolCalls: number };
+  let headResponseId: string | null = null;
+  // A Chat session is replaced by the history its client resends, whose first user message named it
+  // (`deriveSessionId`): its preview is the one it had.
+  let preview = base.preview;
   if ("head" in messages) {
-    const counts = countMessages(messages.chain);
-    Object.assign(record, { headResponseId: messages.head, messageCount: counts.messages, toolCallCount: counts.toolCalls });
-    record.preview ??= previewOf(messages.chain);
+    counts = countMessages(messages.chain);
+    headResponseId = messages.head;
+    preview ??= previewOf(messages.chain);
     write = base.headResponseId === null && current !== null ? { kind: "clear" } : { kind: "none" };
   } else if ("replace" in messages) {
-    const counts = countMessages(messages.replace);
-    Object.assign(record, { headResponseId: null, messageCount: counts.messages, toolCallCount: counts.toolCalls, preview: previewOf(messages.replace) });
+    counts = countMessages(messages.replace);
+    preview ??= previewOf(messages.replace);
     write = { kind: "replace", items: messages.replace };
   } else {
-    const counts = countMessages(messages.append);
-    Object.assign(record, {
-      headResponseId: null,
-      messageCount: base.messageCount + counts.messages,
-      toolCallCount: base.toolCallCount + counts.toolCalls,
-    });
-    record.preview ??= previewOf(messages.append);
+    const added = countMessages(messages.append);
+    counts = { messages: base.messageCount + added.messages, toolCalls: base.toolCallCount + added.toolCalls };
+    preview ??= previewOf(messages.append);
     write = { kind: "append", items: messages.append, materialise: base.headResponseId };
   }
+  // Written out rather than spread: a turn builds one of these per write, on the request path.
+  const record: SessionRecord = {
+    id: base.id,
+    source: base.source,
+    model: turn.model,
+    title: base.title,
+    systemPrompt: base.systemPrompt,
+    createdAt: base.createdAt,
+    lastActiveAt: now,
+    endedAt: base.endedAt,
+    endReason: base.endReason,
+    parentSessionId: base.parentSessionId,
+    messageCount: counts.messages,
+    toolCallCount: counts.toolCalls,
+    turnCount: base.turnCount + 1,
+    usage: addUsage(base.usage, turn.usage),
+    preview,
+    headResponseId,
+    expiresAt: now + ttlMs,
+  };
   return { record, write };
 }
 
