@@ -32,6 +32,8 @@ export function createLocalCoordination(
   const sheddable = new Set(options.sheddable);
   const inOrder = createKeyedQueue();
   const indexes = new Map<string, Map<string, number>>();
+  /** Per index, the key its last `track` wrote, while the index holds it (at its end). */
+  const newest = new Map<string, string>();
   const pools = new Map<string, Map<string, number>>();
   const channels = new Map<string, Set<(message: string) => void>>();
 
@@ -67,10 +69,15 @@ export function createLocalCoordination(
         return next;
       });
     },
-    async track(index, key, expiresAt, maxEntries) {
+    track(index, key, expiresAt, maxEntries) {
       const entries = mapOf(indexes, index);
-      // Re-inserted at the end: a Map keeps insertion order, so the front is always the least recently written.
-      entries.delete(key);
+      // Re-inserted at the end: a Map keeps insertion order, so the front is always the least recently
+      // written. The key written last is already there: set in place (a delete leaves a hole that the
+      // map later compacts, allocating, on every write of a busy session).
+      if (newest.get(index) !== key) {
+        entries.delete(key);
+        newest.set(index, key);
+      }
       entries.set(key, expiresAt);
       const evicted: string[] = [];
       const time = now();
@@ -84,9 +91,12 @@ export function createLocalCoordination(
         entries.delete(candidate);
         evicted.push(candidate);
       }
-      return evicted;
+      if (newest.get(index) === key && !entries.has(key)) newest.delete(index);
+      // Not an async function: the index is in memory, the promise is only the interface's.
+      return Promise.resolve(evicted);
     },
     async untrack(index, key) {
+      if (newest.get(index) === key) newest.delete(index);
       indexes.get(index)?.delete(key);
     },
     async acquire(pool, id, limit, leaseMs) {

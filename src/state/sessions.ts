@@ -61,15 +61,18 @@ export function createSessionStore(storage: Storage, options: SessionStoreOption
     const value = stored === undefined ? await storage.getItem(keys.sessionItems(record.id)) : stored;
     return Array.isArray(value) ? (value as Item[]) : [];
   };
-  const writeItems = async (id: string, write: ItemsWrite) => {
+  /** Not an async function: a Chat turn's replace is the storage's own promise, with no frame around it. */
+  const writeItems = (id: string, write: ItemsWrite): Promise<unknown> => {
     const key = keys.sessionItems(id);
-    if (write.kind === "replace") await storage.setItem(key, write.items as Item[], storageTtl(ttlMs));
-    else if (write.kind === "clear") await storage.removeItem(key);
-    else if (write.kind === "append") {
-      const chain = write.materialise ? ((await responses.history(write.materialise))?.items ?? []) : [];
-      // An update, not a write: two runs appending to one session at once both land.
-      await coordination.update<Item[]>(key, (current) => [...chain, ...(Array.isArray(current) ? current : []), ...write.items], { ttlMs });
-    }
+    if (write.kind === "replace") return storage.setItem(key, write.items as Item[], storageTtl(ttlMs));
+    if (write.kind === "clear") return storage.removeItem(key);
+    if (write.kind === "append") return appendItems(key, write);
+    return Promise.resolve();
+  };
+  const appendItems = async (key: string, write: ItemsWrite & { kind: "append" }) => {
+    const chain = write.materialise ? ((await responses.history(write.materialise))?.items ?? []) : [];
+    // An update, not a write: two runs appending to one session at once both land.
+    await coordination.update<Item[]>(key, (current) => [...chain, ...(Array.isArray(current) ? current : []), ...write.items], { ttlMs });
   };
   /** A batch's turns applied in order in one metadata update: the session after them, and what their messages need. */
   const applyTurns = async (id: string, turns: readonly { turn: SessionTurn; at: number }[]) => {

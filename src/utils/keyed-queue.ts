@@ -11,11 +11,23 @@
 export function createKeyedQueue(): <T>(key: string, task: () => Promise<T>) => Promise<T> {
   const queues = new Map<string, Promise<unknown>>();
   return <T>(key: string, task: () => Promise<T>): Promise<T> => {
-    const run = (queues.get(key) ?? Promise.resolve()).then(task, task);
-    const settled = run.catch(() => undefined);
+    const previous = queues.get(key);
+    // A key with nothing queued starts its task at once: waiting a turn for nothing costs two promises.
+    const run = previous === undefined ? start(task) : previous.then(task, task);
+    const forget = (): void => {
+      if (queues.get(key) === settled) queues.delete(key);
+    };
+    const settled: Promise<void> = run.then(forget, forget);
     queues.set(key, settled);
-    const forget = () => queues.get(key) === settled && queues.delete(key);
-    settled.then(forget, forget);
     return run;
   };
+}
+
+/** `task()`, with a synchronous throw turned into a rejection as `then` would. */
+function start<T>(task: () => Promise<T>): Promise<T> {
+  try {
+    return task();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

@@ -16,6 +16,8 @@ export class RecordCache<T> {
   /** Each entry's weight, kept only under a byte bound: an unbounded cache pays nothing for it. */
   readonly #sizes: Map<string, number> | undefined;
   #totalBytes = 0;
+  /** The key last moved to the back (by `get` or `set`), while it is still there. */
+  #newest: string | undefined;
 
   constructor(maxEntries: number, bytes?: RecordCacheBytes<T>) {
     this.#maxEntries = maxEntries;
@@ -35,8 +37,13 @@ export class RecordCache<T> {
   get(key: string): T | undefined {
     const value = this.#entries.get(key);
     if (value === undefined) return undefined;
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
+    // Already the most recent: moving it would only leave a hole the map must later compact (a
+    // rehash, allocated), on every hit of a hot key.
+    if (key !== this.#newest) {
+      this.#entries.delete(key);
+      this.#entries.set(key, value);
+      this.#newest = key;
+    }
     return value;
   }
 
@@ -46,12 +53,19 @@ export class RecordCache<T> {
    * read for the next walk, instead of each read dropping one the same walk needs further on.
    */
   set(key: string, value: T, options?: { evict?: boolean }): void {
-    this.delete(key);
+    // The newest entry is replaced where it stands: deleting and re-adding it would leave a hole.
+    const inPlace = key === this.#newest;
+    if (inPlace) this.#totalBytes -= this.#sizes?.get(key) ?? 0;
+    else this.delete(key);
     const bytes = this.#bytes?.sizeOf(value) ?? 0;
     const maxBytes = this.#bytes?.maxBytes ?? Infinity;
-    if (bytes > maxBytes) return;
-    if (options?.evict === false && (this.#entries.size >= this.#maxEntries || this.#totalBytes + bytes > maxBytes)) return;
+    const others = this.#entries.size - (inPlace ? 1 : 0);
+    if (bytes > maxBytes || (options?.evict === false && (others >= this.#maxEntries || this.#totalBytes + bytes > maxBytes))) {
+      if (inPlace) this.#remove(key);
+      return;
+    }
     this.#entries.set(key, value);
+    this.#newest = key;
     this.#sizes?.set(key, bytes);
     this.#totalBytes += bytes;
     while (this.#entries.size > this.#maxEntries || this.#totalBytes > maxBytes) {
@@ -62,12 +76,20 @@ export class RecordCache<T> {
   }
 
   delete(key: string): void {
-    if (!this.#entries.delete(key) || !this.#sizes) return;
-    this.#totalBytes -= this.#sizes.get(key) ?? 0;
-    this.#sizes.delete(key);
+    if (!this.#entries.has(key)) return;
+    this.#totalBytes -= this.#sizes?.get(key) ?? 0;
+    this.#remove(key);
+  }
+
+  /** Drops `key` and its weight's record (its weight is already off the total). */
+  #remove(key: string): void {
+    if (key === this.#newest) this.#newest = undefined;
+    this.#entries.delete(key);
+    this.#sizes?.delete(key);
   }
 
   clear(): void {
+    this.#newest = undefined;
     this.#entries.clear();
     this.#sizes?.clear();
     this.#totalBytes = 0;

@@ -76,11 +76,14 @@ export function createChatTurns(context: RuntimeContext) {
       const messages = added ? { append: [...added, ...produced] } : { replace: [...history, ...produced] };
       // Held like a run: shutdown waits for the write before it closes the storage.
       const inFlight = lifecycle.hold();
-      sessions
-        .recordTurn(sessionId, { source: "chat", model: model.reported, usage, messages })
-        .finally(() => inFlight.release())
-        // Already answered: a session write the storage does not take is logged, the answer stands.
-        .catch((error: unknown) => logger.error(`saving session ${sessionId} failed; the turn is not in it:`, loggable(error)));
+      sessions.recordTurn(sessionId, { source: "chat", model: model.reported, usage, messages }).then(
+        () => inFlight.release(),
+        (error: unknown) => {
+          inFlight.release();
+          // Already answered: a session write the storage does not take is logged, the answer stands.
+          logger.error(`saving session ${sessionId} failed; the turn is not in it:`, loggable(error));
+        },
+      );
     };
     return { sessionId, start, save };
   };

@@ -46,6 +46,24 @@ describe("RecordCache", () => {
     cache.set("d", "d", { evict: false });
     expect([cache.size, cache.get("d")]).toEqual([3, undefined]);
   });
+  it("replaces or reads its newest entry where it stands, and still drops the least recently used", () => {
+    const cache = new RecordCache<string>(2, { maxBytes: 10, sizeOf: (value) => value.length });
+    cache.set("a", "aaa");
+    cache.set("b", "bbb");
+    cache.get("b");
+    cache.set("b", "bbbbb");
+    expect(cache.bytes).toBe(8);
+    cache.set("c", "c");
+    expect([cache.get("a"), cache.get("b"), cache.get("c")]).toEqual([undefined, "bbbbb", "c"]);
+    // The newest, replaced by a value heavier than the bound: gone, and its weight with it.
+    cache.set("c", "x".repeat(11));
+    expect([cache.get("c"), cache.bytes]).toEqual([undefined, 5]);
+    // The newest, replaced with evict: false by a value that no longer fits: gone too.
+    cache.set("b", "b");
+    cache.set("d", "dddd");
+    cache.set("d", "x".repeat(10), { evict: false });
+    expect([cache.get("d"), cache.size, cache.bytes]).toEqual([undefined, 1, 1]);
+  });
 });
 
 describe("approximateBytes", () => {
