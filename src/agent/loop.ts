@@ -57,7 +57,8 @@ export interface RunOptions {
 /**
  * A run: the agent loop, its events in batches as the upstream delivered them (one network read's
  * worth), so that the async hand-over between the loop and its consumer is paid per read and not per
- * event. `run.started` comes alone, before the upstream is called. A batch is never empty; the
+ * event. `run.started` comes alone, before the upstream is called; a consumer that reads the run whole
+ * (`stream: false`) gets it all as one batch at the end instead. A batch is never empty; the
  * consumer may keep it. The plugins' hooks see every event before its batch goes out, only when some
  * plugin has hooks (a proxy without them pays nothing for them).
  */
@@ -89,11 +90,35 @@ async function* agentLoop(
 ): AsyncGenerator<HermesEvent[], void, undefined> {
   /** Every batch goes out through this: the hooks see its events first. */
   const see = observer ? (batch: HermesEvent[]) => observer.see(batch) : (batch: HermesEvent[]) => batch;
+  /**
+   * A consumer that reads the run whole (`stream: false`) gets it as one batch, the run's end with
+   * everything before it: each batch is a round trip through this generator and the consumer's
+   * `for await`, about ten promises per request for nothing it needs (`chat-json-50`).
+   */
+  const whole = options.stream === false;
+  let held: HermesEvent[] | undefined;
+  /** A batch seen by the hooks and kept for the last one; true when it was kept (else it goes out now). */
+  const hold = (batch: HermesEvent[]): boolean => {
+    if (!whole) return false;
+    const seen = see(batch);
+    if (held === undefined) held = seen;
+    else for (const event of seen) held.push(event);
+    return true;
+  };
+  /** The run's last batch, after what was held. */
+  const last = (batch: HermesEvent[]): HermesEvent[] => {
+    const seen = see(batch);
+    if (held === undefined) return seen;
+    for (const event of seen) held.push(event);
+    const all = held;
+    held = undefined;
+    return all;
+  };
   const started: HermesEvent[] = [{ type: "run.started", runId: options.runId, model: options.model, createdAt: options.createdAt }];
   const refused = observer ? await observer.start() : undefined;
-  yield see(started);
+  if (!hold(started)) yield see(started);
   if (refused) {
-    yield see([refused]);
+    yield last([refused]);
     return;
   }
   const registry = options.registry ?? emptyRegistry;
@@ -168,7 +193,7 @@ async function* agentLoop(
       };
       for await (const batch of batches) {
         for (const event of batch) inspect(event);
-        yield see(batch);
+        if (!hold(batch)) yield see(batch);
       }
       if (options.signal.aborted) throw abortError(options.signal);
       history.push(...said);
@@ -187,21 +212,21 @@ async function* agentLoop(
           run,
         });
         let next = await dispatch.next();
-        for (; !next.done; next = await dispatch.next()) yield see([next.value]);
+        for (; !next.done; next = await dispatch.next()) if (!hold([next.value])) yield see([next.value]);
         history.push(...next.value);
       }
       if (clientCalls > 0 || serverCalls.length === 0) {
-        yield see([completion(finishReason, clientCalls > 0, usage)]);
+        yield last([completion(finishReason, clientCalls > 0, usage)]);
         return;
       }
       // A forced call ("required", or one named tool) was made: forcing it again would loop until
       // maxIterations, so the model chooses freely from here on.
       if (toolChoice !== undefined && toolChoice !== "auto" && toolChoice !== "none") toolChoice = "auto";
     }
-    yield see([{ type: "run.completed", status: "incomplete", finishReason: "length", incompleteReason: "max_iterations", usage }]);
+    yield last([{ type: "run.completed", status: "incomplete", finishReason: "length", incompleteReason: "max_iterations", usage }]);
   } catch (error) {
     const failure = options.signal.aborted && !HermesError.is(error) ? abortError(options.signal) : error;
-    yield see([{ type: "run.failed", error: toErrorInfo(failure), usage }]);
+    yield last([{ type: "run.failed", error: toErrorInfo(failure), usage }]);
   }
 }
 

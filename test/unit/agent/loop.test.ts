@@ -211,4 +211,28 @@ describe("runAgent's batches", () => {
     }
     expect(comparable(hooked.flat())).toEqual(comparable(plain.flat()));
   });
+
+  it("come as one batch to a consumer that reads the run whole (stream: false), with every event the hooks saw, in order", async () => {
+    const script = () => scriptedUpstream(callTools([{ name: "clock", arguments: { zone: "UTC" } }], usage(1, 1)), answer("Noon.", usage(1, 1)));
+    const streamed = await collectBatches(runAgent(userInput(), runOptions(script(), { registry: registryWith([clock]) })));
+    const seen: string[] = [];
+    const whole = await collectBatches(
+      runAgent(userInput(), runOptions(script(), { stream: false, registry: registryWith([clock], { onEvent: (event) => void seen.push(event.type) }) })),
+    );
+    expect(streamed.length).toBeGreaterThan(2);
+    expect(whole).toHaveLength(1);
+    expect(comparable(whole[0]!)).toEqual(comparable(streamed.flat()));
+    expect(seen).toEqual(streamed.flat().map((event) => event.type));
+  });
+
+  it("end a run read whole that fails with everything before the failure, then run.failed", async () => {
+    const events = await collectBatches(
+      runAgent(
+        userInput(),
+        runOptions(scriptedUpstream(fails(new HermesError("The upstream is down", { status: 502, code: "upstream_error" }))), { stream: false }),
+      ),
+    );
+    expect(events).toHaveLength(1);
+    expect(typesOf(events[0]!)).toEqual(["run.started", "run.failed"]);
+  });
 });
