@@ -11,9 +11,6 @@
  * Streams: `burst` (all frames in one write) and `paced` (one frame per ms, one network read each).
  */
 import { createHook } from "node:async_hooks";
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { runAgent } from "../src/agent/loop.ts";
 import { hermesConfigSchema } from "../src/config/schema.ts";
 import { createRegistry, emptyRegistry, type PluginRegistry } from "../src/plugins/registry.ts";
@@ -21,17 +18,10 @@ import type { HermesPlugin } from "../src/plugin-api/index.ts";
 import type { RunInput } from "../src/protocol/index.ts";
 import { createUpstreamFromConfig } from "../src/upstream/create.ts";
 import type { Upstream } from "../src/upstream/types.ts";
+import { startFakeUpstream } from "./upstream-child.ts";
 
 const CHUNKS = 64;
 const runs = Number(process.argv[2] ?? 300);
-
-async function startUpstream(): Promise<{ url: string; stop: () => void }> {
-  const script = fileURLToPath(new URL("./fake-upstream.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "jiti/register", script], { stdio: ["ignore", "pipe", "inherit"] });
-  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once("line", resolve));
-  const { port } = JSON.parse(line) as { port: number };
-  return { url: `http://127.0.0.1:${port}/v1`, stop: () => child.kill() };
-}
 
 interface Setup {
   name: string;
@@ -90,7 +80,7 @@ async function cpuPerChunk(setup: Setup, model: string, n: number): Promise<numb
   return (used.user + used.system) / (n * CHUNKS);
 }
 
-const upstream = await startUpstream();
+const upstream = await startFakeUpstream();
 try {
   const all = setups(upstream.url);
   const rows: string[] = [];
