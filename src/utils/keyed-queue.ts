@@ -12,13 +12,17 @@ export function createKeyedQueue(): <T>(key: string, task: () => Promise<T>) => 
   const queues = new Map<string, Promise<unknown>>();
   return <T>(key: string, task: () => Promise<T>): Promise<T> => {
     const previous = queues.get(key);
-    // A key with nothing queued starts its task at once: waiting a turn for nothing costs two promises.
-    const run = previous === undefined ? start(task) : previous.then(task, task);
-    const forget = (): void => {
-      if (queues.get(key) === settled) queues.delete(key);
-    };
-    const settled: Promise<void> = run.then(forget, forget);
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    // Queued before the task starts: a call the task itself makes for the key waits behind it.
     queues.set(key, settled);
+    // A key with nothing queued starts its task at once: waiting a turn for nothing costs promises.
+    const run = previous === undefined ? start(task) : previous.then(task, task);
+    const done = (): void => {
+      if (queues.get(key) === settled) queues.delete(key);
+      settle();
+    };
+    run.then(done, done);
     return run;
   };
 }

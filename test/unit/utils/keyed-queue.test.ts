@@ -23,6 +23,20 @@ describe("createKeyedQueue", () => {
     expect(seen).toEqual(["a1 start", "b1 start", "b1 end", "a1 end", "a2 start", "a3 start", "a3 end"]);
   });
 
+  it("queues a call a starting task makes for its own key behind that task", async () => {
+    const inOrder = createKeyedQueue();
+    const seen: string[] = [];
+    let inner: Promise<unknown> | undefined;
+    const outer = inOrder("a", async () => {
+      inner = inOrder("a", async () => void seen.push("inner"));
+      seen.push("outer start");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      seen.push("outer end");
+    });
+    await Promise.all([outer, inner]);
+    expect(seen).toEqual(["outer start", "outer end", "inner"]);
+  });
+
   it("turns a task's synchronous throw into a rejection, and queues the next task behind it", async () => {
     const inOrder = createKeyedQueue();
     const thrown = inOrder("a", () => {
