@@ -97,20 +97,22 @@ async function* agentLoop(
    */
   const whole = options.stream === false;
   let held: HermesEvent[] | undefined;
-  /** A batch seen by the hooks and kept for the last one; true when it was kept (else it goes out now). */
-  const hold = (batch: HermesEvent[]): boolean => {
-    if (!whole) return false;
+  /** A batch the hooks saw, added to what is held: all of it, in order. */
+  const keep = (batch: HermesEvent[]): HermesEvent[] => {
     const seen = see(batch);
     if (held === undefined) held = seen;
     else for (const event of seen) held.push(event);
+    return held;
+  };
+  /** Keeps a batch for the last one when the consumer reads the run whole; false when it goes out now. */
+  const hold = (batch: HermesEvent[]): boolean => {
+    if (!whole) return false;
+    keep(batch);
     return true;
   };
   /** The run's last batch, after what was held. */
   const last = (batch: HermesEvent[]): HermesEvent[] => {
-    const seen = see(batch);
-    if (held === undefined) return seen;
-    for (const event of seen) held.push(event);
-    const all = held;
+    const all = keep(batch);
     held = undefined;
     return all;
   };

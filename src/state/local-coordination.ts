@@ -1,5 +1,5 @@
 import type { Storage } from "unstorage";
-import { createKeyedQueue } from "../utils/index.ts";
+import { createKeyedQueue, RecencyMap } from "../utils/index.ts";
 import { type LogAppend, logEntryKey, logLengthKey, type StorageCoordination } from "../plugin-api/index.ts";
 import type { KnownValues } from "./known-values.ts";
 import { storageTtl } from "./records.ts";
@@ -31,9 +31,7 @@ export function createLocalCoordination(
   const { overBudget, now = Date.now, known } = options;
   const sheddable = new Set(options.sheddable);
   const inOrder = createKeyedQueue();
-  const indexes = new Map<string, Map<string, number>>();
-  /** Per index, the key its last `track` wrote, while the index holds it (at its end). */
-  const newest = new Map<string, string>();
+  const indexes = new Map<string, RecencyMap<number>>();
   const pools = new Map<string, Map<string, number>>();
   const channels = new Map<string, Set<(message: string) => void>>();
 
@@ -70,15 +68,10 @@ export function createLocalCoordination(
       });
     },
     track(index, key, expiresAt, maxEntries) {
-      const entries = mapOf(indexes, index);
-      // Re-inserted at the end: a Map keeps insertion order, so the front is always the least recently
-      // written. The key written last is already there: set in place (a delete leaves a hole that the
-      // map later compacts, allocating, on every write of a busy session).
-      if (newest.get(index) !== key) {
-        entries.delete(key);
-        newest.set(index, key);
-      }
-      entries.set(key, expiresAt);
+      let entries = indexes.get(index);
+      if (!entries) indexes.set(index, (entries = new RecencyMap()));
+      // Moved to the end: the front is always the least recently written.
+      entries.touch(key, expiresAt);
       const evicted: string[] = [];
       const time = now();
       let shed = sheddable.has(index) && overBudget?.() ? shedPerWrite : 0;
@@ -91,12 +84,10 @@ export function createLocalCoordination(
         entries.delete(candidate);
         evicted.push(candidate);
       }
-      if (newest.get(index) === key && !entries.has(key)) newest.delete(index);
       // Not an async function: the index is in memory, the promise is only the interface's.
       return Promise.resolve(evicted);
     },
     async untrack(index, key) {
-      if (newest.get(index) === key) newest.delete(index);
       indexes.get(index)?.delete(key);
     },
     async acquire(pool, id, limit, leaseMs) {

@@ -1,3 +1,5 @@
+import { RecencyMap } from "./recency-map.ts";
+
 /** A byte bound for a `RecordCache`: how much its entries may weigh together, and how to weigh one. */
 export interface RecordCacheBytes<T> {
   maxBytes: number;
@@ -10,14 +12,12 @@ export interface RecordCacheBytes<T> {
  * which makes both O(1) per entry dropped. A value heavier than the whole byte bound is not kept.
  */
 export class RecordCache<T> {
-  readonly #entries = new Map<string, T>();
+  readonly #entries = new RecencyMap<T>();
   readonly #maxEntries: number;
   readonly #bytes: RecordCacheBytes<T> | undefined;
   /** Each entry's weight, kept only under a byte bound: an unbounded cache pays nothing for it. */
   readonly #sizes: Map<string, number> | undefined;
   #totalBytes = 0;
-  /** The key last moved to the back (by `get` or `set`), while it is still there. */
-  #newest: string | undefined;
 
   constructor(maxEntries: number, bytes?: RecordCacheBytes<T>) {
     this.#maxEntries = maxEntries;
@@ -36,14 +36,7 @@ export class RecordCache<T> {
 
   get(key: string): T | undefined {
     const value = this.#entries.get(key);
-    if (value === undefined) return undefined;
-    // Already the most recent: moving it would only leave a hole the map must later compact (a
-    // rehash, allocated), on every hit of a hot key.
-    if (key !== this.#newest) {
-      this.#entries.delete(key);
-      this.#entries.set(key, value);
-      this.#newest = key;
-    }
+    if (value !== undefined) this.#entries.touch(key, value);
     return value;
   }
 
@@ -53,21 +46,19 @@ export class RecordCache<T> {
    * read for the next walk, instead of each read dropping one the same walk needs further on.
    */
   set(key: string, value: T, options?: { evict?: boolean }): void {
-    // The newest entry is replaced where it stands: deleting and re-adding it would leave a hole.
-    const inPlace = key === this.#newest;
-    if (inPlace) this.#totalBytes -= this.#sizes?.get(key) ?? 0;
-    else this.delete(key);
+    const present = this.#entries.has(key);
+    // What the other entries weigh and count, as if `key` were not there.
+    const othersBytes = this.#totalBytes - (present ? (this.#sizes?.get(key) ?? 0) : 0);
+    const others = this.#entries.size - (present ? 1 : 0);
     const bytes = this.#bytes?.sizeOf(value) ?? 0;
     const maxBytes = this.#bytes?.maxBytes ?? Infinity;
-    const others = this.#entries.size - (inPlace ? 1 : 0);
-    if (bytes > maxBytes || (options?.evict === false && (others >= this.#maxEntries || this.#totalBytes + bytes > maxBytes))) {
-      if (inPlace) this.#remove(key);
+    if (bytes > maxBytes || (options?.evict === false && (others >= this.#maxEntries || othersBytes + bytes > maxBytes))) {
+      this.delete(key);
       return;
     }
-    this.#entries.set(key, value);
-    this.#newest = key;
+    this.#entries.touch(key, value);
     this.#sizes?.set(key, bytes);
-    this.#totalBytes += bytes;
+    this.#totalBytes = othersBytes + bytes;
     while (this.#entries.size > this.#maxEntries || this.#totalBytes > maxBytes) {
       const oldest = this.#entries.keys().next();
       if (oldest.done) break;
@@ -76,20 +67,12 @@ export class RecordCache<T> {
   }
 
   delete(key: string): void {
-    if (!this.#entries.has(key)) return;
-    this.#totalBytes -= this.#sizes?.get(key) ?? 0;
-    this.#remove(key);
-  }
-
-  /** Drops `key` and its weight's record (its weight is already off the total). */
-  #remove(key: string): void {
-    if (key === this.#newest) this.#newest = undefined;
-    this.#entries.delete(key);
-    this.#sizes?.delete(key);
+    if (!this.#entries.delete(key) || !this.#sizes) return;
+    this.#totalBytes -= this.#sizes.get(key) ?? 0;
+    this.#sizes.delete(key);
   }
 
   clear(): void {
-    this.#newest = undefined;
     this.#entries.clear();
     this.#sizes?.clear();
     this.#totalBytes = 0;
