@@ -42,8 +42,9 @@ export const usage = `npm run bench -- [options]
   --runs N        repetitions, the order of hermes and the pipe proxy alternating (default 2)
   --seconds N     measured seconds per load run (default 5)
   --warmup N      warm-up seconds before each (default 1)
-  --prime N       seconds of Chat load every server gets once started, before its first scenario
-                  (default 5): a fresh process's JIT and heap are not settled by a 1 s warm-up
+  --prime N       seconds of load of each request shape (Chat and Responses, JSON and stream) every
+                  server gets once started, before its first scenario (default 5): a fresh
+                  process's JIT and heap are not settled by a 1 s warm-up
   --only a,b      run only these scenarios (names as in bench/scenarios.ts)
   --smoke         one short run of every scenario from the sources (no compile), every answer
                   checked; exits 1 on a wrong answer

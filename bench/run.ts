@@ -27,8 +27,14 @@ import type { RunResult, ScenarioResult } from "./results.ts";
 import type { BenchContext, Scenario, Target } from "./scenario.ts";
 import { scenarios as allScenarios } from "./scenarios.ts";
 
-/** Chat non-stream at 50 connections: what primes a fresh server and what the soak serves, whatever `--only` chose. */
-const chatJson = allScenarios.find((scenario) => scenario.name === "chat-json-50")!;
+const scenarioNamed = (name: string) => allScenarios.find((scenario) => scenario.name === name)!;
+/** Chat non-stream at 50 connections: what the soak serves, whatever `--only` chose. */
+const chatJson = scenarioNamed("chat-json-50");
+/**
+ * What primes a fresh server, whatever `--only` chose: each shape of request the scenarios send, so that
+ * V8 has compiled every path before one is measured (the paced streams share the burst's path).
+ */
+const primeLoads = ["chat-json-50", "chat-burst64-50", "responses-json-50", "responses-burst64-50"].map(scenarioNamed);
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = join(root, "bench-results");
@@ -401,25 +407,30 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 /**
- * Chat load on every freshly started server, one after the other, before its first scenario: measured
- * by hand on 2026-12-03, hermes's first 5-second load after a 2-second warm-up read 0.536 ms per request
- * and the next ones 0.40-0.48, alternating two request shapes in one process. Without it, whichever
- * scenario comes first carries the process's settling.
+ * Load on every freshly started server, one after the other, before its first scenario: `seconds` of
+ * each shape in `primeLoads`. A process's first seconds of load on a path run slower while V8 compiles
+ * it: measured by hand on 2026-12-04 (5-second windows of paced streams after Chat non-stream load),
+ * hermes's CPU per stream read 298, 264, then 221-233 ticks, and `--trace-opt` counted 280, 116, 84,
+ * then 30-42 functions optimised per window; Chat non-stream, 692, 280, 34, 6. On 2026-12-03 a Chat-only
+ * prime already showed it for Chat: the first 5-second load read 0.536 ms per request, the next ones
+ * 0.40-0.48. Without it, the first scenario of each shape carries its path's compilation.
  */
 async function prime(context: BenchContext, targets: Record<string, Target>, labels: readonly string[], seconds: number): Promise<void> {
   if (seconds <= 0) return;
   for (const label of labels) {
     const target = targets[label];
     if (!target) continue;
-    const request = chatJson.request(target.name);
-    await runLoad(context.generator, {
-      url: target.url + request.path,
-      body: request.body,
-      connections: 50,
-      seconds,
-      core: context.loadCore,
-      headers: target.headers,
-    });
+    for (const scenario of primeLoads) {
+      const request = scenario.request(target.name);
+      await runLoad(context.generator, {
+        url: target.url + request.path,
+        body: request.body,
+        connections: 50,
+        seconds,
+        core: context.loadCore,
+        headers: target.headers,
+      });
+    }
   }
 }
 
