@@ -17,6 +17,8 @@ export interface BenchOptions {
    * named by `--only` (V8's sampling heap profiler), and summarise each profile.
    */
   allocSites: boolean;
+  /** Sample hermes and the pipe proxy with Linux `perf` in the scenarios named by `--only` (all without it). */
+  perf: boolean;
   /** Measure `dist/src/cli.js` as it is instead of compiling the working tree first. */
   build: boolean;
   /** Before each measurement, wait up to this many seconds for the machine to be quiet (0: never wait). */
@@ -58,6 +60,12 @@ export const usage = `npm run bench -- [options]
                   profile (bench-results/profiles/, a .heapprofile DevTools loads) and print KiB
                   per request by area and the top 20 sites; hermes's figures there carry its cost
                   (with --node-flags=--no-turbo-inlining, inlined functions' bytes are their own)
+  --perf          sample hermes and the pipe proxy with Linux perf (apt-get install linux-perf) in
+                  the measured load of the scenarios named by --only (all without it), save each
+                  perf.data (bench-results/profiles/) and print µs per request or chunk by kind:
+                  kernel, GC, JIT compiler, our functions, packages; what runs on the CPU, all
+                  threads and system calls included (--profile samples the main thread on a wall
+                  clock); the sampled figures carry perf's cost
   --no-build      measure dist/ as it is instead of compiling the working tree
   --hermes P      measure the compiled hermes CLI at path P (a dist/src/cli.js) instead
   --variant L=P   also measure the compiled hermes CLI at path P (e.g. another checkout's
@@ -86,6 +94,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       smoke: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       "alloc-sites": { type: "boolean", default: false },
+      perf: { type: "boolean", default: false },
       "no-build": { type: "boolean", default: false },
       variant: { type: "string", multiple: true },
       hermes: { type: "string" },
@@ -119,6 +128,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     smoke,
     profile: values.profile,
     allocSites: values["alloc-sites"],
+    perf: values.perf,
     build: !values["no-build"] && values.hermes === undefined,
     hermes: values.hermes === undefined ? undefined : resolve(values.hermes),
     nodeFlags: (values["node-flags"] ?? "").split(/\s+/).filter((flag) => flag !== ""),

@@ -20,6 +20,7 @@ import { type BenchOptions, parseOptions, storageLabel } from "./options.ts";
 import { installPortkey, portkeyHeaders, startPortkey } from "./peers/portkey.ts";
 import { busyPercent, cpuTimes, rssMiB } from "./proc.ts";
 import { type HeapProfile, summarizeAllocation } from "./allocation-sites.ts";
+import { summarizePerf } from "./perf-summary.ts";
 import { summarize } from "./profile-summary.ts";
 import { allocationProbe, freePort, hasTaskset, killAll, pinSelf, type Server, startServer } from "./processes.ts";
 import { type Column, markdownTable, tableLines, textTable, variantTable } from "./report.ts";
@@ -113,9 +114,21 @@ async function main(options: BenchOptions): Promise<number> {
         file: (scenario, label) => join(dir, label, `${scenario}.heapprofile`),
       };
     }
+    if (options.perf) {
+      const dir = join(resultsDir, "profiles", `${stamp}-run${index}`);
+      context.perf = {
+        scenarios: scenarios.map((scenario) => scenario.name),
+        file: (scenario, label) => {
+          mkdirSync(join(dir, label), { recursive: true });
+          return join(dir, label, `${scenario}.perf.data`);
+        },
+      };
+    }
+    // JIT frames named in perf's samples (node writes /tmp/perf-<pid>.map).
+    const nodeFlags = options.perf ? [...options.nodeFlags, "--perf-basic-prof"] : options.nodeFlags;
     const storage = (kind: string, label: string) => storageSpec(kind, `${stamp}-run${index}`)(label);
-    const start = (config?: string) => startHermes({ instances, upstream, core: serverCore, profileDir, nodeFlags: options.nodeFlags, storage, config });
-    const servers: Record<string, Server> = { pipe: await startPipe(upstream, serverCore), ...(await start()) };
+    const start = (config?: string) => startHermes({ instances, upstream, core: serverCore, profileDir, nodeFlags, storage, config });
+    const servers: Record<string, Server> = { pipe: await startPipe(upstream, serverCore, options.perf ? ["--perf-basic-prof"] : []), ...(await start()) };
     if (portkey) servers.portkey = await startPortkey({ entry: portkey, core: serverCore, logFile: join(resultsDir, "logs", "portkey.log") });
     const targets: Record<string, Target> = { direct, ...targetsOf(servers, upstream) };
     // Idle: started, nothing served yet; a moment first for start-up garbage to settle.
@@ -160,6 +173,7 @@ async function main(options: BenchOptions): Promise<number> {
     rmSync(join(resultsDir, "storage"), { recursive: true, force: true });
     if (profileDir) printProfiles(profileDir);
     if (options.allocSites) printAllocationSites(run);
+    if (options.perf) printPerf(run);
     runs.push(run);
   }
   await upstream.stop();
@@ -175,6 +189,7 @@ async function main(options: BenchOptions): Promise<number> {
   writeFileSync(join(resultsDir, "latest.md"), `${markdown}\n`);
   console.log(`\nwritten: ${file} (and latest.json, latest.md)`);
   if (options.profile) console.log("note: hermes ran under --cpu-prof; its figures carry the profiler's cost");
+  if (options.perf) console.log("note: hermes and the pipe proxy ran under perf in the measured loads; their figures carry its cost");
   if (options.allocSites)
     console.log("note: hermes ran under the sampling heap profiler in the scenarios with allocation sites; its figures there carry its cost");
 
@@ -238,10 +253,10 @@ function targetsOf(servers: Record<string, Server>, upstream: Server): Record<st
   );
 }
 
-async function startPipe(upstream: Server, core: number | undefined): Promise<Server> {
+async function startPipe(upstream: Server, core: number | undefined, nodeFlags: string[]): Promise<Server> {
   return startServer({
     name: "pipe",
-    argv: [process.execPath, ...jitiArgs, ...allocationProbe, join(root, "bench/pipe-proxy.ts")],
+    argv: [process.execPath, ...nodeFlags, ...jitiArgs, ...allocationProbe, join(root, "bench/pipe-proxy.ts")],
     core,
     cwd: root,
     ipc: true,
@@ -395,6 +410,24 @@ function printAllocationSites(run: RunResult): void {
       console.log(
         `\nallocation sites of ${label} in ${scenario}: ${sites.file}\n${summarizeAllocation(profile, requests, 20, measurement.figures.allocKiBPerRequest)}`,
       );
+    }
+  }
+}
+
+/** `--perf`: each sampled load's summary, from `perf script` of its `perf.data`. */
+function printPerf(run: RunResult): void {
+  for (const [scenario, result] of Object.entries(run.scenarios)) {
+    for (const [label, measurement] of Object.entries(result.targets)) {
+      const sampled = measurement?.perf;
+      if (!sampled) continue;
+      let text: string;
+      try {
+        text = execFileSync("perf", ["script", "-i", sampled.file], { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "ignore"] });
+      } catch (error) {
+        console.log(`\nperf of ${label} in ${scenario}: no samples (${error instanceof Error ? error.message.split("\n")[0] : String(error)})`);
+        continue;
+      }
+      console.log(`\nperf of ${label} in ${scenario}, per ${sampled.unit}: ${sampled.file}\n${summarizePerf(text, sampled.units, { top: 20 })}`);
     }
   }
 }

@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { perfHz } from "./perf-summary.ts";
 import type { Allocation } from "./processes.ts";
 import { busyPercent, cpuMs, cpuTimes, sampleRss } from "./proc.ts";
 import { type LoadGenerator, runLoad } from "./load.ts";
@@ -44,6 +46,11 @@ export interface BenchContext {
    * hermes's allocation sites are sampled, and where hermes's heap profile of each goes. Unset: off.
    */
   allocationSites?: { scenarios: readonly string[]; file(scenario: string, label: string): string } | undefined;
+  /**
+   * `--perf`: the scenarios in whose measured load hermes and the pipe proxy are sampled by Linux `perf`
+   * (`perf-summary.ts`), and where each one's `perf.data` goes. Unset: off.
+   */
+  perf?: { scenarios: readonly string[]; file(scenario: string, label: string): string } | undefined;
 }
 
 /** One request as a target receives it: hermes may get another API than the reference hops. */
@@ -61,6 +68,8 @@ export interface Measurement {
   failures: string[];
   /** `--alloc-sites`: the heap profile of the measured load, or why it is missing. */
   allocationSites?: { file: string } | { error: string };
+  /** `--perf`: the perf samples of the measured load, and what a unit of its summary is (a request, a chunk). */
+  perf?: { file: string; units: number; unit: string };
 }
 
 /** How a figure appears in the table: hermes beside the pipe proxy, and its goal (issue 18's bar). */
@@ -120,6 +129,9 @@ async function observe<T>(context: BenchContext, scenario: string, target: Targe
   const sites = context.allocationSites?.scenarios.includes(scenario) ? context.allocationSites : undefined;
   const sitesFile = sites && target.name === "hermes" ? sites.file(scenario, target.label) : undefined;
   const pid = target.pid;
+  const perfFile =
+    context.perf?.scenarios.includes(scenario) && pid !== undefined && target.name !== "portkey" ? context.perf.file(scenario, target.label) : undefined;
+  const sampling = perfFile === undefined ? undefined : await startPerf(pid!, perfFile);
   const rss = pid === undefined ? undefined : sampleRss(pid);
   const cpuBefore = pid === undefined ? 0 : (cpuMs(pid) ?? 0);
   const coresBefore = cpuTimes();
@@ -128,7 +140,35 @@ async function observe<T>(context: BenchContext, scenario: string, target: Targe
   const result = counted.result;
   const elapsedMs = performance.now() - started;
   const used = pid === undefined ? 0 : (cpuMs(pid) ?? 0) - cpuBefore;
-  return { result, cpuMs: used, elapsedMs, rssPeakMiB: rss?.stop() ?? 0, busy: busyPercent(coresBefore, cpuTimes()), allocation: counted.allocation };
+  await sampling?.stop();
+  return {
+    result,
+    cpuMs: used,
+    elapsedMs,
+    rssPeakMiB: rss?.stop() ?? 0,
+    busy: busyPercent(coresBefore, cpuTimes()),
+    allocation: counted.allocation,
+    perfFile,
+  };
+}
+
+/** `perf record` of process `pid` (every thread, kernel included, with call graphs) until `stop`. */
+async function startPerf(pid: number, file: string): Promise<{ stop(): Promise<void> }> {
+  const child = spawn("perf", ["record", "-q", "-e", "cpu-clock", "-F", String(perfHz), "-g", "-p", String(pid), "-o", file], { stdio: "ignore" });
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()).once("error", () => resolve()));
+  // perf attaches within a few ms; what it misses of the first moment is within the load's noise.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return {
+    async stop() {
+      child.kill("SIGINT");
+      await exited;
+    },
+  };
+}
+
+/** The `Measurement`'s `perf`, when the load was sampled. */
+function perfOf(file: string | undefined, units: number, unit: string): Pick<Measurement, "perf"> {
+  return file === undefined ? {} : { perf: { file, units, unit } };
 }
 
 /** Where the heap profile asked for went, for the `Measurement`. */
@@ -184,7 +224,7 @@ export function loadScenario(options: LoadScenarioOptions): Scenario {
         ...allocationFigures(observed.allocation, result.requests),
       };
       if (target.pid !== undefined) Object.assign(figures, { cpuMsPerRequest: cpuMs / result.requests, rssPeakMiB });
-      return { figures, failures, ...sitesOf(observed.allocation) };
+      return { figures, failures, ...sitesOf(observed.allocation), ...perfOf(observed.perfFile, result.requests, "request") };
     },
   };
 }
@@ -242,7 +282,7 @@ export function clientScenario(options: ClientScenarioOptions): Scenario {
         Object.assign(figures, { cpuUsPerChunk: (cpuMs * 1000) / (result.completed * options.chunks), cpuMsPerRequest: cpuMs / result.completed, rssPeakMiB });
       const failures = result.failures.map((reason) => `${result.failed} failed, e.g. ${reason}`).slice(0, 1);
       if (total !== undefined && result.completed !== total) failures.push(`${result.completed} of ${total} complete`);
-      return { figures, failures, ...sitesOf(observed.allocation) };
+      return { figures, failures, ...sitesOf(observed.allocation), ...perfOf(observed.perfFile, result.completed * options.chunks, "chunk") };
     },
   };
 }
