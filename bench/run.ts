@@ -124,11 +124,13 @@ async function main(options: BenchOptions): Promise<number> {
         },
       };
     }
-    // JIT frames named in perf's samples (node writes /tmp/perf-<pid>.map).
-    const nodeFlags = options.perf ? [...options.nodeFlags, "--perf-basic-prof"] : options.nodeFlags;
+    // JIT frames named in perf's samples (node writes /tmp/perf-<pid>.map); the flag also starts V8's
+    // log, which would otherwise leave an isolate-*.log in the working directory.
+    const perfFlags = options.perf ? ["--perf-basic-prof", "--logfile=/dev/null"] : [];
+    const nodeFlags = [...options.nodeFlags, ...perfFlags];
     const storage = (kind: string, label: string) => storageSpec(kind, `${stamp}-run${index}`)(label);
     const start = (config?: string) => startHermes({ instances, upstream, core: serverCore, profileDir, nodeFlags, storage, config });
-    const servers: Record<string, Server> = { pipe: await startPipe(upstream, serverCore, options.perf ? ["--perf-basic-prof"] : []), ...(await start()) };
+    const servers: Record<string, Server> = { pipe: await startPipe(upstream, serverCore, perfFlags), ...(await start()) };
     if (portkey) servers.portkey = await startPortkey({ entry: portkey, core: serverCore, logFile: join(resultsDir, "logs", "portkey.log") });
     const targets: Record<string, Target> = { direct, ...targetsOf(servers, upstream) };
     // Idle: started, nothing served yet; a moment first for start-up garbage to settle.
