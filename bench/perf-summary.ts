@@ -46,6 +46,16 @@ export function kindOf(frames: readonly string[]): { area: string; where: string
   return { area: "(native)", where: symbol.slice(0, 90) };
 }
 
+/** Every function of ours on a sample's stack, once each: what it costs with everything it called. */
+function oursOnStack(frames: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  for (const frame of frames) {
+    const ours = / JS:[*^~+]?(\S*) \S*?\/(src\/[^:\s]+):(\d+)/.exec(frame);
+    if (ours) seen.add(`${ours[1] || "(anonymous)"} ${ours[2]}:${ours[3]}`);
+  }
+  return seen;
+}
+
 /** The samples of `perf script` output, each as its frames (leaf first). */
 function samplesOf(text: string): string[][] {
   return text
@@ -60,11 +70,13 @@ export function summarizePerf(text: string, units: number, options: { hz?: numbe
   const top = options.top ?? 25;
   const areas = new Map<string, number>();
   const places = new Map<string, number>();
+  const inclusive = new Map<string, number>();
   const samples = samplesOf(text);
   for (const frames of samples) {
     const { area, where } = kindOf(frames);
     areas.set(area, (areas.get(area) ?? 0) + 1);
     places.set(where, (places.get(where) ?? 0) + 1);
+    for (const function_ of oursOnStack(frames)) inclusive.set(function_, (inclusive.get(function_) ?? 0) + 1);
   }
   const us = (count: number) => ((count * 1e6) / hz / Math.max(1, units)).toFixed(1).padStart(8);
   const largest = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).slice(0, top);
@@ -76,6 +88,11 @@ export function summarizePerf(text: string, units: number, options: { hz?: numbe
     "",
     "µs per unit by place (our innermost function, else the innermost JavaScript, else the native function):",
     ...largest(places).map(([where, count]) => `${us(count)}  ${where}`),
+    "",
+    // Optimised code is named after the function its callees were inlined into: run the server with
+    // --no-turbo-inlining (`--node-flags`) for each function to keep its own frame.
+    "µs per unit in our functions with everything they called (inlined callees count as their caller's):",
+    ...largest(inclusive).map(([function_, count]) => `${us(count)}  ${function_}`),
   ].join("\n");
 }
 

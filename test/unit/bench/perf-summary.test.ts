@@ -51,3 +51,14 @@ describe("perf summary", () => {
     expect(report).toMatch(/^\s+500\.0 {2}request src\/upstream\/http\.js:39$/m);
   });
 });
+
+describe("perf summary, inclusive", () => {
+  it("counts each of our functions on a sample's stack once, with what it called", () => {
+    const report = summarizePerf(script, 2, { hz: 1000 });
+    const inclusive = report.slice(report.indexOf("with everything they called"));
+    // The first sample's stack holds `request` and `#start`; no other sample has a frame of ours.
+    expect(inclusive).toMatch(/^\s+500\.0 {2}request src\/upstream\/http\.js:39$/m);
+    expect(inclusive).toMatch(/^\s+500\.0 {2}#start src\/upstream\/sse\.js:84$/m);
+    expect(inclusive.split("\n").filter((line) => /^\s+\d/.test(line))).toHaveLength(2);
+  });
+});
