@@ -6,30 +6,6 @@ import type { BodySink } from "./http.ts";
 const ignore: BodySink = { data() {}, end() {}, error() {} };
 
 /**
- * The exchanges in flight under each signal, behind one `abort` listener per signal: an EventTarget
- * listener added and removed per call cost about 11 µs of a non-stream request's CPU under perf
- * (`npm run bench -- --perf`), a `Set` entry costs next to nothing. The listener lives as long as the
- * signal (a run's); a run of several steps adds it once.
- */
-const inFlight = new WeakMap<AbortSignal, Set<Exchange>>();
-
-function watch(signal: AbortSignal, exchange: Exchange): void {
-  let exchanges = inFlight.get(signal);
-  if (exchanges === undefined) {
-    const watched = (exchanges = new Set());
-    inFlight.set(signal, watched);
-    signal.addEventListener(
-      "abort",
-      () => {
-        for (const each of watched) each.abort(signal.reason);
-      },
-      { once: true },
-    );
-  }
-  exchanges.add(exchange);
-}
-
-/**
  * One request on undici's `dispatch`, its body handed to a `BodySink` straight from the HTTP parser.
  * undici's `request` wraps the same callbacks in an `AsyncResource` and a `Readable` whose `data`
  * events the transport listened to anyway: a stream, its buffer and three listeners per call, and an
@@ -52,6 +28,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** Aborted before undici handed over the controller (the request was still queued). */
   #abortReason: { reason: unknown } | undefined;
   readonly #signal: AbortSignal | undefined;
+  /** The body ended or failed: an abort from now on has nothing to stop. */
+  #ended = false;
 
   constructor(signal: AbortSignal | undefined) {
     this.headers = new Promise((resolve, reject) => {
@@ -60,11 +38,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
     });
     this.#signal = signal;
     if (signal?.aborted) this.#abortReason = { reason: signal.reason };
-    else if (signal) watch(signal, this);
+    // Not removed when the exchange ends (`#ended` makes it a no-op): removing an EventTarget listener
+    // cost about 6 µs of a non-stream Chat request's CPU under perf (`npm run bench -- --perf`,
+    // --no-turbo-inlining). It goes with the signal, a run's, whose steps add one each.
+    else signal?.addEventListener("abort", this.#onAbort, { once: true });
   }
 
-  /** Ends the exchange (its connection is closed); the body's sink hears nothing more. */
+  readonly #onAbort = (): void => this.abort(this.#signal!.reason);
+
+  /** Ends the exchange (its connection is closed); the body's sink hears nothing more. Nothing once it has ended. */
   abort(reason: unknown): void {
+    if (this.#ended) return;
     if (this.#controller === undefined) this.#abortReason ??= { reason };
     else if (!this.#controller.aborted) this.#controller.abort(reason as Error);
   }
@@ -134,6 +118,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   #done(): void {
-    if (this.#signal) inFlight.get(this.#signal)?.delete(this);
+    this.#ended = true;
   }
 }
