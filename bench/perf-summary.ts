@@ -6,8 +6,8 @@
  * runs on the CPU, every thread of the process and the kernel included: the system calls, the GC and
  * JIT-compiler threads, the C++ of the JSON builtins.
  *
- * Each sample goes to one kind, first match wins: `(kernel)` (the sample was in the kernel), `(JIT)`
- * (V8 compiling), `(GC)`, then the innermost frame of ours (`src/…`), then the innermost JavaScript
+ * Each sample goes to one kind, first match wins: `(kernel)` (the sample was in the kernel),
+ * `(JIT compiler)` (V8 compiling), `(GC)`, then the innermost frame of ours (`src/…`), then the innermost JavaScript
  * frame (a package or a Node internal), else the native function it was in.
  *
  *   node --import jiti/register bench/perf-summary.ts <perf-script.txt> --units N [--hz 999] [--top 30]
@@ -20,6 +20,12 @@ export const perfHz = 999;
 const gc = /Scavenger|ScavengerCollector|MarkCompact|ConcurrentMarking|IncrementalMarking|MinorMarkCompact|Sweeper|Heap::CollectGarbage|MarkingVisitor/;
 const jit = /compiler::|Compiler::|CompileLazy|maglev::|Maglev/;
 
+/** A JIT frame of our code (`src/…`) as `function src/file.js:line`; undefined for any other frame. */
+function ourFrame(frame: string): { name: string; file: string } | undefined {
+  const ours = / JS:[*^~+]?(\S*) \S*?\/(src\/[^:\s]+):(\d+)/.exec(frame);
+  return ours ? { name: `${ours[1] || "(anonymous)"} ${ours[2]}:${ours[3]}`, file: ours[2]! } : undefined;
+}
+
 /** The kind a sample's frames (leaf first, as `perf script` prints them) belong to. */
 export function kindOf(frames: readonly string[]): { area: string; where: string } {
   const leaf = frames[0] ?? "";
@@ -27,8 +33,8 @@ export function kindOf(frames: readonly string[]): { area: string; where: string
   if (frames.some((frame) => jit.test(frame))) return { area: "(JIT compiler)", where: "(JIT compiler)" };
   if (frames.some((frame) => gc.test(frame))) return { area: "(GC)", where: "(GC)" };
   for (const frame of frames) {
-    const ours = / JS:[*^~+]?(\S*) \S*?\/(src\/[^:\s]+):(\d+)/.exec(frame);
-    if (ours) return { area: ours[2]!.replace(/\/[^/]+$/, ""), where: `${ours[1] || "(anonymous)"} ${ours[2]}:${ours[3]}` };
+    const ours = ourFrame(frame);
+    if (ours) return { area: ours.file.replace(/\/[^/]+$/, ""), where: ours.name };
   }
   for (const frame of frames) {
     const js = / JS:[*^~+]?(\S*) (\S+?):\d+:\d+/.exec(frame);
@@ -50,14 +56,14 @@ export function kindOf(frames: readonly string[]): { area: string; where: string
 function oursOnStack(frames: readonly string[]): Set<string> {
   const seen = new Set<string>();
   for (const frame of frames) {
-    const ours = / JS:[*^~+]?(\S*) \S*?\/(src\/[^:\s]+):(\d+)/.exec(frame);
-    if (ours) seen.add(`${ours[1] || "(anonymous)"} ${ours[2]}:${ours[3]}`);
+    const ours = ourFrame(frame);
+    if (ours) seen.add(ours.name);
   }
   return seen;
 }
 
 /** The samples of `perf script` output, each as its frames (leaf first). */
-function samplesOf(text: string): string[][] {
+export function samplesOf(text: string): string[][] {
   return text
     .split(/\n\s*\n/)
     .map((block) => block.split("\n").filter((line) => /^\s+[0-9a-f]+ /.test(line)))

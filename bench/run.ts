@@ -106,21 +106,21 @@ async function main(options: BenchOptions): Promise<number> {
     // Alternate who goes first, so that a machine that heats up or gets busier favours neither.
     const order = index % 2 === 1 ? first : first.reverse();
     console.log(`\nrun ${index} of ${options.runs} (${order.join(", then ")})`);
-    const profileDir = options.profile ? join(resultsDir, "profiles", `${stamp}-run${index}`) : undefined;
+    /** Where this run's profiles go (`--profile`, `--alloc-sites`, `--perf`). */
+    const runProfiles = join(resultsDir, "profiles", `${stamp}-run${index}`);
+    const profileDir = options.profile ? runProfiles : undefined;
     if (options.allocSites) {
-      const dir = join(resultsDir, "profiles", `${stamp}-run${index}`);
       context.allocationSites = {
         scenarios: scenarios.filter((scenario) => scenario.allocation || options.only.includes(scenario.name)).map((scenario) => scenario.name),
-        file: (scenario, label) => join(dir, label, `${scenario}.heapprofile`),
+        file: (scenario, label) => join(runProfiles, label, `${scenario}.heapprofile`),
       };
     }
     if (options.perf) {
-      const dir = join(resultsDir, "profiles", `${stamp}-run${index}`);
       context.perf = {
         scenarios: scenarios.map((scenario) => scenario.name),
         file: (scenario, label) => {
-          mkdirSync(join(dir, label), { recursive: true });
-          return join(dir, label, `${scenario}.perf.data`);
+          mkdirSync(join(runProfiles, label), { recursive: true });
+          return join(runProfiles, label, `${scenario}.perf.data`);
         },
       };
     }

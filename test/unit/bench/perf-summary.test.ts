@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { kindOf, summarizePerf } from "../../../bench/perf-summary.ts";
+import { kindOf, samplesOf, summarizePerf } from "../../../bench/perf-summary.ts";
 
 /** Four samples as `perf script` prints them (leaf first), shortened from a real `chat-json-50` recording. */
 const script = `node 18344 42749.052391:     200040 cpu-clock: 
@@ -24,11 +24,9 @@ node 18344 42749.052991:     200040 cpu-clock:
 \t        24d94073 JS:*processTicksAndRejections node:internal/process/task_queues:67:35+0x673 (/tmp/perf-18344.map)
 `;
 
-const framesOf = (sample: string) => sample.split("\n").filter((line) => /^\s+[0-9a-f]+ /.test(line));
-
 describe("perf summary", () => {
   it("charges each sample to the kernel, the GC, our innermost function or the innermost JavaScript", () => {
-    const samples = script.split("\n\n").map(framesOf);
+    const samples = samplesOf(script);
     expect(samples.map((frames) => kindOf(frames))).toEqual([
       { area: "src/upstream", where: "request src/upstream/http.js:39" },
       { area: "(kernel)", where: "(kernel)" },
